@@ -1,0 +1,141 @@
+"""The `yibao` command: run and operate the services, and call them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.region_commands import institution_app, region_app
+from services.kernel.auth import Principal, Role, TokenAuthority
+from services.kernel.clock import SystemClock
+from services.kernel.config import Settings, load_settings
+from services.kernel.logs import configure_logging
+
+app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_args_is_help=True)
+app.add_typer(region_app, name="region")
+app.add_typer(institution_app, name="institution")
+token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+out = Console()
+
+# Services with an implementation so far; the others have their contracts only.
+IMPLEMENTED = ("region",)
+
+
+def _check_service(name: str) -> str:
+    if name not in IMPLEMENTED:
+        raise typer.BadParameter(f"one of {', '.join(IMPLEMENTED)}")
+    return name
+
+
+@app.command()
+def migrate(
+    services: Annotated[list[str] | None, typer.Argument(help="services to migrate (default: all)")] = None,
+    database_url: Annotated[str | None, typer.Option(help="override the configured URL (one service)")] = None,
+) -> None:
+    """Apply the database migrations of each service (YIBAO_<SERVICE>_DATABASE_URL)."""
+    from services.kernel.migrations import upgrade
+
+    settings = load_settings()
+    for name in services or IMPLEMENTED:
+        url = database_url or settings.service(_check_service(name)).database_url
+        upgrade(name, url)
+        out.print(f"{name}: migrated")
+
+
+async def _seed(settings: Settings, demo: bool) -> None:
+    from services.kernel.db import create_engine
+    from services.region.adapters.seed import load_demo, load_divisions
+
+    engine = create_engine(settings.region_database_url)
+    try:
+        added, renamed = await load_divisions(engine)
+        out.print(f"region: {added} regions added, {renamed} renamed")
+        if demo:
+            await load_demo(engine, SystemClock())
+            out.print("region: demo enablement and institutions loaded")
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def seed(demo: Annotated[bool, typer.Option("--demo", help="also load demo settings")] = False) -> None:
+    """Load the national division list into the region database (idempotent)."""
+    asyncio.run(_seed(load_settings(), demo))
+
+
+async def _start(settings: Settings, names: tuple[str, ...]):
+    from services.region.bootstrap import start_region
+
+    tokens = TokenAuthority.from_settings(settings)
+    starters = {"region": start_region}
+    servers = []
+    for name in names:
+        svc = settings.service(name)
+        servers.append(await starters[name](svc.database_url, svc.listen, tokens, metrics_port=svc.metrics_port))
+    return servers
+
+
+async def _serve(settings: Settings, names: tuple[str, ...], announce: bool) -> None:
+    from services.kernel.server import run_until_signalled
+
+    servers = await _start(settings, names)
+    if announce:
+        table = Table("service", "gRPC", "metrics")
+        for s in servers:
+            port = settings.service(s.definition.name).metrics_port
+            table.add_row(s.definition.name, s.address, f"http://127.0.0.1:{port}/metrics" if port else "off")
+        out.print(table)
+        out.print("Ctrl-C stops. Try: .venv/bin/yibao region check 450100 320100 999999")
+    await run_until_signalled(servers, settings.grace_seconds)
+
+
+@app.command()
+def serve(service: str) -> None:
+    """Run one service (production: one process per service, migrations applied beforehand)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(_serve(settings, (_check_service(service),), announce=False))
+
+
+@app.command()
+def run(
+    data_dir: Annotated[Path, typer.Option(help="where the embedded SQLite databases live")] = Path(".run"),
+    demo: Annotated[bool, typer.Option("--demo", help="load demo settings")] = False,
+) -> None:
+    """Run every service on the embedded default (SQLite), migrated and seeded."""
+    from services.kernel.migrations import upgrade
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    overrides = {f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in IMPLEMENTED}
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level, json_lines=False)
+    for name in IMPLEMENTED:
+        upgrade(name, settings.service(name).database_url)
+    asyncio.run(_seed(settings, demo))
+    asyncio.run(_serve(settings, IMPLEMENTED, announce=True))
+
+
+@token_app.command("mint")
+def mint(
+    role: Annotated[Role, typer.Option(help="citizen, province, institution, admin or service")],
+    subject: Annotated[str, typer.Option("--sub", help="who the caller is")] = "local",
+    person_id: Annotated[str, typer.Option(help="citizen: the person id")] = "",
+    province: Annotated[str, typer.Option(help="province platform: its 6-digit province code")] = "",
+    institution: Annotated[str, typer.Option(help="institution: its code")] = "",
+    ttl_minutes: Annotated[int, typer.Option(help="lifetime")] = 60,
+) -> None:
+    """Mint a bearer token with the configured key (YIBAO_JWT_SIGNING_KEY)."""
+    tokens = TokenAuthority.from_settings(load_settings())
+    principal = Principal(subject, role, person_id=person_id, province=province, institution=institution)
+    print(tokens.mint(principal, datetime.now(UTC), timedelta(minutes=ttl_minutes)))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,161 @@
+"""Callers and their roles (SPEC R20): bearer JWTs minted and verified here.
+
+A token names a role and the scope the role acts within: a citizen's person
+id, a provincial platform's province code, an institution's code, a
+service's name. Which roles may call which RPC is declared by each service
+(``Access``); whether a caller may touch a given record is a use-case rule.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+import jwt
+
+from services.kernel.errors import permission_denied, unauthenticated
+
+
+class Role(Enum):
+    CITIZEN = "citizen"
+    PROVINCE = "province"
+    INSTITUTION = "institution"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    # Scope: the one that the role needs is set.
+    person_id: str = ""
+    province: str = ""
+    institution: str = ""
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise permission_denied()
+
+
+ANONYMOUS = None  # a call without a token, allowed only on public methods
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a method: anyone (public) or the listed roles."""
+
+    roles: frozenset[Role]
+    public: bool = False
+
+    @classmethod
+    def anyone(cls) -> Access:
+        return cls(frozenset(Role), public=True)
+
+    @classmethod
+    def only(cls, *roles: Role) -> Access:
+        return cls(frozenset(roles))
+
+
+_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal", default=None)
+
+
+def current_principal() -> Principal | None:
+    return _current.get()
+
+
+def set_current_principal(principal: Principal | None) -> contextvars.Token:
+    return _current.set(principal)
+
+
+def reset_current_principal(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+_SCOPE_CLAIM = {Role.CITIZEN: "person_id", Role.PROVINCE: "province", Role.INSTITUTION: "institution"}
+
+
+class TokenAuthority:
+    """Mints and verifies bearer tokens with one configured key."""
+
+    def __init__(
+        self,
+        algorithm: str,
+        signing_key: str | None,
+        verify_key: str,
+        issuer: str = "yibao",
+        audience: str = "yibao-wallet",
+    ) -> None:
+        self._algorithm = algorithm
+        self._signing_key = signing_key
+        self._verify_key = verify_key
+        self._issuer = issuer
+        self._audience = audience
+
+    @classmethod
+    def from_settings(cls, settings) -> TokenAuthority:  # settings: kernel.config.Settings
+        signing = settings.jwt_signing_key.get_secret_value()
+        verify = settings.jwt_verify_key.get_secret_value() if settings.jwt_verify_key else signing
+        return cls(settings.jwt_algorithm, signing, verify, settings.jwt_issuer, settings.jwt_audience)
+
+    def mint(self, principal: Principal, now: datetime, ttl: timedelta = timedelta(hours=1)) -> str:
+        if not self._signing_key:
+            raise RuntimeError("no signing key configured")
+        claims: dict[str, object] = {
+            "sub": principal.subject,
+            "role": principal.role.value,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+        }
+        for claim in ("person_id", "province", "institution"):
+            if value := getattr(principal, claim):
+                claims[claim] = value
+        return jwt.encode(claims, self._signing_key, algorithm=self._algorithm)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._verify_key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("TOKEN_EXPIRED", "the bearer token has expired") from None
+        except jwt.InvalidTokenError:
+            raise unauthenticated("TOKEN_INVALID", "the bearer token is not valid") from None
+        try:
+            role = Role(claims["role"])
+        except ValueError:
+            raise unauthenticated("TOKEN_INVALID", "the bearer token names no known role") from None
+        principal = Principal(
+            subject=str(claims["sub"]),
+            role=role,
+            person_id=str(claims.get("person_id", "")),
+            province=str(claims.get("province", "")),
+            institution=str(claims.get("institution", "")),
+        )
+        scope = _SCOPE_CLAIM.get(role)
+        if scope and not getattr(principal, scope):
+            raise unauthenticated("TOKEN_INVALID", f"a {role.value} token must carry {scope}")
+        return principal
+
+    def authenticate(self, authorization: str | None, access: Access) -> Principal | None:
+        """The caller of a method, from its `authorization` metadata value."""
+        if not authorization:
+            if access.public:
+                return ANONYMOUS
+            raise unauthenticated("TOKEN_MISSING", "this method needs a bearer token")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise unauthenticated("TOKEN_INVALID", "authorization must be 'Bearer <token>'")
+        principal = self.verify(token.strip())
+        if not access.public and principal.role not in access.roles:
+            raise permission_denied()
+        return principal

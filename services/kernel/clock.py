@@ -1,0 +1,51 @@
+"""Injectable clocks. Time rules use Beijing time; storage uses UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that moves only when told: for tests and demos."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = as_utc(at)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = as_utc(at)
+
+    def advance(self, **delta: float) -> datetime:
+        self._at += timedelta(**delta)
+        return self._at
+
+
+def as_utc(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: give a timezone")
+    return at.astimezone(UTC)
+
+
+def beijing(at: datetime) -> datetime:
+    return at.astimezone(BEIJING)
+
+
+def beijing_date(at: datetime) -> date:
+    return beijing(at).date()

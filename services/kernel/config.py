@@ -1,0 +1,79 @@
+"""Settings from YIBAO_* environment variables (pydantic-settings).
+
+Nothing reads them at import time: entrypoints call ``load_settings()`` and
+pass the result down, so tests build their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_KEY = "yibao-dev-only-insecure-key-change-me!!"
+SERVICES = ("region", "account", "transfer")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    name: str
+    database_url: str
+    listen: str
+    metrics_port: int
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YIBAO_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Bearer tokens (R20). HS256 with a shared key by default; with RS256 or
+    # ES256 the verify key is the PEM public key and the signing key is only
+    # needed where tokens are minted.
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_signing_key: SecretStr = SecretStr(DEV_JWT_KEY)
+    jwt_verify_key: SecretStr | None = None
+    jwt_issuer: str = "yibao"
+    jwt_audience: str = "yibao-wallet"
+
+    region_database_url: str = "sqlite:///.run/region.db"
+    region_listen: str = "127.0.0.1:50051"
+    region_metrics_port: int = 9101
+    account_database_url: str = "sqlite:///.run/account.db"
+    account_listen: str = "127.0.0.1:50052"
+    account_metrics_port: int = 9102
+    transfer_database_url: str = "sqlite:///.run/transfer.db"
+    transfer_listen: str = "127.0.0.1:50053"
+    transfer_metrics_port: int = 9103
+
+    # Where clients (the CLI, other services) find each service.
+    region_target: str = "127.0.0.1:50051"
+    account_target: str = "127.0.0.1:50052"
+    transfer_target: str = "127.0.0.1:50053"
+
+    grace_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _no_dev_key_in_production(self) -> Settings:
+        if self.environment == "production" and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
+            if self.jwt_verify_key is None:
+                raise ValueError("YIBAO_JWT_SIGNING_KEY or YIBAO_JWT_VERIFY_KEY must be set in production")
+        return self
+
+    def service(self, name: str) -> ServiceSettings:
+        if name not in SERVICES:
+            raise ValueError(f"unknown service {name!r}")
+        return ServiceSettings(
+            name=name,
+            database_url=getattr(self, f"{name}_database_url"),
+            listen=getattr(self, f"{name}_listen"),
+            metrics_port=getattr(self, f"{name}_metrics_port"),
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,70 @@
+"""Errors the domain and service layers raise, free of any framework.
+
+Each carries a canonical kind (mapped to a gRPC status code at the edge), a
+machine-readable UPPER_SNAKE reason, metadata and field violations (AIP-193).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ErrorKind(Enum):
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    FAILED_PRECONDITION = "FAILED_PRECONDITION"
+    ABORTED = "ABORTED"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+@dataclass
+class DomainError(Exception):
+    kind: ErrorKind
+    reason: str
+    message: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    violations: list[FieldViolation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.reason}: {self.message}"
+
+
+def invalid_argument(reason: str, field_path: str, description: str, **metadata: str) -> DomainError:
+    return DomainError(
+        ErrorKind.INVALID_ARGUMENT, reason, description, metadata, [FieldViolation(field_path, description)]
+    )
+
+
+def not_found(reason: str, message: str, **metadata: str) -> DomainError:
+    return DomainError(ErrorKind.NOT_FOUND, reason, message, metadata)
+
+
+def failed_precondition(reason: str, message: str, **metadata: str) -> DomainError:
+    return DomainError(ErrorKind.FAILED_PRECONDITION, reason, message, metadata)
+
+
+def already_exists(reason: str, message: str, **metadata: str) -> DomainError:
+    return DomainError(ErrorKind.ALREADY_EXISTS, reason, message, metadata)
+
+
+def permission_denied(message: str = "the caller may not do this") -> DomainError:
+    return DomainError(ErrorKind.PERMISSION_DENIED, "PERMISSION_DENIED", message)
+
+
+def unauthenticated(reason: str, message: str) -> DomainError:
+    return DomainError(ErrorKind.UNAUTHENTICATED, reason, message)

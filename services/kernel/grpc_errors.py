@@ -1,0 +1,41 @@
+"""DomainError -> gRPC status with google.rpc details (AIP-193)."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from services.kernel.errors import DomainError
+
+_CODES = {name: getattr(code_pb2, name) for name in code_pb2.Code.keys()}
+
+
+def to_status(error: DomainError, domain: str) -> grpc.Status:
+    details = []
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
+    details.append(info)
+    if error.violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.violations
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        any_detail = any_pb2.Any()
+        any_detail.Pack(detail)
+        packed.append(any_detail)
+    status = status_pb2.Status(code=_CODES[error.kind.value], message=error.message, details=packed)
+    return rpc_status.to_status(status)
+
+
+def internal_status(domain: str) -> grpc.Status:
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))
+    status = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error", details=[info])
+    return rpc_status.to_status(status)

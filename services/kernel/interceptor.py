@@ -1,0 +1,104 @@
+"""One server interceptor for every service: authentication and role check
+(R20), DomainError -> AIP-193 status, metrics and an access log line.
+
+Unexpected exceptions become INTERNAL with nothing of their internals sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+import grpc
+
+from services.kernel import metrics
+from services.kernel.auth import Access, TokenAuthority, reset_current_principal, set_current_principal
+from services.kernel.errors import DomainError
+from services.kernel.grpc_errors import internal_status, to_status
+
+log = logging.getLogger("yibao.rpc")
+
+# Health checks and reflection answer anyone.
+_OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, service: str, domain: str, policy: Mapping[str, Access], tokens: TokenAuthority) -> None:
+        self._service = service
+        self._domain = domain
+        self._policy = policy
+        self._tokens = tokens
+
+    async def intercept_service(self, continuation, details: grpc.HandlerCallDetails):
+        handler = await continuation(details)
+        method = details.method
+        if handler is None or method.startswith(_OPEN_PREFIXES):
+            return handler
+        # A method of ours with no declared access is refused: deny by default.
+        access = self._policy.get(method, Access.only())
+        short = method.rsplit("/", 1)[-1]
+        authorization = next((v for k, v in details.invocation_metadata or () if k == "authorization"), None)
+
+        if handler.unary_unary:
+            inner = handler.unary_unary
+
+            async def unary(request, context: grpc.aio.ServicerContext):
+                started = time.perf_counter()
+                code, status, token = "OK", None, None
+                try:
+                    token = set_current_principal(self._tokens.authenticate(authorization, access))
+                    return await inner(request, context)
+                except DomainError as error:
+                    code, status = error.kind.value, to_status(error, self._domain)
+                except grpc.aio.AbortError:
+                    code = "ABORTED_BY_HANDLER"
+                    raise
+                except Exception:
+                    log.exception("unhandled error", extra={"method": short})
+                    code, status = "INTERNAL", internal_status(self._domain)
+                finally:
+                    if token is not None:
+                        reset_current_principal(token)
+                    self._observe(short, code, started)
+                await context.abort_with_status(status)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+            )
+
+        if handler.unary_stream:
+            inner_stream = handler.unary_stream
+
+            async def stream(request, context: grpc.aio.ServicerContext):
+                started = time.perf_counter()
+                code, status, token = "OK", None, None
+                try:
+                    token = set_current_principal(self._tokens.authenticate(authorization, access))
+                    async for response in inner_stream(request, context):
+                        yield response
+                except DomainError as error:
+                    code, status = error.kind.value, to_status(error, self._domain)
+                except grpc.aio.AbortError:
+                    code = "ABORTED_BY_HANDLER"
+                    raise
+                except Exception:
+                    log.exception("unhandled error", extra={"method": short})
+                    code, status = "INTERNAL", internal_status(self._domain)
+                finally:
+                    if token is not None:
+                        reset_current_principal(token)
+                    self._observe(short, code, started)
+                if status is not None:
+                    await context.abort_with_status(status)
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+            )
+        return handler
+
+    def _observe(self, method: str, code: str, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        metrics.RPCS.labels(self._service, method, code).inc()
+        metrics.LATENCY.labels(self._service, method).observe(elapsed)
+        log.debug("rpc", extra={"service": self._service, "method": method, "code": code, "ms": round(elapsed * 1000, 2)})

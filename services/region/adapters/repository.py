@@ -1,0 +1,182 @@
+"""Reads and writes of the region database (SQLAlchemy Core, async)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from services.region.adapters.tables import enablement_changes, institutions, regions
+from services.region.domain.codes import Level, Region, RegionPath
+from services.region.domain.enablement import Action, Change
+from services.region.domain.institutions import Institution, Kind
+
+
+def _region(row) -> Region:
+    return Region(row.code, row.name, Level(row.level), row.parent_code)
+
+
+def _change(row) -> Change:
+    return Change(
+        id=row.id,
+        region_code=row.region_code,
+        action=Action(row.action),
+        effective_from=row.effective_from,
+        actor=row.actor,
+        reason=row.reason,
+        recorded_at=row.recorded_at,
+        cancelled_at=row.cancelled_at,
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+    )
+
+
+def _institution(row) -> Institution:
+    return Institution(
+        row.code, row.name, Kind(row.kind), row.region_code, row.accepts_wallet, row.created_at, row.updated_at
+    )
+
+
+class RegionRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    # --- regions
+    async def paths(self, codes: Iterable[str]) -> dict[str, RegionPath]:
+        """Each known code with its ancestors, in one query (the tree is at most three deep)."""
+        wanted = set(codes)
+        if not wanted:
+            return {}
+        parent, grand = aliased(regions), aliased(regions)
+        query = (
+            select(regions, parent, grand)
+            .select_from(regions)
+            .outerjoin(parent, parent.c.code == regions.c.parent_code)
+            .outerjoin(grand, grand.c.code == parent.c.parent_code)
+            .where(regions.c.code.in_(wanted))
+        )
+        result = {}
+        for row in (await self._conn.execute(query)).all():
+            chain = []
+            for offset in (0, 4, 8):
+                code, name, level, parent_code = row[offset : offset + 4]
+                if code is not None:
+                    chain.append(Region(code, name, Level(level), parent_code))
+            result[chain[0].code] = RegionPath(tuple(chain))
+        return result
+
+    async def children(self, parent_code: str | None) -> list[Region]:
+        condition = regions.c.parent_code.is_(None) if parent_code is None else regions.c.parent_code == parent_code
+        rows = await self._conn.execute(select(regions).where(condition).order_by(regions.c.code))
+        return [_region(r) for r in rows]
+
+    async def count_regions(self) -> int:
+        return (await self._conn.execute(select(func.count()).select_from(regions))).scalar_one()
+
+    # --- enablement
+    async def changes_for(self, codes: Iterable[str]) -> dict[str, list[Change]]:
+        wanted = set(codes)
+        found: dict[str, list[Change]] = defaultdict(list)
+        if wanted:
+            rows = await self._conn.execute(
+                select(enablement_changes).where(
+                    enablement_changes.c.region_code.in_(wanted), enablement_changes.c.cancelled_at.is_(None)
+                )
+            )
+            for row in rows:
+                found[row.region_code].append(_change(row))
+        return found
+
+    async def add_change(self, change: Change, request_id: str | None, request_hash: str | None) -> Change:
+        values = {
+            "region_code": change.region_code,
+            "action": change.action.value,
+            "effective_from": change.effective_from,
+            "actor": change.actor,
+            "reason": change.reason,
+            "recorded_at": change.recorded_at,
+            "request_id": request_id,
+            "request_hash": request_hash,
+        }
+        new_id = (await self._conn.execute(insert(enablement_changes).values(values).returning(enablement_changes.c.id))).scalar_one()
+        return Change(**{**change.__dict__, "id": new_id})
+
+    async def change_by_request_id(self, request_id: str) -> tuple[Change, str] | None:
+        row = (
+            await self._conn.execute(select(enablement_changes).where(enablement_changes.c.request_id == request_id))
+        ).first()
+        return (_change(row), row.request_hash) if row else None
+
+    async def get_change(self, change_id: int, for_update: bool = False) -> Change | None:
+        query = select(enablement_changes).where(enablement_changes.c.id == change_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _change(row) if row else None
+
+    async def save_cancellation(self, change: Change) -> None:
+        await self._conn.execute(
+            update(enablement_changes)
+            .where(enablement_changes.c.id == change.id, enablement_changes.c.cancelled_at.is_(None))
+            .values(cancelled_at=change.cancelled_at, cancelled_by=change.cancelled_by, cancel_reason=change.cancel_reason)
+        )
+
+    async def history(self, codes: Sequence[str], before_id: int | None, limit: int) -> list[Change]:
+        query = select(enablement_changes).where(enablement_changes.c.region_code.in_(codes))
+        if before_id is not None:
+            query = query.where(enablement_changes.c.id < before_id)
+        rows = await self._conn.execute(query.order_by(enablement_changes.c.id.desc()).limit(limit))
+        return [_change(r) for r in rows]
+
+    # --- institutions
+    async def add_institution(self, institution: Institution, path: RegionPath) -> None:
+        prefecture = next((r.code for r in path.regions if r.level is Level.PREFECTURE), None)
+        await self._conn.execute(
+            insert(institutions).values(
+                code=institution.code,
+                name=institution.name,
+                kind=institution.kind.value,
+                region_code=institution.region_code,
+                prefecture_code=prefecture,
+                province_code=path.regions[-1].code,
+                accepts_wallet=institution.accepts_wallet,
+                created_at=institution.created_at,
+                updated_at=institution.updated_at,
+            )
+        )
+
+    async def get_institution(self, code: str, for_update: bool = False) -> Institution | None:
+        query = select(institutions).where(institutions.c.code == code)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _institution(row) if row else None
+
+    async def save_institution(self, institution: Institution) -> None:
+        await self._conn.execute(
+            update(institutions)
+            .where(institutions.c.code == institution.code)
+            .values(name=institution.name, accepts_wallet=institution.accepts_wallet, updated_at=institution.updated_at)
+        )
+
+    async def list_institutions(
+        self, region_code: str, kind: Kind | None, accepts_wallet_only: bool, after_code: str | None, limit: int
+    ) -> list[Institution]:
+        query = select(institutions).where(
+            or_(
+                institutions.c.region_code == region_code,
+                institutions.c.prefecture_code == region_code,
+                institutions.c.province_code == region_code,
+            )
+        )
+        if kind is not None:
+            query = query.where(institutions.c.kind == kind.value)
+        if accepts_wallet_only:
+            query = query.where(institutions.c.accepts_wallet.is_(True))
+        if after_code is not None:
+            query = query.where(institutions.c.code > after_code)
+        rows = await self._conn.execute(query.order_by(institutions.c.code).limit(limit))
+        return [_institution(r) for r in rows]

@@ -1,0 +1,52 @@
+"""The region database, as SQLAlchemy Core tables (the migrations create them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, MetaData, SmallInteger, String, Table
+
+from services.kernel.db import BigId, UtcDateTime
+
+metadata = MetaData()
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(6), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("parent_code", String(6), ForeignKey("regions.code"), nullable=True, index=True),
+)
+
+enablement_changes = Table(
+    "enablement_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("region_code", String(6), ForeignKey("regions.code"), nullable=False, index=True),
+    Column("action", String(10), nullable=False),
+    Column("effective_from", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("cancelled_by", String(200), nullable=False, server_default=""),
+    Column("cancel_reason", String(500), nullable=False, server_default=""),
+    # AIP-155: the caller's request id and a hash of what it asked.
+    Column("request_id", String(100), nullable=True, unique=True),
+    Column("request_hash", String(64), nullable=True),
+)
+
+institutions = Table(
+    "institutions",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("region_code", String(6), ForeignKey("regions.code"), nullable=False, index=True),
+    # Denormalised path, so a city or province lists everything below it.
+    Column("prefecture_code", String(6), nullable=True, index=True),
+    Column("province_code", String(6), nullable=False, index=True),
+    Column("accepts_wallet", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_institutions_province_kind", institutions.c.province_code, institutions.c.kind)

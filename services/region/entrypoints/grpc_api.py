@@ -1,0 +1,189 @@
+"""The RegionService servicer: translates proto <-> use cases, nothing more."""
+
+from __future__ import annotations
+
+import grpc
+from yibao.region.v1 import region_pb2 as pb
+from yibao.region.v1 import region_pb2_grpc
+
+from services.kernel.auth import Access, Role, current_principal
+from services.kernel.errors import invalid_argument
+from services.kernel.proto_time import from_timestamp, to_timestamp
+from services.kernel.server import ServiceDefinition
+from services.region.domain.codes import Level
+from services.region.domain.enablement import Action, Change, Enablement
+from services.region.domain.institutions import Institution, Kind
+from services.region.service import RegionUseCases, RegionView
+
+SERVICE = pb.DESCRIPTOR.services_by_name["RegionService"].full_name
+ERROR_DOMAIN = "region.yibao"
+
+_PUBLIC = Access.anyone()
+_ADMIN = Access.only(Role.ADMIN)
+POLICY = {
+    f"/{SERVICE}/GetRegion": _PUBLIC,
+    f"/{SERVICE}/ListRegions": _PUBLIC,
+    f"/{SERVICE}/CheckRegions": _PUBLIC,
+    f"/{SERVICE}/GetInstitution": _PUBLIC,
+    f"/{SERVICE}/ListInstitutions": _PUBLIC,
+    f"/{SERVICE}/SetRegionEnablement": _ADMIN,
+    f"/{SERVICE}/CancelEnablementChange": _ADMIN,
+    f"/{SERVICE}/ListEnablementChanges": Access.only(Role.ADMIN, Role.SERVICE),
+    f"/{SERVICE}/CreateInstitution": _ADMIN,
+    f"/{SERVICE}/UpdateInstitution": _ADMIN,
+}
+
+_LEVELS = {Level.PROVINCE: pb.REGION_LEVEL_PROVINCE, Level.PREFECTURE: pb.REGION_LEVEL_PREFECTURE, Level.COUNTY: pb.REGION_LEVEL_COUNTY}
+_ACTIONS = {
+    Action.ENABLE: pb.ENABLEMENT_ACTION_ENABLE,
+    Action.DISABLE: pb.ENABLEMENT_ACTION_DISABLE,
+    Action.INHERIT: pb.ENABLEMENT_ACTION_INHERIT,
+}
+_ACTIONS_IN = {v: k for k, v in _ACTIONS.items()}
+_KINDS = {Kind.HOSPITAL: pb.INSTITUTION_KIND_HOSPITAL, Kind.RETAIL_PHARMACY: pb.INSTITUTION_KIND_RETAIL_PHARMACY}
+_KINDS_IN = {v: k for k, v in _KINDS.items()}
+
+
+def _enum_in(mapping: dict, value: int, field_path: str, allow_unspecified: bool = True):
+    if value == 0 and allow_unspecified:
+        return None
+    if value not in mapping:
+        raise invalid_argument("ENUM_VALUE_INVALID", field_path, f"{value} is not a valid value")
+    return mapping[value]
+
+
+def change_pb(change: Change) -> pb.EnablementChange:
+    return pb.EnablementChange(
+        id=change.id,
+        region_code=change.region_code,
+        action=_ACTIONS[change.action],
+        effective_from=to_timestamp(change.effective_from),
+        actor=change.actor,
+        reason=change.reason,
+        record_time=to_timestamp(change.recorded_at),
+        cancel_time=to_timestamp(change.cancelled_at),
+        cancelled_by=change.cancelled_by,
+        cancel_reason=change.cancel_reason,
+    )
+
+
+def enablement_pb(enablement: Enablement) -> pb.Enablement:
+    decided = enablement.decided_by
+    return pb.Enablement(
+        enabled=enablement.enabled,
+        decided_by=decided.region_code if decided else "",
+        effective_since=to_timestamp(decided.effective_from) if decided else None,
+        next_change=change_pb(enablement.next_change) if enablement.next_change else None,
+    )
+
+
+def region_pb(view: RegionView) -> pb.Region:
+    r = view.region
+    return pb.Region(
+        code=r.code, name=r.name, level=_LEVELS[r.level], parent_code=r.parent_code or "", enablement=enablement_pb(view.enablement)
+    )
+
+
+def institution_pb(i: Institution) -> pb.Institution:
+    return pb.Institution(
+        code=i.code,
+        name=i.name,
+        kind=_KINDS[i.kind],
+        region_code=i.region_code,
+        accepts_wallet=i.accepts_wallet,
+        create_time=to_timestamp(i.created_at),
+        update_time=to_timestamp(i.updated_at),
+    )
+
+
+class RegionServicer(region_pb2_grpc.RegionServiceServicer):
+    def __init__(self, cases: RegionUseCases) -> None:
+        self._cases = cases
+
+    async def GetRegion(self, request, context):
+        return pb.GetRegionResponse(region=region_pb(await self._cases.get_region(request.code)))
+
+    async def ListRegions(self, request, context):
+        page = await self._cases.list_regions(request.parent_code, request.enabled_only, request.page_size, request.page_token)
+        return pb.ListRegionsResponse(regions=[region_pb(v) for v in page.items], next_page_token=page.next_page_token)
+
+    async def CheckRegions(self, request, context):
+        results = []
+        for r in await self._cases.check_regions(list(request.codes)):
+            if not r.known:
+                results.append(pb.RegionCheck(code=r.code, status=pb.REGION_STATUS_UNKNOWN))
+                continue
+            decided = r.enablement.decided_by
+            results.append(
+                pb.RegionCheck(
+                    code=r.code,
+                    name=r.name,
+                    status=pb.REGION_STATUS_ENABLED if r.enablement.enabled else pb.REGION_STATUS_DISABLED,
+                    decided_by=decided.region_code if decided else "",
+                )
+            )
+        return pb.CheckRegionsResponse(results=results)
+
+    async def SetRegionEnablement(self, request, context):
+        change, view = await self._cases.set_enablement(
+            current_principal(),
+            request.code,
+            _enum_in(_ACTIONS_IN, request.action, "action"),
+            from_timestamp(request.effective_from) if request.HasField("effective_from") else None,
+            request.reason,
+            request.request_id,
+        )
+        return pb.SetRegionEnablementResponse(change=change_pb(change), region=region_pb(view))
+
+    async def CancelEnablementChange(self, request, context):
+        change = await self._cases.cancel_change(current_principal(), request.change_id, request.reason)
+        return pb.CancelEnablementChangeResponse(change=change_pb(change))
+
+    async def ListEnablementChanges(self, request, context):
+        page = await self._cases.history(request.code, request.include_ancestors, request.page_size, request.page_token)
+        return pb.ListEnablementChangesResponse(changes=[change_pb(c) for c in page.items], next_page_token=page.next_page_token)
+
+    async def CreateInstitution(self, request, context):
+        i = request.institution
+        created = await self._cases.create_institution(
+            i.code, i.name, _enum_in(_KINDS_IN, i.kind, "institution.kind"), i.region_code, i.accepts_wallet
+        )
+        return pb.CreateInstitutionResponse(institution=institution_pb(created))
+
+    async def GetInstitution(self, request, context):
+        return pb.GetInstitutionResponse(institution=institution_pb(await self._cases.get_institution(request.code)))
+
+    async def ListInstitutions(self, request, context):
+        page = await self._cases.list_institutions(
+            request.region_code,
+            _enum_in(_KINDS_IN, request.kind, "kind"),
+            request.accepts_wallet_only,
+            request.page_size,
+            request.page_token,
+        )
+        return pb.ListInstitutionsResponse(
+            institutions=[institution_pb(i) for i in page.items], next_page_token=page.next_page_token
+        )
+
+    async def UpdateInstitution(self, request, context):
+        paths = set(request.update_mask.paths) if request.HasField("update_mask") else {"name", "accepts_wallet"}
+        unknown = paths - {"name", "accepts_wallet"}
+        if unknown:
+            raise invalid_argument("UPDATE_MASK_INVALID", "update_mask", f"cannot update {sorted(unknown)}")
+        i = request.institution
+        updated = await self._cases.update_institution(
+            i.code, i.name if "name" in paths else None, i.accepts_wallet if "accepts_wallet" in paths else None
+        )
+        return pb.UpdateInstitutionResponse(institution=institution_pb(updated))
+
+
+def region_service(cases: RegionUseCases, on_stop=()) -> ServiceDefinition:
+    servicer = RegionServicer(cases)
+    return ServiceDefinition(
+        name="region",
+        full_name=SERVICE,
+        error_domain=ERROR_DOMAIN,
+        policy=POLICY,
+        register=lambda server: region_pb2_grpc.add_RegionServiceServicer_to_server(servicer, server),
+        on_stop=list(on_stop),
+    )
