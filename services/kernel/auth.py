@@ -15,7 +15,10 @@ from enum import Enum
 
 import jwt
 
+from services.kernel.clock import Clock, SystemClock
 from services.kernel.errors import permission_denied, unauthenticated
+
+LEEWAY_SECONDS = 30  # clock skew between the minting and the verifying host
 
 
 class Role(Enum):
@@ -87,7 +90,9 @@ class TokenAuthority:
         verify_key: str,
         issuer: str = "yibao",
         audience: str = "yibao-wallet",
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
         self._algorithm = algorithm
         self._signing_key = signing_key
         self._verify_key = verify_key
@@ -95,10 +100,10 @@ class TokenAuthority:
         self._audience = audience
 
     @classmethod
-    def from_settings(cls, settings) -> TokenAuthority:  # settings: kernel.config.Settings
+    def from_settings(cls, settings, clock: Clock | None = None) -> TokenAuthority:  # settings: kernel.config.Settings
         signing = settings.jwt_signing_key.get_secret_value()
         verify = settings.jwt_verify_key.get_secret_value() if settings.jwt_verify_key else signing
-        return cls(settings.jwt_algorithm, signing, verify, settings.jwt_issuer, settings.jwt_audience)
+        return cls(settings.jwt_algorithm, signing, verify, settings.jwt_issuer, settings.jwt_audience, clock)
 
     def mint(self, principal: Principal, now: datetime, ttl: timedelta = timedelta(hours=1)) -> str:
         if not self._signing_key:
@@ -124,12 +129,13 @@ class TokenAuthority:
                 algorithms=[self._algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require": ["exp", "sub", "role"]},
+                # Expiry is checked below against the injected clock.
+                options={"require": ["exp", "sub", "role"], "verify_exp": False, "verify_iat": False},
             )
-        except jwt.ExpiredSignatureError:
-            raise unauthenticated("TOKEN_EXPIRED", "the bearer token has expired") from None
         except jwt.InvalidTokenError:
             raise unauthenticated("TOKEN_INVALID", "the bearer token is not valid") from None
+        if not isinstance(claims["exp"], int | float) or claims["exp"] + LEEWAY_SECONDS <= self._clock.now().timestamp():
+            raise unauthenticated("TOKEN_EXPIRED", "the bearer token has expired")
         try:
             role = Role(claims["role"])
         except ValueError:

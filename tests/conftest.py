@@ -1,0 +1,98 @@
+"""Shared fixtures: databases on both backends, clocks, tokens.
+
+PostgreSQL comes from testcontainers (image YIBAO_TEST_POSTGRES_IMAGE,
+default the public postgres:15), or from YIBAO_TEST_POSTGRES_URL for quick
+loops against a server you already run. Without either, PostgreSQL tests are
+skipped on a developer machine and fail in CI (CI=true), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from services.kernel.auth import Principal, Role, TokenAuthority
+from services.kernel.clock import FrozenClock
+
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+TEST_KEY = "test-signing-key-0123456789abcdef0123456789"
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A maintenance URL (psycopg form) of a PostgreSQL server for this session."""
+    if url := os.environ.get("YIBAO_TEST_POSTGRES_URL"):
+        yield url
+        return
+    if not _docker_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests, but no Docker engine answers")
+        pytest.skip("no Docker engine and no YIBAO_TEST_POSTGRES_URL: PostgreSQL tests not run")
+    from testcontainers.community.postgres import PostgresContainer
+
+    image = os.environ.get("YIBAO_TEST_POSTGRES_IMAGE", "postgres:15")
+    with PostgresContainer(image, driver=None) as container:
+        yield container.get_connection_url()
+
+
+def _fresh_postgres_database(server_url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """An empty database on each backend, one per test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return _fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """An empty PostgreSQL database, for tests only PostgreSQL can run."""
+    return _fresh_postgres_database(postgres_server)
+
+
+# 2026-03-02 10:00 Beijing: a Monday inside the transfer window.
+DEFAULT_NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+def tokens(clock) -> TokenAuthority:
+    return TokenAuthority("HS256", TEST_KEY, TEST_KEY, clock=clock)
+
+
+@pytest.fixture
+def bearer(tokens, clock):
+    """bearer(role, **scope) -> gRPC metadata carrying a valid token."""
+
+    def make(role: Role, subject: str = "tester", **scope: str) -> list[tuple[str, str]]:
+        token = tokens.mint(Principal(subject, role, **scope), clock.now())
+        return [("authorization", f"Bearer {token}")]
+
+    return make

@@ -1,0 +1,77 @@
+"""The shared server bootstrap: unexpected errors, metrics, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from yibao.region.v1 import region_pb2 as pb
+from yibao.region.v1 import region_pb2_grpc
+
+from services.kernel.migrations import upgrade
+from services.kernel.server import start_server
+from services.region.entrypoints.grpc_api import region_service
+from tests.rpc import fails
+
+
+class ExplodingCases:
+    """Use cases whose storage fails in a way nobody planned for."""
+
+    async def get_region(self, code):
+        raise RuntimeError("password=hunter2 at db-7.internal:5432")
+
+
+async def test_unexpected_errors_become_internal_without_internals(tokens):
+    server = await start_server(region_service(ExplodingCases()), "127.0.0.1:0", tokens)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            failure = await fails(region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100")))
+    finally:
+        await server.stop(0)
+    assert (failure.code, failure.reason, failure.message) == (grpc.StatusCode.INTERNAL, "INTERNAL", "internal error")
+    assert "hunter2" not in repr(failure)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
+    url = f"sqlite:///{tmp_path / 'region.db'}"
+    upgrade("region", url)
+    port, metrics_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "YIBAO_REGION_DATABASE_URL": url,
+        "YIBAO_REGION_LISTEN": f"127.0.0.1:{port}",
+        "YIBAO_REGION_METRICS_PORT": str(metrics_port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "serve", "region"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.RpcError):
+                region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100"), timeout=5)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        assert 'yibao_grpc_requests_total{code="NOT_FOUND",method="GetRegion",service="region"} 1.0' in body
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        logs = process.stderr.read()
+        assert '"msg": "shutting down"' in logs
+    finally:
+        if process.poll() is None:
+            process.kill()

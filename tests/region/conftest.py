@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import grpc
+import pytest
+from yibao.region.v1 import region_pb2_grpc
+
+from services.kernel.db import create_engine
+from services.kernel.migrations import upgrade
+from services.region.adapters.seed import load_divisions
+from services.region.bootstrap import start_region
+from services.region.service import RegionUseCases
+
+
+@pytest.fixture
+def region_db(database_url) -> str:
+    """A migrated region database (no regions loaded)."""
+    upgrade("region", database_url)
+    return database_url
+
+
+@pytest.fixture
+async def engine(region_db):
+    engine = create_engine(region_db)
+    await load_divisions(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def cases(engine, clock) -> RegionUseCases:
+    return RegionUseCases(engine, clock)
+
+
+@pytest.fixture
+async def region_server(engine, region_db, tokens, clock):
+    server = await start_region(region_db, "127.0.0.1:0", tokens, clock)
+    yield server
+    await server.stop(0)
+
+
+@pytest.fixture
+async def region_stub(region_server):
+    async with grpc.aio.insecure_channel(region_server.address) as channel:
+        yield region_pb2_grpc.RegionServiceStub(channel)
