@@ -68,3 +68,13 @@ def permission_denied(message: str = "the caller may not do this") -> DomainErro
 
 def unauthenticated(reason: str, message: str) -> DomainError:
     return DomainError(ErrorKind.UNAUTHENTICATED, reason, message)
+
+
+def required_text(value: str, field_path: str, max_length: int, what: str = "NAME") -> str:
+    """Stripped text that must be there and fit: <WHAT>_REQUIRED / <WHAT>_TOO_LONG."""
+    value = (value or "").strip()
+    if not value:
+        raise invalid_argument(f"{what}_REQUIRED", field_path, f"{field_path} is required")
+    if len(value) > max_length:
+        raise invalid_argument(f"{what}_TOO_LONG", field_path, f"at most {max_length} characters")
+    return value

@@ -6,9 +6,12 @@ Unexpected exceptions become INTERNAL with nothing of their internals sent.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import grpc
 
@@ -18,6 +21,13 @@ from services.kernel.errors import DomainError
 from services.kernel.grpc_errors import internal_status, to_status
 
 log = logging.getLogger("yibao.rpc")
+
+
+@dataclass
+class _Outcome:
+    code: str = "OK"
+    status: grpc.Status | None = None
+    caller: contextvars.Token | None = None  # to reset the current principal
 
 # Health checks and reflection answer anyone.
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -44,24 +54,10 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             inner = handler.unary_unary
 
             async def unary(request, context: grpc.aio.ServicerContext):
-                started = time.perf_counter()
-                code, status, token = "OK", None, None
-                try:
-                    token = set_current_principal(self._tokens.authenticate(authorization, access))
+                with self._handling(short) as outcome:
+                    outcome.caller = set_current_principal(self._tokens.authenticate(authorization, access))
                     return await inner(request, context)
-                except DomainError as error:
-                    code, status = error.kind.value, to_status(error, self._domain)
-                except grpc.aio.AbortError:
-                    code = "ABORTED_BY_HANDLER"
-                    raise
-                except Exception:
-                    log.exception("unhandled error", extra={"method": short})
-                    code, status = "INTERNAL", internal_status(self._domain)
-                finally:
-                    if token is not None:
-                        reset_current_principal(token)
-                    self._observe(short, code, started)
-                await context.abort_with_status(status)
+                await context.abort_with_status(outcome.status)
 
             return grpc.unary_unary_rpc_method_handler(
                 unary, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
@@ -71,31 +67,37 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             inner_stream = handler.unary_stream
 
             async def stream(request, context: grpc.aio.ServicerContext):
-                started = time.perf_counter()
-                code, status, token = "OK", None, None
-                try:
-                    token = set_current_principal(self._tokens.authenticate(authorization, access))
+                with self._handling(short) as outcome:
+                    outcome.caller = set_current_principal(self._tokens.authenticate(authorization, access))
                     async for response in inner_stream(request, context):
                         yield response
-                except DomainError as error:
-                    code, status = error.kind.value, to_status(error, self._domain)
-                except grpc.aio.AbortError:
-                    code = "ABORTED_BY_HANDLER"
-                    raise
-                except Exception:
-                    log.exception("unhandled error", extra={"method": short})
-                    code, status = "INTERNAL", internal_status(self._domain)
-                finally:
-                    if token is not None:
-                        reset_current_principal(token)
-                    self._observe(short, code, started)
-                if status is not None:
-                    await context.abort_with_status(status)
+                if outcome.status is not None:
+                    await context.abort_with_status(outcome.status)
 
             return grpc.unary_stream_rpc_method_handler(
                 stream, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
             )
         return handler
+
+    @contextlib.contextmanager
+    def _handling(self, method: str) -> Iterator[_Outcome]:
+        """Turns what a handler raises into the status to abort with (the
+        exception is swallowed here), resets the caller, records metrics."""
+        outcome, started = _Outcome(), time.perf_counter()
+        try:
+            yield outcome
+        except DomainError as error:
+            outcome.code, outcome.status = error.kind.value, to_status(error, self._domain)
+        except grpc.aio.AbortError:
+            outcome.code = "ABORTED_BY_HANDLER"
+            raise
+        except Exception:
+            log.exception("unhandled error", extra={"method": method})
+            outcome.code, outcome.status = "INTERNAL", internal_status(self._domain)
+        finally:
+            if outcome.caller is not None:
+                reset_current_principal(outcome.caller)
+            self._observe(method, outcome.code, started)
 
     def _observe(self, method: str, code: str, started: float) -> None:
         elapsed = time.perf_counter() - started

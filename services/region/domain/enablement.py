@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from services.kernel.errors import failed_precondition, invalid_argument
+from services.kernel.errors import failed_precondition, invalid_argument, required_text
 
 # How far in the past effective_from may lie (clock skew of the caller).
 BACKDATE_TOLERANCE = timedelta(minutes=1)
@@ -67,12 +67,7 @@ class Enablement:
 
 
 def validate_reason(reason: str, field_path: str = "reason") -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise invalid_argument("REASON_REQUIRED", field_path, "say why the setting changes")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise invalid_argument("REASON_TOO_LONG", field_path, f"at most {MAX_REASON_LENGTH} characters")
-    return reason
+    return required_text(reason, field_path, MAX_REASON_LENGTH, "REASON")
 
 
 def validate_effective_from(effective_from: datetime | None, now: datetime) -> datetime:

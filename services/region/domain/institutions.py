@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from services.kernel.errors import invalid_argument
+from services.kernel.errors import invalid_argument, required_text
 
 # National medical-insurance codes: H (定点医疗机构) or P (定点零售药店),
 # the 6-digit region code, then a 5-digit serial.
@@ -32,12 +32,7 @@ def validate_institution_code(code: str, field_path: str = "code") -> str:
 
 
 def validate_name(name: str, field_path: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise invalid_argument("NAME_REQUIRED", field_path, "a name is required")
-    if len(name) > MAX_NAME_LENGTH:
-        raise invalid_argument("NAME_TOO_LONG", field_path, f"at most {MAX_NAME_LENGTH} characters")
-    return name
+    return required_text(name, field_path, MAX_NAME_LENGTH)
 
 
 @dataclass(frozen=True)
