@@ -35,6 +35,21 @@ def _docker_available() -> bool:
         return False
 
 
+def _local_postgres_image() -> str:
+    """postgres:15, or on an offline machine the stand-in that
+    deploy/standin/build.sh made, when only that one is there."""
+    import docker
+
+    client = docker.from_env()
+    for image in ("postgres:15", "yibao-standin/postgres:15"):
+        try:
+            client.images.get(image)
+            return image
+        except docker.errors.ImageNotFound:
+            continue
+    return "postgres:15"
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A maintenance URL (psycopg form) of a PostgreSQL server for this session."""
@@ -47,7 +62,7 @@ def postgres_server() -> Iterator[str]:
         pytest.skip("no Docker engine and no YIBAO_TEST_POSTGRES_URL: PostgreSQL tests not run")
     from testcontainers.community.postgres import PostgresContainer
 
-    image = os.environ.get("YIBAO_TEST_POSTGRES_IMAGE", "postgres:15")
+    image = os.environ.get("YIBAO_TEST_POSTGRES_IMAGE") or _local_postgres_image()
     with PostgresContainer(image, driver=None) as container:
         yield container.get_connection_url()
 

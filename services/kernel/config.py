@@ -13,6 +13,8 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_KEY = "yibao-dev-only-insecure-key-change-me!!"
+DEV_ID_HASH_KEY = "yibao-dev-only-id-hash-key-change-me!!"
+DEV_FACE_TICKET_KEY = "yibao-dev-only-face-ticket-key-change-me"
 SERVICES = ("region", "account", "transfer")
 
 
@@ -40,6 +42,14 @@ class Settings(BaseSettings):
     jwt_issuer: str = "yibao"
     jwt_audience: str = "yibao-wallet"
 
+    # Account service secrets: the key of the ID-number hash (R5) and the key
+    # the face-verification provider signs tickets with (R9).
+    account_id_hash_key: SecretStr = SecretStr(DEV_ID_HASH_KEY)
+    face_ticket_key: SecretStr = SecretStr(DEV_FACE_TICKET_KEY)
+    # argon2id cost of the 6-digit password hash (OWASP minimum: t=2, m=19 MiB).
+    password_hash_time_cost: int = 2
+    password_hash_memory_kib: int = 19456
+
     region_database_url: str = "sqlite:///.run/region.db"
     region_listen: str = "127.0.0.1:50051"
     region_metrics_port: int = 9101
@@ -59,9 +69,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_dev_key_in_production(self) -> Settings:
-        if self.environment == "production" and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
-            if self.jwt_verify_key is None:
-                raise ValueError("YIBAO_JWT_SIGNING_KEY or YIBAO_JWT_VERIFY_KEY must be set in production")
+        if self.environment != "production":
+            return self
+        if self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY and self.jwt_verify_key is None:
+            raise ValueError("YIBAO_JWT_SIGNING_KEY or YIBAO_JWT_VERIFY_KEY must be set in production")
+        for name, dev in (("account_id_hash_key", DEV_ID_HASH_KEY), ("face_ticket_key", DEV_FACE_TICKET_KEY)):
+            if getattr(self, name).get_secret_value() == dev:
+                raise ValueError(f"YIBAO_{name.upper()} must be set in production")
         return self
 
     def service(self, name: str) -> ServiceSettings:

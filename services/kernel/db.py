@@ -85,3 +85,13 @@ def is_unique_violation(error: Exception) -> bool:
     if sqlstate is not None:
         return sqlstate == "23505"
     return "UNIQUE constraint failed" in str(orig)
+
+
+def insert_ignoring_conflicts(conn, table):
+    """INSERT … ON CONFLICT DO NOTHING on either backend: with RETURNING, no
+    row back means the key was already there (or a concurrent insert won)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing()

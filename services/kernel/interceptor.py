@@ -17,6 +17,7 @@ import grpc
 
 from services.kernel import metrics
 from services.kernel.auth import Access, TokenAuthority, reset_current_principal, set_current_principal
+from services.kernel.calls import set_incoming_deadline
 from services.kernel.errors import DomainError
 from services.kernel.grpc_errors import internal_status, to_status
 
@@ -56,6 +57,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             async def unary(request, context: grpc.aio.ServicerContext):
                 with self._handling(short) as outcome:
                     outcome.caller = set_current_principal(self._tokens.authenticate(authorization, access))
+                    set_incoming_deadline(context.time_remaining())
                     return await inner(request, context)
                 await context.abort_with_status(outcome.status)
 

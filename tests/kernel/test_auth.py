@@ -76,11 +76,20 @@ def test_settings_from_environment(monkeypatch):
         Settings().service("billing")
 
 
-def test_production_refuses_the_development_key(monkeypatch):
+@pytest.mark.parametrize("missing", ["JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY"])
+def test_production_refuses_every_development_key(monkeypatch, missing):
     monkeypatch.setenv("YIBAO_ENVIRONMENT", "production")
-    with pytest.raises(ValueError, match="YIBAO_JWT_SIGNING_KEY"):
+    for name in ("JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY"):
+        if name != missing:
+            monkeypatch.setenv(f"YIBAO_{name}", f"real-secret-{name.lower()}-from-the-vault")
+    with pytest.raises(ValueError, match=f"YIBAO_{missing}"):
         Settings()
-    monkeypatch.setenv("YIBAO_JWT_SIGNING_KEY", "a-real-secret-from-the-vault-0123456789")
+
+
+def test_production_with_real_keys(monkeypatch):
+    monkeypatch.setenv("YIBAO_ENVIRONMENT", "production")
+    for name in ("JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY"):
+        monkeypatch.setenv(f"YIBAO_{name}", f"real-secret-{name.lower()}-from-the-vault")
     settings = Settings()
     assert settings.jwt_signing_key.get_secret_value() != DEV_JWT_KEY
     authority = TokenAuthority.from_settings(settings)

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-from services.kernel.errors import invalid_argument
+from services.kernel.region_codes import province_of, validate_code
 
-_CODE = re.compile(r"^[1-9]\d{5}$")
+__all__ = ["Level", "Region", "RegionPath", "province_of", "validate_code"]
 
 
 class Level(IntEnum):
     PROVINCE = 1
     PREFECTURE = 2
     COUNTY = 3
-
-
-def validate_code(code: str, field_path: str = "code") -> str:
-    """The code itself, or INVALID_ARGUMENT naming the field."""
-    if not _CODE.match(code or ""):
-        raise invalid_argument(
-            "REGION_CODE_INVALID", field_path, f"{code!r} is not a 6-digit administrative division code"
-        )
-    return code
-
-
-def province_of(code: str) -> str:
-    return code[:2] + "0000"
 
 
 @dataclass(frozen=True)

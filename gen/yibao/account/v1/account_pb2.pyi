@@ -61,6 +61,19 @@ class ContributionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONTRIBUTION_KIND_UNSPECIFIED: _ClassVar[ContributionKind]
     CONTRIBUTION_KIND_RESIDENT_INSURANCE: _ClassVar[ContributionKind]
     CONTRIBUTION_KIND_LONG_TERM_CARE: _ClassVar[ContributionKind]
+
+class HoldStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    HOLD_STATUS_UNSPECIFIED: _ClassVar[HoldStatus]
+    HOLD_STATUS_HELD: _ClassVar[HoldStatus]
+    HOLD_STATUS_SETTLED: _ClassVar[HoldStatus]
+    HOLD_STATUS_RELEASED: _ClassVar[HoldStatus]
+
+class LapseCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LAPSE_CAUSE_UNSPECIFIED: _ClassVar[LapseCause]
+    LAPSE_CAUSE_INSURANCE_ENDED: _ClassVar[LapseCause]
+    LAPSE_CAUSE_INSURANCE_MOVED: _ClassVar[LapseCause]
 INSURANCE_TYPE_UNSPECIFIED: InsuranceType
 INSURANCE_TYPE_EMPLOYEE: InsuranceType
 INSURANCE_TYPE_RESIDENT: InsuranceType
@@ -91,6 +104,13 @@ ENTRY_KIND_CONTRIBUTION: EntryKind
 CONTRIBUTION_KIND_UNSPECIFIED: ContributionKind
 CONTRIBUTION_KIND_RESIDENT_INSURANCE: ContributionKind
 CONTRIBUTION_KIND_LONG_TERM_CARE: ContributionKind
+HOLD_STATUS_UNSPECIFIED: HoldStatus
+HOLD_STATUS_HELD: HoldStatus
+HOLD_STATUS_SETTLED: HoldStatus
+HOLD_STATUS_RELEASED: HoldStatus
+LAPSE_CAUSE_UNSPECIFIED: LapseCause
+LAPSE_CAUSE_INSURANCE_ENDED: LapseCause
+LAPSE_CAUSE_INSURANCE_MOVED: LapseCause
 
 class Person(_message.Message):
     __slots__ = ("id", "masked_id_number", "name", "insurance_type", "insured_region", "insurance_status", "create_time")
@@ -177,54 +197,52 @@ class Payment(_message.Message):
     def __init__(self, institution_code: _Optional[str] = ..., order_number: _Optional[str] = ..., person_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., refunded_fen: _Optional[int] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class HoldState(_message.Message):
-    __slots__ = ("transfer_id", "held", "settled", "released", "amount_fen", "source")
+    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen", "status")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
-    HELD_FIELD_NUMBER: _ClassVar[int]
-    SETTLED_FIELD_NUMBER: _ClassVar[int]
-    RELEASED_FIELD_NUMBER: _ClassVar[int]
-    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
-    held: bool
-    settled: bool
-    released: bool
-    amount_fen: int
+    payer_id: str
+    payee_id: str
     source: AccountKind
-    def __init__(self, transfer_id: _Optional[str] = ..., held: _Optional[bool] = ..., settled: _Optional[bool] = ..., released: _Optional[bool] = ..., amount_fen: _Optional[int] = ..., source: _Optional[_Union[AccountKind, str]] = ...) -> None: ...
+    amount_fen: int
+    status: HoldStatus
+    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ...) -> None: ...
 
 class RegisterPersonRequest(_message.Message):
-    __slots__ = ("id_number", "name", "insurance_type", "insured_region", "request_id")
+    __slots__ = ("id_number", "name", "insurance_type", "insured_region")
     ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     INSURANCE_TYPE_FIELD_NUMBER: _ClassVar[int]
     INSURED_REGION_FIELD_NUMBER: _ClassVar[int]
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     id_number: str
     name: str
     insurance_type: InsuranceType
     insured_region: str
-    request_id: str
-    def __init__(self, id_number: _Optional[str] = ..., name: _Optional[str] = ..., insurance_type: _Optional[_Union[InsuranceType, str]] = ..., insured_region: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, id_number: _Optional[str] = ..., name: _Optional[str] = ..., insurance_type: _Optional[_Union[InsuranceType, str]] = ..., insured_region: _Optional[str] = ...) -> None: ...
 
 class RegisterPersonResponse(_message.Message):
-    __slots__ = ("person",)
+    __slots__ = ("person", "created")
     PERSON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
     person: Person
-    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
+    created: bool
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class UpdateInsuranceRequest(_message.Message):
-    __slots__ = ("person_id", "insurance_status", "insured_region", "insurance_type", "request_id")
+    __slots__ = ("person_id", "insurance_status", "insured_region", "insurance_type")
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     INSURANCE_STATUS_FIELD_NUMBER: _ClassVar[int]
     INSURED_REGION_FIELD_NUMBER: _ClassVar[int]
     INSURANCE_TYPE_FIELD_NUMBER: _ClassVar[int]
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     person_id: str
     insurance_status: InsuranceStatus
     insured_region: str
     insurance_type: InsuranceType
-    request_id: str
-    def __init__(self, person_id: _Optional[str] = ..., insurance_status: _Optional[_Union[InsuranceStatus, str]] = ..., insured_region: _Optional[str] = ..., insurance_type: _Optional[_Union[InsuranceType, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, person_id: _Optional[str] = ..., insurance_status: _Optional[_Union[InsuranceStatus, str]] = ..., insured_region: _Optional[str] = ..., insurance_type: _Optional[_Union[InsuranceType, str]] = ...) -> None: ...
 
 class UpdateInsuranceResponse(_message.Message):
     __slots__ = ("person", "lapsed_relations")
@@ -469,22 +487,20 @@ class RefundPaymentResponse(_message.Message):
     def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
 
 class PayContributionRequest(_message.Message):
-    __slots__ = ("payer_id", "beneficiary_id", "kind", "year", "amount_fen", "verification", "request_id")
+    __slots__ = ("payer_id", "beneficiary_id", "kind", "year", "amount_fen", "verification")
     PAYER_ID_FIELD_NUMBER: _ClassVar[int]
     BENEFICIARY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_FIELD_NUMBER: _ClassVar[int]
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     payer_id: str
     beneficiary_id: str
     kind: ContributionKind
     year: int
     amount_fen: int
     verification: _verification_pb2.Verification
-    request_id: str
-    def __init__(self, payer_id: _Optional[str] = ..., beneficiary_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., amount_fen: _Optional[int] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, payer_id: _Optional[str] = ..., beneficiary_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., amount_fen: _Optional[int] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ...) -> None: ...
 
 class PayContributionResponse(_message.Message):
     __slots__ = ("wallet_balance_fen", "entry_id")
@@ -551,11 +567,13 @@ class ListRelationLapsesResponse(_message.Message):
     def __init__(self, lapses: _Optional[_Iterable[_Union[RelationLapse, _Mapping]]] = ...) -> None: ...
 
 class RelationLapse(_message.Message):
-    __slots__ = ("id", "person_id", "lapse_time")
+    __slots__ = ("id", "person_id", "lapse_time", "cause")
     ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     LAPSE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CAUSE_FIELD_NUMBER: _ClassVar[int]
     id: int
     person_id: str
     lapse_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[int] = ..., person_id: _Optional[str] = ..., lapse_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    cause: LapseCause
+    def __init__(self, id: _Optional[int] = ..., person_id: _Optional[str] = ..., lapse_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cause: _Optional[_Union[LapseCause, str]] = ...) -> None: ...

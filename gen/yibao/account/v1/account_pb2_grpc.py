@@ -156,7 +156,8 @@ class AccountServiceServicer:
 
     def RegisterPerson(self, request, context):
         """--- persons (R5, R8), by the provincial platform of the insured province
-        Registers an insured person (参保登记). Idempotent by request_id.
+        Registers an insured person (参保登记). Idempotent: the same person with
+        the same facts again returns them (created = false).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -284,7 +285,8 @@ class AccountServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PayContribution(self, request, context):
-        """Pays a contribution (resident insurance, long-term care) from the wallet.
+        """Pays a contribution (resident insurance, long-term care) from the wallet;
+        once per beneficiary, kind and year (a retry returns the same entry).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,159 @@
+"""The account database, as SQLAlchemy Core tables (the migrations create them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from services.kernel.db import BigId, UtcDateTime
+
+metadata = MetaData()
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("id_hash", String(64), nullable=False, unique=True),  # HMAC of the ID number
+    Column("masked_id_number", String(18), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("insurance_type", String(10), nullable=False),
+    Column("insured_region", String(6), nullable=False),
+    Column("province", String(6), nullable=False, index=True),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("person_id", String(36), ForeignKey("persons.id"), nullable=True),
+    Column("system_key", String(40), nullable=True, unique=True),  # e.g. fund:450000
+    Column("balance", BigInteger, nullable=False, server_default="0"),
+    Column("may_go_negative", Boolean, nullable=False, server_default="0"),
+    UniqueConstraint("person_id", "kind", name="uq_accounts_person_kind"),
+    CheckConstraint("may_go_negative OR balance >= 0", name="ck_accounts_balance_not_negative"),
+)
+
+wallets = Table(
+    "wallets",
+    metadata,
+    Column("person_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False),
+    Column("place_of_use", String(6), nullable=False),
+    Column("mobile", String(11), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+relations = Table(
+    "relations",
+    metadata,
+    Column("person_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("relative_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("attested_at", UtcDateTime, nullable=False),
+    Column("lapsed_at", UtcDateTime, nullable=True),
+)
+
+relation_lapses = Table(
+    "relation_lapses",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("person_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("cause", String(10), nullable=False),  # ended / moved
+    Column("lapsed_at", UtcDateTime, nullable=False),
+)
+
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("person_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+used_face_tickets = Table(
+    "used_face_tickets",
+    metadata,
+    Column("ticket_id", String(100), primary_key=True),
+    Column("person_id", String(36), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    # Idempotency: one entry per key (e.g. "hold:<transfer id>"), with a
+    # hash of what was asked, to tell a replay from a conflicting reuse.
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("description", String(200), nullable=False, server_default=""),
+    Column("posted_at", UtcDateTime, nullable=False),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("account_id", BigId, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # + credit, - debit
+    Column("balance_after", BigInteger, nullable=False),
+)
+Index("ix_postings_account_id_id", postings.c.account_id, postings.c.id)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("transfer_id", String(64), primary_key=True),
+    Column("payer_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("payee_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("source", String(10), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("state", String(10), nullable=False),  # held / settled / released
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="ck_holds_amount_positive"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("institution_code", String(12), primary_key=True),
+    Column("order_number", String(64), primary_key=True),
+    Column("person_id", String(36), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("refunded", BigInteger, nullable=False, server_default="0"),
+    Column("paid_at", UtcDateTime, nullable=False),
+    CheckConstraint("refunded >= 0 AND refunded <= amount", name="ck_payments_refund_within_amount"),
+)
+
+contributions = Table(
+    "contributions",
+    metadata,
+    Column("beneficiary_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("payer_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
+)

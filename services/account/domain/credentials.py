@@ -1,0 +1,120 @@
+"""Payment credentials (SPEC R9): the 6-digit 医保码 password with its
+lockout, and face-verification tickets from an external provider."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from enum import Enum
+
+import jwt
+
+from services.kernel.clock import BEIJING, beijing
+from services.kernel.errors import DomainError, ErrorKind, failed_precondition, invalid_argument
+
+MAX_FAILURES = 5
+MAX_TICKET_LIFETIME = timedelta(minutes=5)
+_PASSWORD = re.compile(r"^\d{6}$")
+
+
+class Purpose(Enum):
+    TRANSFER = "transfer"
+    PAYMENT = "payment"
+
+
+def validate_new_password(password: str, field_path: str = "new_password") -> str:
+    if not _PASSWORD.match(password or ""):
+        raise invalid_argument("PASSWORD_FORMAT", field_path, "the password is 6 digits")
+    digits = [int(d) for d in password]
+    steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
+    if len(set(digits)) == 1 or steps in ({1}, {-1}):
+        raise invalid_argument("PASSWORD_TOO_WEAK", field_path, "repeated or consecutive digits are too easy to guess")
+    return password
+
+
+def next_beijing_midnight(at: datetime) -> datetime:
+    local = beijing(at)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=BEIJING).astimezone(at.tzinfo)
+
+
+def verification_failed(cause: str, message: str, **metadata: str) -> DomainError:
+    return DomainError(ErrorKind.FAILED_PRECONDITION, "VERIFICATION_FAILED", message, {"cause": cause, **metadata})
+
+
+@dataclass(frozen=True)
+class PasswordState:
+    """A person's password hash and its lockout counter."""
+
+    password_hash: str
+    failures: int = 0
+    locked_until: datetime | None = None
+
+    def locked_at(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def require_unlocked(self, now: datetime) -> None:
+        if self.locked_at(now):
+            raise DomainError(
+                ErrorKind.FAILED_PRECONDITION,
+                "VERIFICATION_LOCKED",
+                "too many wrong passwords: locked until 00:00 Beijing time",
+                {"locked_until": self.locked_until.isoformat()},
+            )
+
+    def after_attempt(self, correct: bool, now: datetime) -> PasswordState:
+        """Five wrong attempts in a row lock the password until 00:00 Beijing
+        the next day; a right one (or the lock running out) starts afresh."""
+        if correct:
+            return replace(self, failures=0, locked_until=None)
+        failures = 1 if self.locked_until is not None else self.failures + 1
+        if failures >= MAX_FAILURES:
+            return replace(self, failures=failures, locked_until=next_beijing_midnight(now))
+        return replace(self, failures=failures, locked_until=None)
+
+    @property
+    def attempts_left(self) -> int:
+        return max(MAX_FAILURES - self.failures, 0)
+
+
+@dataclass(frozen=True)
+class FaceTicket:
+    ticket_id: str
+    person_id: str
+    purpose: Purpose
+    expires_at: datetime
+
+
+def read_face_ticket(token: str, key: str, person_id: str, purpose: Purpose, now: datetime) -> FaceTicket:
+    """Checks signature, person, purpose and expiry; single use is the caller's
+    to enforce with the returned ticket id."""
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=["HS256"], audience="yibao-face",
+            options={"require": ["exp", "iat", "sub", "jti", "purpose"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidTokenError:
+        raise verification_failed("TICKET_INVALID", "the face ticket is not valid") from None
+    if claims["sub"] != person_id:
+        raise verification_failed("TICKET_OTHER_PERSON", "the face ticket was issued for someone else")
+    if claims["purpose"] != purpose.value:
+        raise verification_failed("TICKET_OTHER_PURPOSE", "the face ticket was issued for another purpose")
+    issued, expires = claims["iat"], claims["exp"]
+    if expires - issued > MAX_TICKET_LIFETIME.total_seconds():
+        raise verification_failed("TICKET_TOO_LONG_LIVED", "a face ticket may live at most 5 minutes")
+    if now.timestamp() >= expires:
+        raise verification_failed("TICKET_EXPIRED", "the face ticket has expired")
+    return FaceTicket(str(claims["jti"]), person_id, purpose, datetime.fromtimestamp(expires, now.tzinfo))
+
+
+def mint_face_ticket(key: str, person_id: str, purpose: Purpose, ticket_id: str, now: datetime, ttl: timedelta = timedelta(minutes=2)) -> str:
+    """What the face provider does: for local use and tests."""
+    claims = {
+        "sub": person_id, "purpose": purpose.value, "jti": ticket_id, "aud": "yibao-face",
+        "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def password_not_set(person_id: str) -> DomainError:
+    return failed_precondition("PASSWORD_NOT_SET", "no password has been set", person_id=person_id)

@@ -1,0 +1,84 @@
+"""The double-entry ledger (SPEC R10).
+
+Every change of money is one journal entry whose postings sum to zero: a
+posting of +n credits an account, -n debits it. Person accounts (personal
+account, wallet, reserved) never go below zero; only the provincial funds,
+where money enters the system, may. Wallet money never flows back into a
+personal account: the allowed flows are listed here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from services.kernel.errors import DomainError, ErrorKind, invalid_argument
+
+
+class AccountKind(Enum):
+    PERSONAL = "personal"  # 职工医保个人账户
+    WALLET = "wallet"  # 医保钱包
+    RESERVED = "reserved"  # a payer's money held for pending transfers (共济额度)
+    FUND = "fund"  # a province's fund: the source of personal-account funding
+    INSTITUTION = "institution"  # what a designated institution was paid
+    CONTRIBUTIONS = "contributions"  # contributions collected, per province
+
+
+class EntryKind(Enum):
+    FUNDING = "funding"
+    TRANSFER_OUT = "transfer_out"  # hold: source -> reserved
+    TRANSFER_IN = "transfer_in"  # settle: reserved -> payee wallet
+    TRANSFER_REFUND = "transfer_refund"  # release: reserved -> source
+    PAYMENT = "payment"
+    PAYMENT_REFUND = "payment_refund"
+    CONTRIBUTION = "contribution"
+
+
+# (entry kind) -> allowed (debited kind, credited kind)
+FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
+    EntryKind.FUNDING: {(AccountKind.FUND, AccountKind.PERSONAL)},
+    EntryKind.TRANSFER_OUT: {(AccountKind.PERSONAL, AccountKind.RESERVED), (AccountKind.WALLET, AccountKind.RESERVED)},
+    EntryKind.TRANSFER_IN: {(AccountKind.RESERVED, AccountKind.WALLET)},
+    EntryKind.TRANSFER_REFUND: {(AccountKind.RESERVED, AccountKind.PERSONAL), (AccountKind.RESERVED, AccountKind.WALLET)},
+    EntryKind.PAYMENT: {(AccountKind.WALLET, AccountKind.INSTITUTION)},
+    EntryKind.PAYMENT_REFUND: {(AccountKind.INSTITUTION, AccountKind.WALLET)},
+    EntryKind.CONTRIBUTION: {(AccountKind.WALLET, AccountKind.CONTRIBUTIONS)},
+}
+
+MAX_AMOUNT = 10**12  # fen; far above any real amount, well inside int64
+
+
+def validate_amount(amount: int, field_path: str = "amount_fen") -> int:
+    if amount <= 0:
+        raise invalid_argument("AMOUNT_NOT_POSITIVE", field_path, "an amount is a positive number of fen")
+    if amount > MAX_AMOUNT:
+        raise invalid_argument("AMOUNT_TOO_LARGE", field_path, "the amount is out of range")
+    return amount
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One journal entry moving ``amount`` from one account to another."""
+
+    kind: EntryKind
+    debit_account: int
+    debit_kind: AccountKind
+    credit_account: int
+    credit_kind: AccountKind
+    amount: int
+
+    def __post_init__(self) -> None:
+        if (self.debit_kind, self.credit_kind) not in FLOWS[self.kind]:
+            raise ValueError(f"{self.kind.value} cannot move money from {self.debit_kind.value} to {self.credit_kind.value}")
+        if self.amount <= 0:
+            raise ValueError("a movement moves a positive amount")
+
+    def postings(self) -> list[tuple[int, int]]:
+        """(account, signed amount) pairs; they sum to zero."""
+        return [(self.debit_account, -self.amount), (self.credit_account, self.amount)]
+
+
+def insufficient_funds(account_kind: AccountKind) -> DomainError:
+    return DomainError(
+        ErrorKind.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", "the account does not hold enough money", {"account": account_kind.value}
+    )

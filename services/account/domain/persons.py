@@ -1,0 +1,67 @@
+"""Insured persons (参保人, SPEC R5, R6, R8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+
+from services.kernel.errors import failed_precondition, required_text
+from services.kernel.region_codes import province_of
+
+MAX_NAME_LENGTH = 50
+
+
+class InsuranceType(Enum):
+    EMPLOYEE = "employee"  # 职工医保: has a personal account
+    RESIDENT = "resident"  # 居民医保
+
+
+class InsuranceStatus(Enum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+def validate_person_name(name: str, field_path: str = "name") -> str:
+    return required_text(name, field_path, MAX_NAME_LENGTH)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    id_hash: str
+    masked_id_number: str
+    name: str
+    insurance_type: InsuranceType
+    insured_region: str
+    status: InsuranceStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def province(self) -> str:
+        return province_of(self.insured_region)
+
+    @property
+    def active(self) -> bool:
+        return self.status is InsuranceStatus.ACTIVE
+
+    def require_active(self) -> None:
+        if not self.active:
+            raise failed_precondition("INSURANCE_ENDED", "the person's insurance has ended", person_id=self.id)
+
+    def change_insurance(
+        self, now: datetime, status: InsuranceStatus | None, region: str | None, kind: InsuranceType | None
+    ) -> tuple[Person, bool]:
+        """The changed person, and whether the change lapses their relations
+        (insurance ended, or moved to another insured region: R8)."""
+        changed = replace(
+            self,
+            status=status or self.status,
+            insured_region=region or self.insured_region,
+            insurance_type=kind or self.insurance_type,
+        )
+        if changed == self:
+            return self, False
+        lapses = (self.active and not changed.active) or changed.insured_region != self.insured_region
+        return replace(changed, updated_at=now), lapses

@@ -1,0 +1,69 @@
+"""Calls from one service to another: deadlines carried over from the
+incoming call (Python gRPC does not propagate them), retries on UNAVAILABLE
+for calls that are safe to repeat, and the caller's own service identity."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from datetime import timedelta
+
+import grpc
+
+from services.kernel.auth import Principal, Role, TokenAuthority
+from services.kernel.clock import Clock
+from services.kernel.errors import DomainError, ErrorKind
+
+DEFAULT_TIMEOUT = 5.0
+RETRY_DELAYS = (0.05, 0.2, 0.5)
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+def set_incoming_deadline(time_remaining: float | None) -> None:
+    _deadline.set(None if time_remaining is None else time.monotonic() + time_remaining)
+
+
+def timeout_left(default: float = DEFAULT_TIMEOUT) -> float:
+    deadline = _deadline.get()
+    if deadline is None:
+        return default
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise DomainError(ErrorKind.UNAVAILABLE, "DEADLINE_EXCEEDED", "the call ran out of time")
+    return min(default, left)
+
+
+class ServiceIdentity:
+    """This service's bearer token for calls to others, re-minted before it expires."""
+
+    def __init__(self, name: str, tokens: TokenAuthority, clock: Clock, ttl: timedelta = timedelta(minutes=10)) -> None:
+        self._principal = Principal(name, Role.SERVICE)
+        self._tokens, self._clock, self._ttl = tokens, clock, ttl
+        self._token, self._renew_at = "", None
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        now = self._clock.now()
+        if self._renew_at is None or now >= self._renew_at:
+            self._token = self._tokens.mint(self._principal, now, self._ttl)
+            self._renew_at = now + self._ttl / 2
+        return (("authorization", f"Bearer {self._token}"),)
+
+
+async def call(method, request, identity: ServiceIdentity, *, idempotent: bool, upstream: str):
+    """One outgoing unary call; UNAVAILABLE is retried only when idempotent,
+    and surfaces as UNAVAILABLE naming the upstream service."""
+    for attempt in range(len(RETRY_DELAYS) + 1):
+        try:
+            return await method(request, timeout=timeout_left(), metadata=identity.metadata())
+        except grpc.aio.AioRpcError as error:
+            retry = error.code() is grpc.StatusCode.UNAVAILABLE and idempotent and attempt < len(RETRY_DELAYS)
+            if retry:
+                await asyncio.sleep(RETRY_DELAYS[attempt])
+                continue
+            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise DomainError(
+                    ErrorKind.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", f"the {upstream} service did not answer", {"service": upstream}
+                ) from None
+            raise
