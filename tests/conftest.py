@@ -75,11 +75,19 @@ def _fresh_postgres_database(server_url: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> str:
-    """An empty database on each backend, one per test."""
+def new_database(request, tmp_path):
+    """new_database() -> the URL of another empty database, on each backend."""
+    counter = iter(range(1000))
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    return _fresh_postgres_database(request.getfixturevalue("postgres_server"))
+        return lambda: f"sqlite:///{tmp_path / f'db{next(counter)}.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return lambda: _fresh_postgres_database(server)
+
+
+@pytest.fixture
+def database_url(new_database) -> str:
+    """An empty database on each backend, one per test."""
+    return new_database()
 
 
 @pytest.fixture

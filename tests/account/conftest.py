@@ -1,0 +1,101 @@
+"""The account service against a real region service, both in-process with
+real channels, each with its own database."""
+
+from __future__ import annotations
+
+import itertools
+
+import grpc
+import pytest
+from yibao.account.v1 import account_pb2 as pb
+from yibao.account.v1 import account_pb2_grpc
+
+from services.account.bootstrap import start_account
+from services.account.domain.identity import check_digit
+from services.kernel.auth import Role
+from services.kernel.db import create_engine
+from services.kernel.migrations import upgrade
+from services.region.adapters.seed import load_demo, load_divisions
+from services.region.bootstrap import start_region
+
+ID_HASH_KEY = "test-id-hash-key-0123456789abcdef"
+FACE_KEY = "test-face-ticket-key-0123456789abcdef"
+_serial = itertools.count(1)
+
+
+def id_number(region: str = "450102", birth: str = "19900307") -> str:
+    """A valid, unique 18-character ID number."""
+    first17 = f"{region}{birth}{next(_serial) % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
+@pytest.fixture
+async def region_target(new_database, tokens, clock):
+    url = new_database()
+    upgrade("region", url)
+    engine = create_engine(url)
+    await load_divisions(engine)
+    await load_demo(engine, clock)  # 广西, 北京, 广东 enabled; 桂林 (450300) not
+    await engine.dispose()
+    server = await start_region(url, "127.0.0.1:0", tokens, clock)
+    yield server.address
+    await server.stop(0)
+
+
+@pytest.fixture
+async def account_server(new_database, region_target, tokens, clock):
+    url = new_database()
+    upgrade("account", url)
+    server = await start_account(
+        url, "127.0.0.1:0", tokens, region_target, ID_HASH_KEY, FACE_KEY, clock,
+        password_time_cost=1, password_memory_kib=8192,
+    )
+    server.database_url = url
+    yield server
+    await server.stop(0)
+
+
+@pytest.fixture
+async def account(account_server):
+    async with grpc.aio.insecure_channel(account_server.address) as channel:
+        yield account_pb2_grpc.AccountServiceStub(channel)
+
+
+@pytest.fixture
+def as_province(bearer):
+    return lambda province="450000": bearer(Role.PROVINCE, f"platform-{province}", province=province)
+
+
+@pytest.fixture
+def as_citizen(bearer):
+    return lambda person_id: bearer(Role.CITIZEN, person_id, person_id=person_id)
+
+
+@pytest.fixture
+def as_service(bearer):
+    return bearer(Role.SERVICE, "transfer")
+
+
+@pytest.fixture
+def as_institution(bearer):
+    return lambda code="H45010300001": bearer(Role.INSTITUTION, code, institution=code)
+
+
+@pytest.fixture
+def register(account, as_province):
+    """register(name, region, kind) -> Person, registered by its province."""
+
+    async def make(name="张三", region="450102", kind=pb.INSURANCE_TYPE_EMPLOYEE, number=None):
+        request = pb.RegisterPersonRequest(id_number=number or id_number(region), name=name, insurance_type=kind, insured_region=region)
+        return (await account.RegisterPerson(request, metadata=as_province(region[:2] + "0000"))).person
+
+    return make
+
+
+@pytest.fixture
+def with_wallet(account, as_citizen):
+    async def make(person, place="450102", mobile="13800138000"):
+        request = pb.OpenWalletRequest(person_id=person.id, place_of_use=place, mobile=mobile)
+        return (await account.OpenWallet(request, metadata=as_citizen(person.id))).wallet
+
+    return make
