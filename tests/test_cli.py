@@ -16,15 +16,18 @@ from tests.kernel.test_server import _free_port
 
 @pytest.fixture
 def embedded(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "YIBAO_REGION_LISTEN": f"127.0.0.1:{port}", "YIBAO_REGION_METRICS_PORT": "0", "YIBAO_REGION_TARGET": f"127.0.0.1:{port}"}
+    env = dict(os.environ)
+    for service in ("REGION", "ACCOUNT"):
+        port = _free_port()
+        env |= {f"YIBAO_{service}_LISTEN": f"127.0.0.1:{port}", f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}", f"YIBAO_{service}_METRICS_PORT": "0"}
     process = subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", "run", "--data-dir", str(tmp_path / "data"), "--demo"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            grpc.channel_ready_future(channel).result(timeout=60)
+        for service in ("REGION", "ACCOUNT"):
+            with grpc.insecure_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
+                grpc.channel_ready_future(channel).result(timeout=60)
         yield env
     finally:
         process.send_signal(signal.SIGINT)
@@ -66,3 +69,29 @@ def test_embedded_suite_with_demo_data_through_the_cli(embedded):
     assert refused.returncode == 0 and "P45010300002" in refused.stdout
     shown = cli(embedded, "institution", "show", "P45010300002")
     assert "青秀区惠民药房" in shown.stdout and "accepts" not in shown.stdout
+
+
+def test_account_actions_through_the_cli(embedded):
+    from tests.account.conftest import id_number
+
+    province = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "province", "--province", "450000").stdout.strip()}
+    registered = cli(province, "person", "register", id_number("450103"), "王芳", "450103", "--type", "employee")
+    assert registered.returncode == 0, registered.stderr
+    person_id = next(line.split("│")[1].strip() for line in registered.stdout.splitlines() if "王芳" in line)
+    funded = cli(province, "person", "fund", person_id, "100.50", "--reference", "gx-001", "--period", "2026-11")
+    assert "¥100.50" in funded.stdout, funded.stderr
+    assert "at most two decimals" in cli(province, "person", "fund", person_id, "1.005", "--reference", "gx-002").stderr
+
+    me = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "citizen", "--person-id", person_id).stdout.strip()}
+    opened = cli(me, "wallet", "open", person_id, "450103", "13712345678")
+    assert "137****5678" in opened.stdout, opened.stderr
+    assert cli(me, "wallet", "password", person_id, "258036").returncode == 0
+    balance = cli(me, "wallet", "balance", person_id).stdout
+    assert "¥100.50" in balance and "¥0.00" in balance
+    assert "funding" in cli(me, "wallet", "statement", person_id).stdout
+    other = cli(me, "wallet", "balance", "someone-else")
+    assert other.returncode == 1 and "PERMISSION_DENIED" in other.stderr
+
+    hospital = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "institution", "--institution", "H45010300001").stdout.strip()}
+    charged = cli(hospital, "pay", "charge", "H45010300001", "ORD-1", person_id, "0.01", "--password", "258036")
+    assert charged.returncode == 1 and "INSUFFICIENT_FUNDS" in charged.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import grpc
+import typer
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from rich.console import Console
@@ -10,6 +13,33 @@ from rich.console import Console
 err = Console(stderr=True)
 
 DEFAULT_TIMEOUT = 10.0
+
+
+def invoke(stub_class, target: str, method: str, request, token: str | None = None):
+    """One call; a failure is printed readably and exits 1."""
+    with grpc.insecure_channel(target) as channel:
+        try:
+            return getattr(stub_class(channel), method)(request, metadata=metadata(token), timeout=DEFAULT_TIMEOUT)
+        except grpc.RpcError as error:
+            err.print(f"[red]{explain(error)}[/red]")
+            raise typer.Exit(1) from None
+
+
+def to_fen(yuan: str) -> int:
+    """"12.34" yuan -> 1234 fen, exactly (never through a float)."""
+    try:
+        amount = Decimal(yuan)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{yuan!r} is not an amount in yuan") from None
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise typer.BadParameter("at most two decimals (fen)")
+    return int(fen)
+
+
+def yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 def metadata(token: str | None) -> list[tuple[str, str]]:

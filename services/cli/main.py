@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from services.cli.account_commands import pay_app, person_app, relation_app, wallet_app
 from services.cli.region_commands import institution_app, region_app
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import SystemClock
@@ -20,12 +21,16 @@ from services.kernel.logs import configure_logging
 app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
 app.add_typer(institution_app, name="institution")
+app.add_typer(person_app, name="person")
+app.add_typer(relation_app, name="relation")
+app.add_typer(wallet_app, name="wallet")
+app.add_typer(pay_app, name="pay")
 token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 out = Console()
 
 # Services with an implementation so far; the others have their contracts only.
-IMPLEMENTED = ("region",)
+IMPLEMENTED = ("region", "account")
 
 
 def _check_service(name: str) -> str:
@@ -71,21 +76,40 @@ def seed(demo: Annotated[bool, typer.Option("--demo", help="also load demo setti
 
 
 async def _start(settings: Settings, names: tuple[str, ...]):
+    """Starts the named services in this process, region first; when region
+    runs here too, account talks to this very instance."""
+    from services.account.bootstrap import start_account
     from services.region.bootstrap import start_region
 
     tokens = TokenAuthority.from_settings(settings)
-    starters = {"region": start_region}
+    region_target = settings.region_target
     servers = []
     for name in names:
         svc = settings.service(name)
-        servers.append(await starters[name](svc.database_url, svc.listen, tokens, metrics_port=svc.metrics_port))
+        if name == "region":
+            server = await start_region(svc.database_url, svc.listen, tokens, metrics_port=svc.metrics_port)
+            region_target = server.address
+        else:
+            server = await start_account(
+                svc.database_url, svc.listen, tokens, region_target,
+                settings.account_id_hash_key.get_secret_value(), settings.face_ticket_key.get_secret_value(),
+                metrics_port=svc.metrics_port, password_time_cost=settings.password_hash_time_cost,
+                password_memory_kib=settings.password_hash_memory_kib,
+            )
+        servers.append(server)
     return servers
 
 
-async def _serve(settings: Settings, names: tuple[str, ...], announce: bool) -> None:
+async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, demo: bool = False) -> None:
     from services.kernel.server import run_until_signalled
 
     servers = await _start(settings, names)
+    if demo:
+        from services.cli.demo import load_demo_persons
+
+        account = next(s for s in servers if s.definition.name == "account")
+        ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings), SystemClock())
+        out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
     if announce:
         table = Table("service", "gRPC", "metrics")
         for s in servers:
@@ -119,7 +143,7 @@ def run(
     for name in IMPLEMENTED:
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))
-    asyncio.run(_serve(settings, IMPLEMENTED, announce=True))
+    asyncio.run(_serve(settings, IMPLEMENTED, announce=True, demo=demo))
 
 
 @token_app.command("mint")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-import grpc
 import typer
 from rich.console import Console
 from rich.table import Table
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
-from services.cli.client import DEFAULT_TIMEOUT, err, explain, metadata
+from services.cli.client import invoke
 from services.kernel.clock import BEIJING, beijing
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp, to_timestamp
@@ -26,14 +25,7 @@ Token = Annotated[str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help
 
 
 def _call(target: str | None, method: str, request, token: str | None = None):
-    target = target or load_settings().region_target
-    with grpc.insecure_channel(target) as channel:
-        stub = region_pb2_grpc.RegionServiceStub(channel)
-        try:
-            return getattr(stub, method)(request, metadata=metadata(token), timeout=DEFAULT_TIMEOUT)
-        except grpc.RpcError as error:
-            err.print(f"[red]{explain(error)}[/red]")
-            raise typer.Exit(1) from None
+    return invoke(region_pb2_grpc.RegionServiceStub, target or load_settings().region_target, method, request, token)
 
 
 def _when(stamp) -> str:

@@ -35,7 +35,7 @@ class ServiceDefinition:
     full_name: str  # "yibao.region.v1.RegionService"
     error_domain: str  # "region.yibao"
     policy: Mapping[str, Access]
-    register: Callable[[grpc.aio.Server], None]
+    register: Callable[[grpc.aio.Server], None]  # adds the servicer to a server
     on_stop: list[Callable[[], object]] = field(default_factory=list)
 
 

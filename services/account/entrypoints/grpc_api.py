@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
@@ -246,11 +248,5 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
 
 def account_service(servicer: AccountServicer, on_stop=()) -> ServiceDefinition:
-    return ServiceDefinition(
-        name="account",
-        full_name=SERVICE,
-        error_domain=ERROR_DOMAIN,
-        policy=POLICY,
-        register=lambda server: account_pb2_grpc.add_AccountServiceServicer_to_server(servicer, server),
-        on_stop=list(on_stop),
-    )
+    add = partial(account_pb2_grpc.add_AccountServiceServicer_to_server, servicer)
+    return ServiceDefinition("account", SERVICE, ERROR_DOMAIN, POLICY, add, list(on_stop))

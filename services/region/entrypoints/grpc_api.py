@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import grpc
+from functools import partial
+
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
@@ -178,12 +179,5 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
 
 
 def region_service(cases: RegionUseCases, on_stop=()) -> ServiceDefinition:
-    servicer = RegionServicer(cases)
-    return ServiceDefinition(
-        name="region",
-        full_name=SERVICE,
-        error_domain=ERROR_DOMAIN,
-        policy=POLICY,
-        register=lambda server: region_pb2_grpc.add_RegionServiceServicer_to_server(servicer, server),
-        on_stop=list(on_stop),
-    )
+    add = partial(region_pb2_grpc.add_RegionServiceServicer_to_server, RegionServicer(cases))
+    return ServiceDefinition("region", SERVICE, ERROR_DOMAIN, POLICY, add, list(on_stop))
