@@ -28,7 +28,7 @@ def embedded(tmp_path):
         for service in ("REGION", "ACCOUNT"):
             with grpc.insecure_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
                 grpc.channel_ready_future(channel).result(timeout=60)
-        yield env
+        yield env | {"DATA_DIR": str(tmp_path / "data")}
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
@@ -91,6 +91,9 @@ def test_account_actions_through_the_cli(embedded):
     assert "funding" in cli(me, "wallet", "statement", person_id).stdout
     other = cli(me, "wallet", "balance", "someone-else")
     assert other.returncode == 1 and "PERMISSION_DENIED" in other.stderr
+
+    check = cli(embedded, "ledger-check", "--database-url", f"sqlite:///{embedded['DATA_DIR']}/account.db")
+    assert check.returncode == 0 and "debits 510050 fen, credits 510050 fen" in check.stdout  # demo ¥5,000 + ¥100.50 and "balanced" in check.stdout
 
     hospital = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "institution", "--institution", "H45010300001").stdout.strip()}
     charged = cli(hospital, "pay", "charge", "H45010300001", "ORD-1", person_id, "0.01", "--password", "258036")

@@ -146,6 +146,29 @@ def run(
     asyncio.run(_serve(settings, IMPLEMENTED, announce=True, demo=demo))
 
 
+async def _ledger_totals(url: str) -> tuple[int, int, int]:
+    from services.account.adapters.ledger import ledger_totals
+    from services.kernel.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await ledger_totals(conn)
+    finally:
+        await engine.dispose()
+
+
+@app.command("ledger-check")
+def ledger_check(database_url: Annotated[str | None, typer.Option(help="account database (default YIBAO_ACCOUNT_DATABASE_URL)")] = None) -> None:
+    """Prove the ledger balances: debits = credits, balances sum to zero (R10). Exits 1 if not."""
+    debits, credits, balances = asyncio.run(_ledger_totals(database_url or load_settings().account_database_url))
+    out.print(f"debits {debits} fen, credits {credits} fen, sum of balances {balances} fen")
+    if debits != credits or balances != 0:
+        out.print("[red]the ledger does not balance[/red]")
+        raise typer.Exit(1)
+    out.print("[green]balanced[/green]")
+
+
 @token_app.command("mint")
 def mint(
     role: Annotated[Role, typer.Option(help="citizen, province, institution, admin or service")],
