@@ -423,3 +423,23 @@ async def test_r12_statement_newest_first_paginated_and_filtered(account, pair, 
     assert len((await account.ListStatementEntries(windowed, metadata=me)).entries) == 2
     other = await fails(account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payee.id), metadata=me))
     assert other.code is C.PERMISSION_DENIED
+
+
+async def test_transfer_parties_in_one_call(account, register, with_wallet, as_province, as_service, as_citizen):
+    number = id_number("110101")
+    payer, payee = await register("张三"), await register("李四", region="110101", number=number)
+    await with_wallet(payee, place="110101")
+
+    def parties(name="李四", id_no=number):
+        return account.GetTransferParties(pb.GetTransferPartiesRequest(payer_id=payer.id, payee_id_number=id_no, payee_name=name), metadata=as_service)
+
+    found = await parties()
+    assert (found.payer.id, found.payee.id, found.relation) == (payer.id, payee.id, pb.RELATION_KIND_UNSPECIFIED)
+    assert not found.HasField("payer_wallet") and found.payee_wallet.place_of_use == "110101"
+    await account.AttestRelation(pb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=pb.RELATION_KIND_PARENT), metadata=as_province())
+    assert (await parties()).relation == pb.RELATION_KIND_PARENT
+    assert (await fails(parties(name="李五"))).reason == "PAYEE_NAME_MISMATCH"
+    assert (await fails(parties(id_no=id_number()))).reason == "PAYEE_NOT_FOUND"
+    assert (await fails(parties(id_no="123"))).fields == ["payee_id_number"]
+    denied = await fails(account.GetTransferParties(pb.GetTransferPartiesRequest(payer_id=payer.id, payee_id_number=number, payee_name="李四"), metadata=as_citizen(payer.id)))
+    assert denied.code is C.PERMISSION_DENIED

@@ -38,6 +38,7 @@ POLICY = {
         "UpdateInsurance": _PROVINCE,
         "GetPerson": _READ_PERSON,
         "LookupPerson": _SERVICE_ONLY,
+        "GetTransferParties": _SERVICE_ONLY,
         "FundPersonalAccount": _PROVINCE,
         "OpenWallet": _CITIZEN,
         "GetWallet": _READ_MONEY,
@@ -155,6 +156,16 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     async def LookupPerson(self, request, context):
         person, wallet = await self._persons.lookup(request.id_number, request.name)
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
+
+    async def GetTransferParties(self, request, context):
+        payer, payer_wallet, payee, payee_wallet, relation = await self._persons.transfer_parties(
+            request.payer_id, request.payee_id_number, request.payee_name
+        )
+        return pb.GetTransferPartiesResponse(
+            payer=person_pb(payer), payer_wallet=wallet_pb(payer_wallet) if payer_wallet else None,
+            payee=person_pb(payee), payee_wallet=wallet_pb(payee_wallet) if payee_wallet else None,
+            relation=_RELATIONS[relation] if relation else 0,
+        )
 
     async def FundPersonalAccount(self, request, context):
         funded = await self._money.fund(current_principal(), request.person_id, request.amount_fen, request.reference, request.period)

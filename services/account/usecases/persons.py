@@ -100,6 +100,25 @@ class PersonUseCases:
                 raise failed_precondition("NAME_MISMATCH", "the name does not match the ID number")
             return person, await repo.wallet(person.id)
 
+    async def transfer_parties(
+        self, payer_id: str, payee_id_number: str, payee_name: str
+    ) -> tuple[Person, Wallet | None, Person, Wallet | None, RelationKind | None]:
+        """Payer, payee (found by ID number, name checked), their wallets and
+        what the payee is to the payer: the transfer gates' facts, in one read."""
+        number = validate_id_number(payee_id_number, "payee_id_number")
+        async with self._d.engine.connect() as conn:
+            repo = AccountRepository(conn)
+            payer = await repo.person(payer_id)
+            if payer is None:
+                raise person_not_found(payer_id)
+            payee = await repo.person_by_hash(id_number_hash(number, self._d.id_hash_key))
+            if payee is None:
+                raise not_found("PAYEE_NOT_FOUND", "no insured person has this ID number")
+            if payee.name != (payee_name or "").strip():
+                raise failed_precondition("PAYEE_NAME_MISMATCH", "the payee's name does not match the ID number")
+            relation = await repo.relation(payer_id, payee.id)
+            return payer, await repo.wallet(payer_id), payee, await repo.wallet(payee.id), relation.kind if relation else None
+
     async def attest(
         self, caller: Principal, person_id: str, relative_id: str, kind: RelationKind | None
     ) -> tuple[RelativeView, RelativeView]:

@@ -280,6 +280,30 @@ class LookupPersonResponse(_message.Message):
     wallet: Wallet
     def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ...) -> None: ...
 
+class GetTransferPartiesRequest(_message.Message):
+    __slots__ = ("payer_id", "payee_id_number", "payee_name")
+    PAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_NAME_FIELD_NUMBER: _ClassVar[int]
+    payer_id: str
+    payee_id_number: str
+    payee_name: str
+    def __init__(self, payer_id: _Optional[str] = ..., payee_id_number: _Optional[str] = ..., payee_name: _Optional[str] = ...) -> None: ...
+
+class GetTransferPartiesResponse(_message.Message):
+    __slots__ = ("payer", "payer_wallet", "payee", "payee_wallet", "relation")
+    PAYER_FIELD_NUMBER: _ClassVar[int]
+    PAYER_WALLET_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_WALLET_FIELD_NUMBER: _ClassVar[int]
+    RELATION_FIELD_NUMBER: _ClassVar[int]
+    payer: Person
+    payer_wallet: Wallet
+    payee: Person
+    payee_wallet: Wallet
+    relation: RelationKind
+    def __init__(self, payer: _Optional[_Union[Person, _Mapping]] = ..., payer_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., payee: _Optional[_Union[Person, _Mapping]] = ..., payee_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., relation: _Optional[_Union[RelationKind, str]] = ...) -> None: ...
+
 class FundPersonalAccountRequest(_message.Message):
     __slots__ = ("person_id", "amount_fen", "reference", "period")
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]

@@ -59,6 +59,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.LookupPersonRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.LookupPersonResponse.FromString,
                 _registered_method=True)
+        self.GetTransferParties = channel.unary_unary(
+                '/yibao.account.v1.AccountService/GetTransferParties',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesResponse.FromString,
+                _registered_method=True)
         self.FundPersonalAccount = channel.unary_unary(
                 '/yibao.account.v1.AccountService/FundPersonalAccount',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.FundPersonalAccountRequest.SerializeToString,
@@ -180,6 +185,14 @@ class AccountServiceServicer:
     def LookupPerson(self, request, context):
         """Finds a person by ID number and checks the name (transfer gate R14).
         Service role only; answers not-found and name mismatch distinctly.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTransferParties(self, request, context):
+        """Everything the transfer gates need about payer and payee in one call
+        (service role): both persons, their wallets and their relation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -337,6 +350,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.LookupPerson,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.LookupPersonRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.LookupPersonResponse.SerializeToString,
+            ),
+            'GetTransferParties': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTransferParties,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesResponse.SerializeToString,
             ),
             'FundPersonalAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.FundPersonalAccount,
@@ -537,6 +555,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/LookupPerson',
             yibao_dot_account_dot_v1_dot_account__pb2.LookupPersonRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.LookupPersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTransferParties(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/GetTransferParties',
+            yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,6 +24,7 @@ class TransferStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSFER_STATUS_PENDING_RECEIPT: _ClassVar[TransferStatus]
     TRANSFER_STATUS_RECEIVED: _ClassVar[TransferStatus]
     TRANSFER_STATUS_REFUNDED: _ClassVar[TransferStatus]
+    TRANSFER_STATUS_REJECTED: _ClassVar[TransferStatus]
 
 class RefundReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -57,6 +58,7 @@ TRANSFER_STATUS_ACCEPTED: TransferStatus
 TRANSFER_STATUS_PENDING_RECEIPT: TransferStatus
 TRANSFER_STATUS_RECEIVED: TransferStatus
 TRANSFER_STATUS_REFUNDED: TransferStatus
+TRANSFER_STATUS_REJECTED: TransferStatus
 REFUND_REASON_UNSPECIFIED: RefundReason
 REFUND_REASON_EXPIRED: RefundReason
 REFUND_REASON_DECLINED: RefundReason
