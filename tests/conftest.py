@@ -22,6 +22,8 @@ from services.kernel.clock import FrozenClock
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
+pytest_plugins = ["tests.cluster"]
+
 TEST_KEY = "test-signing-key-0123456789abcdef0123456789"
 
 

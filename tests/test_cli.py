@@ -72,7 +72,7 @@ def test_embedded_suite_with_demo_data_through_the_cli(embedded):
 
 
 def test_account_actions_through_the_cli(embedded):
-    from tests.account.conftest import id_number
+    from tests.cluster import id_number
 
     province = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "province", "--province", "450000").stdout.strip()}
     registered = cli(province, "person", "register", id_number("450103"), "王芳", "450103", "--type", "employee")

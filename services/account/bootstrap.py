@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 from argon2 import PasswordHasher
 
-from services.account.adapters.region_client import RegionClient
+from services.kernel.region_client import RegionClient
 from services.account.entrypoints.grpc_api import AccountServicer, account_service
 from services.account.usecases.common import AccountDeps
 from services.account.usecases.credentials import CredentialUseCases

@@ -39,3 +39,25 @@ def internal_status(domain: str) -> grpc.Status:
     info.Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))
     status = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error", details=[info])
     return rpc_status.to_status(status)
+
+
+def domain_error_from(error: grpc.RpcError) -> DomainError | None:
+    """An upstream service's AIP-193 error as a DomainError with the same
+    code, reason, metadata and fields, to pass on; None if it has no ErrorInfo."""
+    from services.kernel.errors import ErrorKind, FieldViolation
+
+    status = rpc_status.from_call(error)
+    if status is None:
+        return None
+    info, violations = None, []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations = [FieldViolation(v.field, v.description) for v in bad.field_violations]
+    if info is None or error.code().name not in ErrorKind.__members__:
+        return None
+    return DomainError(ErrorKind[error.code().name], info.reason, status.message, dict(info.metadata), violations)

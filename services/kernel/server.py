@@ -47,6 +47,7 @@ class RunningServer:
     port: int
     address: str
     metrics_server: object | None = None
+    components: dict[str, object] = field(default_factory=dict)  # e.g. background workers, for tests
 
     async def stop(self, grace: float = 5.0) -> None:
         await self.health.enter_graceful_shutdown()

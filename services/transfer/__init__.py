@@ -1,1 +1,1 @@
-"""Transfer service (SPEC R13-R19a): contract in protos/yibao/transfer/v1; implementation to come."""
+"""Transfer service: transfer applications, their gates, hold -> receive / refund, events and settlement (SPEC R13-R19a)."""

@@ -16,7 +16,7 @@ from services.kernel.auth import Role
 from services.account.adapters.ledger import ledger_totals
 from services.kernel.db import create_engine
 from services.kernel.proto_time import to_timestamp
-from tests.account.conftest import FACE_KEY, id_number
+from tests.cluster import FACE_KEY, id_number
 from tests.rpc import fails
 
 C = grpc.StatusCode

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.account.adapters.region_client import RegionClient
+from services.kernel.region_client import RegionClient
 from services.account.adapters.repository import AccountRepository
 from services.account.domain.persons import Person
 from services.kernel.auth import Principal, Role

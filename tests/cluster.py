@@ -1,5 +1,6 @@
-"""The account service against a real region service, both in-process with
-real channels, each with its own database."""
+"""The services as a cluster in this process: region, account and transfer,
+real servers on real channels, each with its own database on the backend of
+the test (SQLite or PostgreSQL). Loaded as a pytest plugin by conftest.py."""
 
 from __future__ import annotations
 
@@ -99,3 +100,23 @@ def with_wallet(account, as_citizen):
         return (await account.OpenWallet(request, metadata=as_citizen(person.id))).wallet
 
     return make
+
+
+@pytest.fixture
+async def transfer_server(new_database, account_server, region_target, tokens, clock):
+    from services.transfer.bootstrap import start_transfer
+
+    url = new_database()
+    upgrade("transfer", url)
+    server = await start_transfer(url, "127.0.0.1:0", tokens, account_server.address, region_target, clock, worker_interval=0.05)
+    server.database_url = url
+    yield server
+    await server.stop(0)
+
+
+@pytest.fixture
+async def transfers(transfer_server):
+    from yibao.transfer.v1 import transfer_pb2_grpc
+
+    async with grpc.aio.insecure_channel(transfer_server.address) as channel:
+        yield transfer_pb2_grpc.TransferServiceStub(channel)

@@ -1,4 +1,4 @@
-"""The account service's view of the region service (R7, R11)."""
+"""A client of the region service for the other services (R7, R11, R14)."""
 
 from __future__ import annotations
 

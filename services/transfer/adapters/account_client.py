@@ -1,0 +1,89 @@
+"""The transfer service's calls to the account service: the gates' facts,
+verification, and the money movements (each idempotent by transfer id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from yibao.account.v1 import account_pb2 as pb
+from yibao.account.v1 import account_pb2_grpc
+from yibao.type.v1 import verification_pb2
+
+from services.kernel.calls import ServiceIdentity, call
+from services.kernel.grpc_errors import domain_error_from
+from services.transfer.domain.transfer import Relation, Source
+
+
+@dataclass(frozen=True)
+class Party:
+    person_id: str
+    name: str
+    masked_id_number: str
+    insured_region: str
+    employee: bool
+    active: bool
+    place_of_use: str | None  # None: no wallet
+
+
+@dataclass(frozen=True)
+class Parties:
+    payer: Party
+    payee: Party
+    relation: Relation | None
+
+
+_SOURCES = {Source.PERSONAL: pb.ACCOUNT_KIND_PERSONAL, Source.WALLET: pb.ACCOUNT_KIND_WALLET}
+
+
+def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:
+    return Party(
+        person.id, person.name, person.masked_id_number, person.insured_region,
+        person.insurance_type == pb.INSURANCE_TYPE_EMPLOYEE, person.insurance_status == pb.INSURANCE_STATUS_ACTIVE,
+        wallet.place_of_use if wallet is not None else None,
+    )
+
+
+class AccountClient:
+    def __init__(self, channel: grpc.aio.Channel, identity: ServiceIdentity) -> None:
+        self._stub = account_pb2_grpc.AccountServiceStub(channel)
+        self._identity = identity
+
+    async def _call(self, method, request, idempotent: bool = True):
+        try:
+            return await call(method, request, self._identity, idempotent=idempotent, upstream="account")
+        except grpc.aio.AioRpcError as error:
+            passed_on = domain_error_from(error)
+            if passed_on is None:
+                raise
+            raise passed_on from None
+
+    async def parties(self, payer_id: str, payee_id_number: str, payee_name: str) -> Parties:
+        request = pb.GetTransferPartiesRequest(payer_id=payer_id, payee_id_number=payee_id_number, payee_name=payee_name)
+        r = await self._call(self._stub.GetTransferParties, request)
+        relation = Relation(pb.RelationKind.Name(r.relation).removeprefix("RELATION_KIND_").lower()) if r.relation else None
+        return Parties(
+            _party(r.payer, r.payer_wallet if r.HasField("payer_wallet") else None),
+            _party(r.payee, r.payee_wallet if r.HasField("payee_wallet") else None),
+            relation,
+        )
+
+    async def verify(self, person_id: str, password: str | None, face_ticket: str | None) -> None:
+        verification = verification_pb2.Verification(password=password) if password else verification_pb2.Verification(face_ticket=face_ticket or "")
+        request = pb.VerifyCredentialRequest(person_id=person_id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=verification)
+        # Not retried: each attempt counts towards the lockout, and a ticket is single use.
+        await self._call(self._stub.VerifyCredential, request, idempotent=False)
+
+    async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: Source, amount: int) -> None:
+        request = pb.HoldTransferRequest(transfer_id=transfer_id, payer_id=payer_id, payee_id=payee_id, source=_SOURCES[source], amount_fen=amount)
+        await self._call(self._stub.HoldTransfer, request)
+
+    async def settle(self, transfer_id: str) -> None:
+        await self._call(self._stub.SettleTransfer, pb.SettleTransferRequest(transfer_id=transfer_id))
+
+    async def release(self, transfer_id: str) -> None:
+        await self._call(self._stub.ReleaseTransfer, pb.ReleaseTransferRequest(transfer_id=transfer_id))
+
+    async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
+        response = await self._call(self._stub.ListRelationLapses, pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit))
+        return [(x.id, x.person_id) for x in response.lapses]

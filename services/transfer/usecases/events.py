@@ -1,0 +1,75 @@
+"""Transfer events for provincial platforms (R19): a resumable stream by
+sequence number. Events are written with the state change they report (an
+outbox); the sequencer numbers them in commit order, so a follower that
+resumes after the last number it saw misses nothing and sees nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from services.kernel.auth import Principal, Role
+from services.kernel.errors import invalid_argument, permission_denied
+from services.kernel.region_codes import province_of, validate_code
+from services.transfer.adapters.repository import TransferRepository
+from services.transfer.domain.transfer import EventType, Transfer
+from services.transfer.usecases.common import TransferDeps
+
+BATCH = 500
+POLL_SECONDS = 0.5  # also picks up events other processes wrote
+
+
+@dataclass(frozen=True)
+class Event:
+    sequence: int
+    type: EventType
+    transfer: Transfer
+    occurred_at: object
+
+
+class Events:
+    def __init__(self, deps: TransferDeps) -> None:
+        self._d = deps
+        self._numbered = asyncio.Condition()
+
+    async def sequence(self) -> int:
+        async with self._d.engine.begin() as conn:
+            numbered = await TransferRepository(conn).sequence_events(BATCH)
+        if numbered:
+            async with self._numbered:
+                self._numbered.notify_all()
+        return numbered
+
+    async def run_sequencer(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(self._d.events_written.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+            self._d.events_written.clear()
+            while await self.sequence() == BATCH:
+                pass
+
+    async def follow(self, caller: Principal, province: str, after: int) -> AsyncIterator[Event]:
+        validate_code(province, "province")
+        if province != province_of(province):
+            raise invalid_argument("PROVINCE_CODE_INVALID", "province", "a province code ends in 0000")
+        if after < 0:
+            raise invalid_argument("CURSOR_INVALID", "after_sequence", "a sequence number is not negative")
+        if not (caller.role is Role.ADMIN or (caller.role is Role.PROVINCE and caller.province == province)):
+            raise permission_denied()
+        while True:
+            async with self._d.engine.connect() as conn:
+                repo = TransferRepository(conn)
+                batch = await repo.events_after(province, after, BATCH)
+                transfers = {t: await repo.get(t) for t in {e[1] for e in batch}}
+            for sequence, transfer_id, kind, occurred_at in batch:
+                yield Event(sequence, kind, transfers[transfer_id], occurred_at)
+                after = sequence
+            if len(batch) < BATCH:
+                async with self._numbered:
+                    try:
+                        await asyncio.wait_for(self._numbered.wait(), POLL_SECONDS)
+                    except TimeoutError:
+                        pass

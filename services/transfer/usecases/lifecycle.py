@@ -1,0 +1,123 @@
+"""After the hold (R15, R17, R8): receive, decline, the 06:00 refund, lapsed
+relations, and resuming whatever a crash left unfinished."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from services.kernel.auth import Principal, Role
+from services.kernel.errors import DomainError, permission_denied
+from services.transfer.adapters.repository import TransferRepository
+from services.transfer.domain.transfer import RefundReason, Status, Transfer, refund_gate_error
+from services.transfer.usecases.common import Saga, TransferDeps, visible_transfer
+
+log = logging.getLogger("yibao.transfer")
+
+SWEEP_BATCH = 500
+CONCURRENT_STEPS = 32
+# An ACCEPTED transfer younger than this is still in its submit call.
+ACCEPTED_GRACE = timedelta(seconds=30)
+LAPSES_CURSOR = "account-relation-lapses"
+
+
+def _payee_side(caller: Principal, t: Transfer) -> None:
+    """Only the payee, or the platform of the payee's province, receives or declines."""
+    allowed = (caller.role is Role.CITIZEN and caller.person_id == t.payee_id) or (
+        caller.role is Role.PROVINCE and caller.province == t.payee_province
+    )
+    if not allowed:
+        raise permission_denied()
+
+
+class Lifecycle:
+    def __init__(self, deps: TransferDeps, saga: Saga) -> None:
+        self._d = deps
+        self._saga = saga
+
+    async def receive(self, caller: Principal, transfer_id: str) -> Transfer:
+        t = await visible_transfer(self._d, caller, transfer_id)
+        _payee_side(caller, t)
+        now = self._d.clock.now()
+        async with self._d.engine.begin() as conn:
+            repo = TransferRepository(conn)
+            # The receipt wins only while pending and before expires_at: the
+            # expiry sweep moves pending -> refunding under the same rule, so
+            # exactly one of them ever happens.
+            moved = now < t.expires_at and await repo.move(t.id, [Status.PENDING], Status.RECEIVING, now)
+            current = await repo.get(t.id)
+        if moved or current.status is Status.RECEIVING:
+            return await self._saga.settle(current)
+        if current.status is Status.RECEIVED:
+            return current  # received before: the same answer
+        raise refund_gate_error(current, now)
+
+    async def decline(self, caller: Principal, transfer_id: str) -> Transfer:
+        t = await visible_transfer(self._d, caller, transfer_id)
+        _payee_side(caller, t)
+        refunding = await self._saga.start_refund(t, RefundReason.DECLINED)
+        current = refunding or await self._saga.reload(t)
+        if current.status is Status.REFUNDING:
+            return await self._saga.refund(current)
+        if current.status is Status.REFUNDED and current.refund_reason is RefundReason.DECLINED:
+            return current
+        raise refund_gate_error(current, self._d.clock.now())
+
+    async def _each(self, transfers: list[Transfer], step) -> int:
+        """Runs a step over many transfers, a bounded number at a time; a
+        failure (the account service away) leaves that one for the next round."""
+        gate = asyncio.Semaphore(CONCURRENT_STEPS)
+        done = 0
+
+        async def one(t: Transfer) -> None:
+            nonlocal done
+            async with gate:
+                try:
+                    await step(t)
+                    done += 1
+                except DomainError as error:
+                    log.warning("step left for later", extra={"transfer_id": t.id, "reason": error.reason})
+
+        await asyncio.gather(*(one(t) for t in transfers))
+        return done
+
+    async def refund_expired(self) -> int:
+        """R15: refunds every pending transfer whose expires_at has passed, in batches."""
+        total = 0
+        while True:
+            async with self._d.engine.begin() as conn:
+                ids = await TransferRepository(conn).claim_due(self._d.clock.now(), SWEEP_BATCH)
+            if not ids:
+                return total
+            async with self._d.engine.connect() as conn:
+                repo = TransferRepository(conn)
+                claimed = [await repo.get(i) for i in ids]
+            total += await self._each(claimed, self._saga.refund)
+
+    async def resume(self, at_start: bool = False) -> int:
+        """R17: finishes what was left between two steps. At start every
+        unfinished transfer; later only those idle long enough that no call
+        of this or another process is still working on them."""
+        older_than = None if at_start else self._d.clock.now() - ACCEPTED_GRACE
+        async with self._d.engine.connect() as conn:
+            stuck = await TransferRepository(conn).in_states([Status.ACCEPTED, Status.RECEIVING, Status.REFUNDING], older_than, 1000)
+        return await self._each(stuck, self._saga.finish)
+
+    async def refund_lapsed(self) -> int:
+        """R8: refunds transfers pending to or from persons whose relations lapsed."""
+        total = 0
+        async with self._d.engine.connect() as conn:
+            cursor = await TransferRepository(conn).cursor(LAPSES_CURSOR)
+        for lapse_id, person_id in await self._d.accounts.lapses(cursor):
+            async with self._d.engine.connect() as conn:
+                affected = await TransferRepository(conn).open_involving(person_id)
+            for t in affected:
+                if t.status is Status.ACCEPTED:
+                    t = await self._saga.hold(t)
+                if (refunding := await self._saga.start_refund(t, RefundReason.RELATION_LAPSED)) is not None:
+                    await self._saga.refund(refunding)
+                    total += 1
+            async with self._d.engine.begin() as conn:
+                await TransferRepository(conn).set_cursor(LAPSES_CURSOR, lapse_id)
+        return total

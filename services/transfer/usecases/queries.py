@@ -1,0 +1,92 @@
+"""Reading transfers (R18) and the monthly settlement statement (R19a)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.kernel.auth import Principal, Role
+from services.kernel.clock import BEIJING
+from services.kernel.errors import invalid_argument, permission_denied
+from services.kernel.pagination import decode_token, encode_token, page_size
+from services.transfer.adapters.repository import TransferRepository
+from services.transfer.domain.transfer import Status, Transfer
+from services.transfer.usecases.common import TransferDeps, visible_transfer
+
+
+@dataclass(frozen=True)
+class Quota:
+    left_today: int
+    per_day: int
+    max_amount_fen: int
+    min_amount_fen: int
+    window_open: bool
+    next_open: datetime
+
+
+@dataclass(frozen=True)
+class Settlement:
+    month: str
+    flows: list[tuple[str, str, int, int]]  # from province, to province, count, fen
+    positions: dict[str, int]  # province -> received minus paid out
+    total_fen: int
+
+
+def _own(caller: Principal, person_id: str) -> None:
+    if caller.role is Role.CITIZEN and caller.person_id != person_id:
+        raise permission_denied()
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """[start, end) of a Beijing calendar month "YYYY-MM"."""
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
+    except ValueError:
+        raise invalid_argument("MONTH_INVALID", "month", "a month is YYYY-MM") from None
+    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    return start, end
+
+
+class TransferQueries:
+    def __init__(self, deps: TransferDeps) -> None:
+        self._d = deps
+
+    async def get(self, caller: Principal, transfer_id: str) -> Transfer:
+        return await visible_transfer(self._d, caller, transfer_id)
+
+    async def list(
+        self, caller: Principal, person_id: str, statuses: list[Status], outgoing_only: bool, incoming_only: bool, size: int, token: str
+    ) -> tuple[list[Transfer], str]:
+        _own(caller, person_id)
+        if outgoing_only and incoming_only:
+            raise invalid_argument("DIRECTION_INVALID", "incoming_only", "outgoing_only and incoming_only exclude each other")
+        size = page_size(size)
+        query = {"person": person_id, "statuses": sorted(s.value for s in statuses), "out": outgoing_only, "in": incoming_only}
+        after = decode_token(token, query)
+        before = (datetime.fromisoformat(after[0]), after[1]) if after else None
+        async with self._d.engine.connect() as conn:
+            found = await TransferRepository(conn).of_person(
+                person_id, statuses, not incoming_only, not outgoing_only, before, size + 1
+            )
+        page, rest = found[:size], found[size:]
+        return page, encode_token([page[-1].created_at.isoformat(), page[-1].id], query) if rest else ""
+
+    async def quota(self, caller: Principal, person_id: str) -> Quota:
+        _own(caller, person_id)
+        policy, now = self._d.policy, self._d.clock.now()
+        async with self._d.engine.connect() as conn:
+            used = await TransferRepository(conn).count_today(person_id, policy.day_of(now))
+        return Quota(
+            max(policy.per_day - used, 0), policy.per_day, policy.max_amount_fen, policy.min_amount_fen,
+            policy.window_open(now), policy.next_opening(now),
+        )
+
+    async def settlement(self, month: str) -> Settlement:
+        start, end = month_bounds(month)
+        async with self._d.engine.connect() as conn:
+            flows = await TransferRepository(conn).received_between(start, end)
+        positions: dict[str, int] = {}
+        for payer_province, payee_province, _count, fen in flows:
+            positions[payer_province] = positions.get(payer_province, 0) - fen
+            positions[payee_province] = positions.get(payee_province, 0) + fen
+        return Settlement(month, flows, dict(sorted(positions.items())), sum(f[3] for f in flows))

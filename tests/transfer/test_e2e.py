@@ -1,0 +1,242 @@
+"""Cross-province transfers end to end through the three real services
+(region, account, transfer), on SQLite and PostgreSQL (R13–R19a)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import grpc
+import pytest
+from sqlalchemy import func, select
+from yibao.account.v1 import account_pb2 as apb
+from yibao.region.v1 import region_pb2 as rpb
+from yibao.region.v1 import region_pb2_grpc
+from yibao.transfer.v1 import transfer_pb2 as pb
+from yibao.type.v1 import verification_pb2
+
+from services.account.adapters.tables import accounts
+from services.account.domain.credentials import Purpose, mint_face_ticket
+from services.kernel.auth import Role
+from services.kernel.db import create_engine
+from services.kernel.proto_time import from_timestamp
+from services.transfer.adapters.tables import transfers as transfer_rows
+from tests.cluster import FACE_KEY, id_number
+from tests.rpc import failure, fails
+
+C = grpc.StatusCode
+PASSWORD = "258036"
+
+
+@dataclass
+class Member:
+    id: str
+    name: str
+    id_number: str
+    region: str
+
+
+@pytest.fixture
+def member(account, as_province, as_citizen):
+    """member(name, region, kind, wallet_place, funding) -> a registered person."""
+
+    async def make(name, region, kind=apb.INSURANCE_TYPE_EMPLOYEE, wallet=True, funding=0, password=PASSWORD):
+        number = id_number(region)
+        province = as_province(region[:2] + "0000")
+        person = (await account.RegisterPerson(
+            apb.RegisterPersonRequest(id_number=number, name=name, insurance_type=kind, insured_region=region), metadata=province
+        )).person
+        me = as_citizen(person.id)
+        if wallet:
+            await account.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me)
+        if password:
+            await account.SetPassword(apb.SetPasswordRequest(person_id=person.id, new_password=password), metadata=me)
+        if funding:
+            await account.FundPersonalAccount(
+                apb.FundPersonalAccountRequest(person_id=person.id, amount_fen=funding, reference=f"f-{person.id}"), metadata=province
+            )
+        return Member(person.id, name, number, region)
+
+    return make
+
+
+@pytest.fixture
+def relate(account, as_province):
+    async def make(person, relative, kind=apb.RELATION_KIND_PARENT):
+        await account.AttestRelation(
+            apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind), metadata=as_province(person.region[:2] + "0000")
+        )
+
+    return make
+
+
+@pytest.fixture
+async def family(member, relate):
+    """张伟 in 南宁 (employee, ¥1,000 in his personal account) and his mother in 北京."""
+    payer = await member("张伟", "450102", funding=100_000)
+    payee = await member("李秀英", "110101", kind=apb.INSURANCE_TYPE_RESIDENT)
+    await relate(payer, payee, apb.RELATION_KIND_PARENT)
+    return payer, payee
+
+
+_requests = itertools.count()
+
+
+def submit_request(payer, payee, amount=30_000, request_id=None, relation=pb.RELATION_PARENT, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, password=PASSWORD, **over):
+    return pb.SubmitTransferRequest(
+        payer_id=payer.id, source=source, payee_name=over.pop("payee_name", payee.name), payee_id_number=over.pop("payee_id_number", payee.id_number),
+        relation=relation, amount_fen=amount, verification=over.pop("verification", verification_pb2.Verification(password=password)),
+        request_id=request_id or f"req-{next(_requests)}", **over,
+    )
+
+
+@pytest.fixture
+def submit(transfers, bearer):
+    async def call(payer, payee, **kw):
+        metadata = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+        return (await transfers.SubmitTransfer(submit_request(payer, payee, **kw), metadata=metadata)).transfer
+
+    return call
+
+
+@pytest.fixture
+def balances(account, bearer):
+    async def read(person):
+        b = await account.GetBalances(apb.GetBalancesRequest(person_id=person.id), metadata=bearer(Role.SERVICE, "test"))
+        return b.personal_account_fen, b.wallet_fen
+
+    return read
+
+
+@pytest.fixture
+def invariant(account_server, transfer_server):
+    """What every test ends with: person accounts plus in-transit money equal
+    what was funded minus what was paid out, and in-transit money is exactly
+    the amount of the transfers still open."""
+
+    async def check():
+        account_db, transfer_db = create_engine(account_server.database_url), create_engine(transfer_server.database_url)
+        try:
+            async with account_db.connect() as conn:
+                by_kind = dict((await conn.execute(select(accounts.c.kind, func.sum(accounts.c.balance)).group_by(accounts.c.kind))).all())
+            async with transfer_db.connect() as conn:
+                open_fen = (await conn.execute(
+                    select(func.coalesce(func.sum(transfer_rows.c.amount), 0)).where(transfer_rows.c.status.in_(["pending", "receiving", "refunding"]))
+                )).scalar_one()
+        finally:
+            await account_db.dispose()
+            await transfer_db.dispose()
+        held = by_kind.get("personal", 0) + by_kind.get("wallet", 0) + by_kind.get("reserved", 0)
+        funded = -by_kind.get("fund", 0)
+        paid = by_kind.get("institution", 0) + by_kind.get("contributions", 0)
+        assert held == funded - paid
+        assert by_kind.get("reserved", 0) == open_fen
+
+    return check
+
+
+async def eventually(predicate, timeout=10.0):
+    for _ in range(int(timeout / 0.05)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+# --- the happy path (R13, R15)
+async def test_r15_cross_province_transfer_held_then_received(family, submit, transfers, bearer, balances, invariant, clock):
+    payer, payee = family
+    t = await submit(payer, payee, amount=30_000)
+    assert (t.status, t.payer_province, t.payee_province) == (pb.TRANSFER_STATUS_PENDING_RECEIPT, "450000", "110000")
+    # Submitted 2026-03-02 10:00 Beijing: refunded if not received by 03-03 06:00 Beijing.
+    assert from_timestamp(t.expire_time) == clock.now() + timedelta(hours=20)
+    assert await balances(payer) == (70_000, 0) and await balances(payee) == (0, 0)
+    await invariant()
+    received = await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    assert received.transfer.status == pb.TRANSFER_STATUS_RECEIVED and from_timestamp(received.transfer.receive_time) == clock.now()
+    again = await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    assert again.transfer.status == pb.TRANSFER_STATUS_RECEIVED
+    assert await balances(payer) == (70_000, 0) and await balances(payee) == (0, 30_000)
+    await invariant()
+
+
+async def test_r15_the_payee_platform_may_receive(family, submit, transfers, bearer, balances, invariant):
+    payer, payee = family
+    t = await submit(payer, payee)
+    other = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.PROVINCE, "gx", province="450000")))
+    assert other.code is C.PERMISSION_DENIED
+    payer_self = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    assert payer_self.code is C.PERMISSION_DENIED
+    done = await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.PROVINCE, "bj", province="110000"))
+    assert done.transfer.status == pb.TRANSFER_STATUS_RECEIVED
+    assert await balances(payee) == (0, 30_000)
+    await invariant()
+
+
+async def test_r15_decline_refunds_at_once(family, submit, transfers, bearer, balances, invariant):
+    payer, payee = family
+    t = await submit(payer, payee, amount=20_000)
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    declined = await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=t.id), metadata=payee_token)
+    assert (declined.transfer.status, declined.transfer.refund_reason) == (pb.TRANSFER_STATUS_REFUNDED, pb.REFUND_REASON_DECLINED)
+    assert await balances(payer) == (100_000, 0)
+    late = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=payee_token))
+    assert (late.code, late.reason) == (C.FAILED_PRECONDITION, "TRANSFER_NOT_PENDING")
+    await invariant()
+
+
+async def test_r15_unreceived_transfer_is_refunded_at_0600(family, submit, transfers, bearer, balances, invariant, clock):
+    payer, payee = family
+    t = await submit(payer, payee, amount=10_000, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT)
+    clock.set(from_timestamp(t.expire_time) - timedelta(seconds=1))
+    await asyncio.sleep(0.2)  # the worker runs, finds nothing due yet
+    payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    assert (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payer_token)).transfer.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
+    clock.set(from_timestamp(t.expire_time))
+    payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+
+    async def refunded():
+        got = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payer_token)).transfer
+        return got.status == pb.TRANSFER_STATUS_REFUNDED and got.refund_reason == pb.REFUND_REASON_EXPIRED
+
+    await eventually(refunded)
+    assert await balances(payer) == (100_000, 0)  # back to the personal account it came from
+    late = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)))
+    assert late.reason == "TRANSFER_NOT_PENDING"
+    await invariant()
+
+
+async def test_r15_a_late_receive_racing_the_refund_exactly_one_wins(family, submit, transfers, bearer, balances, invariant, clock, transfer_server):
+    payer, payee = family
+    lifecycle = transfer_server.components["lifecycle"]
+    outcomes = []
+    for _ in range(3):
+        t = await submit(payer, payee, amount=1_000)
+        clock.set(from_timestamp(t.expire_time))
+        token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+        race = await asyncio.gather(
+            transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=token), lifecycle.refund_expired(), return_exceptions=True
+        )
+        receive = race[0]
+        final = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=token)).transfer
+        await eventually(lambda: _final(transfers, t.id, token))
+        final = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=token)).transfer
+        if isinstance(receive, grpc.aio.AioRpcError):
+            assert failure(receive).reason in ("TRANSFER_EXPIRED", "TRANSFER_NOT_PENDING")
+            assert final.status == pb.TRANSFER_STATUS_REFUNDED
+        else:
+            assert final.status == pb.TRANSFER_STATUS_RECEIVED
+        outcomes.append(final.status)
+        clock.set(from_timestamp(t.expire_time) + timedelta(hours=4))  # the next day, 10:00
+    received = outcomes.count(pb.TRANSFER_STATUS_RECEIVED)
+    assert await balances(payee) == (0, received * 1_000)
+    assert await balances(payer) == (100_000 - received * 1_000, 0)
+    await invariant()
+
+
+async def _final(transfers, transfer_id, token):
+    got = (await transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=token)).transfer
+    return got.status in (pb.TRANSFER_STATUS_RECEIVED, pb.TRANSFER_STATUS_REFUNDED)
