@@ -89,7 +89,7 @@ def submit_request(payer, payee, amount=30_000, request_id=None, relation=pb.REL
     return pb.SubmitTransferRequest(
         payer_id=payer.id, source=source, payee_name=over.pop("payee_name", payee.name), payee_id_number=over.pop("payee_id_number", payee.id_number),
         relation=relation, amount_fen=amount, verification=over.pop("verification", verification_pb2.Verification(password=password)),
-        request_id=request_id or f"req-{next(_requests)}", **over,
+        request_id=f"req-{next(_requests)}" if request_id is None else request_id, **over,
     )
 
 
@@ -240,3 +240,154 @@ async def test_r15_a_late_receive_racing_the_refund_exactly_one_wins(family, sub
 async def _final(transfers, transfer_id, token):
     got = (await transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=token)).transfer
     return got.status in (pb.TRANSFER_STATUS_RECEIVED, pb.TRANSFER_STATUS_REFUNDED)
+
+
+# --- every gate (R14): a failed gate says which, and moves nothing
+async def test_r14_each_gate_fails_with_its_own_reason(family, member, relate, submit, transfers, bearer, balances, invariant, clock, region_target):
+    payer, payee = family
+    stranger = await member("王五", "110101")
+    no_wallet = await member("赵六", "110101", wallet=False)
+    await relate(payer, no_wallet, apb.RELATION_KIND_SIBLING)
+    resident_payer = await member("钱七", "450103", kind=apb.INSURANCE_TYPE_RESIDENT)
+    await relate(resident_payer, payee, apb.RELATION_KIND_CHILD)
+    walletless_payer = await member("孙八", "450102", wallet=False, funding=1_000)
+    await relate(walletless_payer, payee, apb.RELATION_KIND_PARENT)
+
+    async def gate(code, reason, payer_=payer, payee_=payee, **kw):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await submit(payer_, payee_, **kw)
+        got = failure(raised.value)
+        assert (got.code, got.reason) == (code, reason), kw
+        return got
+
+    await gate(C.INVALID_ARGUMENT, "AMOUNT_OUT_OF_RANGE", amount=0)
+    assert (await gate(C.INVALID_ARGUMENT, "AMOUNT_OUT_OF_RANGE", amount=200_001)).fields == ["amount_fen"]
+    await gate(C.NOT_FOUND, "PAYEE_NOT_FOUND", payee_id_number=id_number("110101"))
+    await gate(C.FAILED_PRECONDITION, "PAYEE_NAME_MISMATCH", payee_name="李秀")
+    await gate(C.INVALID_ARGUMENT, "PAYEE_IS_PAYER", payee_=payer)
+    await gate(C.FAILED_PRECONDITION, "NOT_CLOSE_RELATIVE", payee_=stranger)
+    await gate(C.FAILED_PRECONDITION, "RELATION_MISMATCH", relation=pb.RELATION_SPOUSE)
+    await gate(C.FAILED_PRECONDITION, "PAYEE_WALLET_NOT_OPENED", payee_=no_wallet, relation=pb.RELATION_SIBLING)
+    await gate(C.FAILED_PRECONDITION, "SOURCE_REQUIRES_EMPLOYEE_INSURANCE", payer_=resident_payer, relation=pb.RELATION_CHILD)
+    wrong = await gate(C.FAILED_PRECONDITION, "VERIFICATION_FAILED", password="000000")
+    assert wrong.metadata["attempts_left"] == "4"
+    ticket = mint_face_ticket(FACE_KEY, payer.id, Purpose.PAYMENT, uuid.uuid4().hex, clock.now())
+    assert (await gate(C.FAILED_PRECONDITION, "VERIFICATION_FAILED", verification=verification_pb2.Verification(face_ticket=ticket))).metadata["cause"] == "TICKET_OTHER_PURPOSE"
+    await gate(C.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", source=pb.TRANSFER_SOURCE_WALLET, amount=1)
+    await gate(C.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", amount=100_001)
+    await gate(C.FAILED_PRECONDITION, "PAYER_WALLET_NOT_OPENED", payer_=walletless_payer)
+
+    # The region gate: 北京 withdrawn by an administrator.
+    async with grpc.aio.insecure_channel(region_target) as channel:
+        await region_pb2_grpc.RegionServiceStub(channel).SetRegionEnablement(
+            rpb.SetRegionEnablementRequest(code="110000", action=rpb.ENABLEMENT_ACTION_DISABLE, reason="暂停"), metadata=bearer(Role.ADMIN, "ops")
+        )
+    region = await gate(C.FAILED_PRECONDITION, "REGION_NOT_ENABLED")
+    assert region.metadata == {"region": "110101", "role": "payee_place_of_use"}
+
+    clock.set(clock.now().replace(hour=14))  # 22:00 Beijing
+    closed = await gate(C.FAILED_PRECONDITION, "TRANSFER_WINDOW_CLOSED")
+    assert closed.metadata["next_open_time"] == "2026-03-02T22:00:00+00:00"  # 03-03 06:00 Beijing
+    assert await balances(payer) == (100_000, 0)
+    await invariant()
+
+
+# --- idempotency (R16)
+async def test_r16_same_request_id_same_transfer_other_content_refused(family, transfers, bearer, balances, invariant):
+    payer, payee = family
+    me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    first = await transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me)
+    again = await transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me)
+    assert again.transfer.id == first.transfer.id
+    concurrent = await asyncio.gather(*(transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me) for _ in range(5)))
+    assert {c.transfer.id for c in concurrent} == {first.transfer.id}
+    other = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=5, request_id="app-42"), metadata=me))
+    assert (other.code, other.reason, other.fields) == (C.INVALID_ARGUMENT, "REQUEST_ID_REUSED", ["request_id"])
+    missing = await fails(transfers.SubmitTransfer(submit_request(payer, payee, request_id=""), metadata=me))
+    assert missing.reason == "REQUEST_ID_REQUIRED"
+    assert await balances(payer) == (70_000, 0)  # one transfer's worth moved
+    await invariant()
+
+
+# --- daily limit and one pending transfer per payee (R14)
+async def test_r14_three_a_day_refunded_ones_count_rejected_ones_do_not(family, submit, transfers, bearer, balances, invariant, clock):
+    payer, payee = family
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    first = await submit(payer, payee, amount=1_000)
+    pending = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=1_000), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    assert pending.reason == "PAYEE_HAS_PENDING_TRANSFER"
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=first.id), metadata=payee_token)
+    rejected = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=150_000), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    assert rejected.reason == "INSUFFICIENT_FUNDS"
+    second = await submit(payer, payee, amount=1_000)
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=second.id), metadata=payee_token)
+    third = await submit(payer, payee, amount=1_000)
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=third.id), metadata=payee_token)
+    quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
+    assert (quota.transfers_left_today, quota.transfers_per_day, quota.max_amount_fen, quota.window_open) == (0, 3, 200_000, True)
+    limit = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=1_000), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    assert (limit.code, limit.reason, limit.metadata) == (C.FAILED_PRECONDITION, "DAILY_TRANSFER_LIMIT", {"limit": "3"})
+    # The next Beijing day (00:00 Beijing = 16:00 UTC), at 06:00 the window opens again.
+    clock.set(clock.now().replace(hour=22))
+    quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
+    assert (quota.transfers_left_today, quota.window_open) == (3, True)
+    await invariant()
+
+
+async def test_r14_five_concurrent_submissions_exactly_three_succeed(family, member, relate, transfers, bearer, balances, invariant):
+    payer, _ = family
+    relatives = [await member(f"亲属{i}", "110101", kind=apb.INSURANCE_TYPE_RESIDENT) for i in range(5)]
+    for relative in relatives:
+        await relate(payer, relative, apb.RELATION_KIND_SIBLING)
+    me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+
+    async def attempt(relative):
+        try:
+            await transfers.SubmitTransfer(submit_request(payer, relative, amount=1_000, relation=pb.RELATION_SIBLING), metadata=me)
+            return "OK"
+        except grpc.aio.AioRpcError as error:
+            return failure(error).reason
+
+    results = await asyncio.gather(*(attempt(r) for r in relatives))
+    assert sorted(results) == ["DAILY_TRANSFER_LIMIT"] * 2 + ["OK"] * 3
+    assert await balances(payer) == (97_000, 0)
+    await invariant()
+
+
+# --- queries (R18)
+async def test_r18_list_in_and_out_newest_first_with_status_filter(family, member, relate, submit, transfers, bearer, clock):
+    payer, payee = family
+    sister = await member("张丽", "440104", funding=50_000)
+    await relate(sister, payer, apb.RELATION_KIND_SIBLING)
+    out1 = await submit(payer, payee, amount=1_000)
+    clock.advance(minutes=1)
+    incoming = await submit(sister, payer, amount=2_000, relation=pb.RELATION_SIBLING)
+    me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=incoming.id), metadata=me)
+
+    async def ids(**kw):
+        return [t.id for t in (await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, **kw), metadata=me)).transfers]
+
+    assert await ids() == [incoming.id, out1.id]
+    assert await ids(outgoing_only=True) == [out1.id]
+    assert await ids(incoming_only=True) == [incoming.id]
+    assert await ids(status=pb.TRANSFER_STATUS_PENDING_RECEIPT) == [out1.id]
+    assert await ids(status=pb.TRANSFER_STATUS_RECEIVED) == [incoming.id]
+    page = await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, page_size=1), metadata=me)
+    rest = await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, page_size=1, page_token=page.next_page_token), metadata=me)
+    assert [t.id for t in [*page.transfers, *rest.transfers]] == [incoming.id, out1.id] and not rest.next_page_token
+    other = await fails(transfers.ListTransfers(pb.ListTransfersRequest(person_id=payee.id), metadata=me))
+    assert other.code is C.PERMISSION_DENIED
+    stranger = bearer(Role.CITIZEN, "someone", person_id="someone")
+    for transfer_id in (out1.id, "no-such-transfer"):
+        assert (await fails(transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=stranger))).code is C.PERMISSION_DENIED
+    assert (await fails(transfers.GetTransfer(pb.GetTransferRequest(id="nope"), metadata=bearer(Role.ADMIN, "ops")))).code is C.NOT_FOUND
+    gx = await transfers.GetTransfer(pb.GetTransferRequest(id=out1.id), metadata=bearer(Role.PROVINCE, "gx", province="450000"))
+    assert gx.transfer.payee_masked_id_number.startswith("110101********")
+
+
+async def test_r18_quota_outside_the_window(family, transfers, bearer, clock):
+    payer, _ = family
+    clock.set(clock.now().replace(hour=15))  # 23:00 Beijing
+    quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
+    assert not quota.window_open and from_timestamp(quota.next_open_time) == clock.now().replace(hour=22)  # 06:00 Beijing
