@@ -6,7 +6,7 @@ BUF    := tools/node_modules/.bin/buf
 PROTOS := $(sort $(shell find protos -name '*.proto'))
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint proto proto-check clean
+.PHONY: install run demo test lint proto clean
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,10 @@ $(BUF): tools/package.json
 ## Starts region, account and transfer on the embedded default (SQLite under .run/), demo data loaded.
 run: install
 	$(BIN)/yibao run --data-dir .run --demo
+
+## A scripted cross-province transfer on a throwaway cluster, balances at each step.
+demo: install
+	$(BIN)/yibao demo
 
 ## Runs the whole test suite (Docker-backed tests need a Docker engine; CI installs one).
 test: install $(BUF)

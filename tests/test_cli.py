@@ -17,7 +17,7 @@ from tests.kernel.test_server import _free_port
 @pytest.fixture
 def embedded(tmp_path):
     env = dict(os.environ)
-    for service in ("REGION", "ACCOUNT"):
+    for service in ("REGION", "ACCOUNT", "TRANSFER"):
         port = _free_port()
         env |= {f"YIBAO_{service}_LISTEN": f"127.0.0.1:{port}", f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}", f"YIBAO_{service}_METRICS_PORT": "0"}
     process = subprocess.Popen(
@@ -25,7 +25,7 @@ def embedded(tmp_path):
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        for service in ("REGION", "ACCOUNT"):
+        for service in ("REGION", "ACCOUNT", "TRANSFER"):
             with grpc.insecure_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
                 grpc.channel_ready_future(channel).result(timeout=60)
         yield env | {"DATA_DIR": str(tmp_path / "data")}
@@ -98,3 +98,14 @@ def test_account_actions_through_the_cli(embedded):
     hospital = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "institution", "--institution", "H45010300001").stdout.strip()}
     charged = cli(hospital, "pay", "charge", "H45010300001", "ORD-1", person_id, "0.01", "--password", "258036")
     assert charged.returncode == 1 and "INSUFFICIENT_FUNDS" in charged.stderr
+
+
+def test_the_scripted_demo_walks_a_cross_province_transfer():
+    demo = subprocess.run([sys.executable, "-m", "services.cli.main", "demo"], env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    text = demo.stdout
+    steps = ["1. 张伟 sends ¥500.00", "2. 李秀英 receives it", "3. 张伟 sends ¥300.00", "4. 张伟 sends ¥200.00", "06:00 the next morning"]
+    assert [text.index(step) for step in steps] == sorted(text.index(step) for step in steps)
+    final = text[text.index("06:00 the next morning"):]
+    assert "¥4,500.00" in final and "¥500.00" in final and "expired" in text and "declined" in text
+    assert "450000 -> 110000: 1 transfer(s), ¥500.00" in text

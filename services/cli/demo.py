@@ -69,3 +69,108 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
             metadata=as_(Role.PROVINCE, province="450000"),
         )
     return ids
+
+
+async def walk(console) -> None:
+    """The scripted demo (make demo): the three services in this process on
+    throwaway SQLite databases, with a clock the script moves, walking a
+    cross-province transfer from 南宁 to 北京: held, received; declined and
+    refunded; unreceived and refunded at 06:00 the next morning."""
+    import asyncio
+    import tempfile
+    import uuid
+    from datetime import datetime, time
+
+    from rich.table import Table
+    from yibao.transfer.v1 import transfer_pb2 as tpb
+    from yibao.transfer.v1 import transfer_pb2_grpc
+    from yibao.type.v1 import verification_pb2
+
+    from services.account.bootstrap import start_account
+    from services.cli.client import yuan
+    from services.cli.transfer_commands import transfers_table
+    from services.kernel.clock import BEIJING, FrozenClock, beijing
+    from services.kernel.db import create_engine
+    from services.kernel.migrations import upgrade
+    from services.kernel.proto_time import from_timestamp
+    from services.region.adapters.seed import load_demo, load_divisions
+    from services.region.bootstrap import start_region
+    from services.transfer.bootstrap import start_transfer
+
+    clock = FrozenClock(datetime.combine(datetime.now(BEIJING).date(), time(10, 0), tzinfo=BEIJING))
+    key = uuid.uuid4().hex
+    tokens = TokenAuthority("HS256", key, key, clock=clock)
+    with tempfile.TemporaryDirectory(prefix="yibao-demo-") as data:
+        urls = {name: f"sqlite:///{data}/{name}.db" for name in ("region", "account", "transfer")}
+        for name, url in urls.items():
+            upgrade(name, url)
+        engine = create_engine(urls["region"])
+        await load_divisions(engine)
+        await load_demo(engine, clock)
+        await engine.dispose()
+        region = await start_region(urls["region"], "127.0.0.1:0", tokens, clock)
+        account = await start_account(urls["account"], "127.0.0.1:0", tokens, region.address, key, key, clock, password_time_cost=1, password_memory_kib=8192)
+        transfer = await start_transfer(urls["transfer"], "127.0.0.1:0", tokens, account.address, region.address, clock, worker_interval=0.1)
+        try:
+            ids = await load_demo_persons(account.address, tokens, clock)
+            payer, payee = ids[PAYER.name], ids[PAYEE.name]
+            citizen = {pid: (("authorization", f"Bearer {tokens.mint(Principal(pid, Role.CITIZEN, person_id=pid), clock.now(), timedelta(days=3))}"),) for pid in (payer, payee)}
+            async with grpc.aio.insecure_channel(account.address) as a_channel, grpc.aio.insecure_channel(transfer.address) as t_channel:
+                accounts = account_pb2_grpc.AccountServiceStub(a_channel)
+                transfers = transfer_pb2_grpc.TransferServiceStub(t_channel)
+
+                async def show_balances(title: str) -> None:
+                    table = Table(title=f"{title}  ({beijing(clock.now()):%Y-%m-%d %H:%M} Beijing)")
+                    for column in ("person", "insured in", "个人账户 personal", "医保钱包 wallet"):
+                        table.add_column(column)
+                    for demo, pid in ((PAYER, payer), (PAYEE, payee)):
+                        b = await accounts.GetBalances(pb.GetBalancesRequest(person_id=pid), metadata=citizen[pid])
+                        table.add_row(demo.name, demo.region, yuan(b.personal_account_fen) if b.has_personal_account else "—", yuan(b.wallet_fen))
+                    console.print(table)
+
+                async def send(amount_fen: int):
+                    request = tpb.SubmitTransferRequest(
+                        payer_id=payer, source=tpb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, payee_name=PAYEE.name, payee_id_number=PAYEE.id_number,
+                        relation=tpb.RELATION_PARENT, amount_fen=amount_fen, verification=verification_pb2.Verification(password=PAYER.password),
+                        request_id=str(uuid.uuid4()),
+                    )
+                    return (await transfers.SubmitTransfer(request, metadata=citizen[payer])).transfer
+
+                await show_balances("Start: 张伟 (南宁, employee) and his mother 李秀英 (北京, resident)")
+                console.rule("1. 张伟 sends ¥500.00 from his personal account: the money is held")
+                t1 = await send(50_000)
+                console.print(transfers_table([t1]))
+                await show_balances("Held: it left 张伟's personal account, waiting for his mother")
+                console.rule("2. 李秀英 receives it")
+                t1 = (await transfers.ReceiveTransfer(tpb.ReceiveTransferRequest(id=t1.id), metadata=citizen[payee])).transfer
+                console.print(transfers_table([t1]))
+                await show_balances("Received: credited to 李秀英's wallet")
+                console.rule("3. 张伟 sends ¥300.00; 李秀英 declines: refunded at once")
+                t2 = await send(30_000)
+                t2 = (await transfers.DeclineTransfer(tpb.DeclineTransferRequest(id=t2.id), metadata=citizen[payee])).transfer
+                console.print(transfers_table([t2]))
+                await show_balances("Declined: back in 张伟's personal account")
+                console.rule("4. 张伟 sends ¥200.00; nobody receives it before 06:00")
+                t3 = await send(20_000)
+                await show_balances("Held overnight")
+                clock.set(from_timestamp(t3.expire_time))
+                for _ in range(100):
+                    t3 = (await transfers.GetTransfer(tpb.GetTransferRequest(id=t3.id), metadata=citizen[payer])).transfer
+                    if t3.status == tpb.TRANSFER_STATUS_REFUNDED:
+                        break
+                    await asyncio.sleep(0.1)
+                console.print(transfers_table([t3]))
+                await show_balances("06:00 the next morning: refunded to the source")
+                quota = await transfers.GetQuota(tpb.GetQuotaRequest(person_id=payer), metadata=citizen[payer])
+                console.print(f"张伟's quota today: {quota.transfers_left_today} of {quota.transfers_per_day} transfers left")
+                month = f"{beijing(clock.now()):%Y-%m}"
+                admin = (("authorization", f"Bearer {tokens.mint(Principal('demo', Role.ADMIN), clock.now())}"),)
+                statement = await transfers.GetSettlementStatement(tpb.GetSettlementStatementRequest(month=month), metadata=admin)
+                console.rule(f"Settlement {month}")
+                for flow in statement.flows:
+                    console.print(f"{flow.from_province} -> {flow.to_province}: {flow.count} transfer(s), {yuan(flow.amount_fen)}")
+                for position in statement.positions:
+                    console.print(f"{position.province} net {yuan(position.net_fen)}")
+        finally:
+            for server in (transfer, account, region):
+                await server.stop(0)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from services.cli.account_commands import pay_app, person_app, relation_app, wallet_app
 from services.cli.region_commands import institution_app, region_app
+from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import SystemClock
 from services.kernel.config import Settings, load_settings
@@ -25,12 +26,13 @@ app.add_typer(person_app, name="person")
 app.add_typer(relation_app, name="relation")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(pay_app, name="pay")
+app.add_typer(transfer_app, name="transfer")
 token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 out = Console()
 
 # Services with an implementation so far; the others have their contracts only.
-IMPLEMENTED = ("region", "account")
+IMPLEMENTED = ("region", "account", "transfer")
 
 
 def _check_service(name: str) -> str:
@@ -79,28 +81,38 @@ async def _start(settings: Settings, names: tuple[str, ...]):
     """Starts the named services in this process, region first; when region
     runs here too, account talks to this very instance."""
     from services.account.bootstrap import start_account
+    from services.kernel.config import clock_from, transfer_policy
     from services.region.bootstrap import start_region
+    from services.transfer.bootstrap import start_transfer
 
-    tokens = TokenAuthority.from_settings(settings)
-    region_target = settings.region_target
+    clock = clock_from(settings)
+    tokens = TokenAuthority.from_settings(settings, clock)
+    region_target, account_target = settings.region_target, settings.account_target
     servers = []
     for name in names:
         svc = settings.service(name)
         if name == "region":
-            server = await start_region(svc.database_url, svc.listen, tokens, metrics_port=svc.metrics_port)
+            server = await start_region(svc.database_url, svc.listen, tokens, clock, metrics_port=svc.metrics_port)
             region_target = server.address
-        else:
+        elif name == "account":
             server = await start_account(
                 svc.database_url, svc.listen, tokens, region_target,
-                settings.account_id_hash_key.get_secret_value(), settings.face_ticket_key.get_secret_value(),
+                settings.account_id_hash_key.get_secret_value(), settings.face_ticket_key.get_secret_value(), clock,
                 metrics_port=svc.metrics_port, password_time_cost=settings.password_hash_time_cost,
                 password_memory_kib=settings.password_hash_memory_kib,
+            )
+            account_target = server.address
+        else:
+            server = await start_transfer(
+                svc.database_url, svc.listen, tokens, account_target, region_target, clock, transfer_policy(settings),
+                svc.metrics_port, settings.transfer_worker_interval_seconds, settings.crash_after,
             )
         servers.append(server)
     return servers
 
 
 async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, demo: bool = False) -> None:
+    from services.kernel.config import clock_from
     from services.kernel.server import run_until_signalled
 
     servers = await _start(settings, names)
@@ -108,7 +120,7 @@ async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, dem
         from services.cli.demo import load_demo_persons
 
         account = next(s for s in servers if s.definition.name == "account")
-        ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings), SystemClock())
+        ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings), clock_from(settings))
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
     if announce:
         table = Table("service", "gRPC", "metrics")
@@ -167,6 +179,15 @@ def ledger_check(database_url: Annotated[str | None, typer.Option(help="account 
         out.print("[red]the ledger does not balance[/red]")
         raise typer.Exit(1)
     out.print("[green]balanced[/green]")
+
+
+@app.command()
+def demo() -> None:
+    """Walk a cross-province transfer (held, received; declined; refunded at 06:00) on a throwaway cluster."""
+    from services.cli.demo import walk
+
+    configure_logging("WARNING", json_lines=False)
+    asyncio.run(walk(out))
 
 
 @token_app.command("mint")

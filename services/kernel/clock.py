@@ -37,6 +37,21 @@ class FrozenClock:
         return self._at
 
 
+class FileClock:
+    """The time written in a file (ISO 8601), for services run as separate
+    processes in tests; the system time while the file is absent."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def now(self) -> datetime:
+        try:
+            with open(self._path, encoding="utf-8") as f:
+                return as_utc(datetime.fromisoformat(f.read().strip()))
+        except FileNotFoundError:
+            return datetime.now(UTC)
+
+
 def as_utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("naive datetime: give a timezone")

@@ -7,6 +7,7 @@ pass the result down, so tests build their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
@@ -50,6 +51,20 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = 2
     password_hash_memory_kib: int = 19456
 
+    # Transfer policy (R14, R15): defaults of the national rules.
+    transfer_min_amount_fen: int = 1
+    transfer_max_amount_fen: int = 200_000
+    transfer_per_day: int = 3
+    transfer_window_opens: time = time(6, 0)
+    transfer_window_closes: time = time(22, 0)
+    transfer_refund_at: time = time(6, 0)
+    transfer_worker_interval_seconds: float = 1.0
+
+    # Test hooks, refused in production: a file holding the current time
+    # (ISO 8601) for services run as separate processes, and a crash point.
+    clock_file: str = ""
+    crash_after: str = ""
+
     region_database_url: str = "sqlite:///.run/region.db"
     region_listen: str = "127.0.0.1:50051"
     region_metrics_port: int = 9101
@@ -71,6 +86,8 @@ class Settings(BaseSettings):
     def _no_dev_key_in_production(self) -> Settings:
         if self.environment != "production":
             return self
+        if self.clock_file or self.crash_after:
+            raise ValueError("YIBAO_CLOCK_FILE and YIBAO_CRASH_AFTER are test hooks: not in production")
         if self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY and self.jwt_verify_key is None:
             raise ValueError("YIBAO_JWT_SIGNING_KEY or YIBAO_JWT_VERIFY_KEY must be set in production")
         for name, dev in (("account_id_hash_key", DEV_ID_HASH_KEY), ("face_ticket_key", DEV_FACE_TICKET_KEY)):
@@ -87,6 +104,21 @@ class Settings(BaseSettings):
             listen=getattr(self, f"{name}_listen"),
             metrics_port=getattr(self, f"{name}_metrics_port"),
         )
+
+
+def transfer_policy(settings: Settings):
+    from services.transfer.domain.policy import TransferPolicy
+
+    return TransferPolicy(
+        settings.transfer_min_amount_fen, settings.transfer_max_amount_fen, settings.transfer_per_day,
+        settings.transfer_window_opens, settings.transfer_window_closes, settings.transfer_refund_at,
+    )
+
+
+def clock_from(settings: Settings):
+    from services.kernel.clock import FileClock, SystemClock
+
+    return FileClock(settings.clock_file) if settings.clock_file else SystemClock()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -111,31 +111,31 @@ def balances(account, bearer):
     return read
 
 
-@pytest.fixture
-def invariant(account_server, transfer_server):
+async def check_invariant(account_url: str, transfer_url: str) -> None:
     """What every test ends with: person accounts plus in-transit money equal
     what was funded minus what was paid out, and in-transit money is exactly
     the amount of the transfers still open."""
+    account_db, transfer_db = create_engine(account_url), create_engine(transfer_url)
+    try:
+        async with account_db.connect() as conn:
+            by_kind = dict((await conn.execute(select(accounts.c.kind, func.sum(accounts.c.balance)).group_by(accounts.c.kind))).all())
+        async with transfer_db.connect() as conn:
+            open_fen = (await conn.execute(
+                select(func.coalesce(func.sum(transfer_rows.c.amount), 0)).where(transfer_rows.c.status.in_(["pending", "receiving", "refunding"]))
+            )).scalar_one()
+    finally:
+        await account_db.dispose()
+        await transfer_db.dispose()
+    held = by_kind.get("personal", 0) + by_kind.get("wallet", 0) + by_kind.get("reserved", 0)
+    funded = -by_kind.get("fund", 0)
+    paid = by_kind.get("institution", 0) + by_kind.get("contributions", 0)
+    assert held == funded - paid
+    assert by_kind.get("reserved", 0) == open_fen
 
-    async def check():
-        account_db, transfer_db = create_engine(account_server.database_url), create_engine(transfer_server.database_url)
-        try:
-            async with account_db.connect() as conn:
-                by_kind = dict((await conn.execute(select(accounts.c.kind, func.sum(accounts.c.balance)).group_by(accounts.c.kind))).all())
-            async with transfer_db.connect() as conn:
-                open_fen = (await conn.execute(
-                    select(func.coalesce(func.sum(transfer_rows.c.amount), 0)).where(transfer_rows.c.status.in_(["pending", "receiving", "refunding"]))
-                )).scalar_one()
-        finally:
-            await account_db.dispose()
-            await transfer_db.dispose()
-        held = by_kind.get("personal", 0) + by_kind.get("wallet", 0) + by_kind.get("reserved", 0)
-        funded = -by_kind.get("fund", 0)
-        paid = by_kind.get("institution", 0) + by_kind.get("contributions", 0)
-        assert held == funded - paid
-        assert by_kind.get("reserved", 0) == open_fen
 
-    return check
+@pytest.fixture
+def invariant(account_server, transfer_server):
+    return lambda: check_invariant(account_server.database_url, transfer_server.database_url)
 
 
 async def eventually(predicate, timeout=10.0):
@@ -391,3 +391,139 @@ async def test_r18_quota_outside_the_window(family, transfers, bearer, clock):
     clock.set(clock.now().replace(hour=15))  # 23:00 Beijing
     quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
     assert not quota.window_open and from_timestamp(quota.next_open_time) == clock.now().replace(hour=22)  # 06:00 Beijing
+
+
+# --- events (R19)
+async def _take(stream, n, timeout=10.0):
+    got = []
+    async def read():
+        async for response in stream:
+            got.append(response.event)
+            if len(got) == n:
+                return
+    await asyncio.wait_for(read(), timeout)
+    return got
+
+
+async def test_r19_events_follow_a_province_and_resume_without_loss_or_repeat(family, member, relate, submit, transfers, bearer):
+    payer, payee = family
+    bj = bearer(Role.PROVINCE, "bj-platform", province="110000")
+    first = await submit(payer, payee, amount=1_000)
+    stream = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="110000"), metadata=bj)
+    [created] = await _take(stream, 1)
+    assert (created.type, created.transfer.id, created.sequence) == (pb.TRANSFER_EVENT_TYPE_CREATED, first.id, 1)
+    stream.cancel()  # the platform disconnects …
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=first.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    second = await submit(payer, payee, amount=2_000)
+    # … and resumes after the last sequence it saw: nothing lost, nothing twice.
+    resumed = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="110000", after_sequence=created.sequence), metadata=bj)
+    events = await _take(resumed, 3)
+    assert [(e.type, e.transfer.id) for e in events] == [
+        (pb.TRANSFER_EVENT_TYPE_DECLINED, first.id), (pb.TRANSFER_EVENT_TYPE_REFUNDED, first.id), (pb.TRANSFER_EVENT_TYPE_CREATED, second.id),
+    ]
+    assert [e.sequence for e in events] == [2, 3, 4]
+    # Live: an event written now arrives on the open stream.
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=second.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    [live] = await _take(resumed, 1)
+    assert (live.type, live.sequence) == (pb.TRANSFER_EVENT_TYPE_RECEIVED, 5)
+    resumed.cancel()
+
+
+async def test_r19_events_only_for_the_callers_province(family, submit, transfers, bearer):
+    payer, payee = family
+    await submit(payer, payee, amount=1_000)
+    denied = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="110000"), metadata=bearer(Role.PROVINCE, "gd", province="440000"))
+    assert failure(await _error_of(denied)).code is C.PERMISSION_DENIED
+    gd = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="440000"), metadata=bearer(Role.PROVINCE, "gd", province="440000"))
+    with pytest.raises(TimeoutError):
+        await _take(gd, 1, timeout=1.0)
+    gd.cancel()
+    bad = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="440100"), metadata=bearer(Role.ADMIN, "ops"))
+    assert failure(await _error_of(bad)).reason == "PROVINCE_CODE_INVALID"
+
+
+async def _error_of(stream):
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        async for _ in stream:
+            pass
+    return raised.value
+
+
+# --- settlement (R19a)
+async def test_r19a_monthly_settlement_agrees_with_the_ledger(family, member, relate, submit, transfers, bearer, account_server, invariant):
+    payer, payee = family
+    sister = await member("张丽", "440104", funding=50_000)
+    await relate(sister, payee, apb.RELATION_KIND_CHILD)
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    a = await submit(payer, payee, amount=12_345)
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=a.id), metadata=payee_token)
+    b = await submit(sister, payee, amount=6_789, relation=pb.RELATION_CHILD)
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=b.id), metadata=payee_token)
+    c = await submit(payer, payee, amount=500)
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=c.id), metadata=payee_token)  # not settled
+    statement = await transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-03"), metadata=bearer(Role.ADMIN, "ops"))
+    assert [(f.from_province, f.to_province, f.count, f.amount_fen) for f in statement.flows] == [
+        ("440000", "110000", 1, 6_789), ("450000", "110000", 1, 12_345),
+    ]
+    assert {p.province: p.net_fen for p in statement.positions} == {"110000": 19_134, "440000": -6_789, "450000": -12_345}
+    # The same money, seen from the account ledger: what reached wallets by transfer.
+    from services.account.adapters.tables import journal_entries, postings
+
+    engine = create_engine(account_server.database_url)
+    try:
+        async with engine.connect() as conn:
+            credited = (await conn.execute(
+                select(func.sum(postings.c.amount)).join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+                .where(journal_entries.c.kind == "transfer_in", postings.c.amount > 0)
+            )).scalar_one()
+    finally:
+        await engine.dispose()
+    assert statement.total_fen == credited == 19_134
+    empty = await transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-04"), metadata=bearer(Role.ADMIN, "ops"))
+    assert list(empty.flows) == [] and empty.total_fen == 0
+    bad = await fails(transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-13"), metadata=bearer(Role.ADMIN, "ops")))
+    assert bad.fields == ["month"]
+    await invariant()
+
+
+# --- lapsed relations (R8) and restarts (R17)
+async def test_r8_a_lapsed_relation_refunds_what_is_pending(family, submit, transfers, account, as_province, bearer, balances, invariant):
+    payer, payee = family
+    t = await submit(payer, payee, amount=40_000)
+    await account.UpdateInsurance(apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED), metadata=as_province("110000"))
+    me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+
+    async def refunded():
+        got = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)).transfer
+        return got.status == pb.TRANSFER_STATUS_REFUNDED and got.refund_reason == pb.REFUND_REASON_RELATION_LAPSED
+
+    await eventually(refunded)
+    assert await balances(payer) == (100_000, 0)
+    await invariant()
+
+
+async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
+    family, submit, transfers, bearer, balances, invariant, clock, transfer_server, account_server, region_target, tokens
+):
+    from services.transfer.bootstrap import start_transfer
+
+    payer, payee = family
+    t = await submit(payer, payee, amount=25_000)
+    await transfer_server.stop(0)  # the service goes down …
+    clock.set(from_timestamp(t.expire_time) + timedelta(hours=1))  # … over 06:00
+    restarted = await start_transfer(transfer_server.database_url, "127.0.0.1:0", tokens, account_server.address, region_target, clock, worker_interval=3600)
+    try:
+        async with grpc.aio.insecure_channel(restarted.address) as channel:
+            from yibao.transfer.v1 import transfer_pb2_grpc
+
+            stub = transfer_pb2_grpc.TransferServiceStub(channel)
+            me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+
+            async def refunded():
+                return (await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)).transfer.status == pb.TRANSFER_STATUS_REFUNDED
+
+            await eventually(refunded)  # done by the start-up round, not a later tick
+    finally:
+        await restarted.stop(0)
+    assert await balances(payer) == (100_000, 0)
+    await invariant()
