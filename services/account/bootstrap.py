@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
 from argon2 import PasswordHasher
 
 from services.kernel.region_client import RegionClient
@@ -13,7 +12,7 @@ from services.account.usecases.money import MoneyUseCases
 from services.account.usecases.persons import PersonUseCases
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import TokenAuthority
-from services.kernel.calls import ServiceIdentity
+from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock, SystemClock
 from services.kernel.db import create_engine
 from services.kernel.server import RunningServer, start_server
@@ -33,7 +32,7 @@ async def start_account(
 ) -> RunningServer:
     clock = clock or SystemClock()
     engine = create_engine(database_url)
-    region_channel = grpc.aio.insecure_channel(region_target)
+    region_channel = channel(region_target)
     deps = AccountDeps(
         engine=engine,
         clock=clock,

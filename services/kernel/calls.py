@@ -16,7 +16,18 @@ from services.kernel.clock import Clock
 from services.kernel.errors import DomainError, ErrorKind
 
 DEFAULT_TIMEOUT = 5.0
-RETRY_DELAYS = (0.05, 0.2, 0.5)
+RETRY_DELAYS = (0.1, 0.3, 1.0)
+# Reconnect soon after a peer comes back (gRPC's default first backoff is 1 s).
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
+
+def channel(target: str) -> grpc.aio.Channel:
+    """A channel from one service to another."""
+    return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 

@@ -7,10 +7,9 @@ import asyncio
 import contextlib
 import logging
 
-import grpc
 
 from services.kernel.auth import TokenAuthority
-from services.kernel.calls import ServiceIdentity
+from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock, SystemClock
 from services.kernel.db import create_engine
 from services.kernel.errors import DomainError
@@ -60,7 +59,7 @@ async def start_transfer(
     clock = clock or SystemClock()
     engine = create_engine(database_url)
     identity = ServiceIdentity("transfer", tokens, clock)
-    account_channel, region_channel = grpc.aio.insecure_channel(account_target), grpc.aio.insecure_channel(region_target)
+    account_channel, region_channel = channel(account_target), channel(region_target)
     deps = TransferDeps(
         engine, clock, policy or TransferPolicy(), AccountClient(account_channel, identity), RegionClient(region_channel, identity),
         crash_after=crash_after,
