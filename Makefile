@@ -32,9 +32,10 @@ demo: install
 test: install $(BUF)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## buf lint (STANDARD) over protos/.
-lint: $(BUF)
+## buf lint (STANDARD) over protos/, ruff over the Python.
+lint: install $(BUF)
 	cd protos && ../$(BUF) lint
+	$(BIN)/ruff check services tests
 
 ## Regenerates the Python code of the contracts into gen/ (committed).
 proto: install

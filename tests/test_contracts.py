@@ -34,3 +34,8 @@ def test_generated_code_is_fresh(tmp_path):
     old, new = files(committed), files(fresh)
     stale = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
     assert not stale, f"run `make proto`: stale generated files {stale}"
+
+
+def test_ruff_finds_nothing():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "services", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
-from services.kernel.region_client import RegionClient
 from services.account.entrypoints.grpc_api import AccountServicer, account_service
 from services.account.usecases.common import AccountDeps
 from services.account.usecases.credentials import CredentialUseCases
@@ -15,6 +14,7 @@ from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock, SystemClock
 from services.kernel.db import create_engine
+from services.kernel.region_client import RegionClient
 from services.kernel.server import RunningServer, start_server
 
 

@@ -16,7 +16,7 @@ from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
 from services.account.domain.credentials import Purpose, mint_face_ticket
-from services.cli.client import invoke, to_fen, yuan
+from services.cli.client import choice, invoke, to_fen, yuan
 from services.kernel.clock import beijing
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
@@ -38,12 +38,6 @@ _KINDS = {name.removeprefix("RELATION_KIND_").lower(): value for name, value in 
 
 def _call(target: str | None, method: str, request, token: str | None):
     return invoke(account_pb2_grpc.AccountServiceStub, target or load_settings().account_target, method, request, token)
-
-
-def _choice(value: str, choices: dict, hint: str) -> int:
-    if value not in choices:
-        raise typer.BadParameter(f"one of {', '.join(choices)}", param_hint=hint)
-    return choices[value]
 
 
 def _verification(password: str | None, face_ticket: str | None) -> verification_pb2.Verification:
@@ -68,7 +62,7 @@ def _person_table(p) -> Table:
 @person_app.command("register")
 def register(id_number: str, name: str, region: str, kind: Annotated[str, typer.Option("--type", help="employee or resident")] = "employee", target: Target = None, token: Token = None) -> None:
     """Register an insured person of your province (参保登记)."""
-    request = pb.RegisterPersonRequest(id_number=id_number, name=name, insured_region=region, insurance_type=_choice(kind, _TYPES, "--type"))
+    request = pb.RegisterPersonRequest(id_number=id_number, name=name, insured_region=region, insurance_type=choice(kind, _TYPES, "--type"))
     out.print(_person_table(_call(target, "RegisterPerson", request, token).person))
 
 
@@ -107,7 +101,7 @@ def insurance(
 @relation_app.command("attest")
 def attest(person_id: str, relative_id: str, kind: Annotated[str, typer.Argument(help=", ".join(_KINDS))], target: Target = None, token: Token = None) -> None:
     """Attest that RELATIVE is the person's KIND (the inverse is implied)."""
-    request = pb.AttestRelationRequest(person_id=person_id, relative_id=relative_id, kind=_choice(kind, _KINDS, "KIND"))
+    request = pb.AttestRelationRequest(person_id=person_id, relative_id=relative_id, kind=choice(kind, _KINDS, "KIND"))
     response = _call(target, "AttestRelation", request, token)
     out.print(f"{response.relation.relative_name} is {kind}; {response.inverse.relative_name} is {pb.RelationKind.Name(response.inverse.kind).removeprefix('RELATION_KIND_').lower()}")
 

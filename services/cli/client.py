@@ -61,3 +61,10 @@ def explain(error: grpc.RpcError) -> str:
             detail.Unpack(bad)
             text += "".join(f" ({v.field}: {v.description})" for v in bad.field_violations)
     return text
+
+
+def choice(value: str, choices: dict, hint: str) -> int:
+    """The wire value of a named choice, or a usage error listing the names."""
+    if value not in choices:
+        raise typer.BadParameter(f"one of {', '.join(choices)}", param_hint=hint)
+    return choices[value]

@@ -14,7 +14,7 @@ from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
-from services.cli.client import err, explain, invoke, metadata, to_fen, yuan
+from services.cli.client import choice, err, explain, invoke, metadata, to_fen, yuan
 from services.kernel.clock import beijing
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
@@ -32,12 +32,6 @@ _STATUSES = {name.removeprefix("TRANSFER_STATUS_").lower(): value for name, valu
 
 def _call(target: str | None, method: str, request, token: str | None):
     return invoke(transfer_pb2_grpc.TransferServiceStub, target or load_settings().transfer_target, method, request, token)
-
-
-def _choice(value: str, choices: dict, hint: str) -> int:
-    if value not in choices:
-        raise typer.BadParameter(f"one of {', '.join(choices)}", param_hint=hint)
-    return choices[value]
 
 
 def _when(stamp) -> str:
@@ -76,8 +70,8 @@ def submit(
         raise typer.BadParameter("give --password or --face-ticket")
     verification = verification_pb2.Verification(password=password) if password else verification_pb2.Verification(face_ticket=face_ticket)
     request = pb.SubmitTransferRequest(
-        payer_id=payer_id, payee_name=payee_name, payee_id_number=payee_id_number, relation=_choice(relation, _RELATIONS, "RELATION"),
-        amount_fen=to_fen(amount), source=_choice(source, _SOURCES, "--source"), verification=verification,
+        payer_id=payer_id, payee_name=payee_name, payee_id_number=payee_id_number, relation=choice(relation, _RELATIONS, "RELATION"),
+        amount_fen=to_fen(amount), source=choice(source, _SOURCES, "--source"), verification=verification,
         request_id=request_id or str(uuid.uuid4()),
     )
     t = _call(target, "SubmitTransfer", request, token).transfer
@@ -113,7 +107,7 @@ def list_transfers(
 ) -> None:
     """A person's transfers in and out, newest first."""
     request = pb.ListTransfersRequest(
-        person_id=person_id, status=_choice(status, _STATUSES, "--status") if status else 0,
+        person_id=person_id, status=choice(status, _STATUSES, "--status") if status else 0,
         outgoing_only=direction == "out", incoming_only=direction == "in", page_size=limit,
     )
     out.print(transfers_table(_call(target, "ListTransfers", request, token).transfers))

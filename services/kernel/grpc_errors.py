@@ -9,7 +9,7 @@ from grpc_status import rpc_status
 
 from services.kernel.errors import DomainError
 
-_CODES = {name: getattr(code_pb2, name) for name in code_pb2.Code.keys()}
+_CODES = dict(code_pb2.Code.items())
 
 
 def to_status(error: DomainError, domain: str) -> grpc.Status:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-
+from functools import partial
 
 from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
@@ -32,7 +32,7 @@ async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float)
     due (including while the service was down) and follows relation lapses."""
     at_start = True
     while not stop.is_set():
-        for job in (lambda: lifecycle.resume(at_start), lifecycle.refund_expired, lifecycle.refund_lapsed):
+        for job in (partial(lifecycle.resume, at_start), lifecycle.refund_expired, lifecycle.refund_lapsed):
             try:
                 await job()
             except DomainError as error:  # another service away: next round

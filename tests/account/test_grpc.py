@@ -11,9 +11,9 @@ import pytest
 from yibao.account.v1 import account_pb2 as pb
 from yibao.type.v1 import verification_pb2
 
+from services.account.adapters.ledger import ledger_totals
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.kernel.auth import Role
-from services.account.adapters.ledger import ledger_totals
 from services.kernel.db import create_engine
 from services.kernel.proto_time import to_timestamp
 from tests.cluster import FACE_KEY, id_number

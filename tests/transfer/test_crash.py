@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import grpc
 import pytest
-from yibao.account.v1 import account_pb2 as apb
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 
@@ -23,7 +22,7 @@ from services.kernel.migrations import upgrade
 from services.kernel.proto_time import from_timestamp
 from tests.conftest import TEST_KEY
 from tests.kernel.test_server import _free_port
-from tests.transfer.test_e2e import balances, check_invariant, eventually, family, member, relate, submit_request  # noqa: F401 (fixtures)
+from tests.transfer.helpers import check_invariant, eventually, submit_request
 
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("new_database", ["postgres"], indirect=True)]
 

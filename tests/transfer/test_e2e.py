@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import grpc
 import pytest
@@ -18,132 +17,15 @@ from yibao.region.v1 import region_pb2_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.type.v1 import verification_pb2
 
-from services.account.adapters.tables import accounts
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.kernel.auth import Role
 from services.kernel.db import create_engine
 from services.kernel.proto_time import from_timestamp
-from services.transfer.adapters.tables import transfers as transfer_rows
 from tests.cluster import FACE_KEY, id_number
-from tests.rpc import failure, fails
+from tests.rpc import fails, failure
+from tests.transfer.helpers import eventually, submit_request
 
 C = grpc.StatusCode
-PASSWORD = "258036"
-
-
-@dataclass
-class Member:
-    id: str
-    name: str
-    id_number: str
-    region: str
-
-
-@pytest.fixture
-def member(account, as_province, as_citizen):
-    """member(name, region, kind, wallet_place, funding) -> a registered person."""
-
-    async def make(name, region, kind=apb.INSURANCE_TYPE_EMPLOYEE, wallet=True, funding=0, password=PASSWORD):
-        number = id_number(region)
-        province = as_province(region[:2] + "0000")
-        person = (await account.RegisterPerson(
-            apb.RegisterPersonRequest(id_number=number, name=name, insurance_type=kind, insured_region=region), metadata=province
-        )).person
-        me = as_citizen(person.id)
-        if wallet:
-            await account.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me)
-        if password:
-            await account.SetPassword(apb.SetPasswordRequest(person_id=person.id, new_password=password), metadata=me)
-        if funding:
-            await account.FundPersonalAccount(
-                apb.FundPersonalAccountRequest(person_id=person.id, amount_fen=funding, reference=f"f-{person.id}"), metadata=province
-            )
-        return Member(person.id, name, number, region)
-
-    return make
-
-
-@pytest.fixture
-def relate(account, as_province):
-    async def make(person, relative, kind=apb.RELATION_KIND_PARENT):
-        await account.AttestRelation(
-            apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind), metadata=as_province(person.region[:2] + "0000")
-        )
-
-    return make
-
-
-@pytest.fixture
-async def family(member, relate):
-    """张伟 in 南宁 (employee, ¥1,000 in his personal account) and his mother in 北京."""
-    payer = await member("张伟", "450102", funding=100_000)
-    payee = await member("李秀英", "110101", kind=apb.INSURANCE_TYPE_RESIDENT)
-    await relate(payer, payee, apb.RELATION_KIND_PARENT)
-    return payer, payee
-
-
-_requests = itertools.count()
-
-
-def submit_request(payer, payee, amount=30_000, request_id=None, relation=pb.RELATION_PARENT, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, password=PASSWORD, **over):
-    return pb.SubmitTransferRequest(
-        payer_id=payer.id, source=source, payee_name=over.pop("payee_name", payee.name), payee_id_number=over.pop("payee_id_number", payee.id_number),
-        relation=relation, amount_fen=amount, verification=over.pop("verification", verification_pb2.Verification(password=password)),
-        request_id=f"req-{next(_requests)}" if request_id is None else request_id, **over,
-    )
-
-
-@pytest.fixture
-def submit(transfers, bearer):
-    async def call(payer, payee, **kw):
-        metadata = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
-        return (await transfers.SubmitTransfer(submit_request(payer, payee, **kw), metadata=metadata)).transfer
-
-    return call
-
-
-@pytest.fixture
-def balances(account, bearer):
-    async def read(person):
-        b = await account.GetBalances(apb.GetBalancesRequest(person_id=person.id), metadata=bearer(Role.SERVICE, "test"))
-        return b.personal_account_fen, b.wallet_fen
-
-    return read
-
-
-async def check_invariant(account_url: str, transfer_url: str) -> None:
-    """What every test ends with: person accounts plus in-transit money equal
-    what was funded minus what was paid out, and in-transit money is exactly
-    the amount of the transfers still open."""
-    account_db, transfer_db = create_engine(account_url), create_engine(transfer_url)
-    try:
-        async with account_db.connect() as conn:
-            by_kind = dict((await conn.execute(select(accounts.c.kind, func.sum(accounts.c.balance)).group_by(accounts.c.kind))).all())
-        async with transfer_db.connect() as conn:
-            open_fen = (await conn.execute(
-                select(func.coalesce(func.sum(transfer_rows.c.amount), 0)).where(transfer_rows.c.status.in_(["pending", "receiving", "refunding"]))
-            )).scalar_one()
-    finally:
-        await account_db.dispose()
-        await transfer_db.dispose()
-    held = by_kind.get("personal", 0) + by_kind.get("wallet", 0) + by_kind.get("reserved", 0)
-    funded = -by_kind.get("fund", 0)
-    paid = by_kind.get("institution", 0) + by_kind.get("contributions", 0)
-    assert held == funded - paid
-    assert by_kind.get("reserved", 0) == open_fen
-
-
-@pytest.fixture
-def invariant(account_server, transfer_server):
-    return lambda: check_invariant(account_server.database_url, transfer_server.database_url)
-
-
-async def eventually(predicate, timeout=10.0):
-    for _ in range(int(timeout / 0.05)):
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 # --- the happy path (R13, R15)
@@ -221,8 +103,7 @@ async def test_r15_a_late_receive_racing_the_refund_exactly_one_wins(family, sub
             transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=token), lifecycle.refund_expired(), return_exceptions=True
         )
         receive = race[0]
-        final = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=token)).transfer
-        await eventually(lambda: _final(transfers, t.id, token))
+        await eventually(partial(_final, transfers, t.id, token))
         final = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=token)).transfer
         if isinstance(receive, grpc.aio.AioRpcError):
             assert failure(receive).reason in ("TRANSFER_EXPIRED", "TRANSFER_NOT_PENDING")

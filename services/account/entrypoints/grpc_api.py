@@ -18,7 +18,7 @@ from services.account.usecases.money import ContributionKind, MoneyUseCases
 from services.account.usecases.persons import PersonUseCases
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import Access, Role, current_principal
-from services.kernel.errors import invalid_argument
+from services.kernel.proto_enums import enum_in
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 
@@ -71,16 +71,6 @@ _CONTRIBUTIONS = {
 }
 _HOLDS = {"held": pb.HOLD_STATUS_HELD, "settled": pb.HOLD_STATUS_SETTLED, "released": pb.HOLD_STATUS_RELEASED}
 _LAPSES = {"ended": pb.LAPSE_CAUSE_INSURANCE_ENDED, "moved": pb.LAPSE_CAUSE_INSURANCE_MOVED}
-
-
-def enum_in(mapping: dict, value: int, field_path: str):
-    """Domain value of a proto enum; None for UNSPECIFIED."""
-    if value == 0:
-        return None
-    for domain, wire in mapping.items():
-        if wire == value:
-            return domain
-    raise invalid_argument("ENUM_VALUE_INVALID", field_path, f"{value} is not a valid value")
 
 
 def person_pb(p: Person) -> pb.Person:

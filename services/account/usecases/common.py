@@ -9,12 +9,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.kernel.region_client import RegionClient
 from services.account.adapters.repository import AccountRepository
 from services.account.domain.persons import Person
 from services.kernel.auth import Principal, Role
 from services.kernel.clock import Clock
 from services.kernel.errors import failed_precondition, invalid_argument, not_found, permission_denied
+from services.kernel.region_client import RegionClient
 
 
 @dataclass

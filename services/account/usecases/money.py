@@ -11,13 +11,13 @@ from services.account.adapters.repository import AccountRepository, Hold, Paymen
 from services.account.domain.credentials import Purpose
 from services.account.domain.ledger import AccountKind, EntryKind, Movement, validate_amount
 from services.account.domain.persons import InsuranceType
-from services.kernel.region_codes import pooling_region
 from services.account.usecases.common import AccountDeps, person_for, person_not_found
 from services.account.usecases.credentials import CredentialUseCases
 from services.account.usecases.wallets import wallet_not_opened
 from services.kernel.auth import Principal, Role
 from services.kernel.errors import DomainError, ErrorKind, already_exists, failed_precondition, invalid_argument, not_found, permission_denied
 from services.kernel.idempotency import content_hash, reused_request_id
+from services.kernel.region_codes import pooling_region
 
 HELD, SETTLED, RELEASED = "held", "settled", "released"
 FIRST_LONG_TERM_CARE_YEAR = 2026

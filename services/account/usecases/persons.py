@@ -11,12 +11,11 @@ from services.account.adapters.repository import AccountRepository, RelativeView
 from services.account.domain.identity import id_number_hash, mask_id_number, validate_id_number
 from services.account.domain.ledger import AccountKind
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person, validate_person_name
-from services.kernel.region_codes import province_of
 from services.account.domain.relations import Relation, RelationKind
 from services.account.usecases.common import AccountDeps, person_for, person_not_found
 from services.kernel.auth import Principal, Role
 from services.kernel.errors import already_exists, failed_precondition, invalid_argument, not_found, permission_denied
-from services.kernel.region_codes import validate_code
+from services.kernel.region_codes import province_of, validate_code
 
 _READERS = (Role.CITIZEN, Role.PROVINCE, Role.SERVICE, Role.ADMIN)
 

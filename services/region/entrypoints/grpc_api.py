@@ -9,6 +9,7 @@ from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.errors import invalid_argument
+from services.kernel.proto_enums import enum_in
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 from services.region.domain.codes import Level
@@ -40,17 +41,7 @@ _ACTIONS = {
     Action.DISABLE: pb.ENABLEMENT_ACTION_DISABLE,
     Action.INHERIT: pb.ENABLEMENT_ACTION_INHERIT,
 }
-_ACTIONS_IN = {v: k for k, v in _ACTIONS.items()}
 _KINDS = {Kind.HOSPITAL: pb.INSTITUTION_KIND_HOSPITAL, Kind.RETAIL_PHARMACY: pb.INSTITUTION_KIND_RETAIL_PHARMACY}
-_KINDS_IN = {v: k for k, v in _KINDS.items()}
-
-
-def _enum_in(mapping: dict, value: int, field_path: str, allow_unspecified: bool = True):
-    if value == 0 and allow_unspecified:
-        return None
-    if value not in mapping:
-        raise invalid_argument("ENUM_VALUE_INVALID", field_path, f"{value} is not a valid value")
-    return mapping[value]
 
 
 def change_pb(change: Change) -> pb.EnablementChange:
@@ -129,7 +120,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         change, view = await self._cases.set_enablement(
             current_principal(),
             request.code,
-            _enum_in(_ACTIONS_IN, request.action, "action"),
+            enum_in(_ACTIONS, request.action, "action"),
             from_timestamp(request.effective_from) if request.HasField("effective_from") else None,
             request.reason,
             request.request_id,
@@ -147,7 +138,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
     async def CreateInstitution(self, request, context):
         i = request.institution
         created = await self._cases.create_institution(
-            i.code, i.name, _enum_in(_KINDS_IN, i.kind, "institution.kind"), i.region_code, i.accepts_wallet
+            i.code, i.name, enum_in(_KINDS, i.kind, "institution.kind"), i.region_code, i.accepts_wallet
         )
         return pb.CreateInstitutionResponse(institution=institution_pb(created))
 
@@ -157,7 +148,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
     async def ListInstitutions(self, request, context):
         page = await self._cases.list_institutions(
             request.region_code,
-            _enum_in(_KINDS_IN, request.kind, "kind"),
+            enum_in(_KINDS, request.kind, "kind"),
             request.accepts_wallet_only,
             request.page_size,
             request.page_token,

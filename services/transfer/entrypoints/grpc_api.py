@@ -9,6 +9,7 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.errors import invalid_argument
+from services.kernel.proto_enums import enum_in
 from services.kernel.proto_time import to_timestamp
 from services.kernel.server import ServiceDefinition
 from services.transfer.domain.transfer import EventType, RefundReason, Relation, Source, Status, Transfer
@@ -55,15 +56,6 @@ _REASONS = {r: getattr(pb, f"REFUND_REASON_{r.name}") for r in RefundReason}
 _EVENTS = {e: getattr(pb, f"TRANSFER_EVENT_TYPE_{e.name}") for e in EventType}
 
 
-def _enum_in(mapping: dict, value: int, field_path: str):
-    if value == 0:
-        return None
-    for domain, wire in mapping.items():
-        if wire == value:
-            return domain
-    raise invalid_argument("ENUM_VALUE_INVALID", field_path, f"{value} is not a valid value")
-
-
 def transfer_pb(t: Transfer) -> pb.Transfer:
     return pb.Transfer(
         id=t.id, payer_id=t.payer_id, payee_id=t.payee_id, payee_name=t.payee_name, payee_masked_id_number=t.payee_masked_id_number,
@@ -81,8 +73,8 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def SubmitTransfer(self, request, context):
         method = request.verification.WhichOneof("method")
         command = SubmitTransfer(
-            payer_id=request.payer_id, source=_enum_in(_SOURCES, request.source, "source"), payee_name=request.payee_name,
-            payee_id_number=request.payee_id_number, relation=_enum_in(_RELATIONS, request.relation, "relation"),
+            payer_id=request.payer_id, source=enum_in(_SOURCES, request.source, "source"), payee_name=request.payee_name,
+            payee_id_number=request.payee_id_number, relation=enum_in(_RELATIONS, request.relation, "relation"),
             amount=request.amount_fen, password=request.verification.password if method == "password" else None,
             face_ticket=request.verification.face_ticket if method == "face_ticket" else None, request_id=request.request_id,
         )

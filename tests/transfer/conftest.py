@@ -1,0 +1,76 @@
+"""Fixtures of the transfer tests: persons, relations and calls on the cluster of tests/cluster.py."""
+
+from __future__ import annotations
+
+import pytest
+from yibao.account.v1 import account_pb2 as apb
+
+from services.kernel.auth import Role
+from tests.cluster import id_number
+from tests.transfer.helpers import PASSWORD, Member, check_invariant, submit_request
+
+
+@pytest.fixture
+def member(account, as_province, as_citizen):
+    """member(name, region, kind, wallet_place, funding) -> a registered person."""
+
+    async def make(name, region, kind=apb.INSURANCE_TYPE_EMPLOYEE, wallet=True, funding=0, password=PASSWORD):
+        number = id_number(region)
+        province = as_province(region[:2] + "0000")
+        person = (await account.RegisterPerson(
+            apb.RegisterPersonRequest(id_number=number, name=name, insurance_type=kind, insured_region=region), metadata=province
+        )).person
+        me = as_citizen(person.id)
+        if wallet:
+            await account.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me)
+        if password:
+            await account.SetPassword(apb.SetPasswordRequest(person_id=person.id, new_password=password), metadata=me)
+        if funding:
+            await account.FundPersonalAccount(
+                apb.FundPersonalAccountRequest(person_id=person.id, amount_fen=funding, reference=f"f-{person.id}"), metadata=province
+            )
+        return Member(person.id, name, number, region)
+
+    return make
+
+
+@pytest.fixture
+def relate(account, as_province):
+    async def make(person, relative, kind=apb.RELATION_KIND_PARENT):
+        await account.AttestRelation(
+            apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind), metadata=as_province(person.region[:2] + "0000")
+        )
+
+    return make
+
+
+@pytest.fixture
+async def family(member, relate):
+    """张伟 in 南宁 (employee, ¥1,000 in his personal account) and his mother in 北京."""
+    payer = await member("张伟", "450102", funding=100_000)
+    payee = await member("李秀英", "110101", kind=apb.INSURANCE_TYPE_RESIDENT)
+    await relate(payer, payee, apb.RELATION_KIND_PARENT)
+    return payer, payee
+
+
+@pytest.fixture
+def submit(transfers, bearer):
+    async def call(payer, payee, **kw):
+        metadata = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+        return (await transfers.SubmitTransfer(submit_request(payer, payee, **kw), metadata=metadata)).transfer
+
+    return call
+
+
+@pytest.fixture
+def balances(account, bearer):
+    async def read(person):
+        b = await account.GetBalances(apb.GetBalancesRequest(person_id=person.id), metadata=bearer(Role.SERVICE, "test"))
+        return b.personal_account_fen, b.wallet_fen
+
+    return read
+
+
+@pytest.fixture
+def invariant(account_server, transfer_server):
+    return lambda: check_invariant(account_server.database_url, transfer_server.database_url)
