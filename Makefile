@@ -6,7 +6,11 @@ BUF    := tools/node_modules/.bin/buf
 PROTOS := $(sort $(shell find protos -name '*.proto'))
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test lint proto clean
+IMAGE   ?= yibao-wallet:latest
+PROJECT ?= yibao
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
+.PHONY: install run demo test lint proto clean wheelhouse image up down logs
 
 install: $(VENV)/.installed
 
@@ -44,5 +48,25 @@ proto: install
 	  --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
 	find gen/yibao -type d -exec touch {}/__init__.py \;
 
+## Wheels of the project and every dependency: what the image installs from, offline.
+wheelhouse: install
+	rm -rf wheelhouse
+	$(BIN)/pip wheel --quiet --wheel-dir wheelhouse .
+
+## The service image, from $$PYTHON_IMAGE (public python image, or a stand-in built here).
+image: wheelhouse
+	. deploy/base-images.sh && docker build --quiet --build-arg PYTHON_IMAGE=$$PYTHON_IMAGE -t $(IMAGE) .
+
+## The local cluster (docker compose): PostgreSQL, migrations, the three services, demo data.
+up: image
+	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) $(COMPOSE) -p $(PROJECT) up -d
+	$(COMPOSE) -p $(PROJECT) ps
+
+down:
+	$(COMPOSE) -p $(PROJECT) down -v
+
+logs:
+	$(COMPOSE) -p $(PROJECT) logs -f
+
 clean:
-	rm -rf $(VENV) .run tools/node_modules
+	rm -rf $(VENV) .run tools/node_modules wheelhouse

@@ -72,9 +72,20 @@ async def _seed(settings: Settings, demo: bool) -> None:
 
 
 @app.command()
-def seed(demo: Annotated[bool, typer.Option("--demo", help="also load demo settings")] = False) -> None:
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="also load demo settings")] = False,
+    persons: Annotated[bool, typer.Option("--persons", help="also register the demo persons through the account service")] = False,
+) -> None:
     """Load the national division list into the region database (idempotent)."""
-    asyncio.run(_seed(load_settings(), demo))
+    settings = load_settings()
+    asyncio.run(_seed(settings, demo))
+    if persons:
+        from services.cli.demo import load_demo_persons
+        from services.kernel.config import clock_from
+
+        clock = clock_from(settings)
+        ids = asyncio.run(load_demo_persons(settings.account_target, TokenAuthority.from_settings(settings, clock), clock))
+        out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
 
 
 async def _start(settings: Settings, names: tuple[str, ...]):
@@ -132,12 +143,33 @@ async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, dem
     await run_until_signalled(servers, settings.grace_seconds)
 
 
+ServiceArg = Annotated[str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account or transfer")]
+
+
 @app.command()
-def serve(service: str) -> None:
+def serve(service: ServiceArg) -> None:
     """Run one service (production: one process per service, migrations applied beforehand)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
     asyncio.run(_serve(settings, (_check_service(service),), announce=False))
+
+
+@app.command()
+def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="seconds")] = 3.0) -> None:
+    """Exit 0 when the service on this host answers grpc.health.v1 SERVING (container health checks)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    port = load_settings().service(_check_service(service)).listen.rsplit(":", 1)[1]
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout).status
+    except grpc.RpcError as error:
+        out.print(f"{service}: {error.code().name}")
+        raise typer.Exit(1) from None
+    out.print(f"{service}: {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
+    if status != health_pb2.HealthCheckResponse.SERVING:
+        raise typer.Exit(1)
 
 
 @app.command()

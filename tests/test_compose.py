@@ -1,0 +1,183 @@
+"""The docker-compose cluster, as an operator would run it: images built
+here (from stand-in base images on an offline machine), PostgreSQL, the
+migration jobs, the three services and the seed job; a cross-province
+transfer through the published ports; `docker kill` of the transfer service
+between hold and receipt, a restart, and the transfer completes (or refunds)
+with no money lost. Runs when a Docker engine answers; CI always runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from yibao.account.v1 import account_pb2 as apb
+from yibao.account.v1 import account_pb2_grpc
+from yibao.region.v1 import region_pb2 as rpb
+from yibao.region.v1 import region_pb2_grpc
+from yibao.transfer.v1 import transfer_pb2 as pb
+from yibao.transfer.v1 import transfer_pb2_grpc
+from yibao.type.v1 import verification_pb2
+
+from services.kernel.auth import Principal, Role, TokenAuthority
+from tests.cluster import id_number
+from tests.conftest import _docker_available
+from tests.kernel.test_server import _free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "cluster-test-jwt-key-0123456789abcdef-" + uuid.uuid4().hex[:8]
+
+pytestmark = pytest.mark.docker
+
+
+def _compose_command() -> list[str]:
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("no docker compose: install docker-compose or the compose plugin")
+
+
+def _sh(command: str, env: dict, timeout: int = 900) -> str:
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+class Cluster:
+    def __init__(self) -> None:
+        self.project = f"yibaotest{uuid.uuid4().hex[:8]}"
+        self.ports = {name: _free_port() for name in ("region", "account", "transfer")}
+        self.compose = _compose_command()
+        self.env = {
+            **os.environ,
+            "YIBAO_JWT_SIGNING_KEY": KEY,
+            "YIBAO_REGION_PORT": str(self.ports["region"]),
+            "YIBAO_ACCOUNT_PORT": str(self.ports["account"]),
+            "YIBAO_TRANSFER_PORT": str(self.ports["transfer"]),
+            # Whatever the hour this runs at, the transfer window is open.
+            "YIBAO_TRANSFER_WINDOW_OPENS": "00:00",
+            "YIBAO_TRANSFER_WINDOW_CLOSES": "23:59:59.999999",
+        }
+
+    def run(self, *args: str, timeout: int = 300) -> str:
+        result = subprocess.run([*self.compose, "-p", self.project, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
+        assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        return result.stdout
+
+    def target(self, service: str) -> str:
+        return f"127.0.0.1:{self.ports[service]}"
+
+    def wait_healthy(self, service: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with grpc.insecure_channel(self.target(service)) as channel:
+                    status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                if status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"{service} not healthy:\n{self.run('logs', '--tail', '50', service)}")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    if not _docker_available():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the cluster test, but no Docker engine answers")
+        pytest.skip("no Docker engine: the compose cluster test is not run")
+    c = Cluster()
+    _sh("make image", c.env)
+    images = _sh(". deploy/base-images.sh >/dev/null && echo $POSTGRES_IMAGE", c.env).strip().splitlines()[-1]
+    c.env["POSTGRES_IMAGE"] = images
+    try:
+        c.run("up", "-d")
+        for service in ("region", "account", "transfer"):
+            c.wait_healthy(service)
+        yield c
+    finally:
+        c.run("down", "-v", "--remove-orphans")
+
+
+def _token(role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
+    principal = Principal(scope.get("person_id") or scope.get("province") or "cluster-test", role, **scope)
+    return (("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, datetime.now(UTC))}"),)
+
+
+def _wait_seeded(cluster: Cluster) -> None:
+    """The seed job has loaded the division list and the demo enablement."""
+    with grpc.insecure_channel(cluster.target("region")) as channel:
+        stub = region_pb2_grpc.RegionServiceStub(channel)
+        for _ in range(240):
+            try:
+                if stub.CheckRegions(rpb.CheckRegionsRequest(codes=["450100"]), timeout=2).results[0].status == rpb.REGION_STATUS_ENABLED:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.5)
+    raise AssertionError("the seed job did not load the regions")
+
+
+def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster):
+    _wait_seeded(cluster)
+    with grpc.insecure_channel(cluster.target("account")) as a_channel:
+        accounts = account_pb2_grpc.AccountServiceStub(a_channel)
+        gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
+        payer_number, payee_number = id_number("450102"), id_number("110101")
+        payer = accounts.RegisterPerson(apb.RegisterPersonRequest(id_number=payer_number, name="黄海", insurance_type=apb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102"), metadata=gx).person
+        payee = accounts.RegisterPerson(apb.RegisterPersonRequest(id_number=payee_number, name="黄母", insurance_type=apb.INSURANCE_TYPE_RESIDENT, insured_region="110101"), metadata=bj).person
+        accounts.FundPersonalAccount(apb.FundPersonalAccountRequest(person_id=payer.id, amount_fen=100_000, reference=f"c-{payer.id}"), metadata=gx)
+        for person, region in ((payer, "450102"), (payee, "110101")):
+            me = _token(Role.CITIZEN, person_id=person.id)
+            accounts.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me)
+        accounts.SetPassword(apb.SetPasswordRequest(person_id=payer.id, new_password="258036"), metadata=_token(Role.CITIZEN, person_id=payer.id))
+        accounts.AttestRelation(apb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT), metadata=gx)
+
+        def submit(amount: int) -> pb.Transfer:
+            with grpc.insecure_channel(cluster.target("transfer")) as channel:
+                request = pb.SubmitTransferRequest(
+                    payer_id=payer.id, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, payee_name="黄母", payee_id_number=payee_number,
+                    relation=pb.RELATION_PARENT, amount_fen=amount, verification=verification_pb2.Verification(password="258036"),
+                    request_id=str(uuid.uuid4()),
+                )
+                return transfer_pb2_grpc.TransferServiceStub(channel).SubmitTransfer(request, metadata=_token(Role.CITIZEN, person_id=payer.id), timeout=30).transfer
+
+        def balances(person) -> tuple[int, int]:
+            b = accounts.GetBalances(apb.GetBalancesRequest(person_id=person.id), metadata=_token(Role.CITIZEN, person_id=person.id))
+            return b.personal_account_fen, b.wallet_fen
+
+        def kill_and_restart_transfer() -> None:
+            cluster.run("kill", "-s", "SIGKILL", "transfer")  # docker kill
+            cluster.run("start", "transfer")
+            cluster.wait_healthy("transfer")
+
+        def as_payee(method: str, transfer_id: str) -> pb.Transfer:
+            with grpc.insecure_channel(cluster.target("transfer")) as channel:
+                stub = transfer_pb2_grpc.TransferServiceStub(channel)
+                request = getattr(pb, f"{method}Request")(id=transfer_id)
+                return getattr(stub, method)(request, metadata=_token(Role.CITIZEN, person_id=payee.id), timeout=30).transfer
+
+        held = submit(30_000)
+        assert held.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
+        assert balances(payer) == (70_000, 0)
+        kill_and_restart_transfer()
+        assert as_payee("ReceiveTransfer", held.id).status == pb.TRANSFER_STATUS_RECEIVED
+        assert balances(payee) == (0, 30_000)
+
+        declined = submit(20_000)
+        kill_and_restart_transfer()
+        refunded = as_payee("DeclineTransfer", declined.id)
+        assert (refunded.status, refunded.refund_reason) == (pb.TRANSFER_STATUS_REFUNDED, pb.REFUND_REASON_DECLINED)
+        assert balances(payer) == (70_000, 0) and balances(payee) == (0, 30_000)
+
+    ledger = cluster.run("exec", "-T", "account", "yibao", "ledger-check")
+    assert "balanced" in ledger
