@@ -10,7 +10,7 @@ IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test lint proto clean wheelhouse image up down logs
+.PHONY: install run demo test bench lint proto clean wheelhouse image up down logs
 
 install: $(VENV)/.installed
 
@@ -36,10 +36,14 @@ demo: install
 test: install $(BUF)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals.
+bench: install
+	. deploy/base-images.sh && $(BIN)/python bench/transfers.py
+
 ## buf lint (STANDARD) over protos/, ruff over the Python.
 lint: install $(BUF)
 	cd protos && ../$(BUF) lint
-	$(BIN)/ruff check services tests
+	$(BIN)/ruff check services tests bench
 
 ## Regenerates the Python code of the contracts into gen/ (committed).
 proto: install
