@@ -40,9 +40,8 @@ from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.account.domain.identity import check_digit
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING
-from services.kernel.db import create_engine
 from services.kernel.migrations import upgrade
-from services.region.adapters.seed import load_demo, load_divisions
+from services.region.adapters.seed import seed_region
 
 KEY = "bench-jwt-key-0123456789abcdef0123456789"
 FACE_KEY = "bench-face-key-0123456789abcdef0123456789"
@@ -152,10 +151,7 @@ async def main() -> None:
     urls = databases(server)
     for name, url in urls.items():
         upgrade(name, url)
-    engine = create_engine(urls["region"])
-    await load_divisions(engine)
-    await load_demo(engine, clock)
-    await engine.dispose()
+    await seed_region(urls["region"], clock, demo=True)
 
     ports = {name: free_port() for name in urls}
     env = {

@@ -14,9 +14,8 @@ from yibao.account.v1 import account_pb2_grpc
 from services.account.bootstrap import start_account
 from services.account.domain.identity import check_digit
 from services.kernel.auth import Role
-from services.kernel.db import create_engine
 from services.kernel.migrations import upgrade
-from services.region.adapters.seed import load_demo, load_divisions
+from services.region.adapters.seed import seed_region
 from services.region.bootstrap import start_region
 
 ID_HASH_KEY = "test-id-hash-key-0123456789abcdef"
@@ -34,10 +33,7 @@ def id_number(region: str = "450102", birth: str = "19900307") -> str:
 async def region_target(new_database, tokens, clock):
     url = new_database()
     upgrade("region", url)
-    engine = create_engine(url)
-    await load_divisions(engine)
-    await load_demo(engine, clock)  # 广西, 北京, 广东 enabled; 桂林 (450300) not
-    await engine.dispose()
+    await seed_region(url, clock, demo=True)  # 广西, 北京, 广东 enabled; 桂林 (450300) not
     server = await start_region(url, "127.0.0.1:0", tokens, clock)
     yield server.address
     await server.stop(0)

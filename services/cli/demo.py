@@ -90,10 +90,9 @@ async def walk(console) -> None:
     from services.cli.client import yuan
     from services.cli.transfer_commands import transfers_table
     from services.kernel.clock import BEIJING, FrozenClock, beijing
-    from services.kernel.db import create_engine
     from services.kernel.migrations import upgrade
     from services.kernel.proto_time import from_timestamp
-    from services.region.adapters.seed import load_demo, load_divisions
+    from services.region.adapters.seed import seed_region
     from services.region.bootstrap import start_region
     from services.transfer.bootstrap import start_transfer
 
@@ -104,10 +103,7 @@ async def walk(console) -> None:
         urls = {name: f"sqlite:///{data}/{name}.db" for name in ("region", "account", "transfer")}
         for name, url in urls.items():
             upgrade(name, url)
-        engine = create_engine(urls["region"])
-        await load_divisions(engine)
-        await load_demo(engine, clock)
-        await engine.dispose()
+        await seed_region(urls["region"], clock, demo=True)
         region = await start_region(urls["region"], "127.0.0.1:0", tokens, clock)
         account = await start_account(urls["account"], "127.0.0.1:0", tokens, region.address, key, key, clock, password_time_cost=1, password_memory_kib=8192)
         transfer = await start_transfer(urls["transfer"], "127.0.0.1:0", tokens, account.address, region.address, clock, worker_interval=0.1)

@@ -15,7 +15,6 @@ from services.cli.account_commands import pay_app, person_app, relation_app, wal
 from services.cli.region_commands import institution_app, region_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
-from services.kernel.clock import SystemClock
 from services.kernel.config import Settings, load_settings
 from services.kernel.logs import configure_logging
 
@@ -57,18 +56,11 @@ def migrate(
 
 
 async def _seed(settings: Settings, demo: bool) -> None:
-    from services.kernel.db import create_engine
-    from services.region.adapters.seed import load_demo, load_divisions
+    from services.kernel.config import clock_from
+    from services.region.adapters.seed import seed_region
 
-    engine = create_engine(settings.region_database_url)
-    try:
-        added, renamed = await load_divisions(engine)
-        out.print(f"region: {added} regions added, {renamed} renamed")
-        if demo:
-            await load_demo(engine, SystemClock())
-            out.print("region: demo enablement and institutions loaded")
-    finally:
-        await engine.dispose()
+    added, renamed = await seed_region(settings.region_database_url, clock_from(settings), demo)
+    out.print(f"region: {added} regions added, {renamed} renamed" + ("; demo enablement and institutions loaded" if demo else ""))
 
 
 @app.command()

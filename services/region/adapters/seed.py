@@ -79,3 +79,18 @@ async def load_demo(engine: AsyncEngine, clock: Clock) -> None:
         except DomainError as error:
             if error.reason != "INSTITUTION_ALREADY_EXISTS":
                 raise
+
+
+async def seed_region(database_url: str, clock: Clock, demo: bool = False) -> tuple[int, int]:
+    """The division list (and, with ``demo``, the demo settings) into a
+    migrated region database; returns (added, renamed)."""
+    from services.kernel.db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        counts = await load_divisions(engine)
+        if demo:
+            await load_demo(engine, clock)
+        return counts
+    finally:
+        await engine.dispose()
