@@ -88,8 +88,13 @@ class TransferRepository:
         )
         return changed.rowcount == 1
 
-    async def claim_due(self, now: datetime, limit: int) -> list[str]:
-        """Marks up to ``limit`` expired pending transfers as refunding; their ids."""
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Transfer]:
+        if not ids:
+            return {}
+        return {row.id: _transfer(row) for row in await self._conn.execute(select(transfers).where(transfers.c.id.in_(ids)))}
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Transfer]:
+        """Marks up to ``limit`` expired pending transfers as refunding, and returns them so."""
         due = select(transfers.c.id).where(transfers.c.status == Status.PENDING.value, transfers.c.expires_at <= now).limit(limit)
         if self._conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
@@ -100,7 +105,7 @@ class TransferRepository:
                 .where(transfers.c.id.in_(ids), transfers.c.status == Status.PENDING.value)
                 .values(status=Status.REFUNDING.value, refund_reason=RefundReason.EXPIRED.value, updated_at=now)
             )
-        return ids
+        return list((await self.get_many(ids)).values())
 
     async def in_states(self, states: Sequence[Status], older_than: datetime | None, limit: int) -> list[Transfer]:
         query = select(transfers).where(transfers.c.status.in_([s.value for s in states]))

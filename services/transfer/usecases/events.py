@@ -63,7 +63,7 @@ class Events:
             async with self._d.engine.connect() as conn:
                 repo = TransferRepository(conn)
                 batch = await repo.events_after(province, after, BATCH)
-                transfers = {t: await repo.get(t) for t in {e[1] for e in batch}}
+                transfers = await repo.get_many(list({e[1] for e in batch}))
             for sequence, transfer_id, kind, occurred_at in batch:
                 yield Event(sequence, kind, transfers[transfer_id], occurred_at)
                 after = sequence

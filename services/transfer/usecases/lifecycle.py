@@ -87,12 +87,9 @@ class Lifecycle:
         total = 0
         while True:
             async with self._d.engine.begin() as conn:
-                ids = await TransferRepository(conn).claim_due(self._d.clock.now(), SWEEP_BATCH)
-            if not ids:
+                claimed = await TransferRepository(conn).claim_due(self._d.clock.now(), SWEEP_BATCH)
+            if not claimed:
                 return total
-            async with self._d.engine.connect() as conn:
-                repo = TransferRepository(conn)
-                claimed = [await repo.get(i) for i in ids]
             total += await self._each(claimed, self._saga.refund)
 
     async def resume(self, at_start: bool = False) -> int:
