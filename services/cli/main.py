@@ -84,9 +84,9 @@ async def _start(settings: Settings, names: tuple[str, ...]):
     """Starts the named services in this process, region first; when region
     runs here too, account talks to this very instance."""
     from services.account.bootstrap import start_account
-    from services.kernel.config import clock_from, transfer_policy
+    from services.kernel.config import clock_from
     from services.region.bootstrap import start_region
-    from services.transfer.bootstrap import start_transfer
+    from services.transfer.bootstrap import policy_from, start_transfer
 
     clock = clock_from(settings)
     tokens = TokenAuthority.from_settings(settings, clock)
@@ -107,7 +107,7 @@ async def _start(settings: Settings, names: tuple[str, ...]):
             account_target = server.address
         else:
             server = await start_transfer(
-                svc.database_url, svc.listen, tokens, account_target, region_target, clock, transfer_policy(settings),
+                svc.database_url, svc.listen, tokens, account_target, region_target, clock, policy_from(settings),
                 svc.metrics_port, settings.transfer_worker_interval_seconds, settings.crash_after,
             )
         servers.append(server)

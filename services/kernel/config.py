@@ -106,15 +106,6 @@ class Settings(BaseSettings):
         )
 
 
-def transfer_policy(settings: Settings):
-    from services.transfer.domain.policy import TransferPolicy
-
-    return TransferPolicy(
-        settings.transfer_min_amount_fen, settings.transfer_max_amount_fen, settings.transfer_per_day,
-        settings.transfer_window_opens, settings.transfer_window_closes, settings.transfer_refund_at,
-    )
-
-
 def clock_from(settings: Settings):
     from services.kernel.clock import FileClock, SystemClock
 

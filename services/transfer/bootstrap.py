@@ -27,6 +27,13 @@ from services.transfer.usecases.submit import SubmitTransferUseCase
 log = logging.getLogger("yibao.transfer")
 
 
+def policy_from(settings) -> TransferPolicy:  # settings: kernel.config.Settings
+    return TransferPolicy(
+        settings.transfer_min_amount_fen, settings.transfer_max_amount_fen, settings.transfer_per_day,
+        settings.transfer_window_opens, settings.transfer_window_closes, settings.transfer_refund_at,
+    )
+
+
 async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float) -> None:
     """Finishes what a crash left, then every ``interval`` refunds what fell
     due (including while the service was down) and follows relation lapses."""

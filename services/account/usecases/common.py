@@ -39,11 +39,15 @@ class AccountDeps:
 
         return await asyncio.to_thread(check)
 
-    async def require_enabled(self, region_code: str, field_path: str) -> None:
+    async def require_known(self, region_code: str, field_path: str) -> str:
+        """The region's wallet status ("enabled" / "disabled"); INVALID_ARGUMENT if it names no region."""
         status = (await self.regions.statuses([region_code]))[region_code]
         if status == "unknown":
             raise invalid_argument("REGION_UNKNOWN", field_path, f"{region_code} names no region", region=region_code)
-        if status != "enabled":
+        return status
+
+    async def require_enabled(self, region_code: str, field_path: str) -> None:
+        if await self.require_known(region_code, field_path) != "enabled":
             raise failed_precondition("REGION_NOT_ENABLED", f"the wallet is not enabled in {region_code}", region=region_code)
 
 

@@ -42,8 +42,7 @@ class PersonUseCases:
         validate_code(region, "insured_region")
         if caller.province != province_of(region):
             raise permission_denied()
-        if (await self._d.regions.statuses([region]))[region] == "unknown":
-            raise invalid_argument("REGION_UNKNOWN", "insured_region", f"{region} names no region", region=region)
+        await self._d.require_known(region, "insured_region")
         now = self._d.clock.now()
         person = Person(
             str(uuid.uuid4()), id_number_hash(number, self._d.id_hash_key), mask_id_number(number), name, kind, region,
@@ -66,8 +65,7 @@ class PersonUseCases:
     ) -> tuple[Person, int]:
         if region:
             validate_code(region, "insured_region")
-            if (await self._d.regions.statuses([region]))[region] == "unknown":
-                raise invalid_argument("REGION_UNKNOWN", "insured_region", f"{region} names no region", region=region)
+            await self._d.require_known(region, "insured_region")
         now = self._d.clock.now()
         async with self._d.engine.begin() as conn:
             repo = AccountRepository(conn)
