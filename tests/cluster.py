@@ -11,12 +11,16 @@ import pytest
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
-from services.account.bootstrap import start_account
+from services.account.bootstrap import bootstrap as start_account
 from services.account.domain.identity import check_digit
+from services.account.settings import AccountSettings
 from services.kernel.auth import Role
 from services.kernel.migrations import upgrade
 from services.region.adapters.seed import seed_region
-from services.region.bootstrap import start_region
+from services.region.bootstrap import bootstrap as start_region
+from services.region.settings import RegionSettings
+from services.transfer.bootstrap import bootstrap as start_transfer
+from services.transfer.settings import TransferSettings
 
 ID_HASH_KEY = "test-id-hash-key-0123456789abcdef"
 FACE_KEY = "test-face-ticket-key-0123456789abcdef"
@@ -34,7 +38,7 @@ async def region_target(new_database, tokens, clock):
     url = new_database()
     upgrade("region", url)
     await seed_region(url, clock, demo=True)  # 广西, 北京, 广东 enabled; 桂林 (450300) not
-    server = await start_region(url, "127.0.0.1:0", tokens, clock)
+    server = await start_region(RegionSettings(url), tokens, clock)
     yield server.address
     await server.stop(0)
 
@@ -43,10 +47,8 @@ async def region_target(new_database, tokens, clock):
 async def account_server(new_database, region_target, tokens, clock):
     url = new_database()
     upgrade("account", url)
-    server = await start_account(
-        url, "127.0.0.1:0", tokens, region_target, ID_HASH_KEY, FACE_KEY, clock,
-        password_time_cost=1, password_memory_kib=8192,
-    )
+    settings = AccountSettings(url, region_target, ID_HASH_KEY, FACE_KEY, password_time_cost=1, password_memory_kib=8192)
+    server = await start_account(settings, tokens, clock)
     server.database_url = url
     yield server
     await server.stop(0)
@@ -100,11 +102,10 @@ def with_wallet(account, as_citizen):
 
 @pytest.fixture
 async def transfer_server(new_database, account_server, region_target, tokens, clock):
-    from services.transfer.bootstrap import start_transfer
-
     url = new_database()
     upgrade("transfer", url)
-    server = await start_transfer(url, "127.0.0.1:0", tokens, account_server.address, region_target, clock, worker_interval=0.05)
+    settings = TransferSettings(url, account_server.address, region_target, worker_interval=0.05)
+    server = await start_transfer(settings, tokens, clock)
     server.database_url = url
     yield server
     await server.stop(0)

@@ -6,9 +6,9 @@ from decimal import Decimal, InvalidOperation
 
 import grpc
 import typer
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from rich.console import Console
+
+from services.kernel.grpc_errors import error_details
 
 err = Console(stderr=True)
 
@@ -49,17 +49,10 @@ def metadata(token: str | None) -> list[tuple[str, str]]:
 def explain(error: grpc.RpcError) -> str:
     """One line: code, message, and the machine-readable reason and fields."""
     text = f"{error.code().name}: {error.details()}"
-    status = rpc_status.from_call(error)
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            extra = "".join(f" {k}={v}" for k, v in sorted(info.metadata.items()))
-            text += f" [{info.reason}{extra}]"
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            text += "".join(f" ({v.field}: {v.description})" for v in bad.field_violations)
+    details = error_details(error)
+    if details is not None:
+        extra = "".join(f" {k}={v}" for k, v in sorted(details.metadata.items()))
+        text += f" [{details.reason}{extra}]" + "".join(f" ({v.field}: {v.description})" for v in details.violations)
     return text
 
 

@@ -86,15 +86,14 @@ async def walk(console) -> None:
     from yibao.transfer.v1 import transfer_pb2_grpc
     from yibao.type.v1 import verification_pb2
 
-    from services.account.bootstrap import start_account
     from services.cli.client import yuan
     from services.cli.transfer_commands import transfers_table
+    from services.cluster import start_cluster
     from services.kernel.clock import BEIJING, FrozenClock, beijing
+    from services.kernel.config import load_settings
     from services.kernel.migrations import upgrade
     from services.kernel.proto_time import from_timestamp
     from services.region.adapters.seed import seed_region
-    from services.region.bootstrap import start_region
-    from services.transfer.bootstrap import start_transfer
 
     clock = FrozenClock(datetime.combine(datetime.now(BEIJING).date(), time(10, 0), tzinfo=BEIJING))
     key = uuid.uuid4().hex
@@ -104,9 +103,17 @@ async def walk(console) -> None:
         for name, url in urls.items():
             upgrade(name, url)
         await seed_region(urls["region"], clock, demo=True)
-        region = await start_region(urls["region"], "127.0.0.1:0", tokens, clock)
-        account = await start_account(urls["account"], "127.0.0.1:0", tokens, region.address, key, key, clock, password_time_cost=1, password_memory_kib=8192)
-        transfer = await start_transfer(urls["transfer"], "127.0.0.1:0", tokens, account.address, region.address, clock, worker_interval=0.1)
+        per_service = {
+            f"{name}_{option}": value
+            for name, url in urls.items()
+            for option, value in (("database_url", url), ("listen", "127.0.0.1:0"), ("metrics_port", 0))
+        }
+        env = load_settings(
+            **per_service, account_id_hash_key=key, face_ticket_key=key, password_hash_time_cost=1,
+            password_hash_memory_kib=8192, transfer_worker_interval_seconds=0.1,
+        )
+        servers = await start_cluster(env, clock, tokens=tokens)
+        _region, account, transfer = servers
         try:
             ids = await load_demo_persons(account.address, tokens, clock)
             payer, payee = ids[PAYER.name], ids[PAYEE.name]
@@ -168,5 +175,5 @@ async def walk(console) -> None:
                 for position in statement.positions:
                     console.print(f"{position.province} net {yuan(position.net_fen)}")
         finally:
-            for server in (transfer, account, region):
+            for server in reversed(servers):
                 await server.stop(0)

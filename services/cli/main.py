@@ -15,7 +15,7 @@ from services.cli.account_commands import pay_app, person_app, relation_app, wal
 from services.cli.region_commands import institution_app, region_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
-from services.kernel.config import Settings, load_settings
+from services.kernel.config import SERVICES, Settings, clock_from, load_settings
 from services.kernel.logs import configure_logging
 
 app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_args_is_help=True)
@@ -30,13 +30,9 @@ token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=Tru
 app.add_typer(token_app, name="token")
 out = Console()
 
-# Services with an implementation so far; the others have their contracts only.
-IMPLEMENTED = ("region", "account", "transfer")
-
-
 def _check_service(name: str) -> str:
-    if name not in IMPLEMENTED:
-        raise typer.BadParameter(f"one of {', '.join(IMPLEMENTED)}")
+    if name not in SERVICES:
+        raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
     return name
 
 
@@ -49,14 +45,13 @@ def migrate(
     from services.kernel.migrations import upgrade
 
     settings = load_settings()
-    for name in services or IMPLEMENTED:
+    for name in services or SERVICES:
         url = database_url or settings.service(_check_service(name)).database_url
         upgrade(name, url)
         out.print(f"{name}: migrated")
 
 
 async def _seed(settings: Settings, demo: bool) -> None:
-    from services.kernel.config import clock_from
     from services.region.adapters.seed import seed_region
 
     added, renamed = await seed_region(settings.region_database_url, clock_from(settings), demo)
@@ -73,57 +68,23 @@ def seed(
     asyncio.run(_seed(settings, demo))
     if persons:
         from services.cli.demo import load_demo_persons
-        from services.kernel.config import clock_from
-
+    
         clock = clock_from(settings)
         ids = asyncio.run(load_demo_persons(settings.account_target, TokenAuthority.from_settings(settings, clock), clock))
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
 
 
-async def _start(settings: Settings, names: tuple[str, ...]):
-    """Starts the named services in this process, region first; when region
-    runs here too, account talks to this very instance."""
-    from services.account.bootstrap import start_account
-    from services.kernel.config import clock_from
-    from services.region.bootstrap import start_region
-    from services.transfer.bootstrap import policy_from, start_transfer
-
-    clock = clock_from(settings)
-    tokens = TokenAuthority.from_settings(settings, clock)
-    region_target, account_target = settings.region_target, settings.account_target
-    servers = []
-    for name in names:
-        svc = settings.service(name)
-        if name == "region":
-            server = await start_region(svc.database_url, svc.listen, tokens, clock, metrics_port=svc.metrics_port)
-            region_target = server.address
-        elif name == "account":
-            server = await start_account(
-                svc.database_url, svc.listen, tokens, region_target,
-                settings.account_id_hash_key.get_secret_value(), settings.face_ticket_key.get_secret_value(), clock,
-                metrics_port=svc.metrics_port, password_time_cost=settings.password_hash_time_cost,
-                password_memory_kib=settings.password_hash_memory_kib,
-            )
-            account_target = server.address
-        else:
-            server = await start_transfer(
-                svc.database_url, svc.listen, tokens, account_target, region_target, clock, policy_from(settings),
-                svc.metrics_port, settings.transfer_worker_interval_seconds, settings.crash_after,
-            )
-        servers.append(server)
-    return servers
-
-
 async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, demo: bool = False) -> None:
-    from services.kernel.config import clock_from
+    from services.cluster import start_cluster
     from services.kernel.server import run_until_signalled
 
-    servers = await _start(settings, names)
+    clock = clock_from(settings)
+    servers = await start_cluster(settings, clock, names)
     if demo:
         from services.cli.demo import load_demo_persons
 
         account = next(s for s in servers if s.definition.name == "account")
-        ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings), clock_from(settings))
+        ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings, clock), clock)
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
     if announce:
         table = Table("service", "gRPC", "metrics")
@@ -173,13 +134,13 @@ def run(
     from services.kernel.migrations import upgrade
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    overrides = {f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in IMPLEMENTED}
+    overrides = {f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in SERVICES}
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, json_lines=False)
-    for name in IMPLEMENTED:
+    for name in SERVICES:
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))
-    asyncio.run(_serve(settings, IMPLEMENTED, announce=True, demo=demo))
+    asyncio.run(_serve(settings, SERVICES, announce=True, demo=demo))
 
 
 async def _ledger_totals(url: str) -> tuple[int, int, int]:

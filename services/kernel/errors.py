@@ -7,7 +7,7 @@ machine-readable UPPER_SNAKE reason, metadata and field violations (AIP-193).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class ErrorKind(Enum):
@@ -21,6 +21,20 @@ class ErrorKind(Enum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
     UNAVAILABLE = "UNAVAILABLE"
+
+
+class Reasons(StrEnum):
+    """Base of each service's catalogue of error reasons: UPPER_SNAKE
+    constants whose value is their name (declare them with ``auto()``)."""
+
+    @staticmethod
+    def _generate_next_value_(name, start, count, last_values):
+        return name
+
+
+class Conflict(Exception):
+    """A write lost to a unique key: the same thing was written before, or
+    concurrently. Use cases decide what that means; it never reaches a caller."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,7 @@ class DomainError(Exception):
     violations: list[FieldViolation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.reason = str(self.reason)  # a Reasons member travels as its plain name
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -77,4 +92,14 @@ def required_text(value: str, field_path: str, max_length: int, what: str = "NAM
         raise invalid_argument(f"{what}_REQUIRED", field_path, f"{field_path} is required")
     if len(value) > max_length:
         raise invalid_argument(f"{what}_TOO_LONG", field_path, f"at most {max_length} characters")
+    return value
+
+
+def required_key(value: str, field_path: str, what: str, max_length: int = 64) -> str:
+    """A caller's key or reference (transfer id, order number, …):
+    <WHAT>_REQUIRED when empty, <WHAT>_INVALID when too long or unprintable."""
+    if not value:
+        raise invalid_argument(f"{what}_REQUIRED", field_path, f"{field_path} is required")
+    if len(value) > max_length or not value.isprintable():
+        raise invalid_argument(f"{what}_INVALID", field_path, f"at most {max_length} printable characters")
     return value

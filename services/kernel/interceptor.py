@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import grpc
 
-from services.kernel import metrics
 from services.kernel.auth import Access, TokenAuthority, reset_current_principal, set_current_principal
 from services.kernel.calls import set_incoming_deadline
 from services.kernel.errors import DomainError
 from services.kernel.grpc_errors import internal_status, to_status
+from services.kernel.metrics import ServiceMetrics
 
 log = logging.getLogger("yibao.rpc")
 
@@ -35,8 +35,11 @@ _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, service: str, domain: str, policy: Mapping[str, Access], tokens: TokenAuthority) -> None:
+    def __init__(
+        self, service: str, domain: str, policy: Mapping[str, Access], tokens: TokenAuthority, metrics: ServiceMetrics
+    ) -> None:
         self._service = service
+        self._metrics = metrics
         self._domain = domain
         self._policy = policy
         self._tokens = tokens
@@ -103,6 +106,5 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
     def _observe(self, method: str, code: str, started: float) -> None:
         elapsed = time.perf_counter() - started
-        metrics.RPCS.labels(self._service, method, code).inc()
-        metrics.LATENCY.labels(self._service, method).observe(elapsed)
+        self._metrics.observe(method, code, elapsed)
         log.debug("rpc", extra={"service": self._service, "method": method, "code": code, "ms": round(elapsed * 1000, 2)})

@@ -1,21 +1,30 @@
-"""Prometheus metrics, served on a side HTTP port."""
+"""Prometheus metrics: one registry per service, served on that service's
+side HTTP port, so services sharing a process (``yibao run``) keep their
+figures apart."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
-RPCS = Counter("yibao_grpc_requests", "gRPC calls handled", ["service", "method", "code"])
-LATENCY = Histogram(
-    "yibao_grpc_request_seconds",
-    "gRPC call latency",
-    ["service", "method"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0"):
-    """Starts the exposition server; returns an object with shutdown(), or None when port is 0."""
-    if not port:
-        return None
-    server, _thread = start_http_server(port, addr=host)
-    return server
+class ServiceMetrics:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self._calls = Counter("yibao_grpc_requests", "gRPC calls handled", ["service", "method", "code"], registry=self.registry)
+        self._latency = Histogram(
+            "yibao_grpc_request_seconds", "gRPC call latency", ["service", "method"], buckets=_BUCKETS, registry=self.registry
+        )
+
+    def observe(self, method: str, code: str, seconds: float) -> None:
+        self._calls.labels(self.service, method, code).inc()
+        self._latency.labels(self.service, method).observe(seconds)
+
+    def serve(self, port: int, host: str = "0.0.0.0"):
+        """Starts the exposition server; returns an object with shutdown(), or None when port is 0."""
+        if not port:
+            return None
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return server

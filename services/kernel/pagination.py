@@ -1,21 +1,58 @@
-"""AIP-158 page tokens: opaque, bound to the query they continue."""
+"""AIP-158 keyset pagination: page sizes, and page tokens that are opaque and
+bound to the query they continue. One helper for every list call:
+
+    request = page_request(size, token, {"parent": code})
+    rows = await repo.list(..., after=request.after, limit=request.limit)
+    return request.page(rows, key=lambda r: [r.code])
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from services.kernel.errors import invalid_argument
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_page_token: str = ""
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    size: int
+    after: list | None  # the key of the last item of the previous page
+    query: dict
+
+    @property
+    def limit(self) -> int:
+        """Rows to fetch: one more than a page tells whether another follows."""
+        return self.size + 1
+
+    def page(self, rows: Sequence[T], key: Callable[[T], list]) -> Page[T]:
+        items, rest = list(rows[: self.size]), rows[self.size :]
+        return Page(items, encode_token(key(items[-1]), self.query) if rest else "")
+
 
 def page_size(requested: int, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
     if requested < 0:
         raise invalid_argument("PAGE_SIZE_NEGATIVE", "page_size", "page_size must not be negative")
     return min(requested or default, maximum)
+
+
+def page_request(size: int, token: str, query: dict) -> PageRequest:
+    return PageRequest(page_size(size), decode_token(token, query), query)
 
 
 def _fingerprint(query: dict) -> str:
@@ -36,7 +73,9 @@ def decode_token(token: str, query: dict) -> list | None:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         position, fingerprint = data["p"], data["q"]
     except (ValueError, KeyError, TypeError):
-        raise invalid_argument("PAGE_TOKEN_INVALID", "page_token", "page_token is not one this service issued") from None
+        raise invalid_argument(
+            "PAGE_TOKEN_INVALID", "page_token", "page_token is not one this service issued"
+        ) from None
     if fingerprint != _fingerprint(query) or not isinstance(position, list):
         raise invalid_argument(
             "PAGE_TOKEN_MISMATCH", "page_token", "page_token belongs to a query with other parameters"

@@ -5,12 +5,21 @@ county (XXYYZZ)."""
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from services.kernel.errors import invalid_argument
 
 _CODE = re.compile(r"^[1-9]\d{5}$")
 # Municipalities directly under the central government pool at province level.
 _MUNICIPALITIES = {"11", "12", "31", "50"}
+
+
+class RegionStatus(Enum):
+    """Whether the wallet is enabled in a region, as other services learn it (R2, R3)."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    UNKNOWN = "unknown"  # no such region
 
 
 def validate_code(code: str, field_path: str = "code") -> str:

@@ -16,7 +16,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.kernel.auth import Access, TokenAuthority
 from services.kernel.interceptor import ServiceInterceptor
-from services.kernel.metrics import serve_metrics
+from services.kernel.metrics import ServiceMetrics
 
 log = logging.getLogger("yibao.server")
 
@@ -63,10 +63,9 @@ class RunningServer:
 async def start_server(
     definition: ServiceDefinition, listen: str, tokens: TokenAuthority, metrics_port: int = 0
 ) -> RunningServer:
-    server = grpc.aio.server(
-        interceptors=[ServiceInterceptor(definition.name, definition.error_domain, definition.policy, tokens)],
-        options=_OPTIONS,
-    )
+    metrics = ServiceMetrics(definition.name)
+    interceptor = ServiceInterceptor(definition.name, definition.error_domain, definition.policy, tokens, metrics)
+    server = grpc.aio.server(interceptors=[interceptor], options=_OPTIONS)
     definition.register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -81,7 +80,7 @@ async def start_server(
     for name in ("", definition.full_name):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = listen.rsplit(":", 1)[0]
-    running = RunningServer(definition, server, health_servicer, port, f"{host}:{port}", serve_metrics(metrics_port))
+    running = RunningServer(definition, server, health_servicer, port, f"{host}:{port}", metrics.serve(metrics_port))
     log.info("listening", extra={"service": definition.name, "address": running.address, "metrics_port": metrics_port})
     return running
 

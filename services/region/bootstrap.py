@@ -1,18 +1,22 @@
-"""Builds a running region service from settings: engine, use cases, server."""
+"""The region service's composition root: settings -> engine, unit of work,
+use cases, gRPC server."""
 
 from __future__ import annotations
 
 from services.kernel.auth import TokenAuthority
-from services.kernel.clock import Clock, SystemClock
+from services.kernel.clock import Clock
 from services.kernel.db import create_engine
 from services.kernel.server import RunningServer, start_server
-from services.region.entrypoints.grpc_api import region_service
-from services.region.service import RegionUseCases
+from services.region.adapters.repository import region_unit_of_work
+from services.region.entrypoints.grpc_api import RegionServicer, region_service
+from services.region.settings import RegionSettings
+from services.region.usecases.institutions import InstitutionUseCases
+from services.region.usecases.regions import RegionUseCases
 
 
-async def start_region(
-    database_url: str, listen: str, tokens: TokenAuthority, clock: Clock | None = None, metrics_port: int = 0
-) -> RunningServer:
-    engine = create_engine(database_url)
-    cases = RegionUseCases(engine, clock or SystemClock())
-    return await start_server(region_service(cases, on_stop=[engine.dispose]), listen, tokens, metrics_port)
+async def bootstrap(settings: RegionSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
+    engine = create_engine(settings.database_url)
+    uow = region_unit_of_work(engine)
+    servicer = RegionServicer(RegionUseCases(uow, clock), InstitutionUseCases(uow, clock))
+    definition = region_service(servicer, on_stop=[engine.dispose])
+    return await start_server(definition, settings.listen, tokens, settings.metrics_port)

@@ -45,16 +45,16 @@ async def test_r16_the_same_hold_sent_concurrently_moves_money_once(account, reg
     await funded(account, as_province, payer, 100_000)
 
     holds = await asyncio.gather(*(account.HoldTransfer(hold_request(payer, payee, "same", 40_000), metadata=as_service) for _ in range(20)))
-    assert {h.hold.status for h in holds} == {pb.HOLD_STATUS_HELD}
+    assert {h.hold.status for h in holds} == {pb.HOLD_STATUS_PENDING}
     assert await balances(account, as_citizen, payer) == (60_000, 0)
 
-    # Racing settle and release: exactly one outcome wins, the other is refused.
+    # Racing receive and refund: exactly one outcome wins, the other is refused.
     race = await asyncio.gather(
-        *(outcome(account.SettleTransfer(pb.SettleTransferRequest(transfer_id="same"), metadata=as_service)) for _ in range(5)),
-        *(outcome(account.ReleaseTransfer(pb.ReleaseTransferRequest(transfer_id="same"), metadata=as_service)) for _ in range(5)),
+        *(outcome(account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="same"), metadata=as_service)) for _ in range(5)),
+        *(outcome(account.RefundTransfer(pb.RefundTransferRequest(transfer_id="same"), metadata=as_service)) for _ in range(5)),
     )
-    settled, released = race[:5], race[5:]
-    assert (set(settled), set(released)) in [({"OK"}, {"HOLD_ALREADY_SETTLED"}), ({"HOLD_ALREADY_RELEASED"}, {"OK"})]
+    received, refunded = race[:5], race[5:]
+    assert (set(received), set(refunded)) in [({"OK"}, {"HOLD_ALREADY_RECEIVED"}), ({"HOLD_ALREADY_REFUNDED"}, {"OK"})]
     payer_after, payee_after = await balances(account, as_citizen, payer), await balances(account, as_citizen, payee)
     assert (payer_after, payee_after) in [((60_000, 0), (0, 40_000)), ((100_000, 0), (0, 0))]
     await assert_ledger_balanced(account_server)

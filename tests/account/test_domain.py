@@ -141,6 +141,6 @@ def test_r10_wallet_money_never_flows_back_to_a_personal_account():
     with pytest.raises(ValueError):
         Movement(EntryKind.TRANSFER_REFUND, 1, AccountKind.WALLET, 2, AccountKind.PERSONAL, 100)
     with pytest.raises(ValueError):
-        Movement(EntryKind.TRANSFER_IN, 1, AccountKind.RESERVED, 2, AccountKind.PERSONAL, 100)
-    movement = Movement(EntryKind.TRANSFER_OUT, 1, AccountKind.WALLET, 2, AccountKind.RESERVED, 100)
+        Movement(EntryKind.TRANSFER_RECEIVE, 1, AccountKind.RESERVED, 2, AccountKind.PERSONAL, 100)
+    movement = Movement(EntryKind.TRANSFER_HOLD, 1, AccountKind.WALLET, 2, AccountKind.RESERVED, 100)
     assert sum(amount for _, amount in movement.postings()) == 0

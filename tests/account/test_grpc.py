@@ -271,32 +271,32 @@ async def balances(account, as_citizen, person):
     return b.personal_account_fen, b.wallet_fen
 
 
-async def test_r15_hold_then_settle_moves_money_once(account, pair, as_service, as_citizen, account_server):
+async def test_r15_hold_then_receive_moves_money_once(account, pair, as_service, as_citizen, account_server):
     payer, payee = pair
     held = await account.HoldTransfer(hold_request(payer, payee), metadata=as_service)
-    assert held.hold.status == pb.HOLD_STATUS_HELD
+    assert held.hold.status == pb.HOLD_STATUS_PENDING
     assert await balances(account, as_citizen, payer) == (70_000, 0)
     again = await account.HoldTransfer(hold_request(payer, payee), metadata=as_service)
     assert again.hold == held.hold and await balances(account, as_citizen, payer) == (70_000, 0)
-    settled = await account.SettleTransfer(pb.SettleTransferRequest(transfer_id="tr-1"), metadata=as_service)
-    assert settled.hold.status == pb.HOLD_STATUS_SETTLED
-    await account.SettleTransfer(pb.SettleTransferRequest(transfer_id="tr-1"), metadata=as_service)
+    received = await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-1"), metadata=as_service)
+    assert received.hold.status == pb.HOLD_STATUS_RECEIVED
+    await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-1"), metadata=as_service)
     assert await balances(account, as_citizen, payee) == (0, 30_000)
-    late = await fails(account.ReleaseTransfer(pb.ReleaseTransferRequest(transfer_id="tr-1"), metadata=as_service))
-    assert (late.code, late.reason) == (C.FAILED_PRECONDITION, "HOLD_ALREADY_SETTLED")
+    late = await fails(account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-1"), metadata=as_service))
+    assert (late.code, late.reason) == (C.FAILED_PRECONDITION, "HOLD_ALREADY_RECEIVED")
     assert await balances(account, as_citizen, payer) == (70_000, 0)
     await assert_ledger_balanced(account_server)
 
 
-async def test_r15_release_returns_to_the_source(account, pair, as_service, as_citizen, account_server):
+async def test_r15_refund_returns_to_the_source(account, pair, as_service, as_citizen, account_server):
     payer, payee = pair
     await account.HoldTransfer(hold_request(payer, payee, "tr-2", 25_000), metadata=as_service)
-    released = await account.ReleaseTransfer(pb.ReleaseTransferRequest(transfer_id="tr-2"), metadata=as_service)
-    assert released.hold.status == pb.HOLD_STATUS_RELEASED
-    assert (await account.ReleaseTransfer(pb.ReleaseTransferRequest(transfer_id="tr-2"), metadata=as_service)).hold == released.hold
+    refunded = await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-2"), metadata=as_service)
+    assert refunded.hold.status == pb.HOLD_STATUS_REFUNDED
+    assert (await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-2"), metadata=as_service)).hold == refunded.hold
     assert await balances(account, as_citizen, payer) == (100_000, 0)
-    late = await fails(account.SettleTransfer(pb.SettleTransferRequest(transfer_id="tr-2"), metadata=as_service))
-    assert late.reason == "HOLD_ALREADY_RELEASED"
+    late = await fails(account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-2"), metadata=as_service))
+    assert late.reason == "HOLD_ALREADY_REFUNDED"
     assert await balances(account, as_citizen, payee) == (0, 0)
     await assert_ledger_balanced(account_server)
 
@@ -314,7 +314,7 @@ async def test_r10_hold_errors_move_nothing(account, pair, as_service, as_citize
     assert no_personal.reason == "SOURCE_ACCOUNT_MISSING"
     assert (await fails(account.HoldTransfer(hold_request(payer, payee, "tr-7", 0), metadata=as_service))).reason == "AMOUNT_NOT_POSITIVE"
     assert (await fails(account.HoldTransfer(hold_request(payer, payee, "tr-8", source=0), metadata=as_service))).reason == "SOURCE_INVALID"
-    assert (await fails(account.SettleTransfer(pb.SettleTransferRequest(transfer_id="nope"), metadata=as_service))).code is C.NOT_FOUND
+    assert (await fails(account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="nope"), metadata=as_service))).code is C.NOT_FOUND
     # A failed hold leaves its id free: the same id later, with money, works.
     await account.HoldTransfer(hold_request(payer, payee, "tr-3", 100_000), metadata=as_service)
     reused = await fails(account.HoldTransfer(hold_request(payer, payee, "tr-3", 5), metadata=as_service))
@@ -329,7 +329,7 @@ async def test_r10_hold_errors_move_nothing(account, pair, as_service, as_citize
 async def test_r11_charge_and_refund(account, pair, as_service, as_citizen, as_institution, register, with_wallet, account_server):
     payer, payee = pair
     await account.HoldTransfer(hold_request(payer, payee, "tr-p", 50_000, pb.ACCOUNT_KIND_PERSONAL), metadata=as_service)
-    await account.SettleTransfer(pb.SettleTransferRequest(transfer_id="tr-p"), metadata=as_service)
+    await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-p"), metadata=as_service)
     me = as_citizen(payee.id)
     await account.SetPassword(pb.SetPasswordRequest(person_id=payee.id, new_password="258036"), metadata=me)
     hospital = as_institution("H11010100001")  # 北京协和医院, accepts the wallet; the payee is insured in 110101
@@ -379,7 +379,7 @@ async def test_r11_institution_must_accept_the_wallet(account, register, with_wa
 async def test_r12a_resident_contribution_once_a_year(account, pair, as_service, as_citizen, account_server):
     payer, payee = pair  # payee is resident-insured
     await account.HoldTransfer(hold_request(payer, payee, "tr-c", 40_000), metadata=as_service)
-    await account.SettleTransfer(pb.SettleTransferRequest(transfer_id="tr-c"), metadata=as_service)
+    await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-c"), metadata=as_service)
     me = as_citizen(payee.id)
     await account.SetPassword(pb.SetPasswordRequest(person_id=payee.id, new_password="258036"), metadata=me)
 
@@ -407,15 +407,15 @@ async def test_r12_statement_newest_first_paginated_and_filtered(account, pair, 
     await account.HoldTransfer(hold_request(payer, payee, "tr-s1", 10_000), metadata=as_service)
     clock.advance(minutes=1)
     await account.HoldTransfer(hold_request(payer, payee, "tr-s2", 5_000), metadata=as_service)
-    await account.ReleaseTransfer(pb.ReleaseTransferRequest(transfer_id="tr-s2"), metadata=as_service)
+    await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-s2"), metadata=as_service)
     me = as_citizen(payer.id)
     page = await account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payer.id, page_size=2), metadata=me)
     assert [(e.kind, e.amount_fen, e.balance_after_fen) for e in page.entries] == [
         (pb.ENTRY_KIND_TRANSFER_REFUND, 5_000, 90_000),
-        (pb.ENTRY_KIND_TRANSFER_OUT, -5_000, 85_000),
+        (pb.ENTRY_KIND_TRANSFER_HOLD, -5_000, 85_000),
     ]
     rest = await account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payer.id, page_size=2, page_token=page.next_page_token), metadata=me)
-    assert [(e.kind, e.reference) for e in rest.entries] == [(pb.ENTRY_KIND_TRANSFER_OUT, "tr-s1"), (pb.ENTRY_KIND_FUNDING, f"ref-{payer.id}")]
+    assert [(e.kind, e.reference) for e in rest.entries] == [(pb.ENTRY_KIND_TRANSFER_HOLD, "tr-s1"), (pb.ENTRY_KIND_FUNDING, f"ref-{payer.id}")]
     assert not rest.next_page_token
     funding = await account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payer.id, kinds=[pb.ENTRY_KIND_FUNDING]), metadata=me)
     assert [e.amount_fen for e in funding.entries] == [100_000]

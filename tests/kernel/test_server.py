@@ -17,7 +17,7 @@ from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.migrations import upgrade
 from services.kernel.server import start_server
-from services.region.entrypoints.grpc_api import region_service
+from services.region.entrypoints.grpc_api import RegionServicer, region_service
 from tests.rpc import fails
 
 
@@ -29,7 +29,7 @@ class ExplodingCases:
 
 
 async def test_unexpected_errors_become_internal_without_internals(tokens):
-    server = await start_server(region_service(ExplodingCases()), "127.0.0.1:0", tokens)
+    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
             failure = await fails(region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100")))

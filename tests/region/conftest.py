@@ -7,8 +7,8 @@ from yibao.region.v1 import region_pb2_grpc
 from services.kernel.db import create_engine
 from services.kernel.migrations import upgrade
 from services.region.adapters.seed import load_divisions
-from services.region.bootstrap import start_region
-from services.region.service import RegionUseCases
+from services.region.bootstrap import bootstrap
+from services.region.settings import RegionSettings
 
 
 @pytest.fixture
@@ -27,13 +27,8 @@ async def engine(region_db):
 
 
 @pytest.fixture
-def cases(engine, clock) -> RegionUseCases:
-    return RegionUseCases(engine, clock)
-
-
-@pytest.fixture
 async def region_server(engine, region_db, tokens, clock):
-    server = await start_region(region_db, "127.0.0.1:0", tokens, clock)
+    server = await bootstrap(RegionSettings(region_db), tokens, clock)
     yield server
     await server.stop(0)
 

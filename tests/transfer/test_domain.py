@@ -8,8 +8,9 @@ import pytest
 
 from services.kernel.clock import BEIJING
 from services.kernel.errors import DomainError
+from services.kernel.relations import RelationKind as Relation
 from services.transfer.domain.policy import TransferPolicy
-from services.transfer.domain.transfer import Relation, check_amount, check_relation, check_window
+from services.transfer.domain.transfer import check_amount, check_relation, check_window
 
 POLICY = TransferPolicy()
 

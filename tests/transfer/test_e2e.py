@@ -341,7 +341,7 @@ async def test_r19a_monthly_settlement_agrees_with_the_ledger(family, member, re
     b = await submit(sister, payee, amount=6_789, relation=pb.RELATION_CHILD)
     await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=b.id), metadata=payee_token)
     c = await submit(payer, payee, amount=500)
-    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=c.id), metadata=payee_token)  # not settled
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=c.id), metadata=payee_token)  # not received
     statement = await transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-03"), metadata=bearer(Role.ADMIN, "ops"))
     assert [(f.from_province, f.to_province, f.count, f.amount_fen) for f in statement.flows] == [
         ("440000", "110000", 1, 6_789), ("450000", "110000", 1, 12_345),
@@ -355,7 +355,7 @@ async def test_r19a_monthly_settlement_agrees_with_the_ledger(family, member, re
         async with engine.connect() as conn:
             credited = (await conn.execute(
                 select(func.sum(postings.c.amount)).join(journal_entries, journal_entries.c.id == postings.c.entry_id)
-                .where(journal_entries.c.kind == "transfer_in", postings.c.amount > 0)
+                .where(journal_entries.c.kind == "transfer_receive", postings.c.amount > 0)
             )).scalar_one()
     finally:
         await engine.dispose()
@@ -386,13 +386,15 @@ async def test_r8_a_lapsed_relation_refunds_what_is_pending(family, submit, tran
 async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
     family, submit, transfers, bearer, balances, invariant, clock, transfer_server, account_server, region_target, tokens
 ):
-    from services.transfer.bootstrap import start_transfer
+    from services.transfer.bootstrap import bootstrap as start_transfer
+    from services.transfer.settings import TransferSettings
 
     payer, payee = family
     t = await submit(payer, payee, amount=25_000)
     await transfer_server.stop(0)  # the service goes down …
     clock.set(from_timestamp(t.expire_time) + timedelta(hours=1))  # … over 06:00
-    restarted = await start_transfer(transfer_server.database_url, "127.0.0.1:0", tokens, account_server.address, region_target, clock, worker_interval=3600)
+    settings = TransferSettings(transfer_server.database_url, account_server.address, region_target, worker_interval=3600)
+    restarted = await start_transfer(settings, tokens, clock)
     try:
         async with grpc.aio.insecure_channel(restarted.address) as channel:
             from yibao.transfer.v1 import transfer_pb2_grpc

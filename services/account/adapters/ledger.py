@@ -4,22 +4,15 @@ to go negative ever does, and an idempotency key per entry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.account.adapters.tables import accounts, journal_entries, postings
-from services.account.domain.ledger import AccountKind, Movement, insufficient_funds
+from services.account.domain.errors import insufficient_funds
+from services.account.domain.ledger import AccountKind, KeyReused, Movement, Posted
 from services.kernel.db import insert_ignoring_conflicts
-from services.kernel.idempotency import reused_request_id
-
-
-@dataclass(frozen=True)
-class Posted:
-    entry_id: int
-    replayed: bool  # the same request was posted before: nothing moved now
 
 
 class Ledger:
@@ -71,7 +64,7 @@ class Ledger:
                 )
             ).one()
             if earlier.request_hash != request_hash:
-                raise reused_request_id(reference)
+                raise KeyReused(key)
             return Posted(earlier.id, replayed=True)
         kinds = {movement.debit_account: movement.debit_kind, movement.credit_account: movement.credit_kind}
         # Fixed lock order (by account id) so that concurrent entries cannot deadlock.
@@ -85,7 +78,7 @@ class Ledger:
                 )
             ).scalar_one_or_none()
             if balance_after is None:
-                raise insufficient_funds(kinds[account_id])
+                raise insufficient_funds(kinds[account_id].value)
             await self._conn.execute(
                 insert(postings).values(entry_id=entry_id, account_id=account_id, amount=amount, balance_after=balance_after)
             )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.account.adapters.ledger import Ledger
 from services.account.adapters.tables import (
     accounts,
     contributions,
@@ -23,59 +23,14 @@ from services.account.adapters.tables import (
     wallets,
 )
 from services.account.domain.credentials import PasswordState
-from services.account.domain.ledger import AccountKind, EntryKind
+from services.account.domain.holds import Hold, HoldState
+from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
+from services.account.domain.payments import ContributionKind, Payment
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
-from services.account.domain.relations import Relation, RelationKind
+from services.account.domain.relations import Relation, RelationKind, RelativeView
+from services.account.domain.wallets import Wallet
 from services.kernel.db import insert_ignoring_conflicts
-
-
-@dataclass(frozen=True)
-class Wallet:
-    person_id: str
-    account_id: int
-    place_of_use: str
-    mobile: str
-    opened_at: datetime
-    balance: int
-
-
-@dataclass(frozen=True)
-class Hold:
-    transfer_id: str
-    payer_id: str
-    payee_id: str
-    source: AccountKind
-    amount: int
-    state: str  # held / settled / released
-
-
-@dataclass(frozen=True)
-class Payment:
-    institution_code: str
-    order_number: str
-    person_id: str
-    amount: int
-    refunded: int
-    paid_at: datetime
-
-
-@dataclass(frozen=True)
-class StatementLine:
-    posting_id: int
-    entry_id: int
-    kind: EntryKind
-    account: AccountKind
-    amount: int
-    balance_after: int
-    reference: str
-    description: str
-    posted_at: datetime
-
-
-@dataclass(frozen=True)
-class RelativeView:
-    relation: Relation
-    relative: Person
+from services.kernel.uow import unit_of_work_factory
 
 
 def _person(row) -> Person:
@@ -228,24 +183,28 @@ class AccountRepository:
         return result.scalar_one_or_none() is not None
 
     # --- holds
-    async def hold(self, transfer_id: str, for_update: bool = False) -> Hold | None:
+    async def get_hold(self, transfer_id: str, for_update: bool = False) -> Hold | None:
         query = select(holds).where(holds.c.transfer_id == transfer_id)
         row = await self._one(query.with_for_update() if for_update else query)
-        return Hold(row.transfer_id, row.payer_id, row.payee_id, AccountKind(row.source), row.amount, row.state) if row else None
+        if row is None:
+            return None
+        return Hold(row.transfer_id, row.payer_id, row.payee_id, AccountKind(row.source), row.amount, HoldState(row.state))
 
     async def add_hold(self, hold: Hold, now: datetime) -> bool:
         result = await self._conn.execute(
             insert_ignoring_conflicts(self._conn, holds)
             .values(
                 transfer_id=hold.transfer_id, payer_id=hold.payer_id, payee_id=hold.payee_id, source=hold.source.value,
-                amount=hold.amount, state=hold.state, created_at=now, updated_at=now,
+                amount=hold.amount, state=hold.state.value, created_at=now, updated_at=now,
             )
             .returning(holds.c.transfer_id)
         )
         return result.scalar_one_or_none() is not None
 
-    async def set_hold_state(self, transfer_id: str, state: str, now: datetime) -> None:
-        await self._conn.execute(update(holds).where(holds.c.transfer_id == transfer_id).values(state=state, updated_at=now))
+    async def save_hold(self, hold: Hold, now: datetime) -> None:
+        await self._conn.execute(
+            update(holds).where(holds.c.transfer_id == hold.transfer_id).values(state=hold.state.value, updated_at=now)
+        )
 
     # --- payments
     async def payment(self, institution_code: str, order_number: str, for_update: bool = False) -> Payment | None:
@@ -264,17 +223,9 @@ class AccountRepository:
         )
 
     # --- contributions
-    async def contribution_paid(self, beneficiary_id: str, kind: str, year: int) -> bool:
-        row = await self._one(
-            select(contributions.c.entry_id).where(
-                contributions.c.beneficiary_id == beneficiary_id, contributions.c.kind == kind, contributions.c.year == year
-            )
-        )
-        return row is not None
-
-    async def add_contribution(self, beneficiary_id: str, kind: str, year: int, payer_id: str, amount: int, entry_id: int) -> None:
+    async def add_contribution(self, beneficiary_id: str, kind: ContributionKind, year: int, payer_id: str, amount: int, entry_id: int) -> None:
         await self._conn.execute(
-            insert(contributions).values(beneficiary_id=beneficiary_id, kind=kind, year=year, payer_id=payer_id, amount=amount, entry_id=entry_id)
+            insert(contributions).values(beneficiary_id=beneficiary_id, kind=kind.value, year=year, payer_id=payer_id, amount=amount, entry_id=entry_id)
         )
 
     # --- statements
@@ -303,3 +254,9 @@ class AccountRepository:
             StatementLine(r.id, r.entry_id, EntryKind(r.kind), AccountKind(r.account_kind), r.amount, r.balance_after, r.reference, r.description, r.posted_at)
             for r in rows
         ]
+
+
+def account_unit_of_work(engine):
+    """Units of work of the account service: ``tx.accounts`` (persons,
+    wallets, relations, credentials, holds, payments) and ``tx.ledger``."""
+    return unit_of_work_factory(engine, lambda conn: {"accounts": AccountRepository(conn), "ledger": Ledger(conn)})

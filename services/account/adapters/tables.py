@@ -101,7 +101,7 @@ journal_entries = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("kind", String(20), nullable=False),
-    # Idempotency: one entry per key (e.g. "hold:<transfer id>"), with a
+    # Idempotency: one entry per key (e.g. "transfer:hold:<id>"), with a
     # hash of what was asked, to tell a replay from a conflicting reuse.
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("request_hash", String(64), nullable=False),
@@ -129,7 +129,7 @@ holds = Table(
     Column("payee_id", String(36), ForeignKey("persons.id"), nullable=False),
     Column("source", String(10), nullable=False),
     Column("amount", BigInteger, nullable=False),
-    Column("state", String(10), nullable=False),  # held / settled / released
+    Column("state", String(10), nullable=False),  # pending / received / refunded (domain/holds.py)
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("amount > 0", name="ck_holds_amount_positive"),

@@ -10,8 +10,14 @@ from enum import Enum
 
 import jwt
 
+from services.account.domain.errors import (
+    Cause,
+    password_format,
+    password_too_weak,
+    verification_failed,
+    verification_locked,
+)
 from services.kernel.clock import BEIJING, beijing
-from services.kernel.errors import DomainError, ErrorKind, failed_precondition, invalid_argument
 
 MAX_FAILURES = 5
 MAX_TICKET_LIFETIME = timedelta(minutes=5)
@@ -25,21 +31,17 @@ class Purpose(Enum):
 
 def validate_new_password(password: str, field_path: str = "new_password") -> str:
     if not _PASSWORD.match(password or ""):
-        raise invalid_argument("PASSWORD_FORMAT", field_path, "the password is 6 digits")
+        raise password_format(field_path)
     digits = [int(d) for d in password]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
     if len(set(digits)) == 1 or steps in ({1}, {-1}):
-        raise invalid_argument("PASSWORD_TOO_WEAK", field_path, "repeated or consecutive digits are too easy to guess")
+        raise password_too_weak(field_path)
     return password
 
 
 def next_beijing_midnight(at: datetime) -> datetime:
     local = beijing(at)
     return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=BEIJING).astimezone(at.tzinfo)
-
-
-def verification_failed(cause: str, message: str, **metadata: str) -> DomainError:
-    return DomainError(ErrorKind.FAILED_PRECONDITION, "VERIFICATION_FAILED", message, {"cause": cause, **metadata})
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,7 @@ class PasswordState:
 
     def require_unlocked(self, now: datetime) -> None:
         if self.locked_at(now):
-            raise DomainError(
-                ErrorKind.FAILED_PRECONDITION,
-                "VERIFICATION_LOCKED",
-                "too many wrong passwords: locked until 00:00 Beijing time",
-                {"locked_until": self.locked_until.isoformat()},
-            )
+            raise verification_locked(self.locked_until.isoformat())
 
     def after_attempt(self, correct: bool, now: datetime) -> PasswordState:
         """Five wrong attempts in a row lock the password until 00:00 Beijing
@@ -94,16 +91,16 @@ def read_face_ticket(token: str, key: str, person_id: str, purpose: Purpose, now
             options={"require": ["exp", "iat", "sub", "jti", "purpose"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.InvalidTokenError:
-        raise verification_failed("TICKET_INVALID", "the face ticket is not valid") from None
+        raise verification_failed(Cause.TICKET_INVALID, "the face ticket is not valid") from None
     if claims["sub"] != person_id:
-        raise verification_failed("TICKET_OTHER_PERSON", "the face ticket was issued for someone else")
+        raise verification_failed(Cause.TICKET_OTHER_PERSON, "the face ticket was issued for someone else")
     if claims["purpose"] != purpose.value:
-        raise verification_failed("TICKET_OTHER_PURPOSE", "the face ticket was issued for another purpose")
+        raise verification_failed(Cause.TICKET_OTHER_PURPOSE, "the face ticket was issued for another purpose")
     issued, expires = claims["iat"], claims["exp"]
     if expires - issued > MAX_TICKET_LIFETIME.total_seconds():
-        raise verification_failed("TICKET_TOO_LONG_LIVED", "a face ticket may live at most 5 minutes")
+        raise verification_failed(Cause.TICKET_TOO_LONG_LIVED, "a face ticket may live at most 5 minutes")
     if now.timestamp() >= expires:
-        raise verification_failed("TICKET_EXPIRED", "the face ticket has expired")
+        raise verification_failed(Cause.TICKET_EXPIRED, "the face ticket has expired")
     return FaceTicket(str(claims["jti"]), person_id, purpose, datetime.fromtimestamp(expires, now.tzinfo))
 
 
@@ -114,7 +111,3 @@ def mint_face_ticket(key: str, person_id: str, purpose: Purpose, ticket_id: str,
         "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
     }
     return jwt.encode(claims, key, algorithm="HS256")
-
-
-def password_not_set(person_id: str) -> DomainError:
-    return failed_precondition("PASSWORD_NOT_SET", "no password has been set", person_id=person_id)

@@ -13,7 +13,7 @@ import hmac
 import re
 from datetime import date
 
-from services.kernel.errors import invalid_argument
+from services.account.domain.errors import id_number_check_digit, id_number_invalid, mobile_invalid
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -30,13 +30,13 @@ def validate_id_number(value: str, field_path: str = "id_number") -> str:
     """The normalised (upper-case X) 18-character number, or INVALID_ARGUMENT."""
     number = (value or "").strip().upper()
     if not _ID_SHAPE.match(number):
-        raise invalid_argument("ID_NUMBER_INVALID", field_path, "an ID number is 17 digits and a check digit or X")
+        raise id_number_invalid(field_path, "an ID number is 17 digits and a check digit or X")
     try:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise invalid_argument("ID_NUMBER_INVALID", field_path, "the ID number holds no valid birth date") from None
+        raise id_number_invalid(field_path, "the ID number holds no valid birth date") from None
     if check_digit(number[:17]) != number[17]:
-        raise invalid_argument("ID_NUMBER_CHECK_DIGIT", field_path, "the ID number's check digit is wrong")
+        raise id_number_check_digit(field_path)
     return number
 
 
@@ -51,7 +51,7 @@ def id_number_hash(number: str, key: bytes) -> str:
 def validate_mobile(value: str, field_path: str = "mobile") -> str:
     mobile = (value or "").strip()
     if not _MOBILE.match(mobile):
-        raise invalid_argument("MOBILE_INVALID", field_path, "a mainland mobile number is 11 digits starting 13-19")
+        raise mobile_invalid(field_path)
     return mobile
 
 

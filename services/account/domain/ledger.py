@@ -10,9 +10,10 @@ personal account: the allowed flows are listed here, once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
-from services.kernel.errors import DomainError, ErrorKind, invalid_argument
+from services.account.domain.errors import amount_not_positive, amount_too_large
 
 
 class AccountKind(Enum):
@@ -26,9 +27,9 @@ class AccountKind(Enum):
 
 class EntryKind(Enum):
     FUNDING = "funding"
-    TRANSFER_OUT = "transfer_out"  # hold: source -> reserved
-    TRANSFER_IN = "transfer_in"  # settle: reserved -> payee wallet
-    TRANSFER_REFUND = "transfer_refund"  # release: reserved -> source
+    TRANSFER_HOLD = "transfer_hold"  # source -> reserved (domain/holds.py)
+    TRANSFER_RECEIVE = "transfer_receive"  # reserved -> payee wallet
+    TRANSFER_REFUND = "transfer_refund"  # reserved -> source
     PAYMENT = "payment"
     PAYMENT_REFUND = "payment_refund"
     CONTRIBUTION = "contribution"
@@ -37,8 +38,8 @@ class EntryKind(Enum):
 # (entry kind) -> allowed (debited kind, credited kind)
 FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
     EntryKind.FUNDING: {(AccountKind.FUND, AccountKind.PERSONAL)},
-    EntryKind.TRANSFER_OUT: {(AccountKind.PERSONAL, AccountKind.RESERVED), (AccountKind.WALLET, AccountKind.RESERVED)},
-    EntryKind.TRANSFER_IN: {(AccountKind.RESERVED, AccountKind.WALLET)},
+    EntryKind.TRANSFER_HOLD: {(AccountKind.PERSONAL, AccountKind.RESERVED), (AccountKind.WALLET, AccountKind.RESERVED)},
+    EntryKind.TRANSFER_RECEIVE: {(AccountKind.RESERVED, AccountKind.WALLET)},
     EntryKind.TRANSFER_REFUND: {(AccountKind.RESERVED, AccountKind.PERSONAL), (AccountKind.RESERVED, AccountKind.WALLET)},
     EntryKind.PAYMENT: {(AccountKind.WALLET, AccountKind.INSTITUTION)},
     EntryKind.PAYMENT_REFUND: {(AccountKind.INSTITUTION, AccountKind.WALLET)},
@@ -50,9 +51,9 @@ MAX_AMOUNT = 10**12  # fen; far above any real amount, well inside int64
 
 def validate_amount(amount: int, field_path: str = "amount_fen") -> int:
     if amount <= 0:
-        raise invalid_argument("AMOUNT_NOT_POSITIVE", field_path, "an amount is a positive number of fen")
+        raise amount_not_positive(field_path)
     if amount > MAX_AMOUNT:
-        raise invalid_argument("AMOUNT_TOO_LARGE", field_path, "the amount is out of range")
+        raise amount_too_large(field_path)
     return amount
 
 
@@ -78,7 +79,24 @@ class Movement:
         return [(self.debit_account, -self.amount), (self.credit_account, self.amount)]
 
 
-def insufficient_funds(account_kind: AccountKind) -> DomainError:
-    return DomainError(
-        ErrorKind.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", "the account does not hold enough money", {"account": account_kind.value}
-    )
+@dataclass(frozen=True)
+class Posted:
+    entry_id: int
+    replayed: bool  # the same request was posted before: nothing moved now
+
+
+class KeyReused(Exception):
+    """An entry was posted under this idempotency key for another request."""
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    posting_id: int
+    entry_id: int
+    kind: EntryKind
+    account: AccountKind
+    amount: int
+    balance_after: int
+    reference: str
+    description: str
+    posted_at: datetime

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from services.kernel.errors import failed_precondition, required_text
+from services.account.domain.errors import insurance_ended
+from services.kernel.errors import required_text
 from services.kernel.region_codes import province_of
 
 MAX_NAME_LENGTH = 50
@@ -42,13 +43,9 @@ class Person:
     def province(self) -> str:
         return province_of(self.insured_region)
 
-    @property
-    def active(self) -> bool:
-        return self.status is InsuranceStatus.ACTIVE
-
     def require_active(self) -> None:
-        if not self.active:
-            raise failed_precondition("INSURANCE_ENDED", "the person's insurance has ended", person_id=self.id)
+        if self.status is not InsuranceStatus.ACTIVE:
+            raise insurance_ended(self.id)
 
     def change_insurance(
         self, now: datetime, status: InsuranceStatus | None, region: str | None, kind: InsuranceType | None
@@ -63,5 +60,6 @@ class Person:
         )
         if changed == self:
             return self, False
-        lapses = (self.active and not changed.active) or changed.insured_region != self.insured_region
+        ended = self.status is InsuranceStatus.ACTIVE and changed.status is InsuranceStatus.ENDED
+        lapses = ended or changed.insured_region != self.insured_region
         return replace(changed, updated_at=now), lapses

@@ -1,36 +1,15 @@
-"""Close relatives (近亲属, SPEC R8): the eight categories of Civil Code art.
-1045 in six kinds, each with its inverse."""
+"""Close relatives (近亲属, SPEC R8): a relation is attested one way and
+known the other way with the inverse kind."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 
+from services.account.domain.persons import Person
+from services.kernel.relations import RelationKind
 
-class RelationKind(Enum):
-    """What the relative is to the person."""
-
-    SPOUSE = "spouse"
-    PARENT = "parent"
-    CHILD = "child"
-    SIBLING = "sibling"
-    GRANDPARENT = "grandparent"  # 祖父母/外祖父母
-    GRANDCHILD = "grandchild"  # 孙子女/外孙子女
-
-    @property
-    def inverse(self) -> RelationKind:
-        return _INVERSE[self]
-
-
-_INVERSE = {
-    RelationKind.SPOUSE: RelationKind.SPOUSE,
-    RelationKind.PARENT: RelationKind.CHILD,
-    RelationKind.CHILD: RelationKind.PARENT,
-    RelationKind.SIBLING: RelationKind.SIBLING,
-    RelationKind.GRANDPARENT: RelationKind.GRANDCHILD,
-    RelationKind.GRANDCHILD: RelationKind.GRANDPARENT,
-}
+__all__ = ["Relation", "RelationKind", "RelativeView"]
 
 
 @dataclass(frozen=True)
@@ -42,3 +21,11 @@ class Relation:
 
     def inverse(self) -> Relation:
         return Relation(self.relative_id, self.person_id, self.kind.inverse, self.attested_at)
+
+
+@dataclass(frozen=True)
+class RelativeView:
+    """A relation with the relative it points to."""
+
+    relation: Relation
+    relative: Person

@@ -7,14 +7,17 @@ from functools import partial
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
-from services.account.adapters.repository import Hold, Payment, RelativeView, StatementLine, Wallet
 from services.account.domain.credentials import Purpose
+from services.account.domain.holds import Hold, HoldState
 from services.account.domain.identity import mask_mobile
-from services.account.domain.ledger import AccountKind, EntryKind
+from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
+from services.account.domain.payments import ContributionKind, Payment
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
-from services.account.domain.relations import RelationKind
+from services.account.domain.relations import RelationKind, RelativeView
+from services.account.domain.wallets import Wallet
 from services.account.usecases.credentials import CredentialUseCases
-from services.account.usecases.money import ContributionKind, MoneyUseCases
+from services.account.usecases.holds import HoldUseCases
+from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PersonUseCases
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import Access, Role, current_principal
@@ -48,8 +51,8 @@ POLICY = {
         "SetPassword": _CITIZEN,
         "VerifyCredential": _SERVICE_ONLY,
         "HoldTransfer": _SERVICE_ONLY,
-        "SettleTransfer": _SERVICE_ONLY,
-        "ReleaseTransfer": _SERVICE_ONLY,
+        "ReceiveTransfer": _SERVICE_ONLY,
+        "RefundTransfer": _SERVICE_ONLY,
         "ChargeWallet": _INSTITUTION,
         "RefundPayment": _INSTITUTION,
         "PayContribution": _CITIZEN,
@@ -69,7 +72,11 @@ _CONTRIBUTIONS = {
     ContributionKind.RESIDENT_INSURANCE: pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE,
     ContributionKind.LONG_TERM_CARE: pb.CONTRIBUTION_KIND_LONG_TERM_CARE,
 }
-_HOLDS = {"held": pb.HOLD_STATUS_HELD, "settled": pb.HOLD_STATUS_SETTLED, "released": pb.HOLD_STATUS_RELEASED}
+_HOLDS = {
+    HoldState.PENDING: pb.HOLD_STATUS_PENDING,
+    HoldState.RECEIVED: pb.HOLD_STATUS_RECEIVED,
+    HoldState.REFUNDED: pb.HOLD_STATUS_REFUNDED,
+}
 _LAPSES = {"ended": pb.LAPSE_CAUSE_INSURANCE_ENDED, "moved": pb.LAPSE_CAUSE_INSURANCE_MOVED}
 
 
@@ -123,8 +130,16 @@ def verification(request) -> tuple[str | None, str | None]:
 
 
 class AccountServicer(account_pb2_grpc.AccountServiceServicer):
-    def __init__(self, persons: PersonUseCases, wallets: WalletUseCases, credentials: CredentialUseCases, money: MoneyUseCases) -> None:
-        self._persons, self._wallets, self._credentials, self._money = persons, wallets, credentials, money
+    def __init__(
+        self,
+        persons: PersonUseCases,
+        wallets: WalletUseCases,
+        credentials: CredentialUseCases,
+        holds: HoldUseCases,
+        payments: PaymentUseCases,
+    ) -> None:
+        self._persons, self._wallets, self._credentials = persons, wallets, credentials
+        self._holds, self._money = holds, payments
 
     async def RegisterPerson(self, request, context):
         person, created = await self._persons.register(
@@ -148,13 +163,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
 
     async def GetTransferParties(self, request, context):
-        payer, payer_wallet, payee, payee_wallet, relation = await self._persons.transfer_parties(
-            request.payer_id, request.payee_id_number, request.payee_name
-        )
+        p = await self._persons.transfer_parties(request.payer_id, request.payee_id_number, request.payee_name)
         return pb.GetTransferPartiesResponse(
-            payer=person_pb(payer), payer_wallet=wallet_pb(payer_wallet) if payer_wallet else None,
-            payee=person_pb(payee), payee_wallet=wallet_pb(payee_wallet) if payee_wallet else None,
-            relation=_RELATIONS[relation] if relation else 0,
+            payer=person_pb(p.payer),
+            payer_wallet=wallet_pb(p.payer_wallet) if p.payer_wallet else None,
+            payee=person_pb(p.payee),
+            payee_wallet=wallet_pb(p.payee_wallet) if p.payee_wallet else None,
+            relation=_RELATIONS[p.relation] if p.relation else 0,
         )
 
     async def FundPersonalAccount(self, request, context):
@@ -192,16 +207,16 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.VerifyCredentialResponse(attempts_left=max(left, 0))
 
     async def HoldTransfer(self, request, context):
-        hold = await self._money.hold(
+        hold = await self._holds.hold(
             request.transfer_id, request.payer_id, request.payee_id, enum_in(_ACCOUNTS, request.source, "source"), request.amount_fen
         )
         return pb.HoldTransferResponse(hold=hold_pb(hold))
 
-    async def SettleTransfer(self, request, context):
-        return pb.SettleTransferResponse(hold=hold_pb(await self._money.settle(request.transfer_id)))
+    async def ReceiveTransfer(self, request, context):
+        return pb.ReceiveTransferResponse(hold=hold_pb(await self._holds.receive(request.transfer_id)))
 
-    async def ReleaseTransfer(self, request, context):
-        return pb.ReleaseTransferResponse(hold=hold_pb(await self._money.release(request.transfer_id)))
+    async def RefundTransfer(self, request, context):
+        return pb.RefundTransferResponse(hold=hold_pb(await self._holds.refund(request.transfer_id)))
 
     async def ChargeWallet(self, request, context):
         password, ticket = verification(request)
@@ -233,13 +248,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     async def ListStatementEntries(self, request, context):
         kinds = [enum_in(_ENTRIES, k, f"kinds[{i}]") for i, k in enumerate(request.kinds)]
-        lines, token = await self._wallets.statement(
+        page = await self._wallets.statement(
             current_principal(), request.person_id, [k for k in kinds if k],
             from_timestamp(request.start_time) if request.HasField("start_time") else None,
             from_timestamp(request.end_time) if request.HasField("end_time") else None,
             request.page_size, request.page_token,
         )
-        return pb.ListStatementEntriesResponse(entries=[entry_pb(x) for x in lines], next_page_token=token)
+        return pb.ListStatementEntriesResponse(entries=[entry_pb(x) for x in page.items], next_page_token=page.next_page_token)
 
     async def ListRelationLapses(self, request, context):
         lapses = await self._persons.lapses(request.after_id, request.page_size or 100)

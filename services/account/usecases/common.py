@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.account.adapters.repository import AccountRepository
+from services.account.adapters.region_client import RegionClient
+from services.account.domain.errors import person_not_found, region_not_enabled, region_unknown
+from services.account.domain.ledger import KeyReused, Movement, Posted
 from services.account.domain.persons import Person
 from services.kernel.auth import Principal, Role
 from services.kernel.clock import Clock
-from services.kernel.errors import failed_precondition, invalid_argument, not_found, permission_denied
-from services.kernel.region_client import RegionClient
+from services.kernel.errors import permission_denied
+from services.kernel.idempotency import content_hash, reused_request_id
+from services.kernel.region_codes import RegionStatus
 
 
 @dataclass
 class AccountDeps:
-    engine: AsyncEngine
+    uow: Callable  # () -> a unit of work with .accounts and .ledger
     clock: Clock
     regions: RegionClient
     id_hash_key: bytes
@@ -39,23 +42,19 @@ class AccountDeps:
 
         return await asyncio.to_thread(check)
 
-    async def require_known(self, region_code: str, field_path: str) -> str:
-        """The region's wallet status ("enabled" / "disabled"); INVALID_ARGUMENT if it names no region."""
-        status = (await self.regions.statuses([region_code]))[region_code]
-        if status == "unknown":
-            raise invalid_argument("REGION_UNKNOWN", field_path, f"{region_code} names no region", region=region_code)
+    async def require_known(self, region_code: str, field_path: str) -> RegionStatus:
+        """The region's wallet status; REGION_UNKNOWN if it names no region."""
+        status = await self.regions.status(region_code)
+        if status is RegionStatus.UNKNOWN:
+            raise region_unknown(region_code, field_path)
         return status
 
     async def require_enabled(self, region_code: str, field_path: str) -> None:
-        if await self.require_known(region_code, field_path) != "enabled":
-            raise failed_precondition("REGION_NOT_ENABLED", f"the wallet is not enabled in {region_code}", region=region_code)
+        if await self.require_known(region_code, field_path) is not RegionStatus.ENABLED:
+            raise region_not_enabled(region_code)
 
 
-def person_not_found(person_id: str):
-    return not_found("PERSON_NOT_FOUND", "no such person", person_id=person_id)
-
-
-async def person_for(caller: Principal, repo: AccountRepository, person_id: str, *roles: Role, for_update: bool = False) -> Person:
+async def person_for(caller: Principal, repo, person_id: str, *roles: Role, for_update: bool = False) -> Person:
     """The person the caller acts on, if its role (among ``roles``) and scope
     allow: a citizen only themselves, a province only persons insured in it,
     services and administrators anyone. A refusal never tells whether the
@@ -70,3 +69,12 @@ async def person_for(caller: Principal, repo: AccountRepository, person_id: str,
     if person is None:
         raise person_not_found(person_id)
     return person
+
+
+async def post(tx, movement: Movement, key: str, request: dict, reference: str, now, description: str) -> Posted:
+    """One journal entry, idempotent by ``key``: posted before for the same
+    ``request`` is a replay; for another request, REQUEST_ID_REUSED."""
+    try:
+        return await tx.ledger.post(movement, key, content_hash(request), reference, now, description)
+    except KeyReused:
+        raise reused_request_id(reference) from None

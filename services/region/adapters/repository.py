@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from services.kernel.uow import unit_of_work_factory
 from services.region.adapters.tables import enablement_changes, institutions, regions
 from services.region.domain.codes import Level, Region, RegionPath
 from services.region.domain.enablement import Action, Change
@@ -180,3 +181,8 @@ class RegionRepository:
             query = query.where(institutions.c.code > after_code)
         rows = await self._conn.execute(query.order_by(institutions.c.code).limit(limit))
         return [_institution(r) for r in rows]
+
+
+def region_unit_of_work(engine):
+    """Units of work of the region service: ``tx.regions`` on one transaction."""
+    return unit_of_work_factory(engine, lambda conn: {"regions": RegionRepository(conn)})

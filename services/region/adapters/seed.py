@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel.auth import Principal, Role
 from services.kernel.clock import Clock, beijing
-from services.kernel.errors import DomainError
+from services.region.adapters.repository import region_unit_of_work
 from services.region.adapters.tables import regions
 from services.region.domain.enablement import Action
 from services.region.domain.institutions import Kind
-from services.region.service import RegionUseCases
+from services.region.usecases.institutions import InstitutionUseCases
+from services.region.usecases.regions import RegionUseCases
 
 DATA_FILE = "divisions.tsv"
 
@@ -66,19 +67,19 @@ DEMO_INSTITUTIONS = [
 
 async def load_demo(engine: AsyncEngine, clock: Clock) -> None:
     """Idempotent: request ids make re-runs no-ops."""
-    cases = RegionUseCases(engine, clock)
+    uow = region_unit_of_work(engine)
+    regions_, institutions = RegionUseCases(uow, clock), InstitutionUseCases(uow, clock)
     seeder = Principal("seed", Role.ADMIN)
     for code, action, delay, reason in DEMO_SETTINGS:
         # Scheduled ones start at 00:00 Beijing, so a re-run on the same day repeats the same request.
         at = beijing(clock.now() + delay).replace(hour=0, minute=0, second=0, microsecond=0) if delay else None
         request_id = f"demo-enablement-{code}" + (f"-{at:%Y%m%d}" if at else "")
-        await cases.set_enablement(seeder, code, action, at, reason, request_id)
+        await regions_.set_enablement(seeder, code, action, at, reason, request_id)
     for code, name, kind, region, accepts in DEMO_INSTITUTIONS:
-        try:
-            await cases.create_institution(code, name, kind, region, accepts)
-        except DomainError as error:
-            if error.reason != "INSTITUTION_ALREADY_EXISTS":
-                raise
+        async with uow() as tx:
+            known = await tx.regions.get_institution(code) is not None
+        if not known:
+            await institutions.create(code, name, kind, region, accepts)
 
 
 async def seed_region(database_url: str, clock: Clock, demo: bool = False) -> tuple[int, int]:

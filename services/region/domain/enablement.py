@@ -16,7 +16,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from services.kernel.errors import failed_precondition, invalid_argument, required_text
+from services.kernel.errors import required_text
+from services.region.domain.errors import (
+    change_already_cancelled,
+    change_already_effective,
+    effective_from_in_past,
+)
 
 # How far in the past effective_from may lie (clock skew of the caller).
 BACKDATE_TOLERANCE = timedelta(minutes=1)
@@ -51,11 +56,9 @@ class Change:
 
     def cancel(self, by: str, reason: str, now: datetime) -> Change:
         if self.cancelled:
-            raise failed_precondition("CHANGE_ALREADY_CANCELLED", "this change was already cancelled", change_id=str(self.id))
+            raise change_already_cancelled(self.id)
         if self.effective_from <= now:
-            raise failed_precondition(
-                "CHANGE_ALREADY_EFFECTIVE", "this change has taken effect: record a new one instead", change_id=str(self.id)
-            )
+            raise change_already_effective(self.id)
         return replace(self, cancelled_at=now, cancelled_by=by, cancel_reason=validate_reason(reason))
 
 
@@ -74,7 +77,7 @@ def validate_effective_from(effective_from: datetime | None, now: datetime) -> d
     if effective_from is None:
         return now
     if effective_from < now - BACKDATE_TOLERANCE:
-        raise invalid_argument("EFFECTIVE_FROM_IN_PAST", "effective_from", "a setting cannot be backdated")
+        raise effective_from_in_past()
     return max(effective_from, now)
 
 

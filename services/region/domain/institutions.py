@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from services.kernel.errors import invalid_argument, required_text
+from services.kernel.errors import required_text
+from services.region.domain.errors import institution_code_invalid, institution_kind_mismatch
 
 # National medical-insurance codes: H (定点医疗机构) or P (定点零售药店),
 # the 6-digit region code, then a 5-digit serial.
@@ -25,9 +26,7 @@ _KIND_LETTER = {"H": Kind.HOSPITAL, "P": Kind.RETAIL_PHARMACY}
 
 def validate_institution_code(code: str, field_path: str = "code") -> str:
     if not _CODE.match(code or ""):
-        raise invalid_argument(
-            "INSTITUTION_CODE_INVALID", field_path, "an institution code is H or P followed by 11 digits"
-        )
+        raise institution_code_invalid(field_path)
     return code
 
 
@@ -54,9 +53,7 @@ class Institution:
         if kind is None:
             kind = expected
         elif kind is not expected:
-            raise invalid_argument(
-                "INSTITUTION_KIND_MISMATCH", "institution.kind", f"a code starting {code[0]} is a {expected.value}"
-            )
+            raise institution_kind_mismatch(code[0], expected.value)
         return cls(code, validate_name(name, "institution.name"), kind, region_code, accepts_wallet, now, now)
 
     def update(self, now: datetime, name: str | None = None, accepts_wallet: bool | None = None) -> Institution:

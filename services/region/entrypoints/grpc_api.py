@@ -8,14 +8,15 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
-from services.kernel.errors import invalid_argument
 from services.kernel.proto_enums import enum_in
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 from services.region.domain.codes import Level
 from services.region.domain.enablement import Action, Change, Enablement
+from services.region.domain.errors import update_mask_invalid
 from services.region.domain.institutions import Institution, Kind
-from services.region.service import RegionUseCases, RegionView
+from services.region.usecases.institutions import InstitutionUseCases
+from services.region.usecases.regions import RegionUseCases, RegionView
 
 SERVICE = pb.DESCRIPTOR.services_by_name["RegionService"].full_name
 ERROR_DOMAIN = "region.yibao"
@@ -89,19 +90,20 @@ def institution_pb(i: Institution) -> pb.Institution:
 
 
 class RegionServicer(region_pb2_grpc.RegionServiceServicer):
-    def __init__(self, cases: RegionUseCases) -> None:
-        self._cases = cases
+    def __init__(self, regions: RegionUseCases, institutions: InstitutionUseCases) -> None:
+        self._regions = regions
+        self._institutions = institutions
 
     async def GetRegion(self, request, context):
-        return pb.GetRegionResponse(region=region_pb(await self._cases.get_region(request.code)))
+        return pb.GetRegionResponse(region=region_pb(await self._regions.get_region(request.code)))
 
     async def ListRegions(self, request, context):
-        page = await self._cases.list_regions(request.parent_code, request.enabled_only, request.page_size, request.page_token)
+        page = await self._regions.list_regions(request.parent_code, request.enabled_only, request.page_size, request.page_token)
         return pb.ListRegionsResponse(regions=[region_pb(v) for v in page.items], next_page_token=page.next_page_token)
 
     async def CheckRegions(self, request, context):
         results = []
-        for r in await self._cases.check_regions(list(request.codes)):
+        for r in await self._regions.check_regions(list(request.codes)):
             if not r.known:
                 results.append(pb.RegionCheck(code=r.code, status=pb.REGION_STATUS_UNKNOWN))
                 continue
@@ -117,7 +119,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         return pb.CheckRegionsResponse(results=results)
 
     async def SetRegionEnablement(self, request, context):
-        change, view = await self._cases.set_enablement(
+        change, view = await self._regions.set_enablement(
             current_principal(),
             request.code,
             enum_in(_ACTIONS, request.action, "action"),
@@ -128,25 +130,25 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         return pb.SetRegionEnablementResponse(change=change_pb(change), region=region_pb(view))
 
     async def CancelEnablementChange(self, request, context):
-        change = await self._cases.cancel_change(current_principal(), request.change_id, request.reason)
+        change = await self._regions.cancel_change(current_principal(), request.change_id, request.reason)
         return pb.CancelEnablementChangeResponse(change=change_pb(change))
 
     async def ListEnablementChanges(self, request, context):
-        page = await self._cases.history(request.code, request.include_ancestors, request.page_size, request.page_token)
+        page = await self._regions.history(request.code, request.include_ancestors, request.page_size, request.page_token)
         return pb.ListEnablementChangesResponse(changes=[change_pb(c) for c in page.items], next_page_token=page.next_page_token)
 
     async def CreateInstitution(self, request, context):
         i = request.institution
-        created = await self._cases.create_institution(
+        created = await self._institutions.create(
             i.code, i.name, enum_in(_KINDS, i.kind, "institution.kind"), i.region_code, i.accepts_wallet
         )
         return pb.CreateInstitutionResponse(institution=institution_pb(created))
 
     async def GetInstitution(self, request, context):
-        return pb.GetInstitutionResponse(institution=institution_pb(await self._cases.get_institution(request.code)))
+        return pb.GetInstitutionResponse(institution=institution_pb(await self._institutions.get(request.code)))
 
     async def ListInstitutions(self, request, context):
-        page = await self._cases.list_institutions(
+        page = await self._institutions.list(
             request.region_code,
             enum_in(_KINDS, request.kind, "kind"),
             request.accepts_wallet_only,
@@ -161,14 +163,14 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         paths = set(request.update_mask.paths) if request.HasField("update_mask") else {"name", "accepts_wallet"}
         unknown = paths - {"name", "accepts_wallet"}
         if unknown:
-            raise invalid_argument("UPDATE_MASK_INVALID", "update_mask", f"cannot update {sorted(unknown)}")
+            raise update_mask_invalid(sorted(unknown))
         i = request.institution
-        updated = await self._cases.update_institution(
+        updated = await self._institutions.update(
             i.code, i.name if "name" in paths else None, i.accepts_wallet if "accepts_wallet" in paths else None
         )
         return pb.UpdateInstitutionResponse(institution=institution_pb(updated))
 
 
-def region_service(cases: RegionUseCases, on_stop=()) -> ServiceDefinition:
-    add = partial(region_pb2_grpc.add_RegionServiceServicer_to_server, RegionServicer(cases))
+def region_service(servicer: RegionServicer, on_stop=()) -> ServiceDefinition:
+    add = partial(region_pb2_grpc.add_RegionServiceServicer_to_server, servicer)
     return ServiceDefinition("region", SERVICE, ERROR_DOMAIN, POLICY, add, list(on_stop))

@@ -1,5 +1,6 @@
-"""The transfer service's calls to the account service: the gates' facts,
-verification, and the money movements (each idempotent by transfer id)."""
+"""The transfer service's client of the account service: the gates' facts,
+verification, and the money of a transfer (hold -> receive | refund), each
+idempotent by transfer id. Wire values are mapped to domain ones by table."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from yibao.type.v1 import verification_pb2
 
 from services.kernel.calls import ServiceIdentity, call
 from services.kernel.grpc_errors import domain_error_from
-from services.transfer.domain.transfer import Relation, Source
+from services.kernel.relations import RelationKind
+from services.transfer.domain.transfer import Source
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,6 @@ class Party:
     masked_id_number: str
     insured_region: str
     employee: bool
-    active: bool
     place_of_use: str | None  # None: no wallet
 
 
@@ -30,16 +31,27 @@ class Party:
 class Parties:
     payer: Party
     payee: Party
-    relation: Relation | None
+    relation: RelationKind | None  # what the payee is to the payer
 
 
 _SOURCES = {Source.PERSONAL: pb.ACCOUNT_KIND_PERSONAL, Source.WALLET: pb.ACCOUNT_KIND_WALLET}
+_RELATIONS = {
+    pb.RELATION_KIND_SPOUSE: RelationKind.SPOUSE,
+    pb.RELATION_KIND_PARENT: RelationKind.PARENT,
+    pb.RELATION_KIND_CHILD: RelationKind.CHILD,
+    pb.RELATION_KIND_SIBLING: RelationKind.SIBLING,
+    pb.RELATION_KIND_GRANDPARENT: RelationKind.GRANDPARENT,
+    pb.RELATION_KIND_GRANDCHILD: RelationKind.GRANDCHILD,
+}
 
 
 def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:
     return Party(
-        person.id, person.name, person.masked_id_number, person.insured_region,
-        person.insurance_type == pb.INSURANCE_TYPE_EMPLOYEE, person.insurance_status == pb.INSURANCE_STATUS_ACTIVE,
+        person.id,
+        person.name,
+        person.masked_id_number,
+        person.insured_region,
+        person.insurance_type == pb.INSURANCE_TYPE_EMPLOYEE,
         wallet.place_of_use if wallet is not None else None,
     )
 
@@ -50,6 +62,7 @@ class AccountClient:
         self._identity = identity
 
     async def _call(self, method, request, idempotent: bool = True):
+        """An account error is passed on as the same DomainError."""
         try:
             return await call(method, request, self._identity, idempotent=idempotent, upstream="account")
         except grpc.aio.AioRpcError as error:
@@ -61,29 +74,34 @@ class AccountClient:
     async def parties(self, payer_id: str, payee_id_number: str, payee_name: str) -> Parties:
         request = pb.GetTransferPartiesRequest(payer_id=payer_id, payee_id_number=payee_id_number, payee_name=payee_name)
         r = await self._call(self._stub.GetTransferParties, request)
-        relation = Relation(pb.RelationKind.Name(r.relation).removeprefix("RELATION_KIND_").lower()) if r.relation else None
         return Parties(
             _party(r.payer, r.payer_wallet if r.HasField("payer_wallet") else None),
             _party(r.payee, r.payee_wallet if r.HasField("payee_wallet") else None),
-            relation,
+            _RELATIONS.get(r.relation),
         )
 
     async def verify(self, person_id: str, password: str | None, face_ticket: str | None) -> None:
-        verification = verification_pb2.Verification(password=password) if password else verification_pb2.Verification(face_ticket=face_ticket or "")
-        request = pb.VerifyCredentialRequest(person_id=person_id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=verification)
+        method = {"password": password} if password else {"face_ticket": face_ticket or ""}
+        verification = verification_pb2.Verification(**method)
+        request = pb.VerifyCredentialRequest(
+            person_id=person_id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=verification
+        )
         # Not retried: each attempt counts towards the lockout, and a ticket is single use.
         await self._call(self._stub.VerifyCredential, request, idempotent=False)
 
     async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: Source, amount: int) -> None:
-        request = pb.HoldTransferRequest(transfer_id=transfer_id, payer_id=payer_id, payee_id=payee_id, source=_SOURCES[source], amount_fen=amount)
+        request = pb.HoldTransferRequest(
+            transfer_id=transfer_id, payer_id=payer_id, payee_id=payee_id, source=_SOURCES[source], amount_fen=amount
+        )
         await self._call(self._stub.HoldTransfer, request)
 
-    async def settle(self, transfer_id: str) -> None:
-        await self._call(self._stub.SettleTransfer, pb.SettleTransferRequest(transfer_id=transfer_id))
+    async def receive(self, transfer_id: str) -> None:
+        await self._call(self._stub.ReceiveTransfer, pb.ReceiveTransferRequest(transfer_id=transfer_id))
 
-    async def release(self, transfer_id: str) -> None:
-        await self._call(self._stub.ReleaseTransfer, pb.ReleaseTransferRequest(transfer_id=transfer_id))
+    async def refund(self, transfer_id: str) -> None:
+        await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
 
     async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
-        response = await self._call(self._stub.ListRelationLapses, pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit))
+        request = pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit)
+        response = await self._call(self._stub.ListRelationLapses, request)
         return [(x.id, x.person_id) for x in response.lapses]

@@ -9,8 +9,10 @@ from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kernel.db import insert_ignoring_conflicts
+from services.kernel.relations import RelationKind
+from services.kernel.uow import unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, transfer_events, transfers
-from services.transfer.domain.transfer import EventType, RefundReason, Relation, Source, Status, Transfer
+from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer, sources_of
 
 SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequencer
 
@@ -18,7 +20,7 @@ SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequence
 def _transfer(row) -> Transfer:
     return Transfer(
         id=row.id, request_id=row.request_id, request_hash=row.request_hash, payer_id=row.payer_id, payee_id=row.payee_id,
-        payee_name=row.payee_name, payee_masked_id_number=row.payee_masked_id_number, relation=Relation(row.relation),
+        payee_name=row.payee_name, payee_masked_id_number=row.payee_masked_id_number, relation=RelationKind(row.relation),
         source=Source(row.source), amount=row.amount, status=Status(row.status), payer_province=row.payer_province,
         payee_province=row.payee_province, created_at=row.created_at, expires_at=row.expires_at,
         refund_reason=RefundReason(row.refund_reason) if row.refund_reason else None, received_at=row.received_at,
@@ -76,16 +78,19 @@ class TransferRepository:
         query = select(transfers.c.id).where(transfers.c.open_pair == f"{payer_id}:{payee_id}")
         return (await self._conn.execute(query)).first() is not None
 
-    async def move(self, transfer_id: str, from_: Sequence[Status], to: Status, now: datetime, **values) -> bool:
-        """The state transition that arbitrates every race (receive against
-        refund, two sweepers): it happens only from one of ``from_``."""
+    def _moving(self, to: Status, now: datetime, **values):
+        """UPDATE of transfers into ``to``, only from a state the domain's
+        TRANSITIONS allow: an illegal move cannot be written."""
         if to.final:
             values["open_pair"] = None
-        changed = await self._conn.execute(
-            update(transfers)
-            .where(transfers.c.id == transfer_id, transfers.c.status.in_([s.value for s in from_]))
-            .values(status=to.value, updated_at=now, **values)
-        )
+        allowed = [s.value for s in sources_of(to)]
+        return update(transfers).where(transfers.c.status.in_(allowed)).values(status=to.value, updated_at=now, **values)
+
+    async def move(self, transfer_id: str, to: Status, now: datetime, **values) -> bool:
+        """The state change that arbitrates every race (receive against
+        refund, two sweepers): False when the transfer was not in a state
+        that may move to ``to``."""
+        changed = await self._conn.execute(self._moving(to, now, **values).where(transfers.c.id == transfer_id))
         return changed.rowcount == 1
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Transfer]:
@@ -94,17 +99,16 @@ class TransferRepository:
         return {row.id: _transfer(row) for row in await self._conn.execute(select(transfers).where(transfers.c.id.in_(ids)))}
 
     async def claim_due(self, now: datetime, limit: int) -> list[Transfer]:
-        """Marks up to ``limit`` expired pending transfers as refunding, and returns them so."""
-        due = select(transfers.c.id).where(transfers.c.status == Status.PENDING.value, transfers.c.expires_at <= now).limit(limit)
+        """Moves up to ``limit`` pending transfers whose expires_at has passed
+        to refunding (reason: expired), and returns them so."""
+        waiting = [s.value for s in sources_of(Status.REFUNDING)]
+        due = select(transfers.c.id).where(transfers.c.status.in_(waiting), transfers.c.expires_at <= now).limit(limit)
         if self._conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         ids = [row.id for row in await self._conn.execute(due)]
         if ids:
-            await self._conn.execute(
-                update(transfers)
-                .where(transfers.c.id.in_(ids), transfers.c.status == Status.PENDING.value)
-                .values(status=Status.REFUNDING.value, refund_reason=RefundReason.EXPIRED.value, updated_at=now)
-            )
+            claim = self._moving(Status.REFUNDING, now, refund_reason=RefundReason.EXPIRED.value)
+            await self._conn.execute(claim.where(transfers.c.id.in_(ids)))
         return list((await self.get_many(ids)).values())
 
     async def in_states(self, states: Sequence[Status], older_than: datetime | None, limit: int) -> list[Transfer]:
@@ -190,3 +194,8 @@ class TransferRepository:
     async def set_cursor(self, name: str, position: int) -> None:
         await self._conn.execute(insert_ignoring_conflicts(self._conn, cursors).values(name=name, position=0))
         await self._conn.execute(update(cursors).where(cursors.c.name == name).values(position=position))
+
+
+def transfer_unit_of_work(engine):
+    """Units of work of the transfer service: ``tx.transfers`` on one transaction."""
+    return unit_of_work_factory(engine, lambda conn: {"transfers": TransferRepository(conn)})

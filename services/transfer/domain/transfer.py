@@ -1,5 +1,18 @@
-"""A transfer application (医保钱包转账申请, SPEC R13) and the gates that need
-no other service (R14)."""
+"""A transfer application (医保钱包转账申请, SPEC R13), its lifecycle as a
+state machine (R15), and the gates that need no other service (R14).
+
+The lifecycle, in one vocabulary with the account service's hold and the
+ledger's entries (a two-phase transfer: hold -> receive | refund):
+
+    ACCEPTED --hold--> PENDING --receive--> RECEIVING --> RECEIVED
+        |                 `------refund---> REFUNDING --> REFUNDED
+        `--(the money could not be held)--> REJECTED
+
+RECEIVING and REFUNDING record a decision before the account service is
+asked to carry it out, so a crash in between is resumed, never repeated
+differently. ``TRANSITIONS`` is the only list of moves: every state change,
+the 06:00 claim included, goes through it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.kernel.errors import DomainError, ErrorKind, FieldViolation, failed_precondition
+from services.kernel.relations import RelationKind
+from services.transfer.domain.errors import (
+    amount_out_of_range,
+    not_close_relative,
+    payee_is_payer,
+    relation_mismatch,
+    transfer_expired,
+    transfer_not_pending,
+    window_closed,
+)
 from services.transfer.domain.policy import TransferPolicy
 
 
@@ -16,29 +38,36 @@ class Source(Enum):
     WALLET = "wallet"  # the payer's own wallet
 
 
-class Relation(Enum):
-    """What the payee is to the payer (same names as the account service's)."""
-
-    SPOUSE = "spouse"
-    PARENT = "parent"
-    CHILD = "child"
-    SIBLING = "sibling"
-    GRANDPARENT = "grandparent"
-    GRANDCHILD = "grandchild"
-
-
 class Status(Enum):
-    ACCEPTED = "accepted"  # gates passed, the hold is being made
+    ACCEPTED = "accepted"  # gates passed, the money being held
     PENDING = "pending"  # held, waiting for the payee (待领取)
-    RECEIVING = "receiving"  # receipt decided, the payee's wallet being credited
-    REFUNDING = "refunding"  # refund decided, the money going back
+    RECEIVING = "receiving"  # received: the payee's wallet being credited
+    REFUNDING = "refunding"  # refund decided: the money going back
     RECEIVED = "received"  # final
     REFUNDED = "refunded"  # final
-    REJECTED = "rejected"  # the money could not be held: final, nothing moved
+    REJECTED = "rejected"  # final: the money could not be held, nothing moved
 
     @property
     def final(self) -> bool:
-        return self in (Status.RECEIVED, Status.REFUNDED, Status.REJECTED)
+        return not any(source is self for source, _ in TRANSITIONS)
+
+
+# Every move a transfer can make; nothing else is ever written.
+TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
+    {
+        (Status.ACCEPTED, Status.PENDING),  # hold
+        (Status.ACCEPTED, Status.REJECTED),  # the hold was refused
+        (Status.PENDING, Status.RECEIVING),  # receive (before expires_at)
+        (Status.PENDING, Status.REFUNDING),  # decline, expiry (06:00), relation lapsed
+        (Status.RECEIVING, Status.RECEIVED),
+        (Status.REFUNDING, Status.REFUNDED),
+    }
+)
+
+
+def sources_of(to: Status) -> list[Status]:
+    """The states a transfer may move to ``to`` from (empty: none, never)."""
+    return [source for source, target in TRANSITIONS if target is to]
 
 
 class RefundReason(Enum):
@@ -63,7 +92,7 @@ class Transfer:
     payee_id: str
     payee_name: str
     payee_masked_id_number: str
-    relation: Relation
+    relation: RelationKind  # what the payee is to the payer
     source: Source
     amount: int
     status: Status
@@ -76,45 +105,32 @@ class Transfer:
     refunded_at: datetime | None = None
 
 
-def gate(reason: str, message: str, kind: ErrorKind = ErrorKind.FAILED_PRECONDITION, **metadata: str) -> DomainError:
-    """A failed gate: nothing moved, and the reason says which gate."""
-    return DomainError(kind, reason, message, metadata)
-
-
 def check_amount(policy: TransferPolicy, amount: int) -> None:
     if not policy.min_amount_fen <= amount <= policy.max_amount_fen:
-        message = f"a transfer is {policy.min_amount_fen} to {policy.max_amount_fen} fen"
-        raise DomainError(
-            ErrorKind.INVALID_ARGUMENT, "AMOUNT_OUT_OF_RANGE", message,
-            {"min_fen": str(policy.min_amount_fen), "max_fen": str(policy.max_amount_fen)}, [FieldViolation("amount_fen", message)],
-        )
+        raise amount_out_of_range(policy.min_amount_fen, policy.max_amount_fen)
 
 
 def check_window(policy: TransferPolicy, now: datetime) -> None:
     if not policy.window_open(now):
-        raise gate(
-            "TRANSFER_WINDOW_CLOSED",
-            f"transfers are accepted from {policy.window_opens:%H:%M} to {policy.window_closes:%H:%M} Beijing time",
-            next_open_time=policy.next_opening(now).isoformat(),
+        raise window_closed(
+            f"{policy.window_opens:%H:%M}", f"{policy.window_closes:%H:%M}", policy.next_opening(now)
         )
 
 
-def check_relation(declared: Relation, attested: Relation | None) -> None:
+def check_relation(declared: RelationKind, attested: RelationKind | None) -> None:
     if attested is None:
-        raise gate("NOT_CLOSE_RELATIVE", "the payee is not an attested close relative of the payer")
+        raise not_close_relative()
     if attested is not declared:
-        raise gate("RELATION_MISMATCH", "the declared relation is not the attested one", attested=attested.value)
+        raise relation_mismatch(attested.value)
 
 
 def check_not_self(payer_id: str, payee_id: str) -> None:
     if payer_id == payee_id:
-        raise gate("PAYEE_IS_PAYER", "a transfer goes to someone else", ErrorKind.INVALID_ARGUMENT)
+        raise payee_is_payer()
 
 
-def refund_gate_error(transfer: Transfer, now: datetime) -> DomainError:
+def not_pending_error(transfer: Transfer, now: datetime):
     """Why a pending-only action (receive, decline) cannot happen now."""
     if transfer.status is Status.PENDING and now >= transfer.expires_at:
-        return failed_precondition("TRANSFER_EXPIRED", "the transfer expired and is being refunded", transfer_id=transfer.id)
-    return failed_precondition(
-        "TRANSFER_NOT_PENDING", f"the transfer is {transfer.status.value}", transfer_id=transfer.id, status=transfer.status.value
-    )
+        return transfer_expired(transfer.id)
+    return transfer_not_pending(transfer.id, transfer.status.value)

@@ -11,8 +11,9 @@ from services.kernel.auth import Access, Role, current_principal
 from services.kernel.errors import invalid_argument
 from services.kernel.proto_enums import enum_in
 from services.kernel.proto_time import to_timestamp
+from services.kernel.relations import RelationKind
 from services.kernel.server import ServiceDefinition
-from services.transfer.domain.transfer import EventType, RefundReason, Relation, Source, Status, Transfer
+from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.queries import TransferQueries
@@ -37,7 +38,14 @@ POLICY = {
 }
 
 _SOURCES = {Source.PERSONAL: pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, Source.WALLET: pb.TRANSFER_SOURCE_WALLET}
-_RELATIONS = {r: getattr(pb, f"RELATION_{r.name}") for r in Relation}
+_RELATIONS = {
+    RelationKind.SPOUSE: pb.RELATION_SPOUSE,
+    RelationKind.PARENT: pb.RELATION_PARENT,
+    RelationKind.CHILD: pb.RELATION_CHILD,
+    RelationKind.SIBLING: pb.RELATION_SIBLING,
+    RelationKind.GRANDPARENT: pb.RELATION_GRANDPARENT,
+    RelationKind.GRANDCHILD: pb.RELATION_GRANDCHILD,
+}
 # Receiving and refunding are inner steps: to a caller the transfer is still pending.
 _STATUSES = {
     Status.ACCEPTED: pb.TRANSFER_STATUS_ACCEPTED, Status.PENDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
@@ -86,11 +94,11 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def ListTransfers(self, request, context):
         if request.status and request.status not in _STATUS_FILTER:
             raise invalid_argument("ENUM_VALUE_INVALID", "status", f"{request.status} is not a valid value")
-        found, token = await self._queries.list(
+        page = await self._queries.list(
             current_principal(), request.person_id, _STATUS_FILTER.get(request.status, []), request.outgoing_only,
             request.incoming_only, request.page_size, request.page_token,
         )
-        return pb.ListTransfersResponse(transfers=[transfer_pb(t) for t in found], next_page_token=token)
+        return pb.ListTransfersResponse(transfers=[transfer_pb(t) for t in page.items], next_page_token=page.next_page_token)
 
     async def ReceiveTransfer(self, request, context):
         return pb.ReceiveTransferResponse(transfer=transfer_pb(await self._lifecycle.receive(current_principal(), request.id)))

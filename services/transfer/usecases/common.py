@@ -1,5 +1,4 @@
-"""What the transfer use cases share: dependencies, the steps of the saga
-that move money (each recorded before and after), and who may see a transfer."""
+"""What the transfer use cases share: their dependencies, and who may see a transfer (R20)."""
 
 from __future__ import annotations
 
@@ -7,25 +6,24 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel.auth import Principal, Role
 from services.kernel.clock import Clock
-from services.kernel.errors import DomainError, ErrorKind, not_found, permission_denied
-from services.kernel.region_client import RegionClient
+from services.kernel.errors import permission_denied
 from services.transfer.adapters.account_client import AccountClient
-from services.transfer.adapters.repository import TransferRepository
+from services.transfer.adapters.region_client import RegionClient
+from services.transfer.domain.errors import transfer_not_found
 from services.transfer.domain.policy import TransferPolicy
-from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer
+from services.transfer.domain.transfer import Transfer
 
 log = logging.getLogger("yibao.transfer")
 
 
 @dataclass
 class TransferDeps:
-    engine: AsyncEngine
+    uow: Callable  # () -> a unit of work with .transfers
     clock: Clock
     policy: TransferPolicy
     accounts: AccountClient
@@ -39,80 +37,6 @@ class TransferDeps:
         if self.crash_after == name:
             log.warning("crash point reached: killing the process", extra={"point": name})
             os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _definite(error: DomainError) -> bool:
-    """A refusal that retrying will not change (as opposed to UNAVAILABLE)."""
-    return error.kind in (ErrorKind.FAILED_PRECONDITION, ErrorKind.NOT_FOUND, ErrorKind.INVALID_ARGUMENT)
-
-
-class Saga:
-    """The money-moving steps. Each asks the account service (idempotent by
-    transfer id, so any step can be retried) and then records the outcome
-    with its event in one transaction; a crash in between leaves the
-    transfer in a state that resume() finishes."""
-
-    def __init__(self, deps: TransferDeps) -> None:
-        self._d = deps
-
-    async def _record(self, t: Transfer, from_: Status, to: Status, event: EventType | None, **values) -> Transfer | None:
-        now = self._d.clock.now()
-        async with self._d.engine.begin() as conn:
-            repo = TransferRepository(conn)
-            if not await repo.move(t.id, [from_], to, now, **values):
-                return None
-            if event is not None:
-                await repo.add_event(t, event, now)
-            moved = await repo.get(t.id)
-        if event is not None:
-            self._d.events_written.set()
-        return moved
-
-    async def hold(self, t: Transfer) -> Transfer:
-        try:
-            await self._d.accounts.hold(t.id, t.payer_id, t.payee_id, t.source, t.amount)
-        except DomainError as error:
-            if _definite(error):
-                await self.reject(t)
-            raise
-        self._d.crash_point("hold")
-        return await self._record(t, Status.ACCEPTED, Status.PENDING, EventType.CREATED) or await self.reload(t)
-
-    async def reject(self, t: Transfer) -> None:
-        now = self._d.clock.now()
-        async with self._d.engine.begin() as conn:
-            repo = TransferRepository(conn)
-            if await repo.move(t.id, [Status.ACCEPTED], Status.REJECTED, now):
-                await repo.give_back_daily_slot(t.payer_id, self._d.policy.day_of(t.created_at))
-
-    async def settle(self, t: Transfer) -> Transfer:
-        await self._d.accounts.settle(t.id)
-        recorded = await self._record(t, Status.RECEIVING, Status.RECEIVED, EventType.RECEIVED, received_at=self._d.clock.now())
-        return recorded or await self.reload(t)
-
-    async def refund(self, t: Transfer) -> Transfer:
-        await self._d.accounts.release(t.id)
-        recorded = await self._record(t, Status.REFUNDING, Status.REFUNDED, EventType.REFUNDED, refunded_at=self._d.clock.now())
-        return recorded or await self.reload(t)
-
-    async def start_refund(self, t: Transfer, reason: RefundReason) -> Transfer | None:
-        """Decides a refund (only from pending); None if something else won."""
-        event = EventType.DECLINED if reason is RefundReason.DECLINED else None
-        return await self._record(t, Status.PENDING, Status.REFUNDING, event, refund_reason=reason.value)
-
-    async def reload(self, t: Transfer) -> Transfer:
-        async with self._d.engine.connect() as conn:
-            return await TransferRepository(conn).get(t.id)
-
-    async def finish(self, t: Transfer) -> Transfer:
-        """Carries an unfinished transfer to its next resting state."""
-        if t.status is Status.ACCEPTED:
-            return await self.hold(t)
-        if t.status is Status.RECEIVING:
-            return await self.settle(t)
-        if t.status is Status.REFUNDING:
-            return await self.refund(t)
-        return t
 
 
 def can_see(caller: Principal, t: Transfer | None) -> bool:
@@ -129,10 +53,10 @@ def can_see(caller: Principal, t: Transfer | None) -> bool:
 
 
 async def visible_transfer(deps: TransferDeps, caller: Principal, transfer_id: str) -> Transfer:
-    async with deps.engine.connect() as conn:
-        t = await TransferRepository(conn).get(transfer_id)
+    async with deps.uow() as tx:
+        t = await tx.transfers.get(transfer_id)
     if not can_see(caller, t):
         raise permission_denied()  # the same whether it exists or not
     if t is None:
-        raise not_found("TRANSFER_NOT_FOUND", "no such transfer", transfer_id=transfer_id)
+        raise transfer_not_found(transfer_id)
     return t

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from services.kernel.auth import Principal, Role
-from services.kernel.errors import invalid_argument, permission_denied
+from services.kernel.errors import permission_denied
 from services.kernel.region_codes import province_of, validate_code
-from services.transfer.adapters.repository import TransferRepository
+from services.transfer.domain.errors import cursor_invalid, province_code_invalid
 from services.transfer.domain.transfer import EventType, Transfer
 from services.transfer.usecases.common import TransferDeps
 
@@ -34,8 +34,9 @@ class Events:
         self._numbered = asyncio.Condition()
 
     async def sequence(self) -> int:
-        async with self._d.engine.begin() as conn:
-            numbered = await TransferRepository(conn).sequence_events(BATCH)
+        async with self._d.uow() as tx:
+            numbered = await tx.transfers.sequence_events(BATCH)
+            await tx.commit()
         if numbered:
             async with self._numbered:
                 self._numbered.notify_all()
@@ -54,16 +55,15 @@ class Events:
     async def follow(self, caller: Principal, province: str, after: int) -> AsyncIterator[Event]:
         validate_code(province, "province")
         if province != province_of(province):
-            raise invalid_argument("PROVINCE_CODE_INVALID", "province", "a province code ends in 0000")
+            raise province_code_invalid()
         if after < 0:
-            raise invalid_argument("CURSOR_INVALID", "after_sequence", "a sequence number is not negative")
+            raise cursor_invalid()
         if not (caller.role is Role.ADMIN or (caller.role is Role.PROVINCE and caller.province == province)):
             raise permission_denied()
         while True:
-            async with self._d.engine.connect() as conn:
-                repo = TransferRepository(conn)
-                batch = await repo.events_after(province, after, BATCH)
-                transfers = await repo.get_many(list({e[1] for e in batch}))
+            async with self._d.uow() as tx:
+                batch = await tx.transfers.events_after(province, after, BATCH)
+                transfers = await tx.transfers.get_many(list({e[1] for e in batch}))
             for sequence, transfer_id, kind, occurred_at in batch:
                 yield Event(sequence, kind, transfers[transfer_id], occurred_at)
                 after = sequence

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from services.kernel.auth import Principal, Role
 from services.kernel.errors import DomainError, permission_denied
-from services.transfer.adapters.repository import TransferRepository
-from services.transfer.domain.transfer import RefundReason, Status, Transfer, refund_gate_error
-from services.transfer.usecases.common import Saga, TransferDeps, visible_transfer
+from services.transfer.domain.transfer import RefundReason, Status, Transfer, not_pending_error
+from services.transfer.usecases.common import TransferDeps, visible_transfer
+from services.transfer.usecases.saga import Saga
 
 log = logging.getLogger("yibao.transfer")
 
@@ -40,18 +40,18 @@ class Lifecycle:
         t = await visible_transfer(self._d, caller, transfer_id)
         _payee_side(caller, t)
         now = self._d.clock.now()
-        async with self._d.engine.begin() as conn:
-            repo = TransferRepository(conn)
+        async with self._d.uow() as tx:
             # The receipt wins only while pending and before expires_at: the
             # expiry sweep moves pending -> refunding under the same rule, so
             # exactly one of them ever happens.
-            moved = now < t.expires_at and await repo.move(t.id, [Status.PENDING], Status.RECEIVING, now)
-            current = await repo.get(t.id)
+            moved = now < t.expires_at and await tx.transfers.move(t.id, Status.RECEIVING, now)
+            current = await tx.transfers.get(t.id)
+            await tx.commit()
         if moved or current.status is Status.RECEIVING:
-            return await self._saga.settle(current)
+            return await self._saga.receive(current)
         if current.status is Status.RECEIVED:
             return current  # received before: the same answer
-        raise refund_gate_error(current, now)
+        raise not_pending_error(current, now)
 
     async def decline(self, caller: Principal, transfer_id: str) -> Transfer:
         t = await visible_transfer(self._d, caller, transfer_id)
@@ -62,7 +62,7 @@ class Lifecycle:
             return await self._saga.refund(current)
         if current.status is Status.REFUNDED and current.refund_reason is RefundReason.DECLINED:
             return current
-        raise refund_gate_error(current, self._d.clock.now())
+        raise not_pending_error(current, self._d.clock.now())
 
     async def _each(self, transfers: list[Transfer], step) -> int:
         """Runs a step over many transfers, a bounded number at a time; a
@@ -86,8 +86,9 @@ class Lifecycle:
         """R15: refunds every pending transfer whose expires_at has passed, in batches."""
         total = 0
         while True:
-            async with self._d.engine.begin() as conn:
-                claimed = await TransferRepository(conn).claim_due(self._d.clock.now(), SWEEP_BATCH)
+            async with self._d.uow() as tx:
+                claimed = await tx.transfers.claim_due(self._d.clock.now(), SWEEP_BATCH)
+                await tx.commit()
             if not claimed:
                 return total
             total += await self._each(claimed, self._saga.refund)
@@ -97,24 +98,26 @@ class Lifecycle:
         unfinished transfer; later only those idle long enough that no call
         of this or another process is still working on them."""
         older_than = None if at_start else self._d.clock.now() - ACCEPTED_GRACE
-        async with self._d.engine.connect() as conn:
-            stuck = await TransferRepository(conn).in_states([Status.ACCEPTED, Status.RECEIVING, Status.REFUNDING], older_than, 1000)
+        unfinished = [Status.ACCEPTED, Status.RECEIVING, Status.REFUNDING]
+        async with self._d.uow() as tx:
+            stuck = await tx.transfers.in_states(unfinished, older_than, 1000)
         return await self._each(stuck, self._saga.finish)
 
     async def refund_lapsed(self) -> int:
         """R8: refunds transfers pending to or from persons whose relations lapsed."""
         total = 0
-        async with self._d.engine.connect() as conn:
-            cursor = await TransferRepository(conn).cursor(LAPSES_CURSOR)
+        async with self._d.uow() as tx:
+            cursor = await tx.transfers.cursor(LAPSES_CURSOR)
         for lapse_id, person_id in await self._d.accounts.lapses(cursor):
-            async with self._d.engine.connect() as conn:
-                affected = await TransferRepository(conn).open_involving(person_id)
+            async with self._d.uow() as tx:
+                affected = await tx.transfers.open_involving(person_id)
             for t in affected:
                 if t.status is Status.ACCEPTED:
                     t = await self._saga.hold(t)
                 if (refunding := await self._saga.start_refund(t, RefundReason.RELATION_LAPSED)) is not None:
                     await self._saga.refund(refunding)
                     total += 1
-            async with self._d.engine.begin() as conn:
-                await TransferRepository(conn).set_cursor(LAPSES_CURSOR, lapse_id)
+            async with self._d.uow() as tx:
+                await tx.transfers.set_cursor(LAPSES_CURSOR, lapse_id)
+                await tx.commit()
         return total

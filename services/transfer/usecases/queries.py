@@ -7,9 +7,9 @@ from datetime import datetime
 
 from services.kernel.auth import Principal, Role
 from services.kernel.clock import BEIJING
-from services.kernel.errors import invalid_argument, permission_denied
-from services.kernel.pagination import decode_token, encode_token, page_size
-from services.transfer.adapters.repository import TransferRepository
+from services.kernel.errors import permission_denied
+from services.kernel.pagination import Page, page_request
+from services.transfer.domain.errors import direction_invalid, month_invalid
 from services.transfer.domain.transfer import Status, Transfer
 from services.transfer.usecases.common import TransferDeps, visible_transfer
 
@@ -42,7 +42,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
     except ValueError:
-        raise invalid_argument("MONTH_INVALID", "month", "a month is YYYY-MM") from None
+        raise month_invalid() from None
     end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
     return start, end
 
@@ -56,26 +56,24 @@ class TransferQueries:
 
     async def list(
         self, caller: Principal, person_id: str, statuses: list[Status], outgoing_only: bool, incoming_only: bool, size: int, token: str
-    ) -> tuple[list[Transfer], str]:
+    ) -> Page[Transfer]:
         _own(caller, person_id)
         if outgoing_only and incoming_only:
-            raise invalid_argument("DIRECTION_INVALID", "incoming_only", "outgoing_only and incoming_only exclude each other")
-        size = page_size(size)
+            raise direction_invalid()
         query = {"person": person_id, "statuses": sorted(s.value for s in statuses), "out": outgoing_only, "in": incoming_only}
-        after = decode_token(token, query)
-        before = (datetime.fromisoformat(after[0]), after[1]) if after else None
-        async with self._d.engine.connect() as conn:
-            found = await TransferRepository(conn).of_person(
-                person_id, statuses, not incoming_only, not outgoing_only, before, size + 1
+        request = page_request(size, token, query)
+        before = (datetime.fromisoformat(request.after[0]), request.after[1]) if request.after else None
+        async with self._d.uow() as tx:
+            found = await tx.transfers.of_person(
+                person_id, statuses, not incoming_only, not outgoing_only, before, request.limit
             )
-        page, rest = found[:size], found[size:]
-        return page, encode_token([page[-1].created_at.isoformat(), page[-1].id], query) if rest else ""
+        return request.page(found, key=lambda t: [t.created_at.isoformat(), t.id])
 
     async def quota(self, caller: Principal, person_id: str) -> Quota:
         _own(caller, person_id)
         policy, now = self._d.policy, self._d.clock.now()
-        async with self._d.engine.connect() as conn:
-            used = await TransferRepository(conn).count_today(person_id, policy.day_of(now))
+        async with self._d.uow() as tx:
+            used = await tx.transfers.count_today(person_id, policy.day_of(now))
         return Quota(
             max(policy.per_day - used, 0), policy.per_day, policy.max_amount_fen, policy.min_amount_fen,
             policy.window_open(now), policy.next_opening(now),
@@ -83,8 +81,8 @@ class TransferQueries:
 
     async def settlement(self, month: str) -> Settlement:
         start, end = month_bounds(month)
-        async with self._d.engine.connect() as conn:
-            flows = await TransferRepository(conn).received_between(start, end)
+        async with self._d.uow() as tx:
+            flows = await tx.transfers.received_between(start, end)
         positions: dict[str, int] = {}
         for payer_province, payee_province, _count, fen in flows:
             positions[payer_province] = positions.get(payer_province, 0) - fen

@@ -5,16 +5,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from services.kernel.auth import Principal
-from services.kernel.db import is_unique_violation
-from services.kernel.errors import invalid_argument, permission_denied
+from services.kernel.errors import Conflict, permission_denied
 from services.kernel.idempotency import content_hash, reused_request_id, validate_request_id
-from services.kernel.region_codes import province_of
-from services.transfer.adapters.repository import TransferRepository
+from services.kernel.region_codes import RegionStatus, province_of
+from services.kernel.relations import RelationKind
+from services.transfer.domain.errors import (
+    daily_limit,
+    payee_has_pending_transfer,
+    payee_wallet_not_opened,
+    payer_wallet_not_opened,
+    region_not_enabled,
+    relation_required,
+    source_required,
+    source_requires_employee_insurance,
+    verification_required,
+)
 from services.transfer.domain.transfer import (
-    Relation,
     Source,
     Status,
     Transfer,
@@ -22,9 +29,9 @@ from services.transfer.domain.transfer import (
     check_not_self,
     check_relation,
     check_window,
-    gate,
 )
-from services.transfer.usecases.common import Saga, TransferDeps
+from services.transfer.usecases.common import TransferDeps
+from services.transfer.usecases.saga import Saga
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class SubmitTransfer:
     source: Source | None
     payee_name: str
     payee_id_number: str
-    relation: Relation | None
+    relation: RelationKind | None  # what the payee is to the payer
     amount: int
     password: str | None
     face_ticket: str | None
@@ -60,11 +67,11 @@ class SubmitTransferUseCase:
             raise permission_denied()
         request_id = validate_request_id(cmd.request_id, required=True)
         if cmd.source is None:
-            raise invalid_argument("SOURCE_REQUIRED", "source", "personal account or wallet")
+            raise source_required()
         if cmd.relation is None:
-            raise invalid_argument("RELATION_REQUIRED", "relation", "how the payee is related to the payer")
+            raise relation_required()
         if not (cmd.password or cmd.face_ticket):
-            raise invalid_argument("VERIFICATION_REQUIRED", "verification", "a password or a face ticket")
+            raise verification_required()
         if earlier := await self._earlier(cmd):
             return earlier
 
@@ -77,11 +84,11 @@ class SubmitTransferUseCase:
         check_not_self(payer.person_id, payee.person_id)
         check_relation(cmd.relation, parties.relation)
         if payer.place_of_use is None:
-            raise gate("PAYER_WALLET_NOT_OPENED", "open your own wallet before transferring")
+            raise payer_wallet_not_opened()
         if payee.place_of_use is None:
-            raise gate("PAYEE_WALLET_NOT_OPENED", "the payee has not opened a wallet (未开立)")
+            raise payee_wallet_not_opened()
         if cmd.source is Source.PERSONAL and not payer.employee:
-            raise gate("SOURCE_REQUIRES_EMPLOYEE_INSURANCE", "only employee-insured persons transfer from a personal account")
+            raise source_requires_employee_insurance()
         await self._check_regions(payer.insured_region, payer.place_of_use, payee.place_of_use)
         await self._d.accounts.verify(payer.person_id, cmd.password, cmd.face_ticket)
 
@@ -94,20 +101,18 @@ class SubmitTransferUseCase:
         )
         try:
             await self._accept(transfer)
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
+        except Conflict:
             # A concurrent identical submission got in first, or the payee
             # got another open transfer from this payer in the meantime.
             if earlier := await self._earlier(cmd):
                 return earlier
-            raise gate("PAYEE_HAS_PENDING_TRANSFER", "a transfer to this payee is still waiting to be received") from None
+            raise payee_has_pending_transfer() from None
         return await self._saga.hold(transfer)
 
     async def _earlier(self, cmd: SubmitTransfer) -> Transfer | None:
         """The transfer this request id made before, if the content is the same."""
-        async with self._d.engine.connect() as conn:
-            earlier = await TransferRepository(conn).by_request(cmd.payer_id, cmd.request_id)
+        async with self._d.uow() as tx:
+            earlier = await tx.transfers.by_request(cmd.payer_id, cmd.request_id)
         if earlier is not None and earlier.request_hash != cmd.fingerprint():
             raise reused_request_id(cmd.request_id)
         return earlier
@@ -115,19 +120,18 @@ class SubmitTransferUseCase:
     async def _check_regions(self, insured: str, payer_place: str, payee_place: str) -> None:
         statuses = await self._d.regions.statuses(sorted({insured, payer_place, payee_place}))
         for code, role in ((insured, "payer_insured_region"), (payer_place, "payer_place_of_use"), (payee_place, "payee_place_of_use")):
-            if statuses.get(code) != "enabled":
-                raise gate("REGION_NOT_ENABLED", f"the wallet is not enabled in {code}", region=code, role=role)
+            if statuses.get(code) is not RegionStatus.ENABLED:
+                raise region_not_enabled(code, role)
 
     async def _accept(self, t: Transfer) -> None:
         """Records the transfer, counting it against today's limit; both
         limits are enforced by the database, so concurrent submissions cannot
         slip past them."""
-        async with self._d.engine.begin() as conn:
-            repo = TransferRepository(conn)
-            if await repo.has_open_to(t.payer_id, t.payee_id):
-                raise gate("PAYEE_HAS_PENDING_TRANSFER", "a transfer to this payee is still waiting to be received")
-            if not await repo.take_daily_slot(t.payer_id, self._d.policy.day_of(t.created_at), self._d.policy.per_day):
-                raise gate(
-                    "DAILY_TRANSFER_LIMIT", f"at most {self._d.policy.per_day} transfers a day", limit=str(self._d.policy.per_day)
-                )
-            await repo.add(t)
+        policy = self._d.policy
+        async with self._d.uow() as tx:
+            if await tx.transfers.has_open_to(t.payer_id, t.payee_id):
+                raise payee_has_pending_transfer()
+            if not await tx.transfers.take_daily_slot(t.payer_id, policy.day_of(t.created_at), policy.per_day):
+                raise daily_limit(policy.per_day)
+            await tx.transfers.add(t)
+            await tx.commit()

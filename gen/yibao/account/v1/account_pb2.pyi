@@ -49,8 +49,8 @@ class EntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ENTRY_KIND_UNSPECIFIED: _ClassVar[EntryKind]
     ENTRY_KIND_FUNDING: _ClassVar[EntryKind]
-    ENTRY_KIND_TRANSFER_OUT: _ClassVar[EntryKind]
-    ENTRY_KIND_TRANSFER_IN: _ClassVar[EntryKind]
+    ENTRY_KIND_TRANSFER_HOLD: _ClassVar[EntryKind]
+    ENTRY_KIND_TRANSFER_RECEIVE: _ClassVar[EntryKind]
     ENTRY_KIND_TRANSFER_REFUND: _ClassVar[EntryKind]
     ENTRY_KIND_PAYMENT: _ClassVar[EntryKind]
     ENTRY_KIND_PAYMENT_REFUND: _ClassVar[EntryKind]
@@ -65,9 +65,9 @@ class ContributionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 class HoldStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     HOLD_STATUS_UNSPECIFIED: _ClassVar[HoldStatus]
-    HOLD_STATUS_HELD: _ClassVar[HoldStatus]
-    HOLD_STATUS_SETTLED: _ClassVar[HoldStatus]
-    HOLD_STATUS_RELEASED: _ClassVar[HoldStatus]
+    HOLD_STATUS_PENDING: _ClassVar[HoldStatus]
+    HOLD_STATUS_RECEIVED: _ClassVar[HoldStatus]
+    HOLD_STATUS_REFUNDED: _ClassVar[HoldStatus]
 
 class LapseCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -95,8 +95,8 @@ VERIFICATION_PURPOSE_TRANSFER: VerificationPurpose
 VERIFICATION_PURPOSE_PAYMENT: VerificationPurpose
 ENTRY_KIND_UNSPECIFIED: EntryKind
 ENTRY_KIND_FUNDING: EntryKind
-ENTRY_KIND_TRANSFER_OUT: EntryKind
-ENTRY_KIND_TRANSFER_IN: EntryKind
+ENTRY_KIND_TRANSFER_HOLD: EntryKind
+ENTRY_KIND_TRANSFER_RECEIVE: EntryKind
 ENTRY_KIND_TRANSFER_REFUND: EntryKind
 ENTRY_KIND_PAYMENT: EntryKind
 ENTRY_KIND_PAYMENT_REFUND: EntryKind
@@ -105,9 +105,9 @@ CONTRIBUTION_KIND_UNSPECIFIED: ContributionKind
 CONTRIBUTION_KIND_RESIDENT_INSURANCE: ContributionKind
 CONTRIBUTION_KIND_LONG_TERM_CARE: ContributionKind
 HOLD_STATUS_UNSPECIFIED: HoldStatus
-HOLD_STATUS_HELD: HoldStatus
-HOLD_STATUS_SETTLED: HoldStatus
-HOLD_STATUS_RELEASED: HoldStatus
+HOLD_STATUS_PENDING: HoldStatus
+HOLD_STATUS_RECEIVED: HoldStatus
+HOLD_STATUS_REFUNDED: HoldStatus
 LAPSE_CAUSE_UNSPECIFIED: LapseCause
 LAPSE_CAUSE_INSURANCE_ENDED: LapseCause
 LAPSE_CAUSE_INSURANCE_MOVED: LapseCause
@@ -448,25 +448,25 @@ class HoldTransferResponse(_message.Message):
     hold: HoldState
     def __init__(self, hold: _Optional[_Union[HoldState, _Mapping]] = ...) -> None: ...
 
-class SettleTransferRequest(_message.Message):
+class ReceiveTransferRequest(_message.Message):
     __slots__ = ("transfer_id",)
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     def __init__(self, transfer_id: _Optional[str] = ...) -> None: ...
 
-class SettleTransferResponse(_message.Message):
+class ReceiveTransferResponse(_message.Message):
     __slots__ = ("hold",)
     HOLD_FIELD_NUMBER: _ClassVar[int]
     hold: HoldState
     def __init__(self, hold: _Optional[_Union[HoldState, _Mapping]] = ...) -> None: ...
 
-class ReleaseTransferRequest(_message.Message):
+class RefundTransferRequest(_message.Message):
     __slots__ = ("transfer_id",)
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     def __init__(self, transfer_id: _Optional[str] = ...) -> None: ...
 
-class ReleaseTransferResponse(_message.Message):
+class RefundTransferResponse(_message.Message):
     __slots__ = ("hold",)
     HOLD_FIELD_NUMBER: _ClassVar[int]
     hold: HoldState

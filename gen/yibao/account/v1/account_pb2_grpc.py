@@ -109,15 +109,15 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferResponse.FromString,
                 _registered_method=True)
-        self.SettleTransfer = channel.unary_unary(
-                '/yibao.account.v1.AccountService/SettleTransfer',
-                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.SettleTransferRequest.SerializeToString,
-                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.SettleTransferResponse.FromString,
+        self.ReceiveTransfer = channel.unary_unary(
+                '/yibao.account.v1.AccountService/ReceiveTransfer',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferResponse.FromString,
                 _registered_method=True)
-        self.ReleaseTransfer = channel.unary_unary(
-                '/yibao.account.v1.AccountService/ReleaseTransfer',
-                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReleaseTransferRequest.SerializeToString,
-                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReleaseTransferResponse.FromString,
+        self.RefundTransfer = channel.unary_unary(
+                '/yibao.account.v1.AccountService/RefundTransfer',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferResponse.FromString,
                 _registered_method=True)
         self.ChargeWallet = channel.unary_unary(
                 '/yibao.account.v1.AccountService/ChargeWallet',
@@ -259,24 +259,24 @@ class AccountServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def HoldTransfer(self, request, context):
-        """--- money moved for the transfer service (R10, R15), service role only.
-        Each is idempotent by transfer_id; a second, different outcome for the
-        same hold is FAILED_PRECONDITION.
-        Source -> in transit.
+        """--- the money of a transfer (R10, R15), service role only: a two-phase
+        transfer, hold -> receive | refund. Each is idempotent by transfer_id; the
+        other outcome of a hold that has already ended is FAILED_PRECONDITION.
+        Hold: source -> the payer's reserved account; the hold is pending.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def SettleTransfer(self, request, context):
-        """In transit -> payee wallet.
+    def ReceiveTransfer(self, request, context):
+        """Receive: reserved -> the payee's wallet; the hold is received.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def ReleaseTransfer(self, request, context):
-        """In transit -> back to the source.
+    def RefundTransfer(self, request, context):
+        """Refund: reserved -> back to the source; the hold is refunded.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -401,15 +401,15 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferResponse.SerializeToString,
             ),
-            'SettleTransfer': grpc.unary_unary_rpc_method_handler(
-                    servicer.SettleTransfer,
-                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.SettleTransferRequest.FromString,
-                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.SettleTransferResponse.SerializeToString,
+            'ReceiveTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveTransfer,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferResponse.SerializeToString,
             ),
-            'ReleaseTransfer': grpc.unary_unary_rpc_method_handler(
-                    servicer.ReleaseTransfer,
-                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReleaseTransferRequest.FromString,
-                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReleaseTransferResponse.SerializeToString,
+            'RefundTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundTransfer,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferResponse.SerializeToString,
             ),
             'ChargeWallet': grpc.unary_unary_rpc_method_handler(
                     servicer.ChargeWallet,
@@ -836,7 +836,7 @@ class AccountService:
             _registered_method=True)
 
     @staticmethod
-    def SettleTransfer(request,
+    def ReceiveTransfer(request,
             target,
             options=(),
             channel_credentials=None,
@@ -849,9 +849,9 @@ class AccountService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/yibao.account.v1.AccountService/SettleTransfer',
-            yibao_dot_account_dot_v1_dot_account__pb2.SettleTransferRequest.SerializeToString,
-            yibao_dot_account_dot_v1_dot_account__pb2.SettleTransferResponse.FromString,
+            '/yibao.account.v1.AccountService/ReceiveTransfer',
+            yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -863,7 +863,7 @@ class AccountService:
             _registered_method=True)
 
     @staticmethod
-    def ReleaseTransfer(request,
+    def RefundTransfer(request,
             target,
             options=(),
             channel_credentials=None,
@@ -876,9 +876,9 @@ class AccountService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/yibao.account.v1.AccountService/ReleaseTransfer',
-            yibao_dot_account_dot_v1_dot_account__pb2.ReleaseTransferRequest.SerializeToString,
-            yibao_dot_account_dot_v1_dot_account__pb2.ReleaseTransferResponse.FromString,
+            '/yibao.account.v1.AccountService/RefundTransfer',
+            yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferResponse.FromString,
             options,
             channel_credentials,
             insecure,

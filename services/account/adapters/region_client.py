@@ -1,4 +1,5 @@
-"""A client of the region service for the other services (R7, R11, R14)."""
+"""The account service's client of the region service: whether the wallet is
+enabled in a region (R7) and what an institution is (R11)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.calls import ServiceIdentity, call
+from services.kernel.region_codes import RegionStatus
+
+_STATUSES = {
+    pb.REGION_STATUS_ENABLED: RegionStatus.ENABLED,
+    pb.REGION_STATUS_DISABLED: RegionStatus.DISABLED,
+    pb.REGION_STATUS_UNKNOWN: RegionStatus.UNKNOWN,
+}
 
 
 @dataclass(frozen=True)
@@ -23,16 +31,15 @@ class RegionClient:
         self._stub = region_pb2_grpc.RegionServiceStub(channel)
         self._identity = identity
 
-    async def statuses(self, codes: list[str]) -> dict[str, str]:
-        """code -> "enabled" | "disabled" | "unknown", in one batched call."""
-        response = await call(self._stub.CheckRegions, pb.CheckRegionsRequest(codes=codes), self._identity, idempotent=True, upstream="region")
-        return {r.code: pb.RegionStatus.Name(r.status).removeprefix("REGION_STATUS_").lower() for r in response.results}
+    async def status(self, code: str) -> RegionStatus:
+        request = pb.CheckRegionsRequest(codes=[code])
+        response = await call(self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region")
+        return _STATUSES[response.results[0].status]
 
     async def institution(self, code: str) -> InstitutionInfo | None:
+        request = pb.GetInstitutionRequest(code=code)
         try:
-            response = await call(
-                self._stub.GetInstitution, pb.GetInstitutionRequest(code=code), self._identity, idempotent=True, upstream="region"
-            )
+            response = await call(self._stub.GetInstitution, request, self._identity, idempotent=True, upstream="region")
         except grpc.aio.AioRpcError as error:
             if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return None

@@ -1,0 +1,37 @@
+"""Wallet payments at designated institutions (R11) and contributions paid
+from the wallet (R12a)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from services.account.domain.errors import order_already_paid, refund_exceeds_payment
+
+FIRST_LONG_TERM_CARE_YEAR = 2026
+
+
+class ContributionKind(Enum):
+    RESIDENT_INSURANCE = "resident_insurance"  # 居民医保个人缴费, the owner's own
+    LONG_TERM_CARE = "long_term_care"  # 长期护理保险个人缴费, a relative's, from 2026
+
+
+@dataclass(frozen=True)
+class Payment:
+    institution_code: str
+    order_number: str
+    person_id: str
+    amount: int
+    refunded: int
+    paid_at: datetime
+
+    def same_charge(self, person_id: str, amount: int) -> Payment:
+        """A retried charge of this order: the same payment, or ORDER_ALREADY_PAID."""
+        if (self.person_id, self.amount) != (person_id, amount):
+            raise order_already_paid()
+        return self
+
+    def check_refund(self, amount: int) -> None:
+        if amount > self.amount - self.refunded:
+            raise refund_exceeds_payment(self.amount - self.refunded)

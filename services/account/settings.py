@@ -1,0 +1,33 @@
+"""What the account service is configured with (from YIBAO_* variables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.kernel.config import Settings
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    database_url: str
+    region_target: str  # host:port of the region service
+    id_hash_key: str  # key of the ID-number hash (R5)
+    face_ticket_key: str  # key the face-verification provider signs tickets with (R9)
+    listen: str = "127.0.0.1:0"
+    metrics_port: int = 0
+    # argon2id cost of the 6-digit password hash (OWASP minimum: t=2, m=19 MiB).
+    password_time_cost: int = 2
+    password_memory_kib: int = 19456
+
+    @classmethod
+    def from_env(cls, env: Settings) -> AccountSettings:
+        return cls(
+            database_url=env.account_database_url,
+            region_target=env.region_target,
+            id_hash_key=env.account_id_hash_key.get_secret_value(),
+            face_ticket_key=env.face_ticket_key.get_secret_value(),
+            listen=env.account_listen,
+            metrics_port=env.account_metrics_port,
+            password_time_cost=env.password_hash_time_cost,
+            password_memory_kib=env.password_hash_memory_kib,
+        )

@@ -1,0 +1,95 @@
+"""The money of a transfer, for the transfer service (R10, R15): hold, then
+exactly one of receive or refund (domain/holds.py). Each is one balanced
+journal entry, idempotent by transfer id, in one unit of work with the hold."""
+
+from __future__ import annotations
+
+from services.account.domain.errors import (
+    hold_not_found,
+    person_not_found,
+    source_account_missing,
+    source_invalid,
+    wallet_not_opened,
+)
+from services.account.domain.holds import Hold, HoldState
+from services.account.domain.ledger import AccountKind, EntryKind, Movement, validate_amount
+from services.account.usecases.common import AccountDeps, post
+from services.kernel.errors import required_key
+from services.kernel.idempotency import reused_request_id
+
+_KEYS = {EntryKind.TRANSFER_HOLD: "hold", EntryKind.TRANSFER_RECEIVE: "receive", EntryKind.TRANSFER_REFUND: "refund"}
+_TEXTS = {
+    EntryKind.TRANSFER_HOLD: "医保钱包转出",
+    EntryKind.TRANSFER_RECEIVE: "医保钱包转入",
+    EntryKind.TRANSFER_REFUND: "医保钱包转账退回",
+}
+
+
+def _key(entry: EntryKind, transfer_id: str) -> str:
+    return f"transfer:{_KEYS[entry]}:{transfer_id}"
+
+
+class HoldUseCases:
+    def __init__(self, deps: AccountDeps) -> None:
+        self._d = deps
+
+    async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int) -> Hold:
+        """Source -> the payer's reserved account; the hold is pending."""
+        transfer_id = required_key(transfer_id, "transfer_id", "TRANSFER_ID")
+        validate_amount(amount)
+        if source not in (AccountKind.PERSONAL, AccountKind.WALLET):
+            raise source_invalid()
+        wanted = Hold(transfer_id, payer_id, payee_id, source, amount)
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            if not await tx.accounts.add_hold(wanted, now):
+                existing = await tx.accounts.get_hold(transfer_id)
+                if not existing.same_request(payer_id, payee_id, source, amount):
+                    raise reused_request_id(transfer_id)
+                return existing
+            for person_id in (payer_id, payee_id):
+                if await tx.accounts.person(person_id) is None:
+                    raise person_not_found(person_id)
+            if await tx.accounts.wallet(payee_id) is None:
+                raise wallet_not_opened(payee_id)
+            source_account = await tx.ledger.account(payer_id, source)
+            if source_account is None:
+                raise source_account_missing(source.value)
+            reserved = await tx.ledger.open_person_account(payer_id, AccountKind.RESERVED)
+            entry = EntryKind.TRANSFER_HOLD
+            movement = Movement(entry, source_account, source, reserved, AccountKind.RESERVED, amount)
+            request = {"payer": payer_id, "payee": payee_id, "source": source.value, "amount": amount}
+            await post(tx, movement, _key(entry, transfer_id), request, transfer_id, now, _TEXTS[entry])
+            await tx.commit()
+        return wanted
+
+    async def receive(self, transfer_id: str) -> Hold:
+        """Reserved -> the payee's wallet."""
+        return await self._end(transfer_id, HoldState.RECEIVED)
+
+    async def refund(self, transfer_id: str) -> Hold:
+        """Reserved -> back to the source."""
+        return await self._end(transfer_id, HoldState.REFUNDED)
+
+    async def _end(self, transfer_id: str, outcome: HoldState) -> Hold:
+        """Exactly one outcome ever moves the held money; asking for the same
+        outcome again is a no-op, for the other one an error."""
+        transfer_id = required_key(transfer_id, "transfer_id", "TRANSFER_ID")
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            hold = await tx.accounts.get_hold(transfer_id, for_update=True)
+            if hold is None:
+                raise hold_not_found(transfer_id)
+            ended, entry = hold.end(outcome)
+            if entry is None:
+                return hold
+            reserved = await tx.ledger.account(hold.payer_id, AccountKind.RESERVED)
+            if outcome is HoldState.RECEIVED:
+                target, kind = await tx.ledger.account(hold.payee_id, AccountKind.WALLET), AccountKind.WALLET
+            else:
+                target, kind = await tx.ledger.account(hold.payer_id, hold.source), hold.source
+            movement = Movement(entry, reserved, AccountKind.RESERVED, target, kind, hold.amount)
+            await post(tx, movement, _key(entry, transfer_id), {"t": transfer_id}, transfer_id, now, _TEXTS[entry])
+            await tx.accounts.save_hold(ended, now)
+            await tx.commit()
+        return ended

@@ -1,0 +1,186 @@
+"""Money in and out of persons' accounts other than transfers: monthly
+funding (R6), wallet payments and their refunds (R11), contributions (R12a).
+Each is one balanced journal entry, idempotent by its key, in one unit of
+work with the records that explain it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.account.domain.credentials import Purpose
+from services.account.domain.errors import (
+    contribution_already_paid,
+    contribution_kind_required,
+    contribution_not_allowed,
+    institution_not_accepting_wallet,
+    institution_outside_insured_region,
+    no_personal_account,
+    payment_not_found,
+    person_not_found,
+    wallet_not_opened,
+    year_invalid,
+)
+from services.account.domain.ledger import AccountKind, EntryKind, KeyReused, Movement, Posted, validate_amount
+from services.account.domain.payments import FIRST_LONG_TERM_CARE_YEAR, ContributionKind, Payment
+from services.account.domain.persons import InsuranceType
+from services.account.usecases.common import AccountDeps, person_for, post
+from services.account.usecases.credentials import CredentialUseCases
+from services.kernel.auth import Principal, Role
+from services.kernel.errors import permission_denied, required_key
+from services.kernel.idempotency import content_hash
+from services.kernel.region_codes import pooling_region
+
+
+@dataclass(frozen=True)
+class Funded:
+    entry_id: int
+    balance: int
+
+
+class PaymentUseCases:
+    def __init__(self, deps: AccountDeps, credentials: CredentialUseCases) -> None:
+        self._d = deps
+        self._credentials = credentials
+
+    # --- R6: monthly funding of personal accounts by the provincial platform
+    async def fund(self, caller: Principal, person_id: str, amount: int, reference: str, period: str) -> Funded:
+        validate_amount(amount)
+        reference = required_key(reference, "reference", "REFERENCE")
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE)
+            if person.insurance_type is not InsuranceType.EMPLOYEE:
+                raise no_personal_account()
+            personal = await tx.ledger.account(person_id, AccountKind.PERSONAL)
+            fund = await tx.ledger.system_account(f"fund:{person.province}", AccountKind.FUND)
+            movement = Movement(EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, amount)
+            key, request = f"fund:{person.province}:{reference}", {"p": person_id, "a": amount, "m": period}
+            posted = await post(tx, movement, key, request, reference, now, f"个人账户划入 {period}".strip())
+            balance = await tx.ledger.balance(personal)
+            await tx.commit()
+        return Funded(posted.entry_id, balance)
+
+    # --- R11: wallet payments at designated institutions
+    async def charge(
+        self,
+        caller: Principal,
+        institution_code: str,
+        order_number: str,
+        person_id: str,
+        amount: int,
+        password: str | None,
+        face_ticket: str | None,
+    ) -> Payment:
+        if caller.institution != institution_code:
+            raise permission_denied()
+        order_number = required_key(order_number, "order_number", "ORDER_NUMBER")
+        validate_amount(amount)
+        async with self._d.uow() as tx:
+            earlier = await tx.accounts.payment(institution_code, order_number)
+            patient = await tx.accounts.person(person_id)
+            wallet = await tx.accounts.wallet(person_id)
+        if earlier is not None:
+            return earlier.same_charge(person_id, amount)
+        institution = await self._d.regions.institution(institution_code)
+        if institution is None or not institution.accepts_wallet:
+            raise institution_not_accepting_wallet()
+        if patient is None:
+            raise person_not_found(person_id)
+        if wallet is None:
+            raise wallet_not_opened(person_id)
+        if pooling_region(institution.region_code) != pooling_region(patient.insured_region):
+            raise institution_outside_insured_region(patient.insured_region)
+        await self._credentials.verify(person_id, Purpose.PAYMENT, password, face_ticket)
+        now = self._d.clock.now()
+        payment = Payment(institution_code, order_number, person_id, amount, 0, now)
+        async with self._d.uow() as tx:
+            receivable = await tx.ledger.system_account(f"institution:{institution_code}", AccountKind.INSTITUTION)
+            movement = Movement(
+                EntryKind.PAYMENT, wallet.account_id, AccountKind.WALLET, receivable, AccountKind.INSTITUTION, amount
+            )
+            key, request = f"pay:{institution_code}:{order_number}", {"p": person_id, "a": amount}
+            posted = await post(tx, movement, key, request, order_number, now, "医保钱包支付")
+            if posted.replayed:  # a concurrent identical charge won
+                return await tx.accounts.payment(institution_code, order_number)
+            await tx.accounts.add_payment(payment)
+            await tx.commit()
+        return payment
+
+    async def refund(
+        self, caller: Principal, institution_code: str, order_number: str, amount: int, refund_id: str
+    ) -> Payment:
+        if caller.institution != institution_code:
+            raise permission_denied()
+        validate_amount(amount)
+        refund_id = required_key(refund_id, "refund_id", "REFUND_ID")
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            payment = await tx.accounts.payment(institution_code, order_number, for_update=True)
+            if payment is None:
+                raise payment_not_found(order_number)
+            wallet = await tx.accounts.wallet(payment.person_id)
+            receivable = await tx.ledger.system_account(f"institution:{institution_code}", AccountKind.INSTITUTION)
+            movement = Movement(
+                EntryKind.PAYMENT_REFUND, receivable, AccountKind.INSTITUTION, wallet.account_id, AccountKind.WALLET, amount
+            )
+            key = f"refund:{institution_code}:{refund_id}"
+            if await tx.ledger.previous_request(key) is None:  # a retry is answered as before
+                payment.check_refund(amount)
+            posted = await post(tx, movement, key, {"o": order_number, "a": amount}, order_number, now, "医保钱包退费")
+            if not posted.replayed:
+                await tx.accounts.add_refund(institution_code, order_number, amount)
+            refunded = await tx.accounts.payment(institution_code, order_number)
+            await tx.commit()
+        return refunded
+
+    # --- R12a: contributions paid from the wallet
+    async def contribute(
+        self,
+        caller: Principal,
+        payer_id: str,
+        beneficiary_id: str,
+        kind: ContributionKind | None,
+        year: int,
+        amount: int,
+        password: str | None,
+        face_ticket: str | None,
+    ) -> Posted:
+        validate_amount(amount)
+        if kind is None:
+            raise contribution_kind_required()
+        if not 2000 <= year <= 2100:
+            raise year_invalid()
+        async with self._d.uow() as tx:
+            await person_for(caller, tx.accounts, payer_id, Role.CITIZEN)
+            beneficiary = await tx.accounts.person(beneficiary_id)
+            wallet = await tx.accounts.wallet(payer_id)
+            related = await tx.accounts.relation(payer_id, beneficiary_id)
+        if wallet is None:
+            raise wallet_not_opened(payer_id)
+        if beneficiary is None:
+            raise person_not_found(beneficiary_id)
+        if kind is ContributionKind.RESIDENT_INSURANCE:
+            if beneficiary_id != payer_id or beneficiary.insurance_type is not InsuranceType.RESIDENT:
+                raise contribution_not_allowed("the wallet pays only its owner's own resident contribution")
+        elif related is None or year < FIRST_LONG_TERM_CARE_YEAR:
+            raise contribution_not_allowed("long-term-care contributions are for a close relative, from 2026")
+        await self._credentials.verify(payer_id, Purpose.PAYMENT, password, face_ticket)
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            collected = await tx.ledger.system_account(
+                f"contributions:{beneficiary.province}:{kind.value}", AccountKind.CONTRIBUTIONS
+            )
+            movement = Movement(
+                EntryKind.CONTRIBUTION, wallet.account_id, AccountKind.WALLET, collected, AccountKind.CONTRIBUTIONS, amount
+            )
+            key = f"contribution:{kind.value}:{beneficiary_id}:{year}"
+            try:
+                posted = await tx.ledger.post(
+                    movement, key, content_hash({"p": payer_id, "a": amount}), f"{kind.value}:{year}", now, "医保钱包缴费"
+                )
+            except KeyReused:
+                raise contribution_already_paid() from None
+            if not posted.replayed:
+                await tx.accounts.add_contribution(beneficiary_id, kind, year, payer_id, amount, posted.entry_id)
+            await tx.commit()
+        return posted

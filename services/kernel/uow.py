@@ -1,0 +1,50 @@
+"""The unit of work: one database transaction, with the repositories of one
+service bound to it. Use cases see only the repositories and ``commit()``;
+leaving the block without a commit rolls back. A unique-key violation, on
+either backend, leaves the block as a domain ``Conflict``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.kernel.db import is_unique_violation
+from services.kernel.errors import Conflict
+
+
+class SqlUnitOfWork:
+    """``async with uow() as tx: …; await tx.commit()``. ``repositories``
+    builds the service's repositories on the transaction's connection; they
+    become attributes of the unit of work."""
+
+    def __init__(self, engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]) -> None:
+        self._engine = engine
+        self._repositories = repositories
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self):
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        for name, repository in self._repositories(self._conn).items():
+            setattr(self, name, repository)
+        return self
+
+    async def commit(self) -> None:
+        await self._conn.commit()
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self._conn.in_transaction():
+                await self._conn.rollback()
+        finally:
+            await self._conn.close()
+        if isinstance(exc, IntegrityError) and is_unique_violation(exc):
+            raise Conflict(str(exc.orig)) from exc
+
+
+def unit_of_work_factory(engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]):
+    """What use cases are given: a callable that opens a new unit of work."""
+    return lambda: SqlUnitOfWork(engine, repositories)

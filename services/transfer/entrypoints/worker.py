@@ -1,0 +1,49 @@
+"""The transfer service's background work, beside its gRPC server: resume
+what a crash left unfinished (R17), refund what fell due at 06:00 (R15) —
+including while the service was down — and follow relation lapses (R8);
+and number the events of the outbox (R19)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import partial
+
+from services.kernel.errors import DomainError
+from services.transfer.usecases.events import Events
+from services.transfer.usecases.lifecycle import Lifecycle
+
+log = logging.getLogger("yibao.transfer")
+
+
+async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float) -> None:
+    """Finishes what a crash left, then every ``interval`` seconds refunds
+    what fell due and follows relation lapses, until ``stop`` is set."""
+    at_start = True
+    while not stop.is_set():
+        for job in (partial(lifecycle.resume, at_start), lifecycle.refund_expired, lifecycle.refund_lapsed):
+            try:
+                await job()
+            except DomainError as error:  # another service away: next round
+                log.warning("background job postponed", extra={"reason": error.reason})
+            except Exception:
+                log.exception("background job failed")
+        at_start = False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+class Worker:
+    """The background tasks of one transfer service process."""
+
+    def __init__(self, lifecycle: Lifecycle, events: Events, interval: float) -> None:
+        self._stop = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(run_worker(lifecycle, self._stop, interval), name="transfer-worker"),
+            asyncio.create_task(events.run_sequencer(self._stop), name="event-sequencer"),
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,41 @@
+"""What the transfer service is configured with (from YIBAO_* variables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.kernel.config import Settings
+from services.transfer.domain.policy import TransferPolicy
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    database_url: str
+    account_target: str  # host:port of the account service
+    region_target: str  # host:port of the region service
+    listen: str = "127.0.0.1:0"
+    metrics_port: int = 0
+    policy: TransferPolicy = field(default_factory=TransferPolicy)
+    worker_interval: float = 1.0  # seconds between rounds of the background worker
+    crash_after: str = ""  # test hook: a crash point (never in production)
+
+    @classmethod
+    def from_env(cls, env: Settings) -> TransferSettings:
+        policy = TransferPolicy(
+            env.transfer_min_amount_fen,
+            env.transfer_max_amount_fen,
+            env.transfer_per_day,
+            env.transfer_window_opens,
+            env.transfer_window_closes,
+            env.transfer_refund_at,
+        )
+        return cls(
+            database_url=env.transfer_database_url,
+            account_target=env.account_target,
+            region_target=env.region_target,
+            listen=env.transfer_listen,
+            metrics_port=env.transfer_metrics_port,
+            policy=policy,
+            worker_interval=env.transfer_worker_interval_seconds,
+            crash_after=env.crash_after,
+        )

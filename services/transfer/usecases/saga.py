@@ -1,0 +1,95 @@
+"""The money-moving steps of a transfer, as one story (R15, R17).
+
+Every step is the same two moves:
+
+1. ask the account service to move the money — idempotent by transfer id,
+   so the step can be repeated any number of times with the same result;
+2. record the new state (with its event, in one transaction), only from the
+   state the step started in (domain TRANSITIONS).
+
+A crash between 1 and 2 leaves the transfer in the state it started in;
+``finish`` (run by the worker at start and then every second) repeats the
+step, and the account service answers it as before. The steps:
+
+    hold     ACCEPTED  -> account HoldTransfer    -> PENDING   (+ CREATED)
+             a definite refusal instead           -> REJECTED  (daily slot given back)
+    receive  RECEIVING -> account ReceiveTransfer -> RECEIVED  (+ RECEIVED)
+    refund   REFUNDING -> account RefundTransfer  -> REFUNDED  (+ REFUNDED)
+
+How a transfer gets into RECEIVING or REFUNDING (the payee's receipt, a
+decline, the 06:00 expiry, a lapsed relation) is decided in lifecycle.py,
+by the same kind of conditional state change: exactly one of them wins.
+Only UNAVAILABLE is retried, by the client (kernel/calls.py) and then by
+the worker; a definite refusal of a hold rejects the transfer.
+"""
+
+from __future__ import annotations
+
+from services.kernel.errors import DomainError, ErrorKind
+from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer
+from services.transfer.usecases.common import TransferDeps
+
+
+def _definite(error: DomainError) -> bool:
+    """A refusal that retrying will not change (as opposed to UNAVAILABLE)."""
+    return error.kind in (ErrorKind.FAILED_PRECONDITION, ErrorKind.NOT_FOUND, ErrorKind.INVALID_ARGUMENT)
+
+
+class Saga:
+    def __init__(self, deps: TransferDeps) -> None:
+        self._d = deps
+
+    async def _record(self, t: Transfer, to: Status, event: EventType | None, **values) -> Transfer | None:
+        """Moves ``t`` to ``to`` with its event; None if it was not in a state
+        that may (another step got there first)."""
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            if not await tx.transfers.move(t.id, to, now, **values):
+                return None
+            if event is not None:
+                await tx.transfers.add_event(t, event, now)
+            moved = await tx.transfers.get(t.id)
+            await tx.commit()
+        if event is not None:
+            self._d.events_written.set()
+        return moved
+
+    async def hold(self, t: Transfer) -> Transfer:
+        try:
+            await self._d.accounts.hold(t.id, t.payer_id, t.payee_id, t.source, t.amount)
+        except DomainError as error:
+            if _definite(error):
+                await self.reject(t)
+            raise
+        self._d.crash_point("hold")
+        return await self._record(t, Status.PENDING, EventType.CREATED) or await self.reload(t)
+
+    async def reject(self, t: Transfer) -> None:
+        async with self._d.uow() as tx:
+            if await tx.transfers.move(t.id, Status.REJECTED, self._d.clock.now()):
+                await tx.transfers.give_back_daily_slot(t.payer_id, self._d.policy.day_of(t.created_at))
+                await tx.commit()
+
+    async def receive(self, t: Transfer) -> Transfer:
+        await self._d.accounts.receive(t.id)
+        recorded = await self._record(t, Status.RECEIVED, EventType.RECEIVED, received_at=self._d.clock.now())
+        return recorded or await self.reload(t)
+
+    async def refund(self, t: Transfer) -> Transfer:
+        await self._d.accounts.refund(t.id)
+        recorded = await self._record(t, Status.REFUNDED, EventType.REFUNDED, refunded_at=self._d.clock.now())
+        return recorded or await self.reload(t)
+
+    async def start_refund(self, t: Transfer, reason: RefundReason) -> Transfer | None:
+        """Decides a refund (only from pending); None if something else won."""
+        event = EventType.DECLINED if reason is RefundReason.DECLINED else None
+        return await self._record(t, Status.REFUNDING, event, refund_reason=reason.value)
+
+    async def reload(self, t: Transfer) -> Transfer:
+        async with self._d.uow() as tx:
+            return await tx.transfers.get(t.id)
+
+    async def finish(self, t: Transfer) -> Transfer:
+        """Carries an unfinished transfer to its next resting state."""
+        step = {Status.ACCEPTED: self.hold, Status.RECEIVING: self.receive, Status.REFUNDING: self.refund}.get(t.status)
+        return await step(t) if step else t
