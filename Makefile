@@ -40,10 +40,11 @@ test: install $(BUF)
 bench: install
 	. deploy/base-images.sh && $(BIN)/python bench/transfers.py
 
-## buf lint (STANDARD) over protos/, ruff over the Python.
+## buf lint (STANDARD) over protos/, ruff (lint and format) over the Python.
 lint: install $(BUF)
 	cd protos && ../$(BUF) lint
 	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check services tests bench
 
 ## Regenerates the Python code of the contracts into gen/ (committed).
 proto: install

@@ -64,7 +64,11 @@ def databases(server_url: str) -> dict[str, str]:
     with psycopg.connect(server_url, autocommit=True) as conn:
         for name in ("region", "account", "transfer"):
             conn.execute(f'CREATE DATABASE "bench_{name}_{suffix}"')
-            urls[name] = make_url(server_url).set(database=f"bench_{name}_{suffix}").render_as_string(hide_password=False)
+            urls[name] = (
+                make_url(server_url)
+                .set(database=f"bench_{name}_{suffix}")
+                .render_as_string(hide_password=False)
+            )
     return urls
 
 
@@ -85,7 +89,12 @@ class Clock:
 
 def token(clock: Clock, role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
     principal = Principal(scope.get("person_id") or scope.get("province") or "bench", role, **scope)
-    return (("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, clock.now(), timedelta(days=2))}"),)
+    return (
+        (
+            "authorization",
+            f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, clock.now(), timedelta(days=2))}",
+        ),
+    )
 
 
 async def make_pairs(account, clock: Clock, n: int) -> list[tuple[str, str, str]]:
@@ -98,12 +107,45 @@ async def make_pairs(account, clock: Clock, n: int) -> list[tuple[str, str, str]
             payer_no = f"4501021990{(i // 28000) % 12 + 1:02d}{(i // 1000) % 28 + 1:02d}{i % 1000:03d}"
             payee_no = f"1101011960{(i // 28000) % 12 + 1:02d}{(i // 1000) % 28 + 1:02d}{i % 1000:03d}"
             payer_no, payee_no = payer_no + check_digit(payer_no), payee_no + check_digit(payee_no)
-            payer = (await account.RegisterPerson(apb.RegisterPersonRequest(id_number=payer_no, name="付款人", insurance_type=apb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102"), metadata=gx)).person
-            payee = (await account.RegisterPerson(apb.RegisterPersonRequest(id_number=payee_no, name="收款人", insurance_type=apb.INSURANCE_TYPE_RESIDENT, insured_region="110101"), metadata=bj)).person
-            await account.FundPersonalAccount(apb.FundPersonalAccountRequest(person_id=payer.id, amount_fen=1_000_000, reference=f"b-{payer.id}"), metadata=gx)
+            payer = (
+                await account.RegisterPerson(
+                    apb.RegisterPersonRequest(
+                        id_number=payer_no,
+                        name="付款人",
+                        insurance_type=apb.INSURANCE_TYPE_EMPLOYEE,
+                        insured_region="450102",
+                    ),
+                    metadata=gx,
+                )
+            ).person
+            payee = (
+                await account.RegisterPerson(
+                    apb.RegisterPersonRequest(
+                        id_number=payee_no,
+                        name="收款人",
+                        insurance_type=apb.INSURANCE_TYPE_RESIDENT,
+                        insured_region="110101",
+                    ),
+                    metadata=bj,
+                )
+            ).person
+            await account.FundPersonalAccount(
+                apb.FundPersonalAccountRequest(
+                    person_id=payer.id, amount_fen=1_000_000, reference=f"b-{payer.id}"
+                ),
+                metadata=gx,
+            )
             for person, place in ((payer, "450102"), (payee, "110101")):
-                await account.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=place, mobile="13800138000"), metadata=token(clock, Role.CITIZEN, person_id=person.id))
-            await account.AttestRelation(apb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT), metadata=gx)
+                await account.OpenWallet(
+                    apb.OpenWalletRequest(person_id=person.id, place_of_use=place, mobile="13800138000"),
+                    metadata=token(clock, Role.CITIZEN, person_id=person.id),
+                )
+            await account.AttestRelation(
+                apb.AttestRelationRequest(
+                    person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
+                ),
+                metadata=gx,
+            )
             return payer.id, "收款人", payee_no
 
     return await asyncio.gather(*(pair(i) for i in range(n)))
@@ -114,14 +156,22 @@ async def run_submits(transfers, clock: Clock, pairs) -> tuple[float, list[float
     ids: list[str] = []
     queue = list(pairs)
     tokens = {payer: token(clock, Role.CITIZEN, person_id=payer) for payer, _, _ in pairs}
-    tickets = {payer: mint_face_ticket(FACE_KEY, payer, Purpose.TRANSFER, uuid.uuid4().hex, clock.now()) for payer, _, _ in pairs}
+    tickets = {
+        payer: mint_face_ticket(FACE_KEY, payer, Purpose.TRANSFER, uuid.uuid4().hex, clock.now())
+        for payer, _, _ in pairs
+    }
 
     async def client():
         while queue:
             payer, name, number = queue.pop()
             request = pb.SubmitTransferRequest(
-                payer_id=payer, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, payee_name=name, payee_id_number=number,
-                relation=pb.RELATION_PARENT, amount_fen=10_000, verification=verification_pb2.Verification(face_ticket=tickets[payer]),
+                payer_id=payer,
+                source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
+                payee_name=name,
+                payee_id_number=number,
+                relation=pb.RELATION_PARENT,
+                amount_fen=10_000,
+                verification=verification_pb2.Verification(face_ticket=tickets[payer]),
                 request_id=str(uuid.uuid4()),
             )
             started = time.perf_counter()
@@ -147,7 +197,12 @@ async def main() -> None:
         server = container.get_connection_url()
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-"))
     # 10:00 Beijing today: inside the transfer window whatever the real hour.
-    clock = Clock(workdir / "now", datetime.combine(datetime.now(BEIJING).date(), datetime.min.time().replace(hour=10), tzinfo=BEIJING).astimezone(UTC))
+    clock = Clock(
+        workdir / "now",
+        datetime.combine(
+            datetime.now(BEIJING).date(), datetime.min.time().replace(hour=10), tzinfo=BEIJING
+        ).astimezone(UTC),
+    )
     urls = databases(server)
     for name, url in urls.items():
         upgrade(name, url)
@@ -155,19 +210,36 @@ async def main() -> None:
 
     ports = {name: free_port() for name in urls}
     env = {
-        **os.environ, "YIBAO_JWT_SIGNING_KEY": KEY, "YIBAO_FACE_TICKET_KEY": FACE_KEY, "YIBAO_CLOCK_FILE": str(clock.path),
-        "YIBAO_LOG_LEVEL": "WARNING", "YIBAO_TRANSFER_WORKER_INTERVAL_SECONDS": "0.2",
+        **os.environ,
+        "YIBAO_JWT_SIGNING_KEY": KEY,
+        "YIBAO_FACE_TICKET_KEY": FACE_KEY,
+        "YIBAO_CLOCK_FILE": str(clock.path),
+        "YIBAO_LOG_LEVEL": "WARNING",
+        "YIBAO_TRANSFER_WORKER_INTERVAL_SECONDS": "0.2",
     }
     for name in urls:
-        env |= {f"YIBAO_{name.upper()}_DATABASE_URL": urls[name], f"YIBAO_{name.upper()}_LISTEN": f"127.0.0.1:{ports[name]}",
-                f"YIBAO_{name.upper()}_TARGET": f"127.0.0.1:{ports[name]}", f"YIBAO_{name.upper()}_METRICS_PORT": "0"}
-    processes = [subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env) for name in ("region", "account", "transfer")]
+        env |= {
+            f"YIBAO_{name.upper()}_DATABASE_URL": urls[name],
+            f"YIBAO_{name.upper()}_LISTEN": f"127.0.0.1:{ports[name]}",
+            f"YIBAO_{name.upper()}_TARGET": f"127.0.0.1:{ports[name]}",
+            f"YIBAO_{name.upper()}_METRICS_PORT": "0",
+        }
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env)
+        for name in ("region", "account", "transfer")
+    ]
     try:
         for name in urls:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{ports[name]}") as channel:
                 await asyncio.wait_for(channel.channel_ready(), 60)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{ports['account']}") as a, grpc.aio.insecure_channel(f"127.0.0.1:{ports['transfer']}") as t:
-            account, transfers = account_pb2_grpc.AccountServiceStub(a), transfer_pb2_grpc.TransferServiceStub(t)
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{ports['account']}") as a,
+            grpc.aio.insecure_channel(f"127.0.0.1:{ports['transfer']}") as t,
+        ):
+            account, transfers = (
+                account_pb2_grpc.AccountServiceStub(a),
+                transfer_pb2_grpc.TransferServiceStub(t),
+            )
             started = time.perf_counter()
             pairs = await make_pairs(account, clock, TRANSFERS)
             print(f"setup: {TRANSFERS} payer/payee pairs in {time.perf_counter() - started:.1f} s")
@@ -176,20 +248,29 @@ async def main() -> None:
             rate = len(ids) / elapsed
             q = statistics.quantiles(latencies, n=100)
             p50, p99 = q[49] * 1000, q[98] * 1000
-            print(f"submit: {len(ids)} transfers in {elapsed:.1f} s = {rate:.0f}/s (goal {GOAL_RATE}/s: {rate / GOAL_RATE:.2f}x); "
-                  f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (goal {GOAL_P99_MS} ms: {GOAL_P99_MS / p99:.2f}x); {CONCURRENCY} clients")
+            print(
+                f"submit: {len(ids)} transfers in {elapsed:.1f} s = {rate:.0f}/s (goal {GOAL_RATE}/s: {rate / GOAL_RATE:.2f}x); "
+                f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (goal {GOAL_P99_MS} ms: {GOAL_P99_MS / p99:.2f}x); {CONCURRENCY} clients"
+            )
 
             # 06:00: everything pending falls due at once.
-            transfer_db = psycopg.connect(make_url(urls["transfer"]).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True)
+            transfer_db = psycopg.connect(
+                make_url(urls["transfer"]).set(drivername="postgresql").render_as_string(hide_password=False),
+                autocommit=True,
+            )
             clock.set(clock.now() + timedelta(days=1))
             started = time.perf_counter()
-            while transfer_db.execute("SELECT count(*) FROM transfers WHERE status <> 'refunded'").fetchone()[0]:
+            while transfer_db.execute("SELECT count(*) FROM transfers WHERE status <> 'refunded'").fetchone()[
+                0
+            ]:
                 await asyncio.sleep(0.1)
             burst = time.perf_counter() - started
             refund_rate = len(ids) / burst
             projected = GOAL_BURST / refund_rate
-            print(f"06:00 burst: {len(ids)} refunds in {burst:.1f} s = {refund_rate:.0f}/s; {GOAL_BURST:,} would take {projected:.0f} s "
-                  f"(goal {GOAL_BURST_SECONDS} s: {GOAL_BURST_SECONDS / projected:.2f}x)")
+            print(
+                f"06:00 burst: {len(ids)} refunds in {burst:.1f} s = {refund_rate:.0f}/s; {GOAL_BURST:,} would take {projected:.0f} s "
+                f"(goal {GOAL_BURST_SECONDS} s: {GOAL_BURST_SECONDS / projected:.2f}x)"
+            )
             transfer_db.close()
     finally:
         for process in processes:

@@ -47,7 +47,9 @@ async def region_target(new_database, tokens, clock):
 async def account_server(new_database, region_target, tokens, clock):
     url = new_database()
     upgrade("account", url)
-    settings = AccountSettings(url, region_target, ID_HASH_KEY, FACE_KEY, password_time_cost=1, password_memory_kib=8192)
+    settings = AccountSettings(
+        url, region_target, ID_HASH_KEY, FACE_KEY, password_time_cost=1, password_memory_kib=8192
+    )
     server = await start_account(settings, tokens, clock)
     server.database_url = url
     yield server
@@ -85,7 +87,9 @@ def register(account, as_province):
     """register(name, region, kind) -> Person, registered by its province."""
 
     async def make(name="张三", region="450102", kind=pb.INSURANCE_TYPE_EMPLOYEE, number=None):
-        request = pb.RegisterPersonRequest(id_number=number or id_number(region), name=name, insurance_type=kind, insured_region=region)
+        request = pb.RegisterPersonRequest(
+            id_number=number or id_number(region), name=name, insurance_type=kind, insured_region=region
+        )
         return (await account.RegisterPerson(request, metadata=as_province(region[:2] + "0000"))).person
 
     return make

@@ -19,10 +19,17 @@ def embedded(tmp_path):
     env = dict(os.environ)
     for service in ("REGION", "ACCOUNT", "TRANSFER"):
         port = _free_port()
-        env |= {f"YIBAO_{service}_LISTEN": f"127.0.0.1:{port}", f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}", f"YIBAO_{service}_METRICS_PORT": "0"}
+        env |= {
+            f"YIBAO_{service}_LISTEN": f"127.0.0.1:{port}",
+            f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}",
+            f"YIBAO_{service}_METRICS_PORT": "0",
+        }
     process = subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", "run", "--data-dir", str(tmp_path / "data"), "--demo"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         for service in ("REGION", "ACCOUNT", "TRANSFER"):
@@ -35,7 +42,13 @@ def embedded(tmp_path):
 
 
 def cli(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.cli.main", *args], env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_embedded_suite_with_demo_data_through_the_cli(embedded):
@@ -74,15 +87,32 @@ def test_embedded_suite_with_demo_data_through_the_cli(embedded):
 def test_account_actions_through_the_cli(embedded):
     from tests.cluster import id_number
 
-    province = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "province", "--province", "450000").stdout.strip()}
-    registered = cli(province, "person", "register", id_number("450103"), "王芳", "450103", "--type", "employee")
+    province = {
+        **embedded,
+        "YIBAO_TOKEN": cli(
+            embedded, "token", "mint", "--role", "province", "--province", "450000"
+        ).stdout.strip(),
+    }
+    registered = cli(
+        province, "person", "register", id_number("450103"), "王芳", "450103", "--type", "employee"
+    )
     assert registered.returncode == 0, registered.stderr
     person_id = next(line.split("│")[1].strip() for line in registered.stdout.splitlines() if "王芳" in line)
-    funded = cli(province, "person", "fund", person_id, "100.50", "--reference", "gx-001", "--period", "2026-11")
+    funded = cli(
+        province, "person", "fund", person_id, "100.50", "--reference", "gx-001", "--period", "2026-11"
+    )
     assert "¥100.50" in funded.stdout, funded.stderr
-    assert "at most two decimals" in cli(province, "person", "fund", person_id, "1.005", "--reference", "gx-002").stderr
+    assert (
+        "at most two decimals"
+        in cli(province, "person", "fund", person_id, "1.005", "--reference", "gx-002").stderr
+    )
 
-    me = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "citizen", "--person-id", person_id).stdout.strip()}
+    me = {
+        **embedded,
+        "YIBAO_TOKEN": cli(
+            embedded, "token", "mint", "--role", "citizen", "--person-id", person_id
+        ).stdout.strip(),
+    }
     opened = cli(me, "wallet", "open", person_id, "450103", "13712345678")
     assert "137****5678" in opened.stdout, opened.stderr
     assert cli(me, "wallet", "password", person_id, "258036").returncode == 0
@@ -93,19 +123,40 @@ def test_account_actions_through_the_cli(embedded):
     assert other.returncode == 1 and "PERMISSION_DENIED" in other.stderr
 
     check = cli(embedded, "ledger-check", "--database-url", f"sqlite:///{embedded['DATA_DIR']}/account.db")
-    assert check.returncode == 0 and "debits 510050 fen, credits 510050 fen" in check.stdout  # demo ¥5,000 + ¥100.50 and "balanced" in check.stdout
+    assert (
+        check.returncode == 0 and "debits 510050 fen, credits 510050 fen" in check.stdout
+    )  # demo ¥5,000 + ¥100.50 and "balanced" in check.stdout
 
-    hospital = {**embedded, "YIBAO_TOKEN": cli(embedded, "token", "mint", "--role", "institution", "--institution", "H45010300001").stdout.strip()}
-    charged = cli(hospital, "pay", "charge", "H45010300001", "ORD-1", person_id, "0.01", "--password", "258036")
+    hospital = {
+        **embedded,
+        "YIBAO_TOKEN": cli(
+            embedded, "token", "mint", "--role", "institution", "--institution", "H45010300001"
+        ).stdout.strip(),
+    }
+    charged = cli(
+        hospital, "pay", "charge", "H45010300001", "ORD-1", person_id, "0.01", "--password", "258036"
+    )
     assert charged.returncode == 1 and "INSUFFICIENT_FUNDS" in charged.stderr
 
 
 def test_the_scripted_demo_walks_a_cross_province_transfer():
-    demo = subprocess.run([sys.executable, "-m", "services.cli.main", "demo"], env={**os.environ, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    demo = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "demo"],
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert demo.returncode == 0, demo.stderr
     text = demo.stdout
-    steps = ["1. 张伟 sends ¥500.00", "2. 李秀英 receives it", "3. 张伟 sends ¥300.00", "4. 张伟 sends ¥200.00", "06:00 the next morning"]
+    steps = [
+        "1. 张伟 sends ¥500.00",
+        "2. 李秀英 receives it",
+        "3. 张伟 sends ¥300.00",
+        "4. 张伟 sends ¥200.00",
+        "06:00 the next morning",
+    ]
     assert [text.index(step) for step in steps] == sorted(text.index(step) for step in steps)
-    final = text[text.index("06:00 the next morning"):]
+    final = text[text.index("06:00 the next morning") :]
     assert "¥4,500.00" in final and "¥500.00" in final and "expired" in text and "declined" in text
     assert "450000 -> 110000: 1 transfer(s), ¥500.00" in text

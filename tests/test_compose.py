@@ -46,7 +46,9 @@ def _compose_command() -> list[str]:
 
 
 def _sh(command: str, env: dict, timeout: int = 900) -> str:
-    result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 
@@ -68,7 +70,14 @@ class Cluster:
         }
 
     def run(self, *args: str, timeout: int = 300) -> str:
-        result = subprocess.run([*self.compose, "-p", self.project, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [*self.compose, "-p", self.project, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert result.returncode == 0, f"{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         return result.stdout
 
@@ -80,7 +89,11 @@ class Cluster:
         while time.monotonic() < deadline:
             try:
                 with grpc.insecure_channel(self.target(service)) as channel:
-                    status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                    status = (
+                        health_pb2_grpc.HealthStub(channel)
+                        .Check(health_pb2.HealthCheckRequest(), timeout=2)
+                        .status
+                    )
                 if status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.RpcError:
@@ -110,7 +123,9 @@ def cluster():
 
 def _token(role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
     principal = Principal(scope.get("person_id") or scope.get("province") or "cluster-test", role, **scope)
-    return (("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, datetime.now(UTC))}"),)
+    return (
+        ("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, datetime.now(UTC))}"),
+    )
 
 
 def _wait_seeded(cluster: Cluster) -> None:
@@ -119,7 +134,10 @@ def _wait_seeded(cluster: Cluster) -> None:
         stub = region_pb2_grpc.RegionServiceStub(channel)
         for _ in range(240):
             try:
-                if stub.CheckRegions(rpb.CheckRegionsRequest(codes=["450100"]), timeout=2).results[0].status == rpb.REGION_STATUS_ENABLED:
+                if (
+                    stub.CheckRegions(rpb.CheckRegionsRequest(codes=["450100"]), timeout=2).results[0].status
+                    == rpb.REGION_STATUS_ENABLED
+                ):
                     return
             except grpc.RpcError:
                 pass
@@ -133,26 +151,68 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         accounts = account_pb2_grpc.AccountServiceStub(a_channel)
         gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
         payer_number, payee_number = id_number("450102"), id_number("110101")
-        payer = accounts.RegisterPerson(apb.RegisterPersonRequest(id_number=payer_number, name="黄海", insurance_type=apb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102"), metadata=gx).person
-        payee = accounts.RegisterPerson(apb.RegisterPersonRequest(id_number=payee_number, name="黄母", insurance_type=apb.INSURANCE_TYPE_RESIDENT, insured_region="110101"), metadata=bj).person
-        accounts.FundPersonalAccount(apb.FundPersonalAccountRequest(person_id=payer.id, amount_fen=100_000, reference=f"c-{payer.id}"), metadata=gx)
+        payer = accounts.RegisterPerson(
+            apb.RegisterPersonRequest(
+                id_number=payer_number,
+                name="黄海",
+                insurance_type=apb.INSURANCE_TYPE_EMPLOYEE,
+                insured_region="450102",
+            ),
+            metadata=gx,
+        ).person
+        payee = accounts.RegisterPerson(
+            apb.RegisterPersonRequest(
+                id_number=payee_number,
+                name="黄母",
+                insurance_type=apb.INSURANCE_TYPE_RESIDENT,
+                insured_region="110101",
+            ),
+            metadata=bj,
+        ).person
+        accounts.FundPersonalAccount(
+            apb.FundPersonalAccountRequest(person_id=payer.id, amount_fen=100_000, reference=f"c-{payer.id}"),
+            metadata=gx,
+        )
         for person, region in ((payer, "450102"), (payee, "110101")):
             me = _token(Role.CITIZEN, person_id=person.id)
-            accounts.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me)
-        accounts.SetPassword(apb.SetPasswordRequest(person_id=payer.id, new_password="258036"), metadata=_token(Role.CITIZEN, person_id=payer.id))
-        accounts.AttestRelation(apb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT), metadata=gx)
+            accounts.OpenWallet(
+                apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"),
+                metadata=me,
+            )
+        accounts.SetPassword(
+            apb.SetPasswordRequest(person_id=payer.id, new_password="258036"),
+            metadata=_token(Role.CITIZEN, person_id=payer.id),
+        )
+        accounts.AttestRelation(
+            apb.AttestRelationRequest(
+                person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
+            ),
+            metadata=gx,
+        )
 
         def submit(amount: int) -> pb.Transfer:
             with grpc.insecure_channel(cluster.target("transfer")) as channel:
                 request = pb.SubmitTransferRequest(
-                    payer_id=payer.id, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, payee_name="黄母", payee_id_number=payee_number,
-                    relation=pb.RELATION_PARENT, amount_fen=amount, verification=verification_pb2.Verification(password="258036"),
+                    payer_id=payer.id,
+                    source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
+                    payee_name="黄母",
+                    payee_id_number=payee_number,
+                    relation=pb.RELATION_PARENT,
+                    amount_fen=amount,
+                    verification=verification_pb2.Verification(password="258036"),
                     request_id=str(uuid.uuid4()),
                 )
-                return transfer_pb2_grpc.TransferServiceStub(channel).SubmitTransfer(request, metadata=_token(Role.CITIZEN, person_id=payer.id), timeout=30).transfer
+                return (
+                    transfer_pb2_grpc.TransferServiceStub(channel)
+                    .SubmitTransfer(request, metadata=_token(Role.CITIZEN, person_id=payer.id), timeout=30)
+                    .transfer
+                )
 
         def balances(person) -> tuple[int, int]:
-            b = accounts.GetBalances(apb.GetBalancesRequest(person_id=person.id), metadata=_token(Role.CITIZEN, person_id=person.id))
+            b = accounts.GetBalances(
+                apb.GetBalancesRequest(person_id=person.id),
+                metadata=_token(Role.CITIZEN, person_id=person.id),
+            )
             return b.personal_account_fen, b.wallet_fen
 
         def kill_and_restart_transfer() -> None:
@@ -164,7 +224,9 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
             with grpc.insecure_channel(cluster.target("transfer")) as channel:
                 stub = transfer_pb2_grpc.TransferServiceStub(channel)
                 request = getattr(pb, f"{method}Request")(id=transfer_id)
-                return getattr(stub, method)(request, metadata=_token(Role.CITIZEN, person_id=payee.id), timeout=30).transfer
+                return getattr(stub, method)(
+                    request, metadata=_token(Role.CITIZEN, person_id=payee.id), timeout=30
+                ).transfer
 
         held = submit(30_000)
         assert held.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
@@ -176,7 +238,10 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         declined = submit(20_000)
         kill_and_restart_transfer()
         refunded = as_payee("DeclineTransfer", declined.id)
-        assert (refunded.status, refunded.refund_reason) == (pb.TRANSFER_STATUS_REFUNDED, pb.REFUND_REASON_DECLINED)
+        assert (refunded.status, refunded.refund_reason) == (
+            pb.TRANSFER_STATUS_REFUNDED,
+            pb.REFUND_REASON_DECLINED,
+        )
         assert balances(payer) == (70_000, 0) and balances(payee) == (0, 30_000)
 
     ledger = cluster.run("exec", "-T", "account", "yibao", "ledger-check")

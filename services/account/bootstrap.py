@@ -48,4 +48,6 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         await region_channel.close()
         await engine.dispose()
 
-    return await start_server(account_service(servicer, on_stop=[close]), settings.listen, tokens, settings.metrics_port)
+    return await start_server(
+        account_service(servicer, on_stop=[close]), settings.listen, tokens, settings.metrics_port
+    )

@@ -22,28 +22,45 @@ from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
 
 out = Console()
-person_app = typer.Typer(help="Insured persons and personal accounts (provincial platform).", no_args_is_help=True)
+person_app = typer.Typer(
+    help="Insured persons and personal accounts (provincial platform).", no_args_is_help=True
+)
 wallet_app = typer.Typer(help="Wallets, balances and statements (citizen).", no_args_is_help=True)
 relation_app = typer.Typer(help="Close relatives (provincial platform attests).", no_args_is_help=True)
 pay_app = typer.Typer(help="Wallet payments and refunds (institution).", no_args_is_help=True)
 
-Target = Annotated[str | None, typer.Option("--target", envvar="YIBAO_ACCOUNT_TARGET", help="host:port of the account service")]
-Token = Annotated[str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")]
+Target = Annotated[
+    str | None,
+    typer.Option("--target", envvar="YIBAO_ACCOUNT_TARGET", help="host:port of the account service"),
+]
+Token = Annotated[
+    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
+]
 Password = Annotated[str | None, typer.Option("--password", help="the 6-digit 医保码 password")]
-FaceTicket = Annotated[str | None, typer.Option("--face-ticket", help="a face-verification ticket (yibao wallet face-ticket)")]
+FaceTicket = Annotated[
+    str | None, typer.Option("--face-ticket", help="a face-verification ticket (yibao wallet face-ticket)")
+]
 
 _TYPES = {"employee": pb.INSURANCE_TYPE_EMPLOYEE, "resident": pb.INSURANCE_TYPE_RESIDENT}
-_KINDS = {name.removeprefix("RELATION_KIND_").lower(): value for name, value in pb.RelationKind.items() if value}
+_KINDS = {
+    name.removeprefix("RELATION_KIND_").lower(): value for name, value in pb.RelationKind.items() if value
+}
 
 
 def _call(target: str | None, method: str, request, token: str | None):
-    return invoke(account_pb2_grpc.AccountServiceStub, target or load_settings().account_target, method, request, token)
+    return invoke(
+        account_pb2_grpc.AccountServiceStub, target or load_settings().account_target, method, request, token
+    )
 
 
 def _verification(password: str | None, face_ticket: str | None) -> verification_pb2.Verification:
     if bool(password) == bool(face_ticket):
         raise typer.BadParameter("give --password or --face-ticket")
-    return verification_pb2.Verification(password=password) if password else verification_pb2.Verification(face_ticket=face_ticket)
+    return (
+        verification_pb2.Verification(password=password)
+        if password
+        else verification_pb2.Verification(face_ticket=face_ticket)
+    )
 
 
 def _when(stamp) -> str:
@@ -53,34 +70,53 @@ def _when(stamp) -> str:
 def _person_table(p) -> Table:
     table = Table("id", "name", "ID number", "type", "insured region", "status")
     table.add_row(
-        p.id, p.name, p.masked_id_number, pb.InsuranceType.Name(p.insurance_type).removeprefix("INSURANCE_TYPE_").lower(),
-        p.insured_region, pb.InsuranceStatus.Name(p.insurance_status).removeprefix("INSURANCE_STATUS_").lower(),
+        p.id,
+        p.name,
+        p.masked_id_number,
+        pb.InsuranceType.Name(p.insurance_type).removeprefix("INSURANCE_TYPE_").lower(),
+        p.insured_region,
+        pb.InsuranceStatus.Name(p.insurance_status).removeprefix("INSURANCE_STATUS_").lower(),
     )
     return table
 
 
 @person_app.command("register")
-def register(id_number: str, name: str, region: str, kind: Annotated[str, typer.Option("--type", help="employee or resident")] = "employee", target: Target = None, token: Token = None) -> None:
+def register(
+    id_number: str,
+    name: str,
+    region: str,
+    kind: Annotated[str, typer.Option("--type", help="employee or resident")] = "employee",
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Register an insured person of your province (参保登记)."""
-    request = pb.RegisterPersonRequest(id_number=id_number, name=name, insured_region=region, insurance_type=choice(kind, _TYPES, "--type"))
+    request = pb.RegisterPersonRequest(
+        id_number=id_number, name=name, insured_region=region, insurance_type=choice(kind, _TYPES, "--type")
+    )
     out.print(_person_table(_call(target, "RegisterPerson", request, token).person))
 
 
 @person_app.command("show")
 def show_person(person_id: str, target: Target = None, token: Token = None) -> None:
     """One person (ID number masked)."""
-    out.print(_person_table(_call(target, "GetPerson", pb.GetPersonRequest(person_id=person_id), token).person))
+    out.print(
+        _person_table(_call(target, "GetPerson", pb.GetPersonRequest(person_id=person_id), token).person)
+    )
 
 
 @person_app.command("fund")
 def fund(
-    person_id: str, amount: Annotated[str, typer.Argument(help="yuan, e.g. 500.00")],
+    person_id: str,
+    amount: Annotated[str, typer.Argument(help="yuan, e.g. 500.00")],
     reference: Annotated[str, typer.Option(help="your reference: the idempotency key")],
     period: Annotated[str, typer.Option(help="month funded, YYYY-MM")] = "",
-    target: Target = None, token: Token = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """Fund a personal account (个人账户划入); idempotent by reference."""
-    request = pb.FundPersonalAccountRequest(person_id=person_id, amount_fen=to_fen(amount), reference=reference, period=period)
+    request = pb.FundPersonalAccountRequest(
+        person_id=person_id, amount_fen=to_fen(amount), reference=reference, period=period
+    )
     out.print(f"personal account: {yuan(_call(target, 'FundPersonalAccount', request, token).balance_fen)}")
 
 
@@ -89,21 +125,34 @@ def insurance(
     person_id: str,
     ended: Annotated[bool, typer.Option("--ended", help="the insurance ended")] = False,
     region: Annotated[str, typer.Option("--moved-to", help="the new insured region")] = "",
-    target: Target = None, token: Token = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """End or move a person's insurance; their relations lapse (R8)."""
-    request = pb.UpdateInsuranceRequest(person_id=person_id, insured_region=region, insurance_status=pb.INSURANCE_STATUS_ENDED if ended else 0)
+    request = pb.UpdateInsuranceRequest(
+        person_id=person_id, insured_region=region, insurance_status=pb.INSURANCE_STATUS_ENDED if ended else 0
+    )
     response = _call(target, "UpdateInsurance", request, token)
     out.print(_person_table(response.person))
     out.print(f"{response.lapsed_relations} relation(s) lapsed")
 
 
 @relation_app.command("attest")
-def attest(person_id: str, relative_id: str, kind: Annotated[str, typer.Argument(help=", ".join(_KINDS))], target: Target = None, token: Token = None) -> None:
+def attest(
+    person_id: str,
+    relative_id: str,
+    kind: Annotated[str, typer.Argument(help=", ".join(_KINDS))],
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Attest that RELATIVE is the person's KIND (the inverse is implied)."""
-    request = pb.AttestRelationRequest(person_id=person_id, relative_id=relative_id, kind=choice(kind, _KINDS, "KIND"))
+    request = pb.AttestRelationRequest(
+        person_id=person_id, relative_id=relative_id, kind=choice(kind, _KINDS, "KIND")
+    )
     response = _call(target, "AttestRelation", request, token)
-    out.print(f"{response.relation.relative_name} is {kind}; {response.inverse.relative_name} is {pb.RelationKind.Name(response.inverse.kind).removeprefix('RELATION_KIND_').lower()}")
+    out.print(
+        f"{response.relation.relative_name} is {kind}; {response.inverse.relative_name} is {pb.RelationKind.Name(response.inverse.kind).removeprefix('RELATION_KIND_').lower()}"
+    )
 
 
 @relation_app.command("list")
@@ -111,21 +160,41 @@ def list_relations(person_id: str, target: Target = None, token: Token = None) -
     """A person's close relatives."""
     table = Table("relative id", "name", "ID number", "relation", "since")
     for r in _call(target, "ListRelations", pb.ListRelationsRequest(person_id=person_id), token).relations:
-        table.add_row(r.relative_id, r.relative_name, r.relative_masked_id_number, pb.RelationKind.Name(r.kind).removeprefix("RELATION_KIND_").lower(), _when(r.attest_time))
+        table.add_row(
+            r.relative_id,
+            r.relative_name,
+            r.relative_masked_id_number,
+            pb.RelationKind.Name(r.kind).removeprefix("RELATION_KIND_").lower(),
+            _when(r.attest_time),
+        )
     out.print(table)
 
 
 @wallet_app.command("open")
-def open_wallet(person_id: str, place_of_use: str, mobile: str, target: Target = None, token: Token = None) -> None:
+def open_wallet(
+    person_id: str, place_of_use: str, mobile: str, target: Target = None, token: Token = None
+) -> None:
     """Open your wallet (确认使用医保钱包) with a place of use and a mobile number."""
-    w = _call(target, "OpenWallet", pb.OpenWalletRequest(person_id=person_id, place_of_use=place_of_use, mobile=mobile), token).wallet
-    out.print(f"wallet of {w.person_id}: place of use {w.place_of_use}, mobile {w.masked_mobile}, {yuan(w.balance_fen)}")
+    w = _call(
+        target,
+        "OpenWallet",
+        pb.OpenWalletRequest(person_id=person_id, place_of_use=place_of_use, mobile=mobile),
+        token,
+    ).wallet
+    out.print(
+        f"wallet of {w.person_id}: place of use {w.place_of_use}, mobile {w.masked_mobile}, {yuan(w.balance_fen)}"
+    )
 
 
 @wallet_app.command("move")
 def move_wallet(person_id: str, place_of_use: str, target: Target = None, token: Token = None) -> None:
     """Change the place of use (使用地变更)."""
-    w = _call(target, "ChangePlaceOfUse", pb.ChangePlaceOfUseRequest(person_id=person_id, place_of_use=place_of_use), token).wallet
+    w = _call(
+        target,
+        "ChangePlaceOfUse",
+        pb.ChangePlaceOfUseRequest(person_id=person_id, place_of_use=place_of_use),
+        token,
+    ).wallet
     out.print(f"place of use now {w.place_of_use}")
 
 
@@ -134,54 +203,106 @@ def balance(person_id: str, target: Target = None, token: Token = None) -> None:
     """Balances of the personal account and the wallet."""
     b = _call(target, "GetBalances", pb.GetBalancesRequest(person_id=person_id), token)
     table = Table("account", "balance")
-    table.add_row("个人账户 personal account", yuan(b.personal_account_fen) if b.has_personal_account else "—")
+    table.add_row(
+        "个人账户 personal account", yuan(b.personal_account_fen) if b.has_personal_account else "—"
+    )
     table.add_row("医保钱包 wallet", yuan(b.wallet_fen) if b.has_wallet else "not opened")
     out.print(table)
 
 
 @wallet_app.command("statement")
-def statement(person_id: str, limit: Annotated[int, typer.Option(help="entries to show")] = 20, target: Target = None, token: Token = None) -> None:
+def statement(
+    person_id: str,
+    limit: Annotated[int, typer.Option(help="entries to show")] = 20,
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Entries of the personal account and wallet, newest first."""
     table = Table("time (Beijing)", "kind", "account", "amount", "balance after", "reference")
-    page = _call(target, "ListStatementEntries", pb.ListStatementEntriesRequest(person_id=person_id, page_size=limit), token)
+    page = _call(
+        target,
+        "ListStatementEntries",
+        pb.ListStatementEntriesRequest(person_id=person_id, page_size=limit),
+        token,
+    )
     for e in page.entries:
         table.add_row(
-            _when(e.post_time), pb.EntryKind.Name(e.kind).removeprefix("ENTRY_KIND_").lower(),
-            pb.AccountKind.Name(e.account).removeprefix("ACCOUNT_KIND_").lower(), yuan(e.amount_fen), yuan(e.balance_after_fen), e.reference,
+            _when(e.post_time),
+            pb.EntryKind.Name(e.kind).removeprefix("ENTRY_KIND_").lower(),
+            pb.AccountKind.Name(e.account).removeprefix("ACCOUNT_KIND_").lower(),
+            yuan(e.amount_fen),
+            yuan(e.balance_after_fen),
+            e.reference,
         )
     out.print(table)
 
 
 @wallet_app.command("password")
-def set_password(person_id: str, new: str, current: Annotated[str, typer.Option("--current")] = "", target: Target = None, token: Token = None) -> None:
+def set_password(
+    person_id: str,
+    new: str,
+    current: Annotated[str, typer.Option("--current")] = "",
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Set or change your 6-digit 医保码 password."""
-    _call(target, "SetPassword", pb.SetPasswordRequest(person_id=person_id, current_password=current, new_password=new), token)
+    _call(
+        target,
+        "SetPassword",
+        pb.SetPasswordRequest(person_id=person_id, current_password=current, new_password=new),
+        token,
+    )
     out.print("password set")
 
 
 @wallet_app.command("face-ticket")
-def face_ticket(person_id: str, purpose: Annotated[str, typer.Option(help="transfer or payment")] = "transfer") -> None:
+def face_ticket(
+    person_id: str, purpose: Annotated[str, typer.Option(help="transfer or payment")] = "transfer"
+) -> None:
     """Mint a face-verification ticket with the configured key (what the face provider does)."""
     key = load_settings().face_ticket_key.get_secret_value()
-    print(mint_face_ticket(key, person_id, Purpose(purpose), uuid.uuid4().hex, datetime.now(UTC), timedelta(minutes=2)))
+    print(
+        mint_face_ticket(
+            key, person_id, Purpose(purpose), uuid.uuid4().hex, datetime.now(UTC), timedelta(minutes=2)
+        )
+    )
 
 
 @pay_app.command("charge")
 def charge(
-    institution: str, order: str, person_id: str, amount: Annotated[str, typer.Argument(help="yuan")],
-    password: Password = None, face_ticket: FaceTicket = None, target: Target = None, token: Token = None,
+    institution: str,
+    order: str,
+    person_id: str,
+    amount: Annotated[str, typer.Argument(help="yuan")],
+    password: Password = None,
+    face_ticket: FaceTicket = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """Charge the self-paid part of a bill to a patient's wallet (idempotent by order)."""
     request = pb.ChargeWalletRequest(
-        institution_code=institution, order_number=order, person_id=person_id, amount_fen=to_fen(amount), verification=_verification(password, face_ticket)
+        institution_code=institution,
+        order_number=order,
+        person_id=person_id,
+        amount_fen=to_fen(amount),
+        verification=_verification(password, face_ticket),
     )
     p = _call(target, "ChargeWallet", request, token).payment
     out.print(f"order {p.order_number}: paid {yuan(p.amount_fen)}")
 
 
 @pay_app.command("refund")
-def refund(institution: str, order: str, amount: Annotated[str, typer.Argument(help="yuan")], refund_id: str, target: Target = None, token: Token = None) -> None:
+def refund(
+    institution: str,
+    order: str,
+    amount: Annotated[str, typer.Argument(help="yuan")],
+    refund_id: str,
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Refund (退费) part or all of a payment; idempotent by refund id."""
-    request = pb.RefundPaymentRequest(institution_code=institution, order_number=order, amount_fen=to_fen(amount), refund_id=refund_id)
+    request = pb.RefundPaymentRequest(
+        institution_code=institution, order_number=order, amount_fen=to_fen(amount), refund_id=refund_id
+    )
     p = _call(target, "RefundPayment", request, token).payment
     out.print(f"order {p.order_number}: paid {yuan(p.amount_fen)}, refunded {yuan(p.refunded_fen)}")

@@ -19,14 +19,16 @@ def invoke(stub_class, target: str, method: str, request, token: str | None = No
     """One call; a failure is printed readably and exits 1."""
     with grpc.insecure_channel(target) as channel:
         try:
-            return getattr(stub_class(channel), method)(request, metadata=metadata(token), timeout=DEFAULT_TIMEOUT)
+            return getattr(stub_class(channel), method)(
+                request, metadata=metadata(token), timeout=DEFAULT_TIMEOUT
+            )
         except grpc.RpcError as error:
             err.print(f"[red]{explain(error)}[/red]")
             raise typer.Exit(1) from None
 
 
 def to_fen(yuan: str) -> int:
-    """"12.34" yuan -> 1234 fen, exactly (never through a float)."""
+    """ "12.34" yuan -> 1234 fen, exactly (never through a float)."""
     try:
         amount = Decimal(yuan)
     except InvalidOperation:
@@ -52,7 +54,9 @@ def explain(error: grpc.RpcError) -> str:
     details = error_details(error)
     if details is not None:
         extra = "".join(f" {k}={v}" for k, v in sorted(details.metadata.items()))
-        text += f" [{details.reason}{extra}]" + "".join(f" ({v.field}: {v.description})" for v in details.violations)
+        text += f" [{details.reason}{extra}]" + "".join(
+            f" ({v.field}: {v.description})" for v in details.violations
+        )
     return text
 
 

@@ -31,8 +31,12 @@ class DemoPerson:
         return self.first17 + check_digit(self.first17)
 
 
-PAYER = DemoPerson("45010219850307123", "张伟", pb.INSURANCE_TYPE_EMPLOYEE, "450102", "13800138000", "258036", 500_000)
-PAYEE = DemoPerson("11010119580912002", "李秀英", pb.INSURANCE_TYPE_RESIDENT, "110101", "13900139000", "147258")
+PAYER = DemoPerson(
+    "45010219850307123", "张伟", pb.INSURANCE_TYPE_EMPLOYEE, "450102", "13800138000", "258036", 500_000
+)
+PAYEE = DemoPerson(
+    "11010119580912002", "李秀英", pb.INSURANCE_TYPE_RESIDENT, "110101", "13900139000", "147258"
+)
 
 
 async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: Clock) -> dict[str, str]:
@@ -48,24 +52,44 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
         stub = account_pb2_grpc.AccountServiceStub(channel)
         for demo in (PAYER, PAYEE):
             province = as_(Role.PROVINCE, province=demo.region[:2] + "0000")
-            person = (await stub.RegisterPerson(
-                pb.RegisterPersonRequest(id_number=demo.id_number, name=demo.name, insurance_type=demo.kind, insured_region=demo.region), metadata=province
-            )).person
+            person = (
+                await stub.RegisterPerson(
+                    pb.RegisterPersonRequest(
+                        id_number=demo.id_number,
+                        name=demo.name,
+                        insurance_type=demo.kind,
+                        insured_region=demo.region,
+                    ),
+                    metadata=province,
+                )
+            ).person
             ids[demo.name] = person.id
             me = as_(Role.CITIZEN, person_id=person.id)
-            await stub.OpenWallet(pb.OpenWalletRequest(person_id=person.id, place_of_use=demo.region, mobile=demo.mobile), metadata=me)
+            await stub.OpenWallet(
+                pb.OpenWalletRequest(person_id=person.id, place_of_use=demo.region, mobile=demo.mobile),
+                metadata=me,
+            )
             try:
-                await stub.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password=demo.password), metadata=me)
+                await stub.SetPassword(
+                    pb.SetPasswordRequest(person_id=person.id, new_password=demo.password), metadata=me
+                )
             except grpc.aio.AioRpcError as error:  # set on an earlier run
                 if error.code() is not grpc.StatusCode.INVALID_ARGUMENT:
                     raise
             if demo.funding_fen:
                 await stub.FundPersonalAccount(
-                    pb.FundPersonalAccountRequest(person_id=person.id, amount_fen=demo.funding_fen, reference=f"demo-{person.id}", period="demo"),
+                    pb.FundPersonalAccountRequest(
+                        person_id=person.id,
+                        amount_fen=demo.funding_fen,
+                        reference=f"demo-{person.id}",
+                        period="demo",
+                    ),
                     metadata=province,
                 )
         await stub.AttestRelation(
-            pb.AttestRelationRequest(person_id=ids[PAYER.name], relative_id=ids[PAYEE.name], kind=pb.RELATION_KIND_PARENT),
+            pb.AttestRelationRequest(
+                person_id=ids[PAYER.name], relative_id=ids[PAYEE.name], kind=pb.RELATION_KIND_PARENT
+            ),
             metadata=as_(Role.PROVINCE, province="450000"),
         )
     return ids
@@ -109,16 +133,31 @@ async def walk(console) -> None:
             for option, value in (("database_url", url), ("listen", "127.0.0.1:0"), ("metrics_port", 0))
         }
         env = load_settings(
-            **per_service, account_id_hash_key=key, face_ticket_key=key, password_hash_time_cost=1,
-            password_hash_memory_kib=8192, transfer_worker_interval_seconds=0.1,
+            **per_service,
+            account_id_hash_key=key,
+            face_ticket_key=key,
+            password_hash_time_cost=1,
+            password_hash_memory_kib=8192,
+            transfer_worker_interval_seconds=0.1,
         )
         servers = await start_cluster(env, clock, tokens=tokens)
         _region, account, transfer = servers
         try:
             ids = await load_demo_persons(account.address, tokens, clock)
             payer, payee = ids[PAYER.name], ids[PAYEE.name]
-            citizen = {pid: (("authorization", f"Bearer {tokens.mint(Principal(pid, Role.CITIZEN, person_id=pid), clock.now(), timedelta(days=3))}"),) for pid in (payer, payee)}
-            async with grpc.aio.insecure_channel(account.address) as a_channel, grpc.aio.insecure_channel(transfer.address) as t_channel:
+            citizen = {
+                pid: (
+                    (
+                        "authorization",
+                        f"Bearer {tokens.mint(Principal(pid, Role.CITIZEN, person_id=pid), clock.now(), timedelta(days=3))}",
+                    ),
+                )
+                for pid in (payer, payee)
+            }
+            async with (
+                grpc.aio.insecure_channel(account.address) as a_channel,
+                grpc.aio.insecure_channel(transfer.address) as t_channel,
+            ):
                 accounts = account_pb2_grpc.AccountServiceStub(a_channel)
                 transfers = transfer_pb2_grpc.TransferServiceStub(t_channel)
 
@@ -127,14 +166,26 @@ async def walk(console) -> None:
                     for column in ("person", "insured in", "个人账户 personal", "医保钱包 wallet"):
                         table.add_column(column)
                     for demo, pid in ((PAYER, payer), (PAYEE, payee)):
-                        b = await accounts.GetBalances(pb.GetBalancesRequest(person_id=pid), metadata=citizen[pid])
-                        table.add_row(demo.name, demo.region, yuan(b.personal_account_fen) if b.has_personal_account else "—", yuan(b.wallet_fen))
+                        b = await accounts.GetBalances(
+                            pb.GetBalancesRequest(person_id=pid), metadata=citizen[pid]
+                        )
+                        table.add_row(
+                            demo.name,
+                            demo.region,
+                            yuan(b.personal_account_fen) if b.has_personal_account else "—",
+                            yuan(b.wallet_fen),
+                        )
                     console.print(table)
 
                 async def send(amount_fen: int):
                     request = tpb.SubmitTransferRequest(
-                        payer_id=payer, source=tpb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, payee_name=PAYEE.name, payee_id_number=PAYEE.id_number,
-                        relation=tpb.RELATION_PARENT, amount_fen=amount_fen, verification=verification_pb2.Verification(password=PAYER.password),
+                        payer_id=payer,
+                        source=tpb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
+                        payee_name=PAYEE.name,
+                        payee_id_number=PAYEE.id_number,
+                        relation=tpb.RELATION_PARENT,
+                        amount_fen=amount_fen,
+                        verification=verification_pb2.Verification(password=PAYER.password),
                         request_id=str(uuid.uuid4()),
                     )
                     return (await transfers.SubmitTransfer(request, metadata=citizen[payer])).transfer
@@ -145,12 +196,20 @@ async def walk(console) -> None:
                 console.print(transfers_table([t1]))
                 await show_balances("Held: it left 张伟's personal account, waiting for his mother")
                 console.rule("2. 李秀英 receives it")
-                t1 = (await transfers.ReceiveTransfer(tpb.ReceiveTransferRequest(id=t1.id), metadata=citizen[payee])).transfer
+                t1 = (
+                    await transfers.ReceiveTransfer(
+                        tpb.ReceiveTransferRequest(id=t1.id), metadata=citizen[payee]
+                    )
+                ).transfer
                 console.print(transfers_table([t1]))
                 await show_balances("Received: credited to 李秀英's wallet")
                 console.rule("3. 张伟 sends ¥300.00; 李秀英 declines: refunded at once")
                 t2 = await send(30_000)
-                t2 = (await transfers.DeclineTransfer(tpb.DeclineTransferRequest(id=t2.id), metadata=citizen[payee])).transfer
+                t2 = (
+                    await transfers.DeclineTransfer(
+                        tpb.DeclineTransferRequest(id=t2.id), metadata=citizen[payee]
+                    )
+                ).transfer
                 console.print(transfers_table([t2]))
                 await show_balances("Declined: back in 张伟's personal account")
                 console.rule("4. 张伟 sends ¥200.00; nobody receives it before 06:00")
@@ -158,20 +217,32 @@ async def walk(console) -> None:
                 await show_balances("Held overnight")
                 clock.set(from_timestamp(t3.expire_time))
                 for _ in range(100):
-                    t3 = (await transfers.GetTransfer(tpb.GetTransferRequest(id=t3.id), metadata=citizen[payer])).transfer
+                    t3 = (
+                        await transfers.GetTransfer(tpb.GetTransferRequest(id=t3.id), metadata=citizen[payer])
+                    ).transfer
                     if t3.status == tpb.TRANSFER_STATUS_REFUNDED:
                         break
                     await asyncio.sleep(0.1)
                 console.print(transfers_table([t3]))
                 await show_balances("06:00 the next morning: refunded to the source")
-                quota = await transfers.GetQuota(tpb.GetQuotaRequest(person_id=payer), metadata=citizen[payer])
-                console.print(f"张伟's quota today: {quota.transfers_left_today} of {quota.transfers_per_day} transfers left")
+                quota = await transfers.GetQuota(
+                    tpb.GetQuotaRequest(person_id=payer), metadata=citizen[payer]
+                )
+                console.print(
+                    f"张伟's quota today: {quota.transfers_left_today} of {quota.transfers_per_day} transfers left"
+                )
                 month = f"{beijing(clock.now()):%Y-%m}"
-                admin = (("authorization", f"Bearer {tokens.mint(Principal('demo', Role.ADMIN), clock.now())}"),)
-                statement = await transfers.GetSettlementStatement(tpb.GetSettlementStatementRequest(month=month), metadata=admin)
+                admin = (
+                    ("authorization", f"Bearer {tokens.mint(Principal('demo', Role.ADMIN), clock.now())}"),
+                )
+                statement = await transfers.GetSettlementStatement(
+                    tpb.GetSettlementStatementRequest(month=month), metadata=admin
+                )
                 console.rule(f"Settlement {month}")
                 for flow in statement.flows:
-                    console.print(f"{flow.from_province} -> {flow.to_province}: {flow.count} transfer(s), {yuan(flow.amount_fen)}")
+                    console.print(
+                        f"{flow.from_province} -> {flow.to_province}: {flow.count} transfer(s), {yuan(flow.amount_fen)}"
+                    )
                 for position in statement.positions:
                     console.print(f"{position.province} net {yuan(position.net_fen)}")
         finally:

@@ -30,6 +30,7 @@ token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=Tru
 app.add_typer(token_app, name="token")
 out = Console()
 
+
 def _check_service(name: str) -> str:
     if name not in SERVICES:
         raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
@@ -39,7 +40,9 @@ def _check_service(name: str) -> str:
 @app.command()
 def migrate(
     services: Annotated[list[str] | None, typer.Argument(help="services to migrate (default: all)")] = None,
-    database_url: Annotated[str | None, typer.Option(help="override the configured URL (one service)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="override the configured URL (one service)")
+    ] = None,
 ) -> None:
     """Apply the database migrations of each service (YIBAO_<SERVICE>_DATABASE_URL)."""
     from services.kernel.migrations import upgrade
@@ -55,22 +58,29 @@ async def _seed(settings: Settings, demo: bool) -> None:
     from services.region.adapters.seed import seed_region
 
     added, renamed = await seed_region(settings.region_database_url, clock_from(settings), demo)
-    out.print(f"region: {added} regions added, {renamed} renamed" + ("; demo enablement and institutions loaded" if demo else ""))
+    out.print(
+        f"region: {added} regions added, {renamed} renamed"
+        + ("; demo enablement and institutions loaded" if demo else "")
+    )
 
 
 @app.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="also load demo settings")] = False,
-    persons: Annotated[bool, typer.Option("--persons", help="also register the demo persons through the account service")] = False,
+    persons: Annotated[
+        bool, typer.Option("--persons", help="also register the demo persons through the account service")
+    ] = False,
 ) -> None:
     """Load the national division list into the region database (idempotent)."""
     settings = load_settings()
     asyncio.run(_seed(settings, demo))
     if persons:
         from services.cli.demo import load_demo_persons
-    
+
         clock = clock_from(settings)
-        ids = asyncio.run(load_demo_persons(settings.account_target, TokenAuthority.from_settings(settings, clock), clock))
+        ids = asyncio.run(
+            load_demo_persons(settings.account_target, TokenAuthority.from_settings(settings, clock), clock)
+        )
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
 
 
@@ -116,7 +126,11 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
     port = load_settings().service(_check_service(service)).listen.rsplit(":", 1)[1]
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout).status
+            status = (
+                health_pb2_grpc.HealthStub(channel)
+                .Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+                .status
+            )
     except grpc.RpcError as error:
         out.print(f"{service}: {error.code().name}")
         raise typer.Exit(1) from None
@@ -134,7 +148,9 @@ def run(
     from services.kernel.migrations import upgrade
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    overrides = {f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in SERVICES}
+    overrides = {
+        f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in SERVICES
+    }
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, json_lines=False)
     for name in SERVICES:
@@ -156,9 +172,15 @@ async def _ledger_totals(url: str) -> tuple[int, int, int]:
 
 
 @app.command("ledger-check")
-def ledger_check(database_url: Annotated[str | None, typer.Option(help="account database (default YIBAO_ACCOUNT_DATABASE_URL)")] = None) -> None:
+def ledger_check(
+    database_url: Annotated[
+        str | None, typer.Option(help="account database (default YIBAO_ACCOUNT_DATABASE_URL)")
+    ] = None,
+) -> None:
     """Prove the ledger balances: debits = credits, balances sum to zero (R10). Exits 1 if not."""
-    debits, credits, balances = asyncio.run(_ledger_totals(database_url or load_settings().account_database_url))
+    debits, credits, balances = asyncio.run(
+        _ledger_totals(database_url or load_settings().account_database_url)
+    )
     out.print(f"debits {debits} fen, credits {credits} fen, sum of balances {balances} fen")
     if debits != credits or balances != 0:
         out.print("[red]the ledger does not balance[/red]")

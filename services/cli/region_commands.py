@@ -20,12 +20,18 @@ out = Console()
 region_app = typer.Typer(help="Regions and wallet enablement (region service).", no_args_is_help=True)
 institution_app = typer.Typer(help="Designated institutions (region service).", no_args_is_help=True)
 
-Target = Annotated[str | None, typer.Option("--target", envvar="YIBAO_REGION_TARGET", help="host:port of the region service")]
-Token = Annotated[str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")]
+Target = Annotated[
+    str | None, typer.Option("--target", envvar="YIBAO_REGION_TARGET", help="host:port of the region service")
+]
+Token = Annotated[
+    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
+]
 
 
 def _call(target: str | None, method: str, request, token: str | None = None):
-    return invoke(region_pb2_grpc.RegionServiceStub, target or load_settings().region_target, method, request, token)
+    return invoke(
+        region_pb2_grpc.RegionServiceStub, target or load_settings().region_target, method, request, token
+    )
 
 
 def _when(stamp) -> str:
@@ -45,7 +51,13 @@ def _state(enablement: pb.Enablement) -> str:
 def _regions_table(regions) -> Table:
     table = Table("code", "name", "level", "parent", "wallet")
     for r in regions:
-        table.add_row(r.code, r.name, pb.RegionLevel.Name(r.level).removeprefix("REGION_LEVEL_").lower(), r.parent_code, _state(r.enablement))
+        table.add_row(
+            r.code,
+            r.name,
+            pb.RegionLevel.Name(r.level).removeprefix("REGION_LEVEL_").lower(),
+            r.parent_code,
+            _state(r.enablement),
+        )
     return table
 
 
@@ -64,7 +76,13 @@ def list_regions(
     """Child regions of a parent (all pages)."""
     regions, token = [], ""
     while True:
-        page = _call(target, "ListRegions", pb.ListRegionsRequest(parent_code=parent, enabled_only=enabled_only, page_size=500, page_token=token))
+        page = _call(
+            target,
+            "ListRegions",
+            pb.ListRegionsRequest(
+                parent_code=parent, enabled_only=enabled_only, page_size=500, page_token=token
+            ),
+        )
         regions.extend(page.regions)
         token = page.next_page_token
         if not token:
@@ -77,38 +95,70 @@ def check(codes: list[str], target: Target = None) -> None:
     """Whether the wallet is enabled in each region (查询是否开通)."""
     table = Table("code", "name", "status", "decided by")
     for r in _call(target, "CheckRegions", pb.CheckRegionsRequest(codes=codes)).results:
-        table.add_row(r.code, r.name, pb.RegionStatus.Name(r.status).removeprefix("REGION_STATUS_").lower(), r.decided_by)
+        table.add_row(
+            r.code,
+            r.name,
+            pb.RegionStatus.Name(r.status).removeprefix("REGION_STATUS_").lower(),
+            r.decided_by,
+        )
     out.print(table)
 
 
-def _set(code: str, action: int, reason: str, effective_from: datetime | None, request_id: str, target, token) -> None:
+def _set(
+    code: str, action: int, reason: str, effective_from: datetime | None, request_id: str, target, token
+) -> None:
     request = pb.SetRegionEnablementRequest(code=code, action=action, reason=reason, request_id=request_id)
     if effective_from is not None:
         moment = effective_from if effective_from.tzinfo else effective_from.replace(tzinfo=BEIJING)
         request.effective_from.CopyFrom(to_timestamp(moment))
     response = _call(target, "SetRegionEnablement", request, token)
-    out.print(f"change {response.change.id} recorded; {response.region.code} {response.region.name}: {_state(response.region.enablement)}")
+    out.print(
+        f"change {response.change.id} recorded; {response.region.code} {response.region.name}: {_state(response.region.enablement)}"
+    )
 
 
 Reason = Annotated[str, typer.Option("--reason", help="why (kept in the audit history)")]
-From = Annotated[datetime | None, typer.Option("--from", help="effective from (Beijing time unless an offset is given)")]
+From = Annotated[
+    datetime | None, typer.Option("--from", help="effective from (Beijing time unless an offset is given)")
+]
 RequestId = Annotated[str, typer.Option("--request-id", help="idempotency key")]
 
 
 @region_app.command()
-def enable(code: str, reason: Reason, effective_from: From = None, request_id: RequestId = "", target: Target = None, token: Token = None) -> None:
+def enable(
+    code: str,
+    reason: Reason,
+    effective_from: From = None,
+    request_id: RequestId = "",
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Enable the wallet in a region and below it (admin)."""
     _set(code, pb.ENABLEMENT_ACTION_ENABLE, reason, effective_from, request_id, target, token)
 
 
 @region_app.command()
-def disable(code: str, reason: Reason, effective_from: From = None, request_id: RequestId = "", target: Target = None, token: Token = None) -> None:
+def disable(
+    code: str,
+    reason: Reason,
+    effective_from: From = None,
+    request_id: RequestId = "",
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Withdraw the wallet in a region and below it (admin)."""
     _set(code, pb.ENABLEMENT_ACTION_DISABLE, reason, effective_from, request_id, target, token)
 
 
 @region_app.command()
-def inherit(code: str, reason: Reason, effective_from: From = None, request_id: RequestId = "", target: Target = None, token: Token = None) -> None:
+def inherit(
+    code: str,
+    reason: Reason,
+    effective_from: From = None,
+    request_id: RequestId = "",
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Remove a region's own setting: it follows its parent again (admin)."""
     _set(code, pb.ENABLEMENT_ACTION_INHERIT, reason, effective_from, request_id, target, token)
 
@@ -116,21 +166,43 @@ def inherit(code: str, reason: Reason, effective_from: From = None, request_id: 
 @region_app.command()
 def cancel(change_id: int, reason: Reason, target: Target = None, token: Token = None) -> None:
     """Cancel a scheduled setting before it takes effect (admin)."""
-    change = _call(target, "CancelEnablementChange", pb.CancelEnablementChangeRequest(change_id=change_id, reason=reason), token).change
+    change = _call(
+        target,
+        "CancelEnablementChange",
+        pb.CancelEnablementChangeRequest(change_id=change_id, reason=reason),
+        token,
+    ).change
     out.print(f"change {change.id} cancelled")
 
 
 @region_app.command()
-def history(code: str, ancestors: Annotated[bool, typer.Option("--ancestors")] = False, target: Target = None, token: Token = None) -> None:
+def history(
+    code: str,
+    ancestors: Annotated[bool, typer.Option("--ancestors")] = False,
+    target: Target = None,
+    token: Token = None,
+) -> None:
     """Audit history of a region's settings, newest first (admin)."""
     table = Table("id", "region", "action", "effective from", "by", "reason", "recorded", "cancelled")
     page_token = ""
     while True:
-        page = _call(target, "ListEnablementChanges", pb.ListEnablementChangesRequest(code=code, include_ancestors=ancestors, page_size=200, page_token=page_token), token)
+        page = _call(
+            target,
+            "ListEnablementChanges",
+            pb.ListEnablementChangesRequest(
+                code=code, include_ancestors=ancestors, page_size=200, page_token=page_token
+            ),
+            token,
+        )
         for c in page.changes:
             table.add_row(
-                str(c.id), c.region_code, pb.EnablementAction.Name(c.action).removeprefix("ENABLEMENT_ACTION_").lower(),
-                _when(c.effective_from), c.actor, c.reason, _when(c.record_time),
+                str(c.id),
+                c.region_code,
+                pb.EnablementAction.Name(c.action).removeprefix("ENABLEMENT_ACTION_").lower(),
+                _when(c.effective_from),
+                c.actor,
+                c.reason,
+                _when(c.record_time),
                 f"{_when(c.cancel_time)} by {c.cancelled_by}" if c.cancelled_by else "",
             )
         page_token = page.next_page_token
@@ -154,7 +226,9 @@ def _institutions_table(items) -> Table:
 def institutions(
     region: str,
     kind: Annotated[str | None, typer.Option(help="hospital or pharmacy")] = None,
-    wallet_only: Annotated[bool, typer.Option("--wallet-only", help="only those accepting wallet payment")] = False,
+    wallet_only: Annotated[
+        bool, typer.Option("--wallet-only", help="only those accepting wallet payment")
+    ] = False,
     target: Target = None,
 ) -> None:
     """Designated institutions in a region and below it."""
@@ -162,7 +236,17 @@ def institutions(
         raise typer.BadParameter("hospital or pharmacy", param_hint="--kind")
     items, token = [], ""
     while True:
-        page = _call(target, "ListInstitutions", pb.ListInstitutionsRequest(region_code=region, kind=_KIND.get(kind or "", 0), accepts_wallet_only=wallet_only, page_size=500, page_token=token))
+        page = _call(
+            target,
+            "ListInstitutions",
+            pb.ListInstitutionsRequest(
+                region_code=region,
+                kind=_KIND.get(kind or "", 0),
+                accepts_wallet_only=wallet_only,
+                page_size=500,
+                page_token=token,
+            ),
+        )
         items.extend(page.institutions)
         token = page.next_page_token
         if not token:
@@ -172,24 +256,43 @@ def institutions(
 
 @institution_app.command("add")
 def add_institution(
-    code: str, name: str, region: str,
+    code: str,
+    name: str,
+    region: str,
     accepts_wallet: Annotated[bool, typer.Option("--accepts-wallet/--no-wallet")] = False,
-    target: Target = None, token: Token = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """Register a designated institution (admin). The code's letter gives the kind."""
-    created = _call(target, "CreateInstitution", pb.CreateInstitutionRequest(institution=pb.Institution(code=code, name=name, region_code=region, accepts_wallet=accepts_wallet)), token)
+    created = _call(
+        target,
+        "CreateInstitution",
+        pb.CreateInstitutionRequest(
+            institution=pb.Institution(
+                code=code, name=name, region_code=region, accepts_wallet=accepts_wallet
+            )
+        ),
+        token,
+    )
     out.print(_institutions_table([created.institution]))
 
 
 @institution_app.command("show")
 def show_institution(code: str, target: Target = None) -> None:
     """One designated institution."""
-    out.print(_institutions_table([_call(target, "GetInstitution", pb.GetInstitutionRequest(code=code)).institution]))
+    out.print(
+        _institutions_table(
+            [_call(target, "GetInstitution", pb.GetInstitutionRequest(code=code)).institution]
+        )
+    )
 
 
 @institution_app.command("wallet")
 def set_wallet(
-    code: str, accepts: Annotated[bool, typer.Option("--accepts/--refuses")], target: Target = None, token: Token = None
+    code: str,
+    accepts: Annotated[bool, typer.Option("--accepts/--refuses")],
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """Set whether an institution accepts wallet payment (admin)."""
     request = pb.UpdateInstitutionRequest(institution=pb.Institution(code=code, accepts_wallet=accepts))

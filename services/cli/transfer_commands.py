@@ -22,16 +22,29 @@ from services.kernel.proto_time import from_timestamp
 out = Console()
 transfer_app = typer.Typer(help="Transfers to close relatives (transfer service).", no_args_is_help=True)
 
-Target = Annotated[str | None, typer.Option("--target", envvar="YIBAO_TRANSFER_TARGET", help="host:port of the transfer service")]
-Token = Annotated[str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")]
+Target = Annotated[
+    str | None,
+    typer.Option("--target", envvar="YIBAO_TRANSFER_TARGET", help="host:port of the transfer service"),
+]
+Token = Annotated[
+    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
+]
 
 _SOURCES = {"personal": pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, "wallet": pb.TRANSFER_SOURCE_WALLET}
 _RELATIONS = {name.removeprefix("RELATION_").lower(): value for name, value in pb.Relation.items() if value}
-_STATUSES = {name.removeprefix("TRANSFER_STATUS_").lower(): value for name, value in pb.TransferStatus.items() if value}
+_STATUSES = {
+    name.removeprefix("TRANSFER_STATUS_").lower(): value for name, value in pb.TransferStatus.items() if value
+}
 
 
 def _call(target: str | None, method: str, request, token: str | None):
-    return invoke(transfer_pb2_grpc.TransferServiceStub, target or load_settings().transfer_target, method, request, token)
+    return invoke(
+        transfer_pb2_grpc.TransferServiceStub,
+        target or load_settings().transfer_target,
+        method,
+        request,
+        token,
+    )
 
 
 def _when(stamp) -> str:
@@ -45,33 +58,55 @@ def _name(enum, value: int, prefix: str) -> str:
 def transfers_table(items) -> Table:
     table = Table("id", "payer", "payee", "amount", "source", "status", "created", "expires", "done")
     for t in items:
-        done = _when(t.receive_time) or (f"{_when(t.refund_time)} {_name(pb.RefundReason, t.refund_reason, 'REFUND_REASON_')}" if t.refund_time.seconds else "")
+        done = _when(t.receive_time) or (
+            f"{_when(t.refund_time)} {_name(pb.RefundReason, t.refund_reason, 'REFUND_REASON_')}"
+            if t.refund_time.seconds
+            else ""
+        )
         table.add_row(
-            t.id[:8], f"{t.payer_id[:8]} ({t.payer_province})", f"{t.payee_name} {t.payee_masked_id_number} ({t.payee_province})",
-            yuan(t.amount_fen), _name(pb.TransferSource, t.source, "TRANSFER_SOURCE_"), _name(pb.TransferStatus, t.status, "TRANSFER_STATUS_"),
-            _when(t.create_time), _when(t.expire_time), done,
+            t.id[:8],
+            f"{t.payer_id[:8]} ({t.payer_province})",
+            f"{t.payee_name} {t.payee_masked_id_number} ({t.payee_province})",
+            yuan(t.amount_fen),
+            _name(pb.TransferSource, t.source, "TRANSFER_SOURCE_"),
+            _name(pb.TransferStatus, t.status, "TRANSFER_STATUS_"),
+            _when(t.create_time),
+            _when(t.expire_time),
+            done,
         )
     return table
 
 
 @transfer_app.command("submit")
 def submit(
-    payer_id: str, payee_name: str, payee_id_number: str,
+    payer_id: str,
+    payee_name: str,
+    payee_id_number: str,
     relation: Annotated[str, typer.Argument(help=", ".join(_RELATIONS))],
     amount: Annotated[str, typer.Argument(help="yuan, 0.01 to 2000.00")],
     source: Annotated[str, typer.Option(help="personal or wallet")] = "personal",
     password: Annotated[str | None, typer.Option(help="the 6-digit 医保码 password")] = None,
     face_ticket: Annotated[str | None, typer.Option(help="a face-verification ticket")] = None,
     request_id: Annotated[str, typer.Option(help="idempotency key (a new one by default)")] = "",
-    target: Target = None, token: Token = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """Transfer to a close relative's wallet; the money is held until received."""
     if bool(password) == bool(face_ticket):
         raise typer.BadParameter("give --password or --face-ticket")
-    verification = verification_pb2.Verification(password=password) if password else verification_pb2.Verification(face_ticket=face_ticket)
+    verification = (
+        verification_pb2.Verification(password=password)
+        if password
+        else verification_pb2.Verification(face_ticket=face_ticket)
+    )
     request = pb.SubmitTransferRequest(
-        payer_id=payer_id, payee_name=payee_name, payee_id_number=payee_id_number, relation=choice(relation, _RELATIONS, "RELATION"),
-        amount_fen=to_fen(amount), source=choice(source, _SOURCES, "--source"), verification=verification,
+        payer_id=payer_id,
+        payee_name=payee_name,
+        payee_id_number=payee_id_number,
+        relation=choice(relation, _RELATIONS, "RELATION"),
+        amount_fen=to_fen(amount),
+        source=choice(source, _SOURCES, "--source"),
+        verification=verification,
         request_id=request_id or str(uuid.uuid4()),
     )
     t = _call(target, "SubmitTransfer", request, token).transfer
@@ -82,19 +117,29 @@ def submit(
 @transfer_app.command("receive")
 def receive(transfer_id: str, target: Target = None, token: Token = None) -> None:
     """Receive a transfer into your wallet (payee or the payee's platform)."""
-    out.print(transfers_table([_call(target, "ReceiveTransfer", pb.ReceiveTransferRequest(id=transfer_id), token).transfer]))
+    out.print(
+        transfers_table(
+            [_call(target, "ReceiveTransfer", pb.ReceiveTransferRequest(id=transfer_id), token).transfer]
+        )
+    )
 
 
 @transfer_app.command("decline")
 def decline(transfer_id: str, target: Target = None, token: Token = None) -> None:
     """Decline a transfer: it goes back to the payer at once."""
-    out.print(transfers_table([_call(target, "DeclineTransfer", pb.DeclineTransferRequest(id=transfer_id), token).transfer]))
+    out.print(
+        transfers_table(
+            [_call(target, "DeclineTransfer", pb.DeclineTransferRequest(id=transfer_id), token).transfer]
+        )
+    )
 
 
 @transfer_app.command("show")
 def show(transfer_id: str, target: Target = None, token: Token = None) -> None:
     """One transfer."""
-    out.print(transfers_table([_call(target, "GetTransfer", pb.GetTransferRequest(id=transfer_id), token).transfer]))
+    out.print(
+        transfers_table([_call(target, "GetTransfer", pb.GetTransferRequest(id=transfer_id), token).transfer])
+    )
 
 
 @transfer_app.command("list")
@@ -103,12 +148,16 @@ def list_transfers(
     status: Annotated[str | None, typer.Option(help=", ".join(_STATUSES))] = None,
     direction: Annotated[str, typer.Option(help="in, out or both")] = "both",
     limit: Annotated[int, typer.Option(help="how many")] = 20,
-    target: Target = None, token: Token = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """A person's transfers in and out, newest first."""
     request = pb.ListTransfersRequest(
-        person_id=person_id, status=choice(status, _STATUSES, "--status") if status else 0,
-        outgoing_only=direction == "out", incoming_only=direction == "in", page_size=limit,
+        person_id=person_id,
+        status=choice(status, _STATUSES, "--status") if status else 0,
+        outgoing_only=direction == "out",
+        incoming_only=direction == "in",
+        page_size=limit,
     )
     out.print(transfers_table(_call(target, "ListTransfers", request, token).transfers))
 
@@ -117,8 +166,14 @@ def list_transfers(
 def quota(person_id: str, target: Target = None, token: Token = None) -> None:
     """Transfers left today, the amount limits and the time window."""
     q = _call(target, "GetQuota", pb.GetQuotaRequest(person_id=person_id), token)
-    window = "open" if q.window_open else f"closed, opens {beijing(from_timestamp(q.next_open_time)):%Y-%m-%d %H:%M} Beijing"
-    out.print(f"{q.transfers_left_today} of {q.transfers_per_day} transfers left today; {yuan(q.min_amount_fen)} to {yuan(q.max_amount_fen)}; window {window}")
+    window = (
+        "open"
+        if q.window_open
+        else f"closed, opens {beijing(from_timestamp(q.next_open_time)):%Y-%m-%d %H:%M} Beijing"
+    )
+    out.print(
+        f"{q.transfers_left_today} of {q.transfers_per_day} transfers left today; {yuan(q.min_amount_fen)} to {yuan(q.max_amount_fen)}; window {window}"
+    )
 
 
 @transfer_app.command("settlement")
@@ -138,19 +193,25 @@ def settlement(month: str, target: Target = None, token: Token = None) -> None:
 
 @transfer_app.command("events")
 def events(
-    province: str, after: Annotated[int, typer.Option(help="resume after this sequence")] = 0,
+    province: str,
+    after: Annotated[int, typer.Option(help="resume after this sequence")] = 0,
     follow: Annotated[bool, typer.Option("--follow/--once", help="keep waiting for new events")] = False,
-    target: Target = None, token: Token = None,
+    target: Target = None,
+    token: Token = None,
 ) -> None:
     """Transfer events of persons insured in a province (provincial platform)."""
     with grpc.insecure_channel(target or load_settings().transfer_target) as channel:
         stream = transfer_pb2_grpc.TransferServiceStub(channel).StreamTransferEvents(
-            pb.StreamTransferEventsRequest(province=province, after_sequence=after), metadata=metadata(token), timeout=None if follow else 3
+            pb.StreamTransferEventsRequest(province=province, after_sequence=after),
+            metadata=metadata(token),
+            timeout=None if follow else 3,
         )
         try:
             for response in stream:
                 e = response.event
-                out.print(f"{e.sequence:>6} {_name(pb.TransferEventType, e.type, 'TRANSFER_EVENT_TYPE_'):<9} {e.transfer.id} {yuan(e.transfer.amount_fen)} {e.transfer.payer_province}->{e.transfer.payee_province}")
+                out.print(
+                    f"{e.sequence:>6} {_name(pb.TransferEventType, e.type, 'TRANSFER_EVENT_TYPE_'):<9} {e.transfer.id} {yuan(e.transfer.amount_fen)} {e.transfer.payer_province}->{e.transfer.payee_province}"
+                )
         except grpc.RpcError as error:
             if error.code() is not grpc.StatusCode.DEADLINE_EXCEEDED:
                 err.print(f"[red]{explain(error)}[/red]")

@@ -100,7 +100,9 @@ class TokenAuthority:
         self._audience = audience
 
     @classmethod
-    def from_settings(cls, settings, clock: Clock | None = None) -> TokenAuthority:  # settings: kernel.config.Settings
+    def from_settings(
+        cls, settings, clock: Clock | None = None
+    ) -> TokenAuthority:  # settings: kernel.config.Settings
         signing = settings.jwt_signing_key.get_secret_value()
         verify = settings.jwt_verify_key.get_secret_value() if settings.jwt_verify_key else signing
         return cls(settings.jwt_algorithm, signing, verify, settings.jwt_issuer, settings.jwt_audience, clock)
@@ -134,7 +136,10 @@ class TokenAuthority:
             )
         except jwt.InvalidTokenError:
             raise unauthenticated("TOKEN_INVALID", "the bearer token is not valid") from None
-        if not isinstance(claims["exp"], int | float) or claims["exp"] + LEEWAY_SECONDS <= self._clock.now().timestamp():
+        if (
+            not isinstance(claims["exp"], int | float)
+            or claims["exp"] + LEEWAY_SECONDS <= self._clock.now().timestamp()
+        ):
             raise unauthenticated("TOKEN_EXPIRED", "the bearer token has expired")
         try:
             role = Role(claims["role"])

@@ -29,6 +29,7 @@ def channel(target: str) -> grpc.aio.Channel:
     """A channel from one service to another."""
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
 
+
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
 
@@ -49,7 +50,9 @@ def timeout_left(default: float = DEFAULT_TIMEOUT) -> float:
 class ServiceIdentity:
     """This service's bearer token for calls to others, re-minted before it expires."""
 
-    def __init__(self, name: str, tokens: TokenAuthority, clock: Clock, ttl: timedelta = timedelta(minutes=10)) -> None:
+    def __init__(
+        self, name: str, tokens: TokenAuthority, clock: Clock, ttl: timedelta = timedelta(minutes=10)
+    ) -> None:
         self._principal = Principal(name, Role.SERVICE)
         self._tokens, self._clock, self._ttl = tokens, clock, ttl
         self._token, self._renew_at = "", None
@@ -75,6 +78,9 @@ async def call(method, request, identity: ServiceIdentity, *, idempotent: bool, 
                 continue
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise DomainError(
-                    ErrorKind.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", f"the {upstream} service did not answer", {"service": upstream}
+                    ErrorKind.UNAVAILABLE,
+                    "UPSTREAM_UNAVAILABLE",
+                    f"the {upstream} service did not answer",
+                    {"service": upstream},
                 ) from None
             raise

@@ -22,10 +22,13 @@ def _packed(message) -> any_pb2.Any:
 
 
 def to_status(error: DomainError, domain: str) -> grpc.Status:
-    details = [_packed(error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata))]
+    details = [
+        _packed(error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata))
+    ]
     if error.violations:
         violations = [
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description) for v in error.violations
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations
         ]
         details.append(_packed(error_details_pb2.BadRequest(field_violations=violations)))
     status = status_pb2.Status(code=_CODES[error.kind.value], message=error.message, details=details)
@@ -34,7 +37,9 @@ def to_status(error: DomainError, domain: str) -> grpc.Status:
 
 def internal_status(domain: str) -> grpc.Status:
     info = _packed(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))
-    return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message="internal error", details=[info]))
+    return rpc_status.to_status(
+        status_pb2.Status(code=code_pb2.INTERNAL, message="internal error", details=[info])
+    )
 
 
 @dataclass(frozen=True)
@@ -70,4 +75,6 @@ def domain_error_from(error: grpc.RpcError) -> DomainError | None:
     details = error_details(error)
     if details is None or error.code().name not in ErrorKind.__members__:
         return None
-    return DomainError(ErrorKind[error.code().name], details.reason, error.details(), details.metadata, details.violations)
+    return DomainError(
+        ErrorKind[error.code().name], details.reason, error.details(), details.metadata, details.violations
+    )

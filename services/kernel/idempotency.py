@@ -17,7 +17,9 @@ def validate_request_id(request_id: str, required: bool = False) -> str | None:
             raise invalid_argument("REQUEST_ID_REQUIRED", "request_id", "request_id is required")
         return None
     if len(request_id) > MAX_REQUEST_ID_LENGTH or not request_id.isprintable():
-        raise invalid_argument("REQUEST_ID_INVALID", "request_id", f"at most {MAX_REQUEST_ID_LENGTH} printable characters")
+        raise invalid_argument(
+            "REQUEST_ID_INVALID", "request_id", f"at most {MAX_REQUEST_ID_LENGTH} printable characters"
+        )
     return request_id
 
 

@@ -30,13 +30,19 @@ class _Outcome:
     status: grpc.Status | None = None
     caller: contextvars.Token | None = None  # to reset the current principal
 
+
 # Health checks and reflection answer anyone.
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(
-        self, service: str, domain: str, policy: Mapping[str, Access], tokens: TokenAuthority, metrics: ServiceMetrics
+        self,
+        service: str,
+        domain: str,
+        policy: Mapping[str, Access],
+        tokens: TokenAuthority,
+        metrics: ServiceMetrics,
     ) -> None:
         self._service = service
         self._metrics = metrics
@@ -65,7 +71,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort_with_status(outcome.status)
 
             return grpc.unary_unary_rpc_method_handler(
-                unary, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+                unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
             )
 
         if handler.unary_stream:
@@ -80,7 +88,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     await context.abort_with_status(outcome.status)
 
             return grpc.unary_stream_rpc_method_handler(
-                stream, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
+                stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
             )
         return handler
 
@@ -107,4 +117,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
     def _observe(self, method: str, code: str, started: float) -> None:
         elapsed = time.perf_counter() - started
         self._metrics.observe(method, code, elapsed)
-        log.debug("rpc", extra={"service": self._service, "method": method, "code": code, "ms": round(elapsed * 1000, 2)})
+        log.debug(
+            "rpc",
+            extra={"service": self._service, "method": method, "code": code, "ms": round(elapsed * 1000, 2)},
+        )

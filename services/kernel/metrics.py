@@ -13,9 +13,15 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry()
-        self._calls = Counter("yibao_grpc_requests", "gRPC calls handled", ["service", "method", "code"], registry=self.registry)
+        self._calls = Counter(
+            "yibao_grpc_requests", "gRPC calls handled", ["service", "method", "code"], registry=self.registry
+        )
         self._latency = Histogram(
-            "yibao_grpc_request_seconds", "gRPC call latency", ["service", "method"], buckets=_BUCKETS, registry=self.registry
+            "yibao_grpc_request_seconds",
+            "gRPC call latency",
+            ["service", "method"],
+            buckets=_BUCKETS,
+            registry=self.registry,
         )
 
     def observe(self, method: str, code: str, seconds: float) -> None:

@@ -25,7 +25,9 @@ class RegionStatus(Enum):
 def validate_code(code: str, field_path: str = "code") -> str:
     """The code itself, or INVALID_ARGUMENT naming the field."""
     if not _CODE.match(code or ""):
-        raise invalid_argument("REGION_CODE_INVALID", field_path, f"{code!r} is not a 6-digit administrative division code")
+        raise invalid_argument(
+            "REGION_CODE_INVALID", field_path, f"{code!r} is not a 6-digit administrative division code"
+        )
     return code
 
 

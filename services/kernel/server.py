@@ -64,13 +64,19 @@ async def start_server(
     definition: ServiceDefinition, listen: str, tokens: TokenAuthority, metrics_port: int = 0
 ) -> RunningServer:
     metrics = ServiceMetrics(definition.name)
-    interceptor = ServiceInterceptor(definition.name, definition.error_domain, definition.policy, tokens, metrics)
+    interceptor = ServiceInterceptor(
+        definition.name, definition.error_domain, definition.policy, tokens, metrics
+    )
     server = grpc.aio.server(interceptors=[interceptor], options=_OPTIONS)
     definition.register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (definition.full_name, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        (
+            definition.full_name,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     port = server.add_insecure_port(listen)
@@ -80,8 +86,13 @@ async def start_server(
     for name in ("", definition.full_name):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = listen.rsplit(":", 1)[0]
-    running = RunningServer(definition, server, health_servicer, port, f"{host}:{port}", metrics.serve(metrics_port))
-    log.info("listening", extra={"service": definition.name, "address": running.address, "metrics_port": metrics_port})
+    running = RunningServer(
+        definition, server, health_servicer, port, f"{host}:{port}", metrics.serve(metrics_port)
+    )
+    log.info(
+        "listening",
+        extra={"service": definition.name, "address": running.address, "metrics_port": metrics_port},
+    )
     return running
 
 

@@ -20,7 +20,9 @@ class SqlUnitOfWork:
     builds the service's repositories on the transaction's connection; they
     become attributes of the unit of work."""
 
-    def __init__(self, engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]
+    ) -> None:
         self._engine = engine
         self._repositories = repositories
         self._conn: AsyncConnection | None = None

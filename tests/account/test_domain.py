@@ -15,7 +15,13 @@ from services.account.domain.credentials import (
     read_face_ticket,
     validate_new_password,
 )
-from services.account.domain.identity import check_digit, mask_id_number, mask_mobile, validate_id_number, validate_mobile
+from services.account.domain.identity import (
+    check_digit,
+    mask_id_number,
+    mask_mobile,
+    validate_id_number,
+    validate_mobile,
+)
 from services.account.domain.ledger import AccountKind, EntryKind, Movement
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
 from services.account.domain.relations import RelationKind
@@ -53,7 +59,16 @@ def test_r5_masking():
     assert mask_mobile("13800138000") == "138****8000"
 
 
-@pytest.mark.parametrize("mobile,ok", [("13800138000", True), ("19912345678", True), ("12800138000", False), ("1380013800", False), ("+8613800138000", False)])
+@pytest.mark.parametrize(
+    "mobile,ok",
+    [
+        ("13800138000", True),
+        ("19912345678", True),
+        ("12800138000", False),
+        ("1380013800", False),
+        ("+8613800138000", False),
+    ],
+)
 def test_r7_mobile_numbers(mobile, ok):
     if ok:
         assert validate_mobile(mobile) == mobile
@@ -102,8 +117,14 @@ def test_r9_weak_or_malformed_passwords(password):
     [
         (datetime(2026, 3, 2, 2, 0, tzinfo=UTC), datetime(2026, 3, 2, 16, 0, tzinfo=UTC)),  # 10:00 Beijing
         (datetime(2026, 3, 2, 15, 59, tzinfo=UTC), datetime(2026, 3, 2, 16, 0, tzinfo=UTC)),  # 23:59 Beijing
-        (datetime(2026, 3, 2, 16, 30, tzinfo=UTC), datetime(2026, 3, 3, 16, 0, tzinfo=UTC)),  # 00:30 Beijing, next day in Beijing
-        (datetime(2026, 12, 31, 17, 0, tzinfo=UTC), datetime(2027, 1, 1, 16, 0, tzinfo=UTC)),  # across the year
+        (
+            datetime(2026, 3, 2, 16, 30, tzinfo=UTC),
+            datetime(2026, 3, 3, 16, 0, tzinfo=UTC),
+        ),  # 00:30 Beijing, next day in Beijing
+        (
+            datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
+            datetime(2027, 1, 1, 16, 0, tzinfo=UTC),
+        ),  # across the year
     ],
 )
 def test_r9_lock_lasts_until_the_next_beijing_midnight(utc_now, unlock_utc):
@@ -111,7 +132,11 @@ def test_r9_lock_lasts_until_the_next_beijing_midnight(utc_now, unlock_utc):
     state = PasswordState("hash")
     for _ in range(5):
         state = state.after_attempt(False, utc_now)
-    assert state.locked_until == unlock_utc and state.locked_at(unlock_utc - timedelta(seconds=1)) and not state.locked_at(unlock_utc)
+    assert (
+        state.locked_until == unlock_utc
+        and state.locked_at(unlock_utc - timedelta(seconds=1))
+        and not state.locked_at(unlock_utc)
+    )
 
 
 def test_r9_a_right_password_resets_the_count_and_an_expired_lock_starts_afresh():

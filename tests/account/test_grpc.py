@@ -37,21 +37,33 @@ async def assert_ledger_balanced(server) -> None:
 
 
 async def funded(account, as_province, person, amount=100_000, reference=None):
-    request = pb.FundPersonalAccountRequest(person_id=person.id, amount_fen=amount, reference=reference or f"ref-{person.id}", period="2026-03")
-    return await account.FundPersonalAccount(request, metadata=as_province(person.insured_region[:2] + "0000"))
+    request = pb.FundPersonalAccountRequest(
+        person_id=person.id, amount_fen=amount, reference=reference or f"ref-{person.id}", period="2026-03"
+    )
+    return await account.FundPersonalAccount(
+        request, metadata=as_province(person.insured_region[:2] + "0000")
+    )
 
 
 # --- persons (R5)
 async def test_r5_register_masks_the_id_number_and_is_idempotent(account, as_province, as_citizen):
     number = id_number("450102", "19900307")
-    request = pb.RegisterPersonRequest(id_number=number, name="张三", insurance_type=pb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102")
+    request = pb.RegisterPersonRequest(
+        id_number=number, name="张三", insurance_type=pb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102"
+    )
     first = await account.RegisterPerson(request, metadata=as_province())
     assert first.created and first.person.masked_id_number == number[:6] + "********" + number[-4:]
     again = await account.RegisterPerson(request, metadata=as_province())
     assert not again.created and again.person.id == first.person.id
-    other = pb.RegisterPersonRequest(id_number=number, name="李四", insurance_type=pb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102")
-    assert (await fails(account.RegisterPerson(other, metadata=as_province()))).reason == "PERSON_ALREADY_REGISTERED"
-    me = await account.GetPerson(pb.GetPersonRequest(person_id=first.person.id), metadata=as_citizen(first.person.id))
+    other = pb.RegisterPersonRequest(
+        id_number=number, name="李四", insurance_type=pb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102"
+    )
+    assert (
+        await fails(account.RegisterPerson(other, metadata=as_province()))
+    ).reason == "PERSON_ALREADY_REGISTERED"
+    me = await account.GetPerson(
+        pb.GetPersonRequest(person_id=first.person.id), metadata=as_citizen(first.person.id)
+    )
     assert number not in str(me) and me.person.name == "张三"
 
 
@@ -59,20 +71,39 @@ async def test_r5_register_validates_input(account, as_province):
     good = id_number()
     cases = [
         (dict(id_number="12345"), "ID_NUMBER_INVALID", ["id_number"]),
-        (dict(id_number=good[:-1] + ("0" if good[-1] != "0" else "1")), "ID_NUMBER_CHECK_DIGIT", ["id_number"]),
+        (
+            dict(id_number=good[:-1] + ("0" if good[-1] != "0" else "1")),
+            "ID_NUMBER_CHECK_DIGIT",
+            ["id_number"],
+        ),
         (dict(name=""), "NAME_REQUIRED", ["name"]),
         (dict(insurance_type=0), "INSURANCE_TYPE_REQUIRED", ["insurance_type"]),
         (dict(insured_region="4501"), "REGION_CODE_INVALID", ["insured_region"]),
         (dict(insured_region="459999"), "REGION_UNKNOWN", ["insured_region"]),
     ]
     for override, reason, fields in cases:
-        values = dict(id_number=good, name="张三", insurance_type=pb.INSURANCE_TYPE_EMPLOYEE, insured_region="450102") | override
-        failure = await fails(account.RegisterPerson(pb.RegisterPersonRequest(**values), metadata=as_province()))
+        values = (
+            dict(
+                id_number=good,
+                name="张三",
+                insurance_type=pb.INSURANCE_TYPE_EMPLOYEE,
+                insured_region="450102",
+            )
+            | override
+        )
+        failure = await fails(
+            account.RegisterPerson(pb.RegisterPersonRequest(**values), metadata=as_province())
+        )
         assert (failure.code, failure.reason, failure.fields) == (C.INVALID_ARGUMENT, reason, fields), reason
 
 
 async def test_r20_a_province_registers_only_its_own_persons(account, as_province):
-    request = pb.RegisterPersonRequest(id_number=id_number("110101"), name="王五", insurance_type=pb.INSURANCE_TYPE_RESIDENT, insured_region="110101")
+    request = pb.RegisterPersonRequest(
+        id_number=id_number("110101"),
+        name="王五",
+        insurance_type=pb.INSURANCE_TYPE_RESIDENT,
+        insured_region="110101",
+    )
     failure = await fails(account.RegisterPerson(request, metadata=as_province("450000")))
     assert failure.code is C.PERMISSION_DENIED
 
@@ -80,29 +111,49 @@ async def test_r20_a_province_registers_only_its_own_persons(account, as_provinc
 async def test_r20_citizens_see_only_themselves(account, register, as_citizen, as_province):
     me, other = await register("张三"), await register("李四")
     for target in (other.id, "no-such-person"):
-        failure = await fails(account.GetPerson(pb.GetPersonRequest(person_id=target), metadata=as_citizen(me.id)))
+        failure = await fails(
+            account.GetPerson(pb.GetPersonRequest(person_id=target), metadata=as_citizen(me.id))
+        )
         assert failure.code is C.PERMISSION_DENIED  # the same whether the target exists or not
-        assert (await fails(account.GetWallet(pb.GetWalletRequest(person_id=target), metadata=as_citizen(me.id)))).code is C.PERMISSION_DENIED
-    foreign = await fails(account.GetPerson(pb.GetPersonRequest(person_id=me.id), metadata=as_province("110000")))
+        assert (
+            await fails(account.GetWallet(pb.GetWalletRequest(person_id=target), metadata=as_citizen(me.id)))
+        ).code is C.PERMISSION_DENIED
+    foreign = await fails(
+        account.GetPerson(pb.GetPersonRequest(person_id=me.id), metadata=as_province("110000"))
+    )
     assert foreign.code is C.PERMISSION_DENIED
-    assert (await account.GetPerson(pb.GetPersonRequest(person_id=me.id), metadata=as_province("450000"))).person.id == me.id
+    assert (
+        await account.GetPerson(pb.GetPersonRequest(person_id=me.id), metadata=as_province("450000"))
+    ).person.id == me.id
 
 
 async def test_lookup_person_for_the_transfer_service(account, register, as_service, as_citizen):
     number = id_number()
     person = await register("赵六", number=number)
-    found = await account.LookupPerson(pb.LookupPersonRequest(id_number=number, name="赵六"), metadata=as_service)
+    found = await account.LookupPerson(
+        pb.LookupPersonRequest(id_number=number, name="赵六"), metadata=as_service
+    )
     assert found.person.id == person.id and not found.HasField("wallet")
-    mismatch = await fails(account.LookupPerson(pb.LookupPersonRequest(id_number=number, name="赵七"), metadata=as_service))
+    mismatch = await fails(
+        account.LookupPerson(pb.LookupPersonRequest(id_number=number, name="赵七"), metadata=as_service)
+    )
     assert (mismatch.code, mismatch.reason) == (C.FAILED_PRECONDITION, "NAME_MISMATCH")
-    missing = await fails(account.LookupPerson(pb.LookupPersonRequest(id_number=id_number(), name="赵六"), metadata=as_service))
+    missing = await fails(
+        account.LookupPerson(pb.LookupPersonRequest(id_number=id_number(), name="赵六"), metadata=as_service)
+    )
     assert (missing.code, missing.reason) == (C.NOT_FOUND, "PERSON_NOT_FOUND")
-    citizen = await fails(account.LookupPerson(pb.LookupPersonRequest(id_number=number, name="赵六"), metadata=as_citizen(person.id)))
+    citizen = await fails(
+        account.LookupPerson(
+            pb.LookupPersonRequest(id_number=number, name="赵六"), metadata=as_citizen(person.id)
+        )
+    )
     assert citizen.code is C.PERMISSION_DENIED
 
 
 # --- personal accounts (R6)
-async def test_r6_funding_is_idempotent_by_reference_and_only_for_employees(account, register, as_province, as_citizen, account_server):
+async def test_r6_funding_is_idempotent_by_reference_and_only_for_employees(
+    account, register, as_province, as_citizen, account_server
+):
     employee, resident = await register("张三"), await register("李四", kind=pb.INSURANCE_TYPE_RESIDENT)
     first = await funded(account, as_province, employee, 30_000, "gx-2026-03-001")
     again = await funded(account, as_province, employee, 30_000, "gx-2026-03-001")
@@ -115,8 +166,12 @@ async def test_r6_funding_is_idempotent_by_reference_and_only_for_employees(acco
     bad = await fails(funded(account, as_province, employee, 0))
     assert (bad.reason, bad.fields) == ("AMOUNT_NOT_POSITIVE", ["amount_fen"])
     other_province = pb.FundPersonalAccountRequest(person_id=employee.id, amount_fen=1, reference="x")
-    assert (await fails(account.FundPersonalAccount(other_province, metadata=as_province("110000")))).code is C.PERMISSION_DENIED
-    balances = await account.GetBalances(pb.GetBalancesRequest(person_id=resident.id), metadata=as_citizen(resident.id))
+    assert (
+        await fails(account.FundPersonalAccount(other_province, metadata=as_province("110000")))
+    ).code is C.PERMISSION_DENIED
+    balances = await account.GetBalances(
+        pb.GetBalancesRequest(person_id=resident.id), metadata=as_citizen(resident.id)
+    )
     assert not balances.has_personal_account and not balances.has_wallet
     await assert_ledger_balanced(account_server)
 
@@ -125,15 +180,38 @@ async def test_r6_funding_is_idempotent_by_reference_and_only_for_employees(acco
 async def test_r7_open_wallet_needs_an_enabled_place_and_is_idempotent(account, register, as_citizen):
     person = await register("张三")
     me = as_citizen(person.id)
-    disabled = await fails(account.OpenWallet(pb.OpenWalletRequest(person_id=person.id, place_of_use="450303", mobile="13800138000"), metadata=me))
-    assert (disabled.code, disabled.reason, disabled.metadata["region"]) == (C.FAILED_PRECONDITION, "REGION_NOT_ENABLED", "450303")
-    bad_mobile = await fails(account.OpenWallet(pb.OpenWalletRequest(person_id=person.id, place_of_use="450102", mobile="12800138000"), metadata=me))
+    disabled = await fails(
+        account.OpenWallet(
+            pb.OpenWalletRequest(person_id=person.id, place_of_use="450303", mobile="13800138000"),
+            metadata=me,
+        )
+    )
+    assert (disabled.code, disabled.reason, disabled.metadata["region"]) == (
+        C.FAILED_PRECONDITION,
+        "REGION_NOT_ENABLED",
+        "450303",
+    )
+    bad_mobile = await fails(
+        account.OpenWallet(
+            pb.OpenWalletRequest(person_id=person.id, place_of_use="450102", mobile="12800138000"),
+            metadata=me,
+        )
+    )
     assert (bad_mobile.reason, bad_mobile.fields) == ("MOBILE_INVALID", ["mobile"])
-    opened = await account.OpenWallet(pb.OpenWalletRequest(person_id=person.id, place_of_use="450102", mobile="13800138000"), metadata=me)
+    opened = await account.OpenWallet(
+        pb.OpenWalletRequest(person_id=person.id, place_of_use="450102", mobile="13800138000"), metadata=me
+    )
     assert opened.created and opened.wallet.masked_mobile == "138****8000" and opened.wallet.balance_fen == 0
-    again = await account.OpenWallet(pb.OpenWalletRequest(person_id=person.id, place_of_use="450102", mobile="13800138000"), metadata=me)
+    again = await account.OpenWallet(
+        pb.OpenWalletRequest(person_id=person.id, place_of_use="450102", mobile="13800138000"), metadata=me
+    )
     assert not again.created and again.wallet == opened.wallet
-    different = await fails(account.OpenWallet(pb.OpenWalletRequest(person_id=person.id, place_of_use="110101", mobile="13800138000"), metadata=me))
+    different = await fails(
+        account.OpenWallet(
+            pb.OpenWalletRequest(person_id=person.id, place_of_use="110101", mobile="13800138000"),
+            metadata=me,
+        )
+    )
     assert different.reason == "WALLET_ALREADY_OPENED"
 
 
@@ -141,48 +219,111 @@ async def test_r7_change_place_of_use(account, register, with_wallet, as_citizen
     person = await register("张三")
     await with_wallet(person)
     me = as_citizen(person.id)
-    changed = await account.ChangePlaceOfUse(pb.ChangePlaceOfUseRequest(person_id=person.id, place_of_use="110101"), metadata=me)
+    changed = await account.ChangePlaceOfUse(
+        pb.ChangePlaceOfUseRequest(person_id=person.id, place_of_use="110101"), metadata=me
+    )
     assert changed.wallet.place_of_use == "110101"
-    refused = await fails(account.ChangePlaceOfUse(pb.ChangePlaceOfUseRequest(person_id=person.id, place_of_use="450303"), metadata=me))
+    refused = await fails(
+        account.ChangePlaceOfUse(
+            pb.ChangePlaceOfUseRequest(person_id=person.id, place_of_use="450303"), metadata=me
+        )
+    )
     assert refused.reason == "REGION_NOT_ENABLED"
     unopened = await register("李四")
-    missing = await fails(account.ChangePlaceOfUse(pb.ChangePlaceOfUseRequest(person_id=unopened.id, place_of_use="110101"), metadata=as_citizen(unopened.id)))
+    missing = await fails(
+        account.ChangePlaceOfUse(
+            pb.ChangePlaceOfUseRequest(person_id=unopened.id, place_of_use="110101"),
+            metadata=as_citizen(unopened.id),
+        )
+    )
     assert (missing.code, missing.reason) == (C.NOT_FOUND, "WALLET_NOT_OPENED")
 
 
 # --- close relatives (R8)
-async def test_r8_relations_are_known_both_ways_and_lapse_on_a_move(account, register, as_province, as_citizen, as_service):
+async def test_r8_relations_are_known_both_ways_and_lapse_on_a_move(
+    account, register, as_province, as_citizen, as_service
+):
     parent, child = await register("张父"), await register("张子", region="450103")
     attested = await account.AttestRelation(
-        pb.AttestRelationRequest(person_id=parent.id, relative_id=child.id, kind=pb.RELATION_KIND_CHILD), metadata=as_province()
+        pb.AttestRelationRequest(person_id=parent.id, relative_id=child.id, kind=pb.RELATION_KIND_CHILD),
+        metadata=as_province(),
     )
-    assert attested.relation.kind == pb.RELATION_KIND_CHILD and attested.inverse.kind == pb.RELATION_KIND_PARENT
-    seen_by_child = await account.ListRelations(pb.ListRelationsRequest(person_id=child.id), metadata=as_citizen(child.id))
-    assert [(r.relative_id, r.kind, r.relative_name) for r in seen_by_child.relations] == [(parent.id, pb.RELATION_KIND_PARENT, "张父")]
-    other_kind = await fails(account.AttestRelation(pb.AttestRelationRequest(person_id=child.id, relative_id=parent.id, kind=pb.RELATION_KIND_SPOUSE), metadata=as_province()))
+    assert (
+        attested.relation.kind == pb.RELATION_KIND_CHILD and attested.inverse.kind == pb.RELATION_KIND_PARENT
+    )
+    seen_by_child = await account.ListRelations(
+        pb.ListRelationsRequest(person_id=child.id), metadata=as_citizen(child.id)
+    )
+    assert [(r.relative_id, r.kind, r.relative_name) for r in seen_by_child.relations] == [
+        (parent.id, pb.RELATION_KIND_PARENT, "张父")
+    ]
+    other_kind = await fails(
+        account.AttestRelation(
+            pb.AttestRelationRequest(person_id=child.id, relative_id=parent.id, kind=pb.RELATION_KIND_SPOUSE),
+            metadata=as_province(),
+        )
+    )
     assert other_kind.reason == "RELATION_EXISTS"
 
-    moved = await account.UpdateInsurance(pb.UpdateInsuranceRequest(person_id=child.id, insured_region="440104"), metadata=as_province())
+    moved = await account.UpdateInsurance(
+        pb.UpdateInsuranceRequest(person_id=child.id, insured_region="440104"), metadata=as_province()
+    )
     assert moved.lapsed_relations == 1 and moved.person.insured_region == "440104"
-    assert list((await account.ListRelations(pb.ListRelationsRequest(person_id=parent.id), metadata=as_citizen(parent.id))).relations) == []
+    assert (
+        list(
+            (
+                await account.ListRelations(
+                    pb.ListRelationsRequest(person_id=parent.id), metadata=as_citizen(parent.id)
+                )
+            ).relations
+        )
+        == []
+    )
     lapses = await account.ListRelationLapses(pb.ListRelationLapsesRequest(), metadata=as_service)
     assert [(x.person_id, x.cause) for x in lapses.lapses] == [(child.id, pb.LAPSE_CAUSE_INSURANCE_MOVED)]
-    later = await account.ListRelationLapses(pb.ListRelationLapsesRequest(after_id=lapses.lapses[-1].id), metadata=as_service)
+    later = await account.ListRelationLapses(
+        pb.ListRelationLapsesRequest(after_id=lapses.lapses[-1].id), metadata=as_service
+    )
     assert list(later.lapses) == []
     # Now a person of 广东: only its platform may change it.
-    assert (await fails(account.UpdateInsurance(pb.UpdateInsuranceRequest(person_id=child.id, insurance_status=pb.INSURANCE_STATUS_ENDED), metadata=as_province()))).code is C.PERMISSION_DENIED
+    assert (
+        await fails(
+            account.UpdateInsurance(
+                pb.UpdateInsuranceRequest(person_id=child.id, insurance_status=pb.INSURANCE_STATUS_ENDED),
+                metadata=as_province(),
+            )
+        )
+    ).code is C.PERMISSION_DENIED
 
 
-async def test_r8_ended_insurance_lapses_relations_and_blocks_new_ones(account, register, as_province, as_service):
+async def test_r8_ended_insurance_lapses_relations_and_blocks_new_ones(
+    account, register, as_province, as_service
+):
     a, b = await register("甲"), await register("乙")
-    await account.AttestRelation(pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=pb.RELATION_KIND_SPOUSE), metadata=as_province())
-    ended = await account.UpdateInsurance(pb.UpdateInsuranceRequest(person_id=b.id, insurance_status=pb.INSURANCE_STATUS_ENDED), metadata=as_province())
+    await account.AttestRelation(
+        pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=pb.RELATION_KIND_SPOUSE),
+        metadata=as_province(),
+    )
+    ended = await account.UpdateInsurance(
+        pb.UpdateInsuranceRequest(person_id=b.id, insurance_status=pb.INSURANCE_STATUS_ENDED),
+        metadata=as_province(),
+    )
     assert ended.lapsed_relations == 1 and ended.person.insurance_status == pb.INSURANCE_STATUS_ENDED
-    again = await fails(account.AttestRelation(pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=pb.RELATION_KIND_SPOUSE), metadata=as_province()))
+    again = await fails(
+        account.AttestRelation(
+            pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=pb.RELATION_KIND_SPOUSE),
+            metadata=as_province(),
+        )
+    )
     assert (again.code, again.reason) == (C.FAILED_PRECONDITION, "INSURANCE_ENDED")
     lapses = await account.ListRelationLapses(pb.ListRelationLapsesRequest(), metadata=as_service)
     assert [(x.person_id, x.cause) for x in lapses.lapses] == [(b.id, pb.LAPSE_CAUSE_INSURANCE_ENDED)]
-    self_relation = await fails(account.AttestRelation(pb.AttestRelationRequest(person_id=a.id, relative_id=a.id, kind=pb.RELATION_KIND_SIBLING), metadata=as_province()))
+    self_relation = await fails(
+        account.AttestRelation(
+            pb.AttestRelationRequest(person_id=a.id, relative_id=a.id, kind=pb.RELATION_KIND_SIBLING),
+            metadata=as_province(),
+        )
+    )
     assert self_relation.reason == "RELATION_TO_SELF"
 
 
@@ -190,12 +331,16 @@ async def test_r8_ended_insurance_lapses_relations_and_blocks_new_ones(account, 
 async def test_r9_password_lockout_until_beijing_midnight(account, register, as_citizen, bearer, clock):
     person = await register("张三")
     me = as_citizen(person.id)
-    weak = await fails(account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="123456"), metadata=me))
+    weak = await fails(
+        account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="123456"), metadata=me)
+    )
     assert weak.reason == "PASSWORD_TOO_WEAK"
     await account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="258036"), metadata=me)
 
     def verify(p):
-        request = pb.VerifyCredentialRequest(person_id=person.id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=password(p))
+        request = pb.VerifyCredentialRequest(
+            person_id=person.id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=password(p)
+        )
         return account.VerifyCredential(request, metadata=bearer(Role.SERVICE, "transfer"))
 
     assert (await verify("258036")).attempts_left == 5
@@ -216,20 +361,38 @@ async def test_r9_changing_the_password_needs_the_current_one(account, register,
     person = await register("张三")
     me = as_citizen(person.id)
     await account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="258036"), metadata=me)
-    missing = await fails(account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="369147"), metadata=me))
+    missing = await fails(
+        account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="369147"), metadata=me)
+    )
     assert (missing.reason, missing.fields) == ("CURRENT_PASSWORD_REQUIRED", ["current_password"])
-    wrong = await fails(account.SetPassword(pb.SetPasswordRequest(person_id=person.id, current_password="111222", new_password="369147"), metadata=me))
+    wrong = await fails(
+        account.SetPassword(
+            pb.SetPasswordRequest(person_id=person.id, current_password="111222", new_password="369147"),
+            metadata=me,
+        )
+    )
     assert wrong.reason == "VERIFICATION_FAILED"
-    await account.SetPassword(pb.SetPasswordRequest(person_id=person.id, current_password="258036", new_password="369147"), metadata=me)
+    await account.SetPassword(
+        pb.SetPasswordRequest(person_id=person.id, current_password="258036", new_password="369147"),
+        metadata=me,
+    )
     other = await register("李四")
-    assert (await fails(account.SetPassword(pb.SetPasswordRequest(person_id=other.id, new_password="369147"), metadata=me))).code is C.PERMISSION_DENIED
+    assert (
+        await fails(
+            account.SetPassword(pb.SetPasswordRequest(person_id=other.id, new_password="369147"), metadata=me)
+        )
+    ).code is C.PERMISSION_DENIED
 
 
 async def test_r9_face_tickets_are_checked_and_single_use(account, register, as_service, clock):
     person, other = await register("张三"), await register("李四")
 
     def verify(ticket, purpose=pb.VERIFICATION_PURPOSE_TRANSFER):
-        request = pb.VerifyCredentialRequest(person_id=person.id, purpose=purpose, verification=verification_pb2.Verification(face_ticket=ticket))
+        request = pb.VerifyCredentialRequest(
+            person_id=person.id,
+            purpose=purpose,
+            verification=verification_pb2.Verification(face_ticket=ticket),
+        )
         return account.VerifyCredential(request, metadata=as_service)
 
     good = mint_face_ticket(FACE_KEY, person.id, Purpose.TRANSFER, "t-1", clock.now())
@@ -238,16 +401,31 @@ async def test_r9_face_tickets_are_checked_and_single_use(account, register, as_
     causes = {
         mint_face_ticket(FACE_KEY, other.id, Purpose.TRANSFER, "t-2", clock.now()): "TICKET_OTHER_PERSON",
         mint_face_ticket(FACE_KEY, person.id, Purpose.PAYMENT, "t-3", clock.now()): "TICKET_OTHER_PURPOSE",
-        mint_face_ticket(FACE_KEY, person.id, Purpose.TRANSFER, "t-4", clock.now() - timedelta(minutes=3)): "TICKET_EXPIRED",
-        mint_face_ticket(FACE_KEY, person.id, Purpose.TRANSFER, "t-5", clock.now(), ttl=timedelta(hours=1)): "TICKET_TOO_LONG_LIVED",
-        mint_face_ticket("forged-key-0123456789abcdef0123456789", person.id, Purpose.TRANSFER, "t-6", clock.now()): "TICKET_INVALID",
+        mint_face_ticket(
+            FACE_KEY, person.id, Purpose.TRANSFER, "t-4", clock.now() - timedelta(minutes=3)
+        ): "TICKET_EXPIRED",
+        mint_face_ticket(
+            FACE_KEY, person.id, Purpose.TRANSFER, "t-5", clock.now(), ttl=timedelta(hours=1)
+        ): "TICKET_TOO_LONG_LIVED",
+        mint_face_ticket(
+            "forged-key-0123456789abcdef0123456789", person.id, Purpose.TRANSFER, "t-6", clock.now()
+        ): "TICKET_INVALID",
     }
     for ticket, cause in causes.items():
         failure = await fails(verify(ticket))
-        assert (failure.code, failure.reason, failure.metadata["cause"]) == (C.FAILED_PRECONDITION, "VERIFICATION_FAILED", cause)
-    no_password = await fails(account.VerifyCredential(
-        pb.VerifyCredentialRequest(person_id=person.id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=password("258036")), metadata=as_service
-    ))
+        assert (failure.code, failure.reason, failure.metadata["cause"]) == (
+            C.FAILED_PRECONDITION,
+            "VERIFICATION_FAILED",
+            cause,
+        )
+    no_password = await fails(
+        account.VerifyCredential(
+            pb.VerifyCredentialRequest(
+                person_id=person.id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=password("258036")
+            ),
+            metadata=as_service,
+        )
+    )
     assert no_password.reason == "PASSWORD_NOT_SET"
 
 
@@ -255,7 +433,10 @@ async def test_r9_face_tickets_are_checked_and_single_use(account, register, as_
 @pytest.fixture
 async def pair(account, register, with_wallet, as_province):
     """A funded employee payer with a wallet and a payee with a wallet."""
-    payer, payee = await register("张三"), await register("李四", region="110101", kind=pb.INSURANCE_TYPE_RESIDENT)
+    payer, payee = (
+        await register("张三"),
+        await register("李四", region="110101", kind=pb.INSURANCE_TYPE_RESIDENT),
+    )
     await with_wallet(payer)
     await with_wallet(payee, place="110101")
     await funded(account, as_province, payer, 100_000)
@@ -263,7 +444,9 @@ async def pair(account, register, with_wallet, as_province):
 
 
 def hold_request(payer, payee, tid="tr-1", amount=30_000, source=pb.ACCOUNT_KIND_PERSONAL):
-    return pb.HoldTransferRequest(transfer_id=tid, payer_id=payer.id, payee_id=payee.id, source=source, amount_fen=amount)
+    return pb.HoldTransferRequest(
+        transfer_id=tid, payer_id=payer.id, payee_id=payee.id, source=source, amount_fen=amount
+    )
 
 
 async def balances(account, as_citizen, person):
@@ -278,11 +461,15 @@ async def test_r15_hold_then_receive_moves_money_once(account, pair, as_service,
     assert await balances(account, as_citizen, payer) == (70_000, 0)
     again = await account.HoldTransfer(hold_request(payer, payee), metadata=as_service)
     assert again.hold == held.hold and await balances(account, as_citizen, payer) == (70_000, 0)
-    received = await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-1"), metadata=as_service)
+    received = await account.ReceiveTransfer(
+        pb.ReceiveTransferRequest(transfer_id="tr-1"), metadata=as_service
+    )
     assert received.hold.status == pb.HOLD_STATUS_RECEIVED
     await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-1"), metadata=as_service)
     assert await balances(account, as_citizen, payee) == (0, 30_000)
-    late = await fails(account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-1"), metadata=as_service))
+    late = await fails(
+        account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-1"), metadata=as_service)
+    )
     assert (late.code, late.reason) == (C.FAILED_PRECONDITION, "HOLD_ALREADY_RECEIVED")
     assert await balances(account, as_citizen, payer) == (70_000, 0)
     await assert_ledger_balanced(account_server)
@@ -293,9 +480,13 @@ async def test_r15_refund_returns_to_the_source(account, pair, as_service, as_ci
     await account.HoldTransfer(hold_request(payer, payee, "tr-2", 25_000), metadata=as_service)
     refunded = await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-2"), metadata=as_service)
     assert refunded.hold.status == pb.HOLD_STATUS_REFUNDED
-    assert (await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-2"), metadata=as_service)).hold == refunded.hold
+    assert (
+        await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-2"), metadata=as_service)
+    ).hold == refunded.hold
     assert await balances(account, as_citizen, payer) == (100_000, 0)
-    late = await fails(account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-2"), metadata=as_service))
+    late = await fails(
+        account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-2"), metadata=as_service)
+    )
     assert late.reason == "HOLD_ALREADY_REFUNDED"
     assert await balances(account, as_citizen, payee) == (0, 0)
     await assert_ledger_balanced(account_server)
@@ -303,40 +494,75 @@ async def test_r15_refund_returns_to_the_source(account, pair, as_service, as_ci
 
 async def test_r10_hold_errors_move_nothing(account, pair, as_service, as_citizen, register, account_server):
     payer, payee = pair
-    too_much = await fails(account.HoldTransfer(hold_request(payer, payee, "tr-3", 100_001), metadata=as_service))
-    assert (too_much.code, too_much.reason, too_much.metadata) == (C.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", {"account": "personal"})
-    empty_wallet = await fails(account.HoldTransfer(hold_request(payer, payee, "tr-4", 1, pb.ACCOUNT_KIND_WALLET), metadata=as_service))
+    too_much = await fails(
+        account.HoldTransfer(hold_request(payer, payee, "tr-3", 100_001), metadata=as_service)
+    )
+    assert (too_much.code, too_much.reason, too_much.metadata) == (
+        C.FAILED_PRECONDITION,
+        "INSUFFICIENT_FUNDS",
+        {"account": "personal"},
+    )
+    empty_wallet = await fails(
+        account.HoldTransfer(
+            hold_request(payer, payee, "tr-4", 1, pb.ACCOUNT_KIND_WALLET), metadata=as_service
+        )
+    )
     assert empty_wallet.reason == "INSUFFICIENT_FUNDS"
     no_wallet = await register("王五")
     unopened = await fails(account.HoldTransfer(hold_request(payer, no_wallet, "tr-5"), metadata=as_service))
     assert (unopened.code, unopened.reason) == (C.NOT_FOUND, "WALLET_NOT_OPENED")
-    no_personal = await fails(account.HoldTransfer(hold_request(payee, payer, "tr-6", 1), metadata=as_service))
+    no_personal = await fails(
+        account.HoldTransfer(hold_request(payee, payer, "tr-6", 1), metadata=as_service)
+    )
     assert no_personal.reason == "SOURCE_ACCOUNT_MISSING"
-    assert (await fails(account.HoldTransfer(hold_request(payer, payee, "tr-7", 0), metadata=as_service))).reason == "AMOUNT_NOT_POSITIVE"
-    assert (await fails(account.HoldTransfer(hold_request(payer, payee, "tr-8", source=0), metadata=as_service))).reason == "SOURCE_INVALID"
-    assert (await fails(account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="nope"), metadata=as_service))).code is C.NOT_FOUND
+    assert (
+        await fails(account.HoldTransfer(hold_request(payer, payee, "tr-7", 0), metadata=as_service))
+    ).reason == "AMOUNT_NOT_POSITIVE"
+    assert (
+        await fails(account.HoldTransfer(hold_request(payer, payee, "tr-8", source=0), metadata=as_service))
+    ).reason == "SOURCE_INVALID"
+    assert (
+        await fails(
+            account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="nope"), metadata=as_service)
+        )
+    ).code is C.NOT_FOUND
     # A failed hold leaves its id free: the same id later, with money, works.
     await account.HoldTransfer(hold_request(payer, payee, "tr-3", 100_000), metadata=as_service)
     reused = await fails(account.HoldTransfer(hold_request(payer, payee, "tr-3", 5), metadata=as_service))
     assert reused.reason == "REQUEST_ID_REUSED"
     assert await balances(account, as_citizen, payer) == (0, 0)
-    citizen = await fails(account.HoldTransfer(hold_request(payer, payee, "tr-9"), metadata=as_citizen(payer.id)))
+    citizen = await fails(
+        account.HoldTransfer(hold_request(payer, payee, "tr-9"), metadata=as_citizen(payer.id))
+    )
     assert citizen.code is C.PERMISSION_DENIED
     await assert_ledger_balanced(account_server)
 
 
 # --- wallet payments (R11) and contributions (R12a)
-async def test_r11_charge_and_refund(account, pair, as_service, as_citizen, as_institution, register, with_wallet, account_server):
+async def test_r11_charge_and_refund(
+    account, pair, as_service, as_citizen, as_institution, register, with_wallet, account_server
+):
     payer, payee = pair
-    await account.HoldTransfer(hold_request(payer, payee, "tr-p", 50_000, pb.ACCOUNT_KIND_PERSONAL), metadata=as_service)
+    await account.HoldTransfer(
+        hold_request(payer, payee, "tr-p", 50_000, pb.ACCOUNT_KIND_PERSONAL), metadata=as_service
+    )
     await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-p"), metadata=as_service)
     me = as_citizen(payee.id)
     await account.SetPassword(pb.SetPasswordRequest(person_id=payee.id, new_password="258036"), metadata=me)
-    hospital = as_institution("H11010100001")  # 北京协和医院, accepts the wallet; the payee is insured in 110101
+    hospital = as_institution(
+        "H11010100001"
+    )  # 北京协和医院, accepts the wallet; the payee is insured in 110101
 
     def charge(order, amount, p="258036", who=hospital, code="H11010100001"):
         return account.ChargeWallet(
-            pb.ChargeWalletRequest(institution_code=code, order_number=order, person_id=payee.id, amount_fen=amount, verification=password(p)), metadata=who
+            pb.ChargeWalletRequest(
+                institution_code=code,
+                order_number=order,
+                person_id=payee.id,
+                amount_fen=amount,
+                verification=password(p),
+            ),
+            metadata=who,
         )
 
     paid = await charge("ORD-1", 12_000)
@@ -348,31 +574,50 @@ async def test_r11_charge_and_refund(account, pair, as_service, as_citizen, as_i
     assert (await fails(charge("ORD-3", 38_001))).reason == "INSUFFICIENT_FUNDS"
     elsewhere = await fails(charge("ORD-4", 1, who=as_institution("H45010300001"), code="H45010300001"))
     assert elsewhere.reason == "INSTITUTION_OUTSIDE_INSURED_REGION"
-    assert (await fails(charge("ORD-5", 1, code="H45010300001"))).code is C.PERMISSION_DENIED  # not its own code
+    assert (
+        await fails(charge("ORD-5", 1, code="H45010300001"))
+    ).code is C.PERMISSION_DENIED  # not its own code
 
     def refund(amount, rid):
         return account.RefundPayment(
-            pb.RefundPaymentRequest(institution_code="H11010100001", order_number="ORD-1", amount_fen=amount, refund_id=rid), metadata=hospital
+            pb.RefundPaymentRequest(
+                institution_code="H11010100001", order_number="ORD-1", amount_fen=amount, refund_id=rid
+            ),
+            metadata=hospital,
         )
 
     assert (await refund(2_000, "R-1")).payment.refunded_fen == 2_000
     assert (await refund(2_000, "R-1")).payment.refunded_fen == 2_000  # retried, not repeated
     over = await fails(refund(10_001, "R-2"))
-    assert (over.code, over.reason, over.metadata["refundable_fen"]) == (C.FAILED_PRECONDITION, "REFUND_EXCEEDS_PAYMENT", "10000")
+    assert (over.code, over.reason, over.metadata["refundable_fen"]) == (
+        C.FAILED_PRECONDITION,
+        "REFUND_EXCEEDS_PAYMENT",
+        "10000",
+    )
     assert (await refund(10_000, "R-3")).payment.refunded_fen == 12_000
     assert (await fails(refund(1, "R-4"))).reason == "REFUND_EXCEEDS_PAYMENT"
     assert await balances(account, as_citizen, payee) == (0, 50_000)
     await assert_ledger_balanced(account_server)
 
 
-async def test_r11_institution_must_accept_the_wallet(account, register, with_wallet, as_institution, as_citizen):
+async def test_r11_institution_must_accept_the_wallet(
+    account, register, with_wallet, as_institution, as_citizen
+):
     patient = await register("李四")
     await with_wallet(patient)
     pharmacy = "P45010200001"  # the demo's 兴宁区社区药店 does not accept the wallet
-    failure = await fails(account.ChargeWallet(
-        pb.ChargeWalletRequest(institution_code=pharmacy, order_number="O-1", person_id=patient.id, amount_fen=100, verification=password("258036")),
-        metadata=as_institution(pharmacy),
-    ))
+    failure = await fails(
+        account.ChargeWallet(
+            pb.ChargeWalletRequest(
+                institution_code=pharmacy,
+                order_number="O-1",
+                person_id=patient.id,
+                amount_fen=100,
+                verification=password("258036"),
+            ),
+            metadata=as_institution(pharmacy),
+        )
+    )
     assert (failure.code, failure.reason) == (C.FAILED_PRECONDITION, "INSTITUTION_NOT_ACCEPTING_WALLET")
 
 
@@ -385,7 +630,14 @@ async def test_r12a_resident_contribution_once_a_year(account, pair, as_service,
 
     def pay(year, amount=38_000, beneficiary=payee, kind=pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE):
         return account.PayContribution(
-            pb.PayContributionRequest(payer_id=payee.id, beneficiary_id=beneficiary.id, kind=kind, year=year, amount_fen=amount, verification=password("258036")),
+            pb.PayContributionRequest(
+                payer_id=payee.id,
+                beneficiary_id=beneficiary.id,
+                kind=kind,
+                year=year,
+                amount_fen=amount,
+                verification=password("258036"),
+            ),
             metadata=me,
         )
 
@@ -401,7 +653,9 @@ async def test_r12a_resident_contribution_once_a_year(account, pair, as_service,
 
 
 # --- statements (R12)
-async def test_r12_statement_newest_first_paginated_and_filtered(account, pair, as_service, as_citizen, as_province, clock):
+async def test_r12_statement_newest_first_paginated_and_filtered(
+    account, pair, as_service, as_citizen, as_province, clock
+):
     payer, payee = pair
     clock.advance(minutes=1)
     await account.HoldTransfer(hold_request(payer, payee, "tr-s1", 10_000), metadata=as_service)
@@ -409,37 +663,66 @@ async def test_r12_statement_newest_first_paginated_and_filtered(account, pair, 
     await account.HoldTransfer(hold_request(payer, payee, "tr-s2", 5_000), metadata=as_service)
     await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-s2"), metadata=as_service)
     me = as_citizen(payer.id)
-    page = await account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payer.id, page_size=2), metadata=me)
+    page = await account.ListStatementEntries(
+        pb.ListStatementEntriesRequest(person_id=payer.id, page_size=2), metadata=me
+    )
     assert [(e.kind, e.amount_fen, e.balance_after_fen) for e in page.entries] == [
         (pb.ENTRY_KIND_TRANSFER_REFUND, 5_000, 90_000),
         (pb.ENTRY_KIND_TRANSFER_HOLD, -5_000, 85_000),
     ]
-    rest = await account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payer.id, page_size=2, page_token=page.next_page_token), metadata=me)
-    assert [(e.kind, e.reference) for e in rest.entries] == [(pb.ENTRY_KIND_TRANSFER_HOLD, "tr-s1"), (pb.ENTRY_KIND_FUNDING, f"ref-{payer.id}")]
+    rest = await account.ListStatementEntries(
+        pb.ListStatementEntriesRequest(person_id=payer.id, page_size=2, page_token=page.next_page_token),
+        metadata=me,
+    )
+    assert [(e.kind, e.reference) for e in rest.entries] == [
+        (pb.ENTRY_KIND_TRANSFER_HOLD, "tr-s1"),
+        (pb.ENTRY_KIND_FUNDING, f"ref-{payer.id}"),
+    ]
     assert not rest.next_page_token
-    funding = await account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payer.id, kinds=[pb.ENTRY_KIND_FUNDING]), metadata=me)
+    funding = await account.ListStatementEntries(
+        pb.ListStatementEntriesRequest(person_id=payer.id, kinds=[pb.ENTRY_KIND_FUNDING]), metadata=me
+    )
     assert [e.amount_fen for e in funding.entries] == [100_000]
     windowed = pb.ListStatementEntriesRequest(person_id=payer.id, start_time=to_timestamp(clock.now()))
     assert len((await account.ListStatementEntries(windowed, metadata=me)).entries) == 2
-    other = await fails(account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payee.id), metadata=me))
+    other = await fails(
+        account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payee.id), metadata=me)
+    )
     assert other.code is C.PERMISSION_DENIED
 
 
-async def test_transfer_parties_in_one_call(account, register, with_wallet, as_province, as_service, as_citizen):
+async def test_transfer_parties_in_one_call(
+    account, register, with_wallet, as_province, as_service, as_citizen
+):
     number = id_number("110101")
     payer, payee = await register("张三"), await register("李四", region="110101", number=number)
     await with_wallet(payee, place="110101")
 
     def parties(name="李四", id_no=number):
-        return account.GetTransferParties(pb.GetTransferPartiesRequest(payer_id=payer.id, payee_id_number=id_no, payee_name=name), metadata=as_service)
+        return account.GetTransferParties(
+            pb.GetTransferPartiesRequest(payer_id=payer.id, payee_id_number=id_no, payee_name=name),
+            metadata=as_service,
+        )
 
     found = await parties()
-    assert (found.payer.id, found.payee.id, found.relation) == (payer.id, payee.id, pb.RELATION_KIND_UNSPECIFIED)
+    assert (found.payer.id, found.payee.id, found.relation) == (
+        payer.id,
+        payee.id,
+        pb.RELATION_KIND_UNSPECIFIED,
+    )
     assert not found.HasField("payer_wallet") and found.payee_wallet.place_of_use == "110101"
-    await account.AttestRelation(pb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=pb.RELATION_KIND_PARENT), metadata=as_province())
+    await account.AttestRelation(
+        pb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=pb.RELATION_KIND_PARENT),
+        metadata=as_province(),
+    )
     assert (await parties()).relation == pb.RELATION_KIND_PARENT
     assert (await fails(parties(name="李五"))).reason == "PAYEE_NAME_MISMATCH"
     assert (await fails(parties(id_no=id_number()))).reason == "PAYEE_NOT_FOUND"
     assert (await fails(parties(id_no="123"))).fields == ["payee_id_number"]
-    denied = await fails(account.GetTransferParties(pb.GetTransferPartiesRequest(payer_id=payer.id, payee_id_number=number, payee_name="李四"), metadata=as_citizen(payer.id)))
+    denied = await fails(
+        account.GetTransferParties(
+            pb.GetTransferPartiesRequest(payer_id=payer.id, payee_id_number=number, payee_name="李四"),
+            metadata=as_citizen(payer.id),
+        )
+    )
     assert denied.code is C.PERMISSION_DENIED

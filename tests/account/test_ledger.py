@@ -25,8 +25,16 @@ async def engine(database_url):
     async with engine.begin() as conn:
         await conn.execute(
             insert(persons).values(
-                id="p1", id_hash="h", masked_id_number="m", name="张三", insurance_type="employee", insured_region="450102",
-                province="450000", status="active", created_at=NOW, updated_at=NOW,
+                id="p1",
+                id_hash="h",
+                masked_id_number="m",
+                name="张三",
+                insurance_type="employee",
+                insured_region="450102",
+                province="450000",
+                status="active",
+                created_at=NOW,
+                updated_at=NOW,
             )
         )
     yield engine
@@ -44,7 +52,10 @@ async def test_r10_postings_balance_and_keys_are_idempotent(engine):
         assert (again.entry_id, again.replayed, first.replayed) == (first.entry_id, True, False)
         with pytest.raises(KeyReused):
             await ledger.post(funding, "fund:450000:r1", "hash-b", "r1", NOW)
-        assert (await ledger.balance(personal), await ledger.balance(fund)) == (5_000, -5_000)  # funds may go negative
+        assert (await ledger.balance(personal), await ledger.balance(fund)) == (
+            5_000,
+            -5_000,
+        )  # funds may go negative
         assert await ledger_totals(conn) == (5_000, 5_000, 0)
 
 
@@ -53,12 +64,31 @@ async def test_r10_an_overdraft_is_refused_and_rolled_back_whole(engine):
         ledger = Ledger(conn)
         fund = await ledger.system_account("fund:450000", AccountKind.FUND)
         personal = await ledger.open_person_account("p1", AccountKind.PERSONAL)
-        await ledger.post(Movement(EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, 100), "k1", "h", "r", NOW)
+        await ledger.post(
+            Movement(EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, 100),
+            "k1",
+            "h",
+            "r",
+            NOW,
+        )
     with pytest.raises(DomainError) as refused:
         async with engine.begin() as conn:
             ledger = Ledger(conn)
             reserved = await ledger.open_person_account("p1", AccountKind.RESERVED)
-            await ledger.post(Movement(EntryKind.TRANSFER_HOLD, personal, AccountKind.PERSONAL, reserved, AccountKind.RESERVED, 101), "k2", "h", "t", NOW)
+            await ledger.post(
+                Movement(
+                    EntryKind.TRANSFER_HOLD,
+                    personal,
+                    AccountKind.PERSONAL,
+                    reserved,
+                    AccountKind.RESERVED,
+                    101,
+                ),
+                "k2",
+                "h",
+                "t",
+                NOW,
+            )
     assert refused.value.reason == "INSUFFICIENT_FUNDS"
     async with engine.connect() as conn:
         assert await Ledger(conn).balance(personal) == 100

@@ -28,7 +28,13 @@ def test_r20_token_round_trip_keeps_role_and_scope(tokens, clock):
     ],
 )
 def test_r20_foreign_or_incomplete_tokens_are_refused(tokens, clock, claims, reason):
-    base = {"sub": "x", "role": "admin", "iss": "yibao", "aud": "yibao-wallet", "exp": int(clock.now().timestamp()) + 60}
+    base = {
+        "sub": "x",
+        "role": "admin",
+        "iss": "yibao",
+        "aud": "yibao-wallet",
+        "exp": int(clock.now().timestamp()) + 60,
+    }
     token = jwt.encode({**base, **claims}, TEST_KEY, algorithm="HS256")
     with pytest.raises(DomainError) as raised:
         tokens.verify(token)
@@ -46,7 +52,11 @@ def test_r20_expiry_follows_the_injected_clock(tokens, clock):
 
 
 def test_r20_unsigned_tokens_are_refused(tokens, clock):
-    token = jwt.encode({"sub": "x", "role": "admin", "aud": "yibao-wallet", "iss": "yibao", "exp": 4102444800}, None, algorithm="none")
+    token = jwt.encode(
+        {"sub": "x", "role": "admin", "aud": "yibao-wallet", "iss": "yibao", "exp": 4102444800},
+        None,
+        algorithm="none",
+    )
     with pytest.raises(DomainError):
         tokens.verify(token)
 

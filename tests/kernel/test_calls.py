@@ -33,7 +33,9 @@ async def test_idempotent_calls_are_retried_until_the_peer_is_back(tokens, clock
         starting = asyncio.create_task(_late_server(port, 0.3))
         started = time.monotonic()
         try:
-            response = await call(stub.Check, health_pb2.HealthCheckRequest(), identity, idempotent=True, upstream="account")
+            response = await call(
+                stub.Check, health_pb2.HealthCheckRequest(), identity, idempotent=True, upstream="account"
+            )
         finally:
             await (await starting).stop(0)
         assert response.status == health_pb2.HealthCheckResponse.SERVING
@@ -45,8 +47,18 @@ async def test_other_calls_fail_fast_as_unavailable(tokens, clock):
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         with pytest.raises(DomainError) as raised:
-            await call(stub.Check, health_pb2.HealthCheckRequest(), ServiceIdentity("t", tokens, clock), idempotent=False, upstream="account")
-    assert (raised.value.kind.value, raised.value.reason, raised.value.metadata) == ("UNAVAILABLE", "UPSTREAM_UNAVAILABLE", {"service": "account"})
+            await call(
+                stub.Check,
+                health_pb2.HealthCheckRequest(),
+                ServiceIdentity("t", tokens, clock),
+                idempotent=False,
+                upstream="account",
+            )
+    assert (raised.value.kind.value, raised.value.reason, raised.value.metadata) == (
+        "UNAVAILABLE",
+        "UPSTREAM_UNAVAILABLE",
+        {"service": "account"},
+    )
 
 
 async def test_outgoing_timeout_is_clamped_to_the_incoming_deadline():

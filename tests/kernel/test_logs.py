@@ -16,7 +16,9 @@ def test_r5_id_numbers_are_masked_in_text():
 
 
 def test_r5_json_log_lines_are_masked_everywhere():
-    record = logging.makeLogRecord({"msg": "lookup %s", "args": ("450102199003071234",), "name": "t", "levelname": "INFO"})
+    record = logging.makeLogRecord(
+        {"msg": "lookup %s", "args": ("450102199003071234",), "name": "t", "levelname": "INFO"}
+    )
     record.payee = "110101200001011234"
     line = JsonFormatter().format(record)
     entry = json.loads(line)

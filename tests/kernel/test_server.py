@@ -32,10 +32,16 @@ async def test_unexpected_errors_become_internal_without_internals(tokens):
     server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
-            failure = await fails(region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100")))
+            failure = await fails(
+                region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100"))
+            )
     finally:
         await server.stop(0)
-    assert (failure.code, failure.reason, failure.message) == (grpc.StatusCode.INTERNAL, "INTERNAL", "internal error")
+    assert (failure.code, failure.reason, failure.message) == (
+        grpc.StatusCode.INTERNAL,
+        "INTERNAL",
+        "internal error",
+    )
     assert "hunter2" not in repr(failure)
 
 
@@ -56,7 +62,10 @@ def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
         "YIBAO_REGION_METRICS_PORT": str(metrics_port),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "serve", "region"], env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "services.cli.main", "serve", "region"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -64,7 +73,9 @@ def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert health.status == health_pb2.HealthCheckResponse.SERVING
             with pytest.raises(grpc.RpcError):
-                region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100"), timeout=5)
+                region_pb2_grpc.RegionServiceStub(channel).GetRegion(
+                    pb.GetRegionRequest(code="450100"), timeout=5
+                )
         body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
         assert 'yibao_grpc_requests_total{code="NOT_FOUND",method="GetRegion",service="region"} 1.0' in body
         process.send_signal(signal.SIGTERM)

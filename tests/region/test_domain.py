@@ -9,7 +9,13 @@ import pytest
 
 from services.kernel.errors import DomainError, ErrorKind
 from services.region.domain.codes import validate_code
-from services.region.domain.enablement import Action, Change, resolve, validate_effective_from, validate_reason
+from services.region.domain.enablement import (
+    Action,
+    Change,
+    resolve,
+    validate_effective_from,
+    validate_reason,
+)
 from services.region.domain.institutions import Institution, Kind
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -74,7 +80,9 @@ def test_r2_inherit_removes_the_regions_own_setting():
 
 def test_r2_latest_setting_in_effect_wins_then_by_record_order():
     same_time = NOW - timedelta(hours=1)
-    changes = by_region(change(1, "450000", Action.ENABLE, same_time), change(2, "450000", Action.DISABLE, same_time))
+    changes = by_region(
+        change(1, "450000", Action.ENABLE, same_time), change(2, "450000", Action.DISABLE, same_time)
+    )
     assert not resolve(PATH, changes, NOW).enabled
 
 
@@ -90,7 +98,9 @@ def test_r2_scheduled_setting_applies_only_from_its_time_and_is_announced():
 
 
 def test_r2_scheduled_withdrawal():
-    changes = by_region(change(1, "450000", Action.ENABLE), change(2, "450000", Action.DISABLE, NOW + timedelta(days=1)))
+    changes = by_region(
+        change(1, "450000", Action.ENABLE), change(2, "450000", Action.DISABLE, NOW + timedelta(days=1))
+    )
     result = resolve(PATH, changes, NOW)
     assert result.enabled and result.next_change.id == 2
     assert not resolve(PATH, changes, NOW + timedelta(days=1)).enabled
@@ -114,7 +124,9 @@ def test_r2_cancelled_setting_is_ignored():
 def test_r2_cancel_only_before_it_takes_effect():
     future = change(1, "450000", Action.ENABLE, NOW + timedelta(hours=1))
     cancelled = future.cancel("ops2", "plan changed", NOW)
-    assert cancelled.cancelled and cancelled.cancelled_by == "ops2" and cancelled.cancel_reason == "plan changed"
+    assert (
+        cancelled.cancelled and cancelled.cancelled_by == "ops2" and cancelled.cancel_reason == "plan changed"
+    )
     with pytest.raises(DomainError) as again:
         cancelled.cancel("ops2", "again", NOW)
     assert again.value.reason == "CHANGE_ALREADY_CANCELLED"
@@ -131,7 +143,9 @@ def test_r2_effective_from_cannot_be_backdated():
     assert raised.value.reason == "EFFECTIVE_FROM_IN_PAST"
 
 
-@pytest.mark.parametrize("reason,expected", [("", "REASON_REQUIRED"), ("   ", "REASON_REQUIRED"), ("x" * 501, "REASON_TOO_LONG")])
+@pytest.mark.parametrize(
+    "reason,expected", [("", "REASON_REQUIRED"), ("   ", "REASON_REQUIRED"), ("x" * 501, "REASON_TOO_LONG")]
+)
 def test_r2_every_change_says_why(reason, expected):
     with pytest.raises(DomainError) as raised:
         validate_reason(reason)
@@ -141,7 +155,9 @@ def test_r2_every_change_says_why(reason, expected):
 def test_r4_institution_kind_follows_the_code_letter():
     hospital = Institution.register("H45010300001", "医院", None, "450103", True, NOW)
     assert hospital.kind is Kind.HOSPITAL
-    assert Institution.register("P45010300001", "药店", None, "450103", False, NOW).kind is Kind.RETAIL_PHARMACY
+    assert (
+        Institution.register("P45010300001", "药店", None, "450103", False, NOW).kind is Kind.RETAIL_PHARMACY
+    )
     with pytest.raises(DomainError) as raised:
         Institution.register("P45010300001", "药店", Kind.HOSPITAL, "450103", False, NOW)
     assert raised.value.reason == "INSTITUTION_KIND_MISMATCH"

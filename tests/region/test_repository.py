@@ -31,7 +31,9 @@ def test_r1_data_file_holds_the_national_list():
 
 async def test_r1_seed_loads_everything_once(engine):
     async with engine.connect() as conn:
-        counts = dict((await conn.execute(select(regions.c.level, func.count()).group_by(regions.c.level))).all())
+        counts = dict(
+            (await conn.execute(select(regions.c.level, func.count()).group_by(regions.c.level))).all()
+        )
     assert counts == {1: 33, 2: 333, 3: 2845}
     assert await load_divisions(engine) == (0, 0)
 
@@ -52,7 +54,9 @@ async def test_changes_are_kept_and_listed_newest_first(engine, clock):
     async with engine.begin() as conn:
         repo = RegionRepository(conn)
         first = await repo.add_change(Change(0, "450000", Action.ENABLE, now, "a", "r1", now), "req-1", "h1")
-        second = await repo.add_change(Change(0, "450100", Action.DISABLE, now + timedelta(days=1), "b", "r2", now), None, None)
+        second = await repo.add_change(
+            Change(0, "450100", Action.DISABLE, now + timedelta(days=1), "b", "r2", now), None, None
+        )
     assert second.id > first.id
     async with engine.connect() as conn:
         repo = RegionRepository(conn)
@@ -69,8 +73,14 @@ async def test_institutions_are_listed_from_any_level_above(engine, clock):
     async with engine.begin() as conn:
         repo = RegionRepository(conn)
         paths = await repo.paths(["450103", "450102", "110101"])
-        for code, region, accepts in [("H45010300001", "450103", True), ("P45010200001", "450102", False), ("H11010100001", "110101", True)]:
-            await repo.add_institution(Institution.register(code, "机构", None, region, accepts, now), paths[region])
+        for code, region, accepts in [
+            ("H45010300001", "450103", True),
+            ("P45010200001", "450102", False),
+            ("H11010100001", "110101", True),
+        ]:
+            await repo.add_institution(
+                Institution.register(code, "机构", None, region, accepts, now), paths[region]
+            )
     async with engine.connect() as conn:
         repo = RegionRepository(conn)
 

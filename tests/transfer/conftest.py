@@ -17,17 +17,30 @@ def member(account, as_province, as_citizen):
     async def make(name, region, kind=apb.INSURANCE_TYPE_EMPLOYEE, wallet=True, funding=0, password=PASSWORD):
         number = id_number(region)
         province = as_province(region[:2] + "0000")
-        person = (await account.RegisterPerson(
-            apb.RegisterPersonRequest(id_number=number, name=name, insurance_type=kind, insured_region=region), metadata=province
-        )).person
+        person = (
+            await account.RegisterPerson(
+                apb.RegisterPersonRequest(
+                    id_number=number, name=name, insurance_type=kind, insured_region=region
+                ),
+                metadata=province,
+            )
+        ).person
         me = as_citizen(person.id)
         if wallet:
-            await account.OpenWallet(apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me)
+            await account.OpenWallet(
+                apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"),
+                metadata=me,
+            )
         if password:
-            await account.SetPassword(apb.SetPasswordRequest(person_id=person.id, new_password=password), metadata=me)
+            await account.SetPassword(
+                apb.SetPasswordRequest(person_id=person.id, new_password=password), metadata=me
+            )
         if funding:
             await account.FundPersonalAccount(
-                apb.FundPersonalAccountRequest(person_id=person.id, amount_fen=funding, reference=f"f-{person.id}"), metadata=province
+                apb.FundPersonalAccountRequest(
+                    person_id=person.id, amount_fen=funding, reference=f"f-{person.id}"
+                ),
+                metadata=province,
             )
         return Member(person.id, name, number, region)
 
@@ -38,7 +51,8 @@ def member(account, as_province, as_citizen):
 def relate(account, as_province):
     async def make(person, relative, kind=apb.RELATION_KIND_PARENT):
         await account.AttestRelation(
-            apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind), metadata=as_province(person.region[:2] + "0000")
+            apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind),
+            metadata=as_province(person.region[:2] + "0000"),
         )
 
     return make
@@ -57,7 +71,9 @@ async def family(member, relate):
 def submit(transfers, bearer):
     async def call(payer, payee, **kw):
         metadata = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
-        return (await transfers.SubmitTransfer(submit_request(payer, payee, **kw), metadata=metadata)).transfer
+        return (
+            await transfers.SubmitTransfer(submit_request(payer, payee, **kw), metadata=metadata)
+        ).transfer
 
     return call
 
@@ -65,7 +81,9 @@ def submit(transfers, bearer):
 @pytest.fixture
 def balances(account, bearer):
     async def read(person):
-        b = await account.GetBalances(apb.GetBalancesRequest(person_id=person.id), metadata=bearer(Role.SERVICE, "test"))
+        b = await account.GetBalances(
+            apb.GetBalancesRequest(person_id=person.id), metadata=bearer(Role.SERVICE, "test")
+        )
         return b.personal_account_fen, b.wallet_fen
 
     return read

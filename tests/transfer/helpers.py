@@ -28,11 +28,26 @@ class Member:
 _requests = itertools.count()
 
 
-def submit_request(payer, payee, amount=30_000, request_id=None, relation=pb.RELATION_PARENT, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, password=PASSWORD, **over):
+def submit_request(
+    payer,
+    payee,
+    amount=30_000,
+    request_id=None,
+    relation=pb.RELATION_PARENT,
+    source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
+    password=PASSWORD,
+    **over,
+):
     return pb.SubmitTransferRequest(
-        payer_id=payer.id, source=source, payee_name=over.pop("payee_name", payee.name), payee_id_number=over.pop("payee_id_number", payee.id_number),
-        relation=relation, amount_fen=amount, verification=over.pop("verification", verification_pb2.Verification(password=password)),
-        request_id=f"req-{next(_requests)}" if request_id is None else request_id, **over,
+        payer_id=payer.id,
+        source=source,
+        payee_name=over.pop("payee_name", payee.name),
+        payee_id_number=over.pop("payee_id_number", payee.id_number),
+        relation=relation,
+        amount_fen=amount,
+        verification=over.pop("verification", verification_pb2.Verification(password=password)),
+        request_id=f"req-{next(_requests)}" if request_id is None else request_id,
+        **over,
     )
 
 
@@ -43,11 +58,21 @@ async def check_invariant(account_url: str, transfer_url: str) -> None:
     account_db, transfer_db = create_engine(account_url), create_engine(transfer_url)
     try:
         async with account_db.connect() as conn:
-            by_kind = dict((await conn.execute(select(accounts.c.kind, func.sum(accounts.c.balance)).group_by(accounts.c.kind))).all())
+            by_kind = dict(
+                (
+                    await conn.execute(
+                        select(accounts.c.kind, func.sum(accounts.c.balance)).group_by(accounts.c.kind)
+                    )
+                ).all()
+            )
         async with transfer_db.connect() as conn:
-            open_fen = (await conn.execute(
-                select(func.coalesce(func.sum(transfer_rows.c.amount), 0)).where(transfer_rows.c.status.in_(["pending", "receiving", "refunding"]))
-            )).scalar_one()
+            open_fen = (
+                await conn.execute(
+                    select(func.coalesce(func.sum(transfer_rows.c.amount), 0)).where(
+                        transfer_rows.c.status.in_(["pending", "receiving", "refunding"])
+                    )
+                )
+            ).scalar_one()
     finally:
         await account_db.dispose()
         await transfer_db.dispose()

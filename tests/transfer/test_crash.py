@@ -45,7 +45,9 @@ class TransferProcess:
 
     async def start(self, crash_after: str = "") -> None:
         env = {**self.env, "YIBAO_CRASH_AFTER": crash_after}
-        self.process = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", "transfer"], env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli.main", "serve", "transfer"], env=env
+        )
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}") as channel:
             await asyncio.wait_for(channel.channel_ready(), 30)
 
@@ -79,7 +81,9 @@ async def transfer_process(new_database, account_server, region_target, tmp_path
     process.stop()
 
 
-async def test_r17_sigkill_between_hold_and_record_then_restart(family, transfer_process, bearer, clock, set_time, balances, account_server):
+async def test_r17_sigkill_between_hold_and_record_then_restart(
+    family, transfer_process, bearer, clock, set_time, balances, account_server
+):
     payer, payee = family
     set_time(clock.now())
     await transfer_process.start(crash_after="hold")
@@ -87,7 +91,9 @@ async def test_r17_sigkill_between_hold_and_record_then_restart(family, transfer
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
         with pytest.raises(grpc.aio.AioRpcError) as died:
-            await stub.SubmitTransfer(submit_request(payer, payee, amount=30_000, request_id="crash-1"), metadata=me)
+            await stub.SubmitTransfer(
+                submit_request(payer, payee, amount=30_000, request_id="crash-1"), metadata=me
+            )
         assert died.value.code() is grpc.StatusCode.UNAVAILABLE
     assert transfer_process.process.wait(timeout=10) == -signal.SIGKILL
     # The money left the personal account; the transfer service never recorded it.
@@ -98,18 +104,25 @@ async def test_r17_sigkill_between_hold_and_record_then_restart(family, transfer
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
         # The app retries with the same request id: the same transfer, now pending.
-        retried = await stub.SubmitTransfer(submit_request(payer, payee, amount=30_000, request_id="crash-1"), metadata=me)
+        retried = await stub.SubmitTransfer(
+            submit_request(payer, payee, amount=30_000, request_id="crash-1"), metadata=me
+        )
 
         async def pending():
             got = await stub.GetTransfer(pb.GetTransferRequest(id=retried.transfer.id), metadata=me)
             return got.transfer.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
 
         await eventually(pending)
-        received = await stub.ReceiveTransfer(pb.ReceiveTransferRequest(id=retried.transfer.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+        received = await stub.ReceiveTransfer(
+            pb.ReceiveTransferRequest(id=retried.transfer.id),
+            metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id),
+        )
         assert received.transfer.status == pb.TRANSFER_STATUS_RECEIVED
 
         # Killed again while a second transfer waits; 06:00 passes while it is down.
-        second = await stub.SubmitTransfer(submit_request(payer, payee, amount=20_000, request_id="crash-2"), metadata=me)
+        second = await stub.SubmitTransfer(
+            submit_request(payer, payee, amount=20_000, request_id="crash-2"), metadata=me
+        )
     transfer_process.kill()
     set_time(from_timestamp(second.transfer.expire_time) + timedelta(minutes=30))
     await transfer_process.start()

@@ -42,7 +42,12 @@ def test_r14_window_22_to_06_beijing(at, open_):
 
 @pytest.mark.parametrize(
     "at,opens",
-    [(bj(2, 22, 0), bj(3, 6, 0)), (bj(3, 0, 30), bj(3, 6, 0)), (bj(3, 5, 59), bj(3, 6, 0)), (bj(3, 10, 0), bj(3, 10, 0))],
+    [
+        (bj(2, 22, 0), bj(3, 6, 0)),
+        (bj(3, 0, 30), bj(3, 6, 0)),
+        (bj(3, 5, 59), bj(3, 6, 0)),
+        (bj(3, 10, 0), bj(3, 10, 0)),
+    ],
 )
 def test_r18_next_opening(at, opens):
     assert POLICY.next_opening(at) == opens
@@ -55,7 +60,10 @@ def test_r18_next_opening(at, opens):
         (bj(3, 5, 59), bj(3, 6, 0)),
         (bj(2, 21, 59), bj(3, 6, 0)),  # evening: the next morning
         (bj(2, 6, 0), bj(3, 6, 0)),  # exactly 06:00: the next day's 06:00
-        (datetime(2026, 12, 31, 13, 0, tzinfo=UTC), datetime(2026, 12, 31, 22, 0, tzinfo=UTC)),  # 21:00 BJ on 12-31 -> 01-01 06:00 BJ
+        (
+            datetime(2026, 12, 31, 13, 0, tzinfo=UTC),
+            datetime(2026, 12, 31, 22, 0, tzinfo=UTC),
+        ),  # 21:00 BJ on 12-31 -> 01-01 06:00 BJ
     ],
 )
 def test_r15_expiry_is_the_next_0600_beijing(submitted, expires):
@@ -79,7 +87,10 @@ def test_r14_amount_range(amount, ok):
     else:
         with pytest.raises(DomainError) as raised:
             check_amount(POLICY, amount)
-        assert (raised.value.reason, raised.value.violations[0].field) == ("AMOUNT_OUT_OF_RANGE", "amount_fen")
+        assert (raised.value.reason, raised.value.violations[0].field) == (
+            "AMOUNT_OUT_OF_RANGE",
+            "amount_fen",
+        )
 
 
 def test_policy_is_configuration():

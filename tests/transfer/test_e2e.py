@@ -29,17 +29,30 @@ C = grpc.StatusCode
 
 
 # --- the happy path (R13, R15)
-async def test_r15_cross_province_transfer_held_then_received(family, submit, transfers, bearer, balances, invariant, clock):
+async def test_r15_cross_province_transfer_held_then_received(
+    family, submit, transfers, bearer, balances, invariant, clock
+):
     payer, payee = family
     t = await submit(payer, payee, amount=30_000)
-    assert (t.status, t.payer_province, t.payee_province) == (pb.TRANSFER_STATUS_PENDING_RECEIPT, "450000", "110000")
+    assert (t.status, t.payer_province, t.payee_province) == (
+        pb.TRANSFER_STATUS_PENDING_RECEIPT,
+        "450000",
+        "110000",
+    )
     # Submitted 2026-03-02 10:00 Beijing: refunded if not received by 03-03 06:00 Beijing.
     assert from_timestamp(t.expire_time) == clock.now() + timedelta(hours=20)
     assert await balances(payer) == (70_000, 0) and await balances(payee) == (0, 0)
     await invariant()
-    received = await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
-    assert received.transfer.status == pb.TRANSFER_STATUS_RECEIVED and from_timestamp(received.transfer.receive_time) == clock.now()
-    again = await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    received = await transfers.ReceiveTransfer(
+        pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    )
+    assert (
+        received.transfer.status == pb.TRANSFER_STATUS_RECEIVED
+        and from_timestamp(received.transfer.receive_time) == clock.now()
+    )
+    again = await transfers.ReceiveTransfer(
+        pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    )
     assert again.transfer.status == pb.TRANSFER_STATUS_RECEIVED
     assert await balances(payer) == (70_000, 0) and await balances(payee) == (0, 30_000)
     await invariant()
@@ -48,11 +61,21 @@ async def test_r15_cross_province_transfer_held_then_received(family, submit, tr
 async def test_r15_the_payee_platform_may_receive(family, submit, transfers, bearer, balances, invariant):
     payer, payee = family
     t = await submit(payer, payee)
-    other = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.PROVINCE, "gx", province="450000")))
+    other = await fails(
+        transfers.ReceiveTransfer(
+            pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.PROVINCE, "gx", province="450000")
+        )
+    )
     assert other.code is C.PERMISSION_DENIED
-    payer_self = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    payer_self = await fails(
+        transfers.ReceiveTransfer(
+            pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+        )
+    )
     assert payer_self.code is C.PERMISSION_DENIED
-    done = await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.PROVINCE, "bj", province="110000"))
+    done = await transfers.ReceiveTransfer(
+        pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.PROVINCE, "bj", province="110000")
+    )
     assert done.transfer.status == pb.TRANSFER_STATUS_RECEIVED
     assert await balances(payee) == (0, 30_000)
     await invariant()
@@ -63,20 +86,27 @@ async def test_r15_decline_refunds_at_once(family, submit, transfers, bearer, ba
     t = await submit(payer, payee, amount=20_000)
     payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
     declined = await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=t.id), metadata=payee_token)
-    assert (declined.transfer.status, declined.transfer.refund_reason) == (pb.TRANSFER_STATUS_REFUNDED, pb.REFUND_REASON_DECLINED)
+    assert (declined.transfer.status, declined.transfer.refund_reason) == (
+        pb.TRANSFER_STATUS_REFUNDED,
+        pb.REFUND_REASON_DECLINED,
+    )
     assert await balances(payer) == (100_000, 0)
     late = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=payee_token))
     assert (late.code, late.reason) == (C.FAILED_PRECONDITION, "TRANSFER_NOT_PENDING")
     await invariant()
 
 
-async def test_r15_unreceived_transfer_is_refunded_at_0600(family, submit, transfers, bearer, balances, invariant, clock):
+async def test_r15_unreceived_transfer_is_refunded_at_0600(
+    family, submit, transfers, bearer, balances, invariant, clock
+):
     payer, payee = family
     t = await submit(payer, payee, amount=10_000, source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT)
     clock.set(from_timestamp(t.expire_time) - timedelta(seconds=1))
     await asyncio.sleep(0.2)  # the worker runs, finds nothing due yet
     payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
-    assert (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payer_token)).transfer.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
+    assert (
+        await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payer_token)
+    ).transfer.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
     clock.set(from_timestamp(t.expire_time))
     payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
 
@@ -86,12 +116,18 @@ async def test_r15_unreceived_transfer_is_refunded_at_0600(family, submit, trans
 
     await eventually(refunded)
     assert await balances(payer) == (100_000, 0)  # back to the personal account it came from
-    late = await fails(transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)))
+    late = await fails(
+        transfers.ReceiveTransfer(
+            pb.ReceiveTransferRequest(id=t.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+        )
+    )
     assert late.reason == "TRANSFER_NOT_PENDING"
     await invariant()
 
 
-async def test_r15_a_late_receive_racing_the_refund_exactly_one_wins(family, submit, transfers, bearer, balances, invariant, clock, transfer_server):
+async def test_r15_a_late_receive_racing_the_refund_exactly_one_wins(
+    family, submit, transfers, bearer, balances, invariant, clock, transfer_server
+):
     payer, payee = family
     lifecycle = transfer_server.components["lifecycle"]
     outcomes = []
@@ -100,7 +136,9 @@ async def test_r15_a_late_receive_racing_the_refund_exactly_one_wins(family, sub
         clock.set(from_timestamp(t.expire_time))
         token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
         race = await asyncio.gather(
-            transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=token), lifecycle.refund_expired(), return_exceptions=True
+            transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=token),
+            lifecycle.refund_expired(),
+            return_exceptions=True,
         )
         receive = race[0]
         await eventually(partial(_final, transfers, t.id, token))
@@ -124,7 +162,9 @@ async def _final(transfers, transfer_id, token):
 
 
 # --- every gate (R14): a failed gate says which, and moves nothing
-async def test_r14_each_gate_fails_with_its_own_reason(family, member, relate, submit, transfers, bearer, balances, invariant, clock, region_target):
+async def test_r14_each_gate_fails_with_its_own_reason(
+    family, member, relate, submit, transfers, bearer, balances, invariant, clock, region_target
+):
     payer, payee = family
     stranger = await member("王五", "110101")
     no_wallet = await member("赵六", "110101", wallet=False)
@@ -148,12 +188,25 @@ async def test_r14_each_gate_fails_with_its_own_reason(family, member, relate, s
     await gate(C.INVALID_ARGUMENT, "PAYEE_IS_PAYER", payee_=payer)
     await gate(C.FAILED_PRECONDITION, "NOT_CLOSE_RELATIVE", payee_=stranger)
     await gate(C.FAILED_PRECONDITION, "RELATION_MISMATCH", relation=pb.RELATION_SPOUSE)
-    await gate(C.FAILED_PRECONDITION, "PAYEE_WALLET_NOT_OPENED", payee_=no_wallet, relation=pb.RELATION_SIBLING)
-    await gate(C.FAILED_PRECONDITION, "SOURCE_REQUIRES_EMPLOYEE_INSURANCE", payer_=resident_payer, relation=pb.RELATION_CHILD)
+    await gate(
+        C.FAILED_PRECONDITION, "PAYEE_WALLET_NOT_OPENED", payee_=no_wallet, relation=pb.RELATION_SIBLING
+    )
+    await gate(
+        C.FAILED_PRECONDITION,
+        "SOURCE_REQUIRES_EMPLOYEE_INSURANCE",
+        payer_=resident_payer,
+        relation=pb.RELATION_CHILD,
+    )
     wrong = await gate(C.FAILED_PRECONDITION, "VERIFICATION_FAILED", password="000000")
     assert wrong.metadata["attempts_left"] == "4"
     ticket = mint_face_ticket(FACE_KEY, payer.id, Purpose.PAYMENT, uuid.uuid4().hex, clock.now())
-    assert (await gate(C.FAILED_PRECONDITION, "VERIFICATION_FAILED", verification=verification_pb2.Verification(face_ticket=ticket))).metadata["cause"] == "TICKET_OTHER_PURPOSE"
+    assert (
+        await gate(
+            C.FAILED_PRECONDITION,
+            "VERIFICATION_FAILED",
+            verification=verification_pb2.Verification(face_ticket=ticket),
+        )
+    ).metadata["cause"] == "TICKET_OTHER_PURPOSE"
     await gate(C.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", source=pb.TRANSFER_SOURCE_WALLET, amount=1)
     await gate(C.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", amount=100_001)
     await gate(C.FAILED_PRECONDITION, "PAYER_WALLET_NOT_OPENED", payer_=walletless_payer)
@@ -161,7 +214,10 @@ async def test_r14_each_gate_fails_with_its_own_reason(family, member, relate, s
     # The region gate: 北京 withdrawn by an administrator.
     async with grpc.aio.insecure_channel(region_target) as channel:
         await region_pb2_grpc.RegionServiceStub(channel).SetRegionEnablement(
-            rpb.SetRegionEnablementRequest(code="110000", action=rpb.ENABLEMENT_ACTION_DISABLE, reason="暂停"), metadata=bearer(Role.ADMIN, "ops")
+            rpb.SetRegionEnablementRequest(
+                code="110000", action=rpb.ENABLEMENT_ACTION_DISABLE, reason="暂停"
+            ),
+            metadata=bearer(Role.ADMIN, "ops"),
         )
     region = await gate(C.FAILED_PRECONDITION, "REGION_NOT_ENABLED")
     assert region.metadata == {"region": "110101", "role": "payee_place_of_use"}
@@ -174,16 +230,29 @@ async def test_r14_each_gate_fails_with_its_own_reason(family, member, relate, s
 
 
 # --- idempotency (R16)
-async def test_r16_same_request_id_same_transfer_other_content_refused(family, transfers, bearer, balances, invariant):
+async def test_r16_same_request_id_same_transfer_other_content_refused(
+    family, transfers, bearer, balances, invariant
+):
     payer, payee = family
     me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
     first = await transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me)
     again = await transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me)
     assert again.transfer.id == first.transfer.id
-    concurrent = await asyncio.gather(*(transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me) for _ in range(5)))
+    concurrent = await asyncio.gather(
+        *(
+            transfers.SubmitTransfer(submit_request(payer, payee, request_id="app-42"), metadata=me)
+            for _ in range(5)
+        )
+    )
     assert {c.transfer.id for c in concurrent} == {first.transfer.id}
-    other = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=5, request_id="app-42"), metadata=me))
-    assert (other.code, other.reason, other.fields) == (C.INVALID_ARGUMENT, "REQUEST_ID_REUSED", ["request_id"])
+    other = await fails(
+        transfers.SubmitTransfer(submit_request(payer, payee, amount=5, request_id="app-42"), metadata=me)
+    )
+    assert (other.code, other.reason, other.fields) == (
+        C.INVALID_ARGUMENT,
+        "REQUEST_ID_REUSED",
+        ["request_id"],
+    )
     missing = await fails(transfers.SubmitTransfer(submit_request(payer, payee, request_id=""), metadata=me))
     assert missing.reason == "REQUEST_ID_REQUIRED"
     assert await balances(payer) == (70_000, 0)  # one transfer's worth moved
@@ -191,31 +260,63 @@ async def test_r16_same_request_id_same_transfer_other_content_refused(family, t
 
 
 # --- daily limit and one pending transfer per payee (R14)
-async def test_r14_three_a_day_refunded_ones_count_rejected_ones_do_not(family, submit, transfers, bearer, balances, invariant, clock):
+async def test_r14_three_a_day_refunded_ones_count_rejected_ones_do_not(
+    family, submit, transfers, bearer, balances, invariant, clock
+):
     payer, payee = family
     payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
     first = await submit(payer, payee, amount=1_000)
-    pending = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=1_000), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    pending = await fails(
+        transfers.SubmitTransfer(
+            submit_request(payer, payee, amount=1_000),
+            metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id),
+        )
+    )
     assert pending.reason == "PAYEE_HAS_PENDING_TRANSFER"
     await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=first.id), metadata=payee_token)
-    rejected = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=150_000), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
+    rejected = await fails(
+        transfers.SubmitTransfer(
+            submit_request(payer, payee, amount=150_000),
+            metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id),
+        )
+    )
     assert rejected.reason == "INSUFFICIENT_FUNDS"
     second = await submit(payer, payee, amount=1_000)
     await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=second.id), metadata=payee_token)
     third = await submit(payer, payee, amount=1_000)
     await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=third.id), metadata=payee_token)
-    quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
-    assert (quota.transfers_left_today, quota.transfers_per_day, quota.max_amount_fen, quota.window_open) == (0, 3, 200_000, True)
-    limit = await fails(transfers.SubmitTransfer(submit_request(payer, payee, amount=1_000), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)))
-    assert (limit.code, limit.reason, limit.metadata) == (C.FAILED_PRECONDITION, "DAILY_TRANSFER_LIMIT", {"limit": "3"})
+    quota = await transfers.GetQuota(
+        pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    )
+    assert (quota.transfers_left_today, quota.transfers_per_day, quota.max_amount_fen, quota.window_open) == (
+        0,
+        3,
+        200_000,
+        True,
+    )
+    limit = await fails(
+        transfers.SubmitTransfer(
+            submit_request(payer, payee, amount=1_000),
+            metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id),
+        )
+    )
+    assert (limit.code, limit.reason, limit.metadata) == (
+        C.FAILED_PRECONDITION,
+        "DAILY_TRANSFER_LIMIT",
+        {"limit": "3"},
+    )
     # The next Beijing day (00:00 Beijing = 16:00 UTC), at 06:00 the window opens again.
     clock.set(clock.now().replace(hour=22))
-    quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
+    quota = await transfers.GetQuota(
+        pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    )
     assert (quota.transfers_left_today, quota.window_open) == (3, True)
     await invariant()
 
 
-async def test_r14_five_concurrent_submissions_exactly_three_succeed(family, member, relate, transfers, bearer, balances, invariant):
+async def test_r14_five_concurrent_submissions_exactly_three_succeed(
+    family, member, relate, transfers, bearer, balances, invariant
+):
     payer, _ = family
     relatives = [await member(f"亲属{i}", "110101", kind=apb.INSURANCE_TYPE_RESIDENT) for i in range(5)]
     for relative in relatives:
@@ -224,7 +325,9 @@ async def test_r14_five_concurrent_submissions_exactly_three_succeed(family, mem
 
     async def attempt(relative):
         try:
-            await transfers.SubmitTransfer(submit_request(payer, relative, amount=1_000, relation=pb.RELATION_SIBLING), metadata=me)
+            await transfers.SubmitTransfer(
+                submit_request(payer, relative, amount=1_000, relation=pb.RELATION_SIBLING), metadata=me
+            )
             return "OK"
         except grpc.aio.AioRpcError as error:
             return failure(error).reason
@@ -236,7 +339,9 @@ async def test_r14_five_concurrent_submissions_exactly_three_succeed(family, mem
 
 
 # --- queries (R18)
-async def test_r18_list_in_and_out_newest_first_with_status_filter(family, member, relate, submit, transfers, bearer, clock):
+async def test_r18_list_in_and_out_newest_first_with_status_filter(
+    family, member, relate, submit, transfers, bearer, clock
+):
     payer, payee = family
     sister = await member("张丽", "440104", funding=50_000)
     await relate(sister, payer, apb.RELATION_KIND_SIBLING)
@@ -247,64 +352,104 @@ async def test_r18_list_in_and_out_newest_first_with_status_filter(family, membe
     await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=incoming.id), metadata=me)
 
     async def ids(**kw):
-        return [t.id for t in (await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, **kw), metadata=me)).transfers]
+        return [
+            t.id
+            for t in (
+                await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, **kw), metadata=me)
+            ).transfers
+        ]
 
     assert await ids() == [incoming.id, out1.id]
     assert await ids(outgoing_only=True) == [out1.id]
     assert await ids(incoming_only=True) == [incoming.id]
     assert await ids(status=pb.TRANSFER_STATUS_PENDING_RECEIPT) == [out1.id]
     assert await ids(status=pb.TRANSFER_STATUS_RECEIVED) == [incoming.id]
-    page = await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, page_size=1), metadata=me)
-    rest = await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id, page_size=1, page_token=page.next_page_token), metadata=me)
-    assert [t.id for t in [*page.transfers, *rest.transfers]] == [incoming.id, out1.id] and not rest.next_page_token
+    page = await transfers.ListTransfers(
+        pb.ListTransfersRequest(person_id=payer.id, page_size=1), metadata=me
+    )
+    rest = await transfers.ListTransfers(
+        pb.ListTransfersRequest(person_id=payer.id, page_size=1, page_token=page.next_page_token), metadata=me
+    )
+    assert [t.id for t in [*page.transfers, *rest.transfers]] == [
+        incoming.id,
+        out1.id,
+    ] and not rest.next_page_token
     other = await fails(transfers.ListTransfers(pb.ListTransfersRequest(person_id=payee.id), metadata=me))
     assert other.code is C.PERMISSION_DENIED
     stranger = bearer(Role.CITIZEN, "someone", person_id="someone")
     for transfer_id in (out1.id, "no-such-transfer"):
-        assert (await fails(transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=stranger))).code is C.PERMISSION_DENIED
-    assert (await fails(transfers.GetTransfer(pb.GetTransferRequest(id="nope"), metadata=bearer(Role.ADMIN, "ops")))).code is C.NOT_FOUND
-    gx = await transfers.GetTransfer(pb.GetTransferRequest(id=out1.id), metadata=bearer(Role.PROVINCE, "gx", province="450000"))
+        assert (
+            await fails(transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=stranger))
+        ).code is C.PERMISSION_DENIED
+    assert (
+        await fails(
+            transfers.GetTransfer(pb.GetTransferRequest(id="nope"), metadata=bearer(Role.ADMIN, "ops"))
+        )
+    ).code is C.NOT_FOUND
+    gx = await transfers.GetTransfer(
+        pb.GetTransferRequest(id=out1.id), metadata=bearer(Role.PROVINCE, "gx", province="450000")
+    )
     assert gx.transfer.payee_masked_id_number.startswith("110101********")
 
 
 async def test_r18_quota_outside_the_window(family, transfers, bearer, clock):
     payer, _ = family
     clock.set(clock.now().replace(hour=15))  # 23:00 Beijing
-    quota = await transfers.GetQuota(pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id))
-    assert not quota.window_open and from_timestamp(quota.next_open_time) == clock.now().replace(hour=22)  # 06:00 Beijing
+    quota = await transfers.GetQuota(
+        pb.GetQuotaRequest(person_id=payer.id), metadata=bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    )
+    assert not quota.window_open and from_timestamp(quota.next_open_time) == clock.now().replace(
+        hour=22
+    )  # 06:00 Beijing
 
 
 # --- events (R19)
 async def _take(stream, n, timeout=10.0):
     got = []
+
     async def read():
         async for response in stream:
             got.append(response.event)
             if len(got) == n:
                 return
+
     await asyncio.wait_for(read(), timeout)
     return got
 
 
-async def test_r19_events_follow_a_province_and_resume_without_loss_or_repeat(family, member, relate, submit, transfers, bearer):
+async def test_r19_events_follow_a_province_and_resume_without_loss_or_repeat(
+    family, member, relate, submit, transfers, bearer
+):
     payer, payee = family
     bj = bearer(Role.PROVINCE, "bj-platform", province="110000")
     first = await submit(payer, payee, amount=1_000)
     stream = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="110000"), metadata=bj)
     [created] = await _take(stream, 1)
-    assert (created.type, created.transfer.id, created.sequence) == (pb.TRANSFER_EVENT_TYPE_CREATED, first.id, 1)
+    assert (created.type, created.transfer.id, created.sequence) == (
+        pb.TRANSFER_EVENT_TYPE_CREATED,
+        first.id,
+        1,
+    )
     stream.cancel()  # the platform disconnects …
-    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=first.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    await transfers.DeclineTransfer(
+        pb.DeclineTransferRequest(id=first.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    )
     second = await submit(payer, payee, amount=2_000)
     # … and resumes after the last sequence it saw: nothing lost, nothing twice.
-    resumed = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="110000", after_sequence=created.sequence), metadata=bj)
+    resumed = transfers.StreamTransferEvents(
+        pb.StreamTransferEventsRequest(province="110000", after_sequence=created.sequence), metadata=bj
+    )
     events = await _take(resumed, 3)
     assert [(e.type, e.transfer.id) for e in events] == [
-        (pb.TRANSFER_EVENT_TYPE_DECLINED, first.id), (pb.TRANSFER_EVENT_TYPE_REFUNDED, first.id), (pb.TRANSFER_EVENT_TYPE_CREATED, second.id),
+        (pb.TRANSFER_EVENT_TYPE_DECLINED, first.id),
+        (pb.TRANSFER_EVENT_TYPE_REFUNDED, first.id),
+        (pb.TRANSFER_EVENT_TYPE_CREATED, second.id),
     ]
     assert [e.sequence for e in events] == [2, 3, 4]
     # Live: an event written now arrives on the open stream.
-    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=second.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id))
+    await transfers.ReceiveTransfer(
+        pb.ReceiveTransferRequest(id=second.id), metadata=bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    )
     [live] = await _take(resumed, 1)
     assert (live.type, live.sequence) == (pb.TRANSFER_EVENT_TYPE_RECEIVED, 5)
     resumed.cancel()
@@ -313,13 +458,21 @@ async def test_r19_events_follow_a_province_and_resume_without_loss_or_repeat(fa
 async def test_r19_events_only_for_the_callers_province(family, submit, transfers, bearer):
     payer, payee = family
     await submit(payer, payee, amount=1_000)
-    denied = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="110000"), metadata=bearer(Role.PROVINCE, "gd", province="440000"))
+    denied = transfers.StreamTransferEvents(
+        pb.StreamTransferEventsRequest(province="110000"),
+        metadata=bearer(Role.PROVINCE, "gd", province="440000"),
+    )
     assert failure(await _error_of(denied)).code is C.PERMISSION_DENIED
-    gd = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="440000"), metadata=bearer(Role.PROVINCE, "gd", province="440000"))
+    gd = transfers.StreamTransferEvents(
+        pb.StreamTransferEventsRequest(province="440000"),
+        metadata=bearer(Role.PROVINCE, "gd", province="440000"),
+    )
     with pytest.raises(TimeoutError):
         await _take(gd, 1, timeout=1.0)
     gd.cancel()
-    bad = transfers.StreamTransferEvents(pb.StreamTransferEventsRequest(province="440100"), metadata=bearer(Role.ADMIN, "ops"))
+    bad = transfers.StreamTransferEvents(
+        pb.StreamTransferEventsRequest(province="440100"), metadata=bearer(Role.ADMIN, "ops")
+    )
     assert failure(await _error_of(bad)).reason == "PROVINCE_CODE_INVALID"
 
 
@@ -331,7 +484,9 @@ async def _error_of(stream):
 
 
 # --- settlement (R19a)
-async def test_r19a_monthly_settlement_agrees_with_the_ledger(family, member, relate, submit, transfers, bearer, account_server, invariant):
+async def test_r19a_monthly_settlement_agrees_with_the_ledger(
+    family, member, relate, submit, transfers, bearer, account_server, invariant
+):
     payer, payee = family
     sister = await member("张丽", "440104", funding=50_000)
     await relate(sister, payee, apb.RELATION_KIND_CHILD)
@@ -342,41 +497,65 @@ async def test_r19a_monthly_settlement_agrees_with_the_ledger(family, member, re
     await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=b.id), metadata=payee_token)
     c = await submit(payer, payee, amount=500)
     await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=c.id), metadata=payee_token)  # not received
-    statement = await transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-03"), metadata=bearer(Role.ADMIN, "ops"))
+    statement = await transfers.GetSettlementStatement(
+        pb.GetSettlementStatementRequest(month="2026-03"), metadata=bearer(Role.ADMIN, "ops")
+    )
     assert [(f.from_province, f.to_province, f.count, f.amount_fen) for f in statement.flows] == [
-        ("440000", "110000", 1, 6_789), ("450000", "110000", 1, 12_345),
+        ("440000", "110000", 1, 6_789),
+        ("450000", "110000", 1, 12_345),
     ]
-    assert {p.province: p.net_fen for p in statement.positions} == {"110000": 19_134, "440000": -6_789, "450000": -12_345}
+    assert {p.province: p.net_fen for p in statement.positions} == {
+        "110000": 19_134,
+        "440000": -6_789,
+        "450000": -12_345,
+    }
     # The same money, seen from the account ledger: what reached wallets by transfer.
     from services.account.adapters.tables import journal_entries, postings
 
     engine = create_engine(account_server.database_url)
     try:
         async with engine.connect() as conn:
-            credited = (await conn.execute(
-                select(func.sum(postings.c.amount)).join(journal_entries, journal_entries.c.id == postings.c.entry_id)
-                .where(journal_entries.c.kind == "transfer_receive", postings.c.amount > 0)
-            )).scalar_one()
+            credited = (
+                await conn.execute(
+                    select(func.sum(postings.c.amount))
+                    .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+                    .where(journal_entries.c.kind == "transfer_receive", postings.c.amount > 0)
+                )
+            ).scalar_one()
     finally:
         await engine.dispose()
     assert statement.total_fen == credited == 19_134
-    empty = await transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-04"), metadata=bearer(Role.ADMIN, "ops"))
+    empty = await transfers.GetSettlementStatement(
+        pb.GetSettlementStatementRequest(month="2026-04"), metadata=bearer(Role.ADMIN, "ops")
+    )
     assert list(empty.flows) == [] and empty.total_fen == 0
-    bad = await fails(transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month="2026-13"), metadata=bearer(Role.ADMIN, "ops")))
+    bad = await fails(
+        transfers.GetSettlementStatement(
+            pb.GetSettlementStatementRequest(month="2026-13"), metadata=bearer(Role.ADMIN, "ops")
+        )
+    )
     assert bad.fields == ["month"]
     await invariant()
 
 
 # --- lapsed relations (R8) and restarts (R17)
-async def test_r8_a_lapsed_relation_refunds_what_is_pending(family, submit, transfers, account, as_province, bearer, balances, invariant):
+async def test_r8_a_lapsed_relation_refunds_what_is_pending(
+    family, submit, transfers, account, as_province, bearer, balances, invariant
+):
     payer, payee = family
     t = await submit(payer, payee, amount=40_000)
-    await account.UpdateInsurance(apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED), metadata=as_province("110000"))
+    await account.UpdateInsurance(
+        apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED),
+        metadata=as_province("110000"),
+    )
     me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
 
     async def refunded():
         got = (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)).transfer
-        return got.status == pb.TRANSFER_STATUS_REFUNDED and got.refund_reason == pb.REFUND_REASON_RELATION_LAPSED
+        return (
+            got.status == pb.TRANSFER_STATUS_REFUNDED
+            and got.refund_reason == pb.REFUND_REASON_RELATION_LAPSED
+        )
 
     await eventually(refunded)
     assert await balances(payer) == (100_000, 0)
@@ -384,7 +563,17 @@ async def test_r8_a_lapsed_relation_refunds_what_is_pending(family, submit, tran
 
 
 async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
-    family, submit, transfers, bearer, balances, invariant, clock, transfer_server, account_server, region_target, tokens
+    family,
+    submit,
+    transfers,
+    bearer,
+    balances,
+    invariant,
+    clock,
+    transfer_server,
+    account_server,
+    region_target,
+    tokens,
 ):
     from services.transfer.bootstrap import bootstrap as start_transfer
     from services.transfer.settings import TransferSettings
@@ -393,7 +582,9 @@ async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
     t = await submit(payer, payee, amount=25_000)
     await transfer_server.stop(0)  # the service goes down …
     clock.set(from_timestamp(t.expire_time) + timedelta(hours=1))  # … over 06:00
-    settings = TransferSettings(transfer_server.database_url, account_server.address, region_target, worker_interval=3600)
+    settings = TransferSettings(
+        transfer_server.database_url, account_server.address, region_target, worker_interval=3600
+    )
     restarted = await start_transfer(settings, tokens, clock)
     try:
         async with grpc.aio.insecure_channel(restarted.address) as channel:
@@ -403,7 +594,9 @@ async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
             me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
 
             async def refunded():
-                return (await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)).transfer.status == pb.TRANSFER_STATUS_REFUNDED
+                return (
+                    await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)
+                ).transfer.status == pb.TRANSFER_STATUS_REFUNDED
 
             await eventually(refunded)  # done by the start-up round, not a later tick
     finally:

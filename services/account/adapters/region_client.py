@@ -33,13 +33,17 @@ class RegionClient:
 
     async def status(self, code: str) -> RegionStatus:
         request = pb.CheckRegionsRequest(codes=[code])
-        response = await call(self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region")
+        response = await call(
+            self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region"
+        )
         return _STATUSES[response.results[0].status]
 
     async def institution(self, code: str) -> InstitutionInfo | None:
         request = pb.GetInstitutionRequest(code=code)
         try:
-            response = await call(self._stub.GetInstitution, request, self._identity, idempotent=True, upstream="region")
+            response = await call(
+                self._stub.GetInstitution, request, self._identity, idempotent=True, upstream="region"
+            )
         except grpc.aio.AioRpcError as error:
             if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return None

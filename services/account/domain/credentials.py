@@ -87,15 +87,24 @@ def read_face_ticket(token: str, key: str, person_id: str, purpose: Purpose, now
     to enforce with the returned ticket id."""
     try:
         claims = jwt.decode(
-            token, key, algorithms=["HS256"], audience="yibao-face",
-            options={"require": ["exp", "iat", "sub", "jti", "purpose"], "verify_exp": False, "verify_iat": False},
+            token,
+            key,
+            algorithms=["HS256"],
+            audience="yibao-face",
+            options={
+                "require": ["exp", "iat", "sub", "jti", "purpose"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.InvalidTokenError:
         raise verification_failed(Cause.TICKET_INVALID, "the face ticket is not valid") from None
     if claims["sub"] != person_id:
         raise verification_failed(Cause.TICKET_OTHER_PERSON, "the face ticket was issued for someone else")
     if claims["purpose"] != purpose.value:
-        raise verification_failed(Cause.TICKET_OTHER_PURPOSE, "the face ticket was issued for another purpose")
+        raise verification_failed(
+            Cause.TICKET_OTHER_PURPOSE, "the face ticket was issued for another purpose"
+        )
     issued, expires = claims["iat"], claims["exp"]
     if expires - issued > MAX_TICKET_LIFETIME.total_seconds():
         raise verification_failed(Cause.TICKET_TOO_LONG_LIVED, "a face ticket may live at most 5 minutes")
@@ -104,10 +113,21 @@ def read_face_ticket(token: str, key: str, person_id: str, purpose: Purpose, now
     return FaceTicket(str(claims["jti"]), person_id, purpose, datetime.fromtimestamp(expires, now.tzinfo))
 
 
-def mint_face_ticket(key: str, person_id: str, purpose: Purpose, ticket_id: str, now: datetime, ttl: timedelta = timedelta(minutes=2)) -> str:
+def mint_face_ticket(
+    key: str,
+    person_id: str,
+    purpose: Purpose,
+    ticket_id: str,
+    now: datetime,
+    ttl: timedelta = timedelta(minutes=2),
+) -> str:
     """What the face provider does: for local use and tests."""
     claims = {
-        "sub": person_id, "purpose": purpose.value, "jti": ticket_id, "aud": "yibao-face",
-        "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp()),
+        "sub": person_id,
+        "purpose": purpose.value,
+        "jti": ticket_id,
+        "aud": "yibao-face",
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
     }
     return jwt.encode(claims, key, algorithm="HS256")

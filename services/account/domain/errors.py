@@ -88,7 +88,9 @@ def id_number_check_digit(field_path: str) -> DomainError:
 
 
 def mobile_invalid(field_path: str) -> DomainError:
-    return invalid_argument(Reason.MOBILE_INVALID, field_path, "a mainland mobile number is 11 digits starting 13-19")
+    return invalid_argument(
+        Reason.MOBILE_INVALID, field_path, "a mainland mobile number is 11 digits starting 13-19"
+    )
 
 
 def insurance_type_required() -> DomainError:
@@ -117,12 +119,16 @@ def name_mismatch() -> DomainError:
 
 
 def insurance_ended(person_id: str) -> DomainError:
-    return failed_precondition(Reason.INSURANCE_ENDED, "the person's insurance has ended", person_id=person_id)
+    return failed_precondition(
+        Reason.INSURANCE_ENDED, "the person's insurance has ended", person_id=person_id
+    )
 
 
 def relation_kind_required() -> DomainError:
     return invalid_argument(
-        Reason.RELATION_KIND_REQUIRED, "kind", "one of spouse, parent, child, sibling, grandparent, grandchild"
+        Reason.RELATION_KIND_REQUIRED,
+        "kind",
+        "one of spouse, parent, child, sibling, grandparent, grandchild",
     )
 
 
@@ -139,7 +145,9 @@ def region_unknown(region: str, field_path: str) -> DomainError:
 
 
 def region_not_enabled(region: str) -> DomainError:
-    return failed_precondition(Reason.REGION_NOT_ENABLED, f"the wallet is not enabled in {region}", region=region)
+    return failed_precondition(
+        Reason.REGION_NOT_ENABLED, f"the wallet is not enabled in {region}", region=region
+    )
 
 
 # --- wallets
@@ -187,7 +195,9 @@ def verification_required() -> DomainError:
 
 
 def verification_failed(cause: Cause, message: str, **metadata: str) -> DomainError:
-    return DomainError(ErrorKind.FAILED_PRECONDITION, Reason.VERIFICATION_FAILED, message, {"cause": str(cause), **metadata})
+    return DomainError(
+        ErrorKind.FAILED_PRECONDITION, Reason.VERIFICATION_FAILED, message, {"cause": str(cause), **metadata}
+    )
 
 
 def verification_locked(locked_until: str) -> DomainError:
@@ -208,7 +218,9 @@ def amount_too_large(field_path: str) -> DomainError:
 
 
 def insufficient_funds(account: str) -> DomainError:
-    return failed_precondition(Reason.INSUFFICIENT_FUNDS, "the account does not hold enough money", account=account)
+    return failed_precondition(
+        Reason.INSUFFICIENT_FUNDS, "the account does not hold enough money", account=account
+    )
 
 
 def no_personal_account() -> DomainError:
@@ -218,7 +230,9 @@ def no_personal_account() -> DomainError:
 
 
 def source_invalid() -> DomainError:
-    return invalid_argument(Reason.SOURCE_INVALID, "source", "the source is the personal account or the wallet")
+    return invalid_argument(
+        Reason.SOURCE_INVALID, "source", "the source is the personal account or the wallet"
+    )
 
 
 def source_account_missing(source: str) -> DomainError:

@@ -47,4 +47,9 @@ class Hold:
         return replace(self, state=outcome), entry
 
     def same_request(self, payer_id: str, payee_id: str, source: AccountKind, amount: int) -> bool:
-        return (self.payer_id, self.payee_id, self.source, self.amount) == (payer_id, payee_id, source, amount)
+        return (self.payer_id, self.payee_id, self.source, self.amount) == (
+            payer_id,
+            payee_id,
+            source,
+            amount,
+        )

@@ -38,9 +38,15 @@ class EntryKind(Enum):
 # (entry kind) -> allowed (debited kind, credited kind)
 FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
     EntryKind.FUNDING: {(AccountKind.FUND, AccountKind.PERSONAL)},
-    EntryKind.TRANSFER_HOLD: {(AccountKind.PERSONAL, AccountKind.RESERVED), (AccountKind.WALLET, AccountKind.RESERVED)},
+    EntryKind.TRANSFER_HOLD: {
+        (AccountKind.PERSONAL, AccountKind.RESERVED),
+        (AccountKind.WALLET, AccountKind.RESERVED),
+    },
     EntryKind.TRANSFER_RECEIVE: {(AccountKind.RESERVED, AccountKind.WALLET)},
-    EntryKind.TRANSFER_REFUND: {(AccountKind.RESERVED, AccountKind.PERSONAL), (AccountKind.RESERVED, AccountKind.WALLET)},
+    EntryKind.TRANSFER_REFUND: {
+        (AccountKind.RESERVED, AccountKind.PERSONAL),
+        (AccountKind.RESERVED, AccountKind.WALLET),
+    },
     EntryKind.PAYMENT: {(AccountKind.WALLET, AccountKind.INSTITUTION)},
     EntryKind.PAYMENT_REFUND: {(AccountKind.INSTITUTION, AccountKind.WALLET)},
     EntryKind.CONTRIBUTION: {(AccountKind.WALLET, AccountKind.CONTRIBUTIONS)},
@@ -70,7 +76,9 @@ class Movement:
 
     def __post_init__(self) -> None:
         if (self.debit_kind, self.credit_kind) not in FLOWS[self.kind]:
-            raise ValueError(f"{self.kind.value} cannot move money from {self.debit_kind.value} to {self.credit_kind.value}")
+            raise ValueError(
+                f"{self.kind.value} cannot move money from {self.debit_kind.value} to {self.credit_kind.value}"
+            )
         if self.amount <= 0:
             raise ValueError("a movement moves a positive amount")
 

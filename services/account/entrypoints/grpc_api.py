@@ -62,12 +62,21 @@ POLICY = {
     }.items()
 }
 
-_INSURANCE_TYPES = {InsuranceType.EMPLOYEE: pb.INSURANCE_TYPE_EMPLOYEE, InsuranceType.RESIDENT: pb.INSURANCE_TYPE_RESIDENT}
-_STATUSES = {InsuranceStatus.ACTIVE: pb.INSURANCE_STATUS_ACTIVE, InsuranceStatus.ENDED: pb.INSURANCE_STATUS_ENDED}
+_INSURANCE_TYPES = {
+    InsuranceType.EMPLOYEE: pb.INSURANCE_TYPE_EMPLOYEE,
+    InsuranceType.RESIDENT: pb.INSURANCE_TYPE_RESIDENT,
+}
+_STATUSES = {
+    InsuranceStatus.ACTIVE: pb.INSURANCE_STATUS_ACTIVE,
+    InsuranceStatus.ENDED: pb.INSURANCE_STATUS_ENDED,
+}
 _RELATIONS = {kind: getattr(pb, f"RELATION_KIND_{kind.name}") for kind in RelationKind}
 _ACCOUNTS = {AccountKind.PERSONAL: pb.ACCOUNT_KIND_PERSONAL, AccountKind.WALLET: pb.ACCOUNT_KIND_WALLET}
 _ENTRIES = {kind: getattr(pb, f"ENTRY_KIND_{kind.name}") for kind in EntryKind}
-_PURPOSES = {Purpose.TRANSFER: pb.VERIFICATION_PURPOSE_TRANSFER, Purpose.PAYMENT: pb.VERIFICATION_PURPOSE_PAYMENT}
+_PURPOSES = {
+    Purpose.TRANSFER: pb.VERIFICATION_PURPOSE_TRANSFER,
+    Purpose.PAYMENT: pb.VERIFICATION_PURPOSE_PAYMENT,
+}
 _CONTRIBUTIONS = {
     ContributionKind.RESIDENT_INSURANCE: pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE,
     ContributionKind.LONG_TERM_CARE: pb.CONTRIBUTION_KIND_LONG_TERM_CARE,
@@ -82,14 +91,22 @@ _LAPSES = {"ended": pb.LAPSE_CAUSE_INSURANCE_ENDED, "moved": pb.LAPSE_CAUSE_INSU
 
 def person_pb(p: Person) -> pb.Person:
     return pb.Person(
-        id=p.id, masked_id_number=p.masked_id_number, name=p.name, insurance_type=_INSURANCE_TYPES[p.insurance_type],
-        insured_region=p.insured_region, insurance_status=_STATUSES[p.status], create_time=to_timestamp(p.created_at),
+        id=p.id,
+        masked_id_number=p.masked_id_number,
+        name=p.name,
+        insurance_type=_INSURANCE_TYPES[p.insurance_type],
+        insured_region=p.insured_region,
+        insurance_status=_STATUSES[p.status],
+        create_time=to_timestamp(p.created_at),
     )
 
 
 def wallet_pb(w: Wallet) -> pb.Wallet:
     return pb.Wallet(
-        person_id=w.person_id, place_of_use=w.place_of_use, masked_mobile=mask_mobile(w.mobile), balance_fen=w.balance,
+        person_id=w.person_id,
+        place_of_use=w.place_of_use,
+        masked_mobile=mask_mobile(w.mobile),
+        balance_fen=w.balance,
         open_time=to_timestamp(w.opened_at),
     )
 
@@ -97,36 +114,56 @@ def wallet_pb(w: Wallet) -> pb.Wallet:
 def relation_pb(view: RelativeView) -> pb.Relation:
     r = view.relation
     return pb.Relation(
-        person_id=r.person_id, relative_id=r.relative_id, kind=_RELATIONS[r.kind], relative_name=view.relative.name,
-        relative_masked_id_number=view.relative.masked_id_number, attest_time=to_timestamp(r.attested_at),
+        person_id=r.person_id,
+        relative_id=r.relative_id,
+        kind=_RELATIONS[r.kind],
+        relative_name=view.relative.name,
+        relative_masked_id_number=view.relative.masked_id_number,
+        attest_time=to_timestamp(r.attested_at),
     )
 
 
 def hold_pb(h: Hold) -> pb.HoldState:
     return pb.HoldState(
-        transfer_id=h.transfer_id, payer_id=h.payer_id, payee_id=h.payee_id, source=_ACCOUNTS[h.source],
-        amount_fen=h.amount, status=_HOLDS[h.state],
+        transfer_id=h.transfer_id,
+        payer_id=h.payer_id,
+        payee_id=h.payee_id,
+        source=_ACCOUNTS[h.source],
+        amount_fen=h.amount,
+        status=_HOLDS[h.state],
     )
 
 
 def payment_pb(p: Payment) -> pb.Payment:
     return pb.Payment(
-        institution_code=p.institution_code, order_number=p.order_number, person_id=p.person_id, amount_fen=p.amount,
-        refunded_fen=p.refunded, pay_time=to_timestamp(p.paid_at),
+        institution_code=p.institution_code,
+        order_number=p.order_number,
+        person_id=p.person_id,
+        amount_fen=p.amount,
+        refunded_fen=p.refunded,
+        pay_time=to_timestamp(p.paid_at),
     )
 
 
 def entry_pb(line: StatementLine) -> pb.StatementEntry:
     return pb.StatementEntry(
-        entry_id=line.entry_id, kind=_ENTRIES[line.kind], account=_ACCOUNTS[line.account], amount_fen=line.amount,
-        balance_after_fen=line.balance_after, reference=line.reference, description=line.description,
+        entry_id=line.entry_id,
+        kind=_ENTRIES[line.kind],
+        account=_ACCOUNTS[line.account],
+        amount_fen=line.amount,
+        balance_after_fen=line.balance_after,
+        reference=line.reference,
+        description=line.description,
         post_time=to_timestamp(line.posted_at),
     )
 
 
 def verification(request) -> tuple[str | None, str | None]:
     method = request.verification.WhichOneof("method")
-    return (request.verification.password if method == "password" else None, request.verification.face_ticket if method == "face_ticket" else None)
+    return (
+        request.verification.password if method == "password" else None,
+        request.verification.face_ticket if method == "face_ticket" else None,
+    )
 
 
 class AccountServicer(account_pb2_grpc.AccountServiceServicer):
@@ -143,27 +180,37 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     async def RegisterPerson(self, request, context):
         person, created = await self._persons.register(
-            current_principal(), request.id_number, request.name,
-            enum_in(_INSURANCE_TYPES, request.insurance_type, "insurance_type"), request.insured_region,
+            current_principal(),
+            request.id_number,
+            request.name,
+            enum_in(_INSURANCE_TYPES, request.insurance_type, "insurance_type"),
+            request.insured_region,
         )
         return pb.RegisterPersonResponse(person=person_pb(person), created=created)
 
     async def UpdateInsurance(self, request, context):
         person, lapsed = await self._persons.update_insurance(
-            current_principal(), request.person_id, enum_in(_STATUSES, request.insurance_status, "insurance_status"),
-            request.insured_region, enum_in(_INSURANCE_TYPES, request.insurance_type, "insurance_type"),
+            current_principal(),
+            request.person_id,
+            enum_in(_STATUSES, request.insurance_status, "insurance_status"),
+            request.insured_region,
+            enum_in(_INSURANCE_TYPES, request.insurance_type, "insurance_type"),
         )
         return pb.UpdateInsuranceResponse(person=person_pb(person), lapsed_relations=lapsed)
 
     async def GetPerson(self, request, context):
-        return pb.GetPersonResponse(person=person_pb(await self._persons.get(current_principal(), request.person_id)))
+        return pb.GetPersonResponse(
+            person=person_pb(await self._persons.get(current_principal(), request.person_id))
+        )
 
     async def LookupPerson(self, request, context):
         person, wallet = await self._persons.lookup(request.id_number, request.name)
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
 
     async def GetTransferParties(self, request, context):
-        p = await self._persons.transfer_parties(request.payer_id, request.payee_id_number, request.payee_name)
+        p = await self._persons.transfer_parties(
+            request.payer_id, request.payee_id_number, request.payee_name
+        )
         return pb.GetTransferPartiesResponse(
             payer=person_pb(p.payer),
             payer_wallet=wallet_pb(p.payer_wallet) if p.payer_wallet else None,
@@ -173,23 +220,34 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         )
 
     async def FundPersonalAccount(self, request, context):
-        funded = await self._money.fund(current_principal(), request.person_id, request.amount_fen, request.reference, request.period)
+        funded = await self._money.fund(
+            current_principal(), request.person_id, request.amount_fen, request.reference, request.period
+        )
         return pb.FundPersonalAccountResponse(balance_fen=funded.balance, entry_id=funded.entry_id)
 
     async def OpenWallet(self, request, context):
-        wallet, created = await self._wallets.open(current_principal(), request.person_id, request.place_of_use, request.mobile)
+        wallet, created = await self._wallets.open(
+            current_principal(), request.person_id, request.place_of_use, request.mobile
+        )
         return pb.OpenWalletResponse(wallet=wallet_pb(wallet), created=created)
 
     async def GetWallet(self, request, context):
-        return pb.GetWalletResponse(wallet=wallet_pb(await self._wallets.get(current_principal(), request.person_id)))
+        return pb.GetWalletResponse(
+            wallet=wallet_pb(await self._wallets.get(current_principal(), request.person_id))
+        )
 
     async def ChangePlaceOfUse(self, request, context):
-        wallet = await self._wallets.change_place_of_use(current_principal(), request.person_id, request.place_of_use)
+        wallet = await self._wallets.change_place_of_use(
+            current_principal(), request.person_id, request.place_of_use
+        )
         return pb.ChangePlaceOfUseResponse(wallet=wallet_pb(wallet))
 
     async def AttestRelation(self, request, context):
         own, inverse = await self._persons.attest(
-            current_principal(), request.person_id, request.relative_id, enum_in(_RELATIONS, request.kind, "kind")
+            current_principal(),
+            request.person_id,
+            request.relative_id,
+            enum_in(_RELATIONS, request.kind, "kind"),
         )
         return pb.AttestRelationResponse(relation=relation_pb(own), inverse=relation_pb(inverse))
 
@@ -198,17 +256,25 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.ListRelationsResponse(relations=[relation_pb(v) for v in views])
 
     async def SetPassword(self, request, context):
-        await self._credentials.set_password(current_principal(), request.person_id, request.current_password, request.new_password)
+        await self._credentials.set_password(
+            current_principal(), request.person_id, request.current_password, request.new_password
+        )
         return pb.SetPasswordResponse()
 
     async def VerifyCredential(self, request, context):
         password, ticket = verification(request)
-        left = await self._credentials.verify(request.person_id, enum_in(_PURPOSES, request.purpose, "purpose"), password, ticket)
+        left = await self._credentials.verify(
+            request.person_id, enum_in(_PURPOSES, request.purpose, "purpose"), password, ticket
+        )
         return pb.VerifyCredentialResponse(attempts_left=max(left, 0))
 
     async def HoldTransfer(self, request, context):
         hold = await self._holds.hold(
-            request.transfer_id, request.payer_id, request.payee_id, enum_in(_ACCOUNTS, request.source, "source"), request.amount_fen
+            request.transfer_id,
+            request.payer_id,
+            request.payee_id,
+            enum_in(_ACCOUNTS, request.source, "source"),
+            request.amount_fen,
         )
         return pb.HoldTransferResponse(hold=hold_pb(hold))
 
@@ -221,45 +287,80 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     async def ChargeWallet(self, request, context):
         password, ticket = verification(request)
         payment = await self._money.charge(
-            current_principal(), request.institution_code, request.order_number, request.person_id, request.amount_fen, password, ticket
+            current_principal(),
+            request.institution_code,
+            request.order_number,
+            request.person_id,
+            request.amount_fen,
+            password,
+            ticket,
         )
         return pb.ChargeWalletResponse(payment=payment_pb(payment))
 
     async def RefundPayment(self, request, context):
-        payment = await self._money.refund(current_principal(), request.institution_code, request.order_number, request.amount_fen, request.refund_id)
+        payment = await self._money.refund(
+            current_principal(),
+            request.institution_code,
+            request.order_number,
+            request.amount_fen,
+            request.refund_id,
+        )
         return pb.RefundPaymentResponse(payment=payment_pb(payment))
 
     async def PayContribution(self, request, context):
         password, ticket = verification(request)
         caller = current_principal()
         posted = await self._money.contribute(
-            caller, request.payer_id, request.beneficiary_id, enum_in(_CONTRIBUTIONS, request.kind, "kind"), request.year,
-            request.amount_fen, password, ticket,
+            caller,
+            request.payer_id,
+            request.beneficiary_id,
+            enum_in(_CONTRIBUTIONS, request.kind, "kind"),
+            request.year,
+            request.amount_fen,
+            password,
+            ticket,
         )
         balances = await self._wallets.balances(caller, request.payer_id)
-        return pb.PayContributionResponse(wallet_balance_fen=balances.get(AccountKind.WALLET, 0), entry_id=posted.entry_id)
+        return pb.PayContributionResponse(
+            wallet_balance_fen=balances.get(AccountKind.WALLET, 0), entry_id=posted.entry_id
+        )
 
     async def GetBalances(self, request, context):
         balances = await self._wallets.balances(current_principal(), request.person_id)
         return pb.GetBalancesResponse(
-            personal_account_fen=balances.get(AccountKind.PERSONAL, 0), has_personal_account=AccountKind.PERSONAL in balances,
-            wallet_fen=balances.get(AccountKind.WALLET, 0), has_wallet=AccountKind.WALLET in balances,
+            personal_account_fen=balances.get(AccountKind.PERSONAL, 0),
+            has_personal_account=AccountKind.PERSONAL in balances,
+            wallet_fen=balances.get(AccountKind.WALLET, 0),
+            has_wallet=AccountKind.WALLET in balances,
         )
 
     async def ListStatementEntries(self, request, context):
         kinds = [enum_in(_ENTRIES, k, f"kinds[{i}]") for i, k in enumerate(request.kinds)]
         page = await self._wallets.statement(
-            current_principal(), request.person_id, [k for k in kinds if k],
+            current_principal(),
+            request.person_id,
+            [k for k in kinds if k],
             from_timestamp(request.start_time) if request.HasField("start_time") else None,
             from_timestamp(request.end_time) if request.HasField("end_time") else None,
-            request.page_size, request.page_token,
+            request.page_size,
+            request.page_token,
         )
-        return pb.ListStatementEntriesResponse(entries=[entry_pb(x) for x in page.items], next_page_token=page.next_page_token)
+        return pb.ListStatementEntriesResponse(
+            entries=[entry_pb(x) for x in page.items], next_page_token=page.next_page_token
+        )
 
     async def ListRelationLapses(self, request, context):
         lapses = await self._persons.lapses(request.after_id, request.page_size or 100)
         return pb.ListRelationLapsesResponse(
-            lapses=[pb.RelationLapse(id=x.id, person_id=x.person_id, lapse_time=to_timestamp(x.lapsed_at), cause=_LAPSES[x.cause]) for x in lapses]
+            lapses=[
+                pb.RelationLapse(
+                    id=x.id,
+                    person_id=x.person_id,
+                    lapse_time=to_timestamp(x.lapsed_at),
+                    cause=_LAPSES[x.cause],
+                )
+                for x in lapses
+            ]
         )
 
 

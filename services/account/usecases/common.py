@@ -54,7 +54,9 @@ class AccountDeps:
             raise region_not_enabled(region_code)
 
 
-async def person_for(caller: Principal, repo, person_id: str, *roles: Role, for_update: bool = False) -> Person:
+async def person_for(
+    caller: Principal, repo, person_id: str, *roles: Role, for_update: bool = False
+) -> Person:
     """The person the caller acts on, if its role (among ``roles``) and scope
     allow: a citizen only themselves, a province only persons insured in it,
     services and administrators anyone. A refusal never tells whether the
@@ -71,7 +73,9 @@ async def person_for(caller: Principal, repo, person_id: str, *roles: Role, for_
     return person
 
 
-async def post(tx, movement: Movement, key: str, request: dict, reference: str, now, description: str) -> Posted:
+async def post(
+    tx, movement: Movement, key: str, request: dict, reference: str, now, description: str
+) -> Posted:
     """One journal entry, idempotent by ``key``: posted before for the same
     ``request`` is a replay; for another request, REQUEST_ID_REUSED."""
     try:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from services.account.domain.credentials import PasswordState, Purpose, read_face_ticket, validate_new_password
+from services.account.domain.credentials import (
+    PasswordState,
+    Purpose,
+    read_face_ticket,
+    validate_new_password,
+)
 from services.account.domain.errors import (
     Cause,
     current_password_required,
@@ -53,10 +58,14 @@ class CredentialUseCases:
             await tx.commit()
         if not correct:
             after.require_unlocked(now)
-            raise verification_failed(Cause.WRONG_PASSWORD, "the password is wrong", attempts_left=str(after.attempts_left))
+            raise verification_failed(
+                Cause.WRONG_PASSWORD, "the password is wrong", attempts_left=str(after.attempts_left)
+            )
         return after.attempts_left
 
-    async def verify(self, person_id: str, purpose: Purpose | None, password: str | None, face_ticket: str | None) -> int:
+    async def verify(
+        self, person_id: str, purpose: Purpose | None, password: str | None, face_ticket: str | None
+    ) -> int:
         """Verifies one credential for a purpose; returns password attempts left."""
         if purpose is None:
             raise purpose_required()
@@ -66,7 +75,9 @@ class CredentialUseCases:
         if password:
             return await self.verify_password(person_id, password)
         if face_ticket:
-            ticket = read_face_ticket(face_ticket, self._d.face_ticket_key, person_id, purpose, self._d.clock.now())
+            ticket = read_face_ticket(
+                face_ticket, self._d.face_ticket_key, person_id, purpose, self._d.clock.now()
+            )
             async with self._d.uow() as tx:
                 if not await tx.accounts.use_face_ticket(ticket.ticket_id, person_id, ticket.expires_at):
                     raise verification_failed(Cause.TICKET_REPLAYED, "the face ticket was used before")

@@ -17,7 +17,11 @@ from services.account.usecases.common import AccountDeps, post
 from services.kernel.errors import required_key
 from services.kernel.idempotency import reused_request_id
 
-_KEYS = {EntryKind.TRANSFER_HOLD: "hold", EntryKind.TRANSFER_RECEIVE: "receive", EntryKind.TRANSFER_REFUND: "refund"}
+_KEYS = {
+    EntryKind.TRANSFER_HOLD: "hold",
+    EntryKind.TRANSFER_RECEIVE: "receive",
+    EntryKind.TRANSFER_REFUND: "refund",
+}
 _TEXTS = {
     EntryKind.TRANSFER_HOLD: "医保钱包转出",
     EntryKind.TRANSFER_RECEIVE: "医保钱包转入",
@@ -33,7 +37,9 @@ class HoldUseCases:
     def __init__(self, deps: AccountDeps) -> None:
         self._d = deps
 
-    async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int) -> Hold:
+    async def hold(
+        self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
+    ) -> Hold:
         """Source -> the payer's reserved account; the hold is pending."""
         transfer_id = required_key(transfer_id, "transfer_id", "TRANSFER_ID")
         validate_amount(amount)
@@ -89,7 +95,9 @@ class HoldUseCases:
             else:
                 target, kind = await tx.ledger.account(hold.payer_id, hold.source), hold.source
             movement = Movement(entry, reserved, AccountKind.RESERVED, target, kind, hold.amount)
-            await post(tx, movement, _key(entry, transfer_id), {"t": transfer_id}, transfer_id, now, _TEXTS[entry])
+            await post(
+                tx, movement, _key(entry, transfer_id), {"t": transfer_id}, transfer_id, now, _TEXTS[entry]
+            )
             await tx.accounts.save_hold(ended, now)
             await tx.commit()
         return ended

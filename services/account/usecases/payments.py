@@ -20,7 +20,14 @@ from services.account.domain.errors import (
     wallet_not_opened,
     year_invalid,
 )
-from services.account.domain.ledger import AccountKind, EntryKind, KeyReused, Movement, Posted, validate_amount
+from services.account.domain.ledger import (
+    AccountKind,
+    EntryKind,
+    KeyReused,
+    Movement,
+    Posted,
+    validate_amount,
+)
 from services.account.domain.payments import FIRST_LONG_TERM_CARE_YEAR, ContributionKind, Payment
 from services.account.domain.persons import InsuranceType
 from services.account.usecases.common import AccountDeps, person_for, post
@@ -43,7 +50,9 @@ class PaymentUseCases:
         self._credentials = credentials
 
     # --- R6: monthly funding of personal accounts by the provincial platform
-    async def fund(self, caller: Principal, person_id: str, amount: int, reference: str, period: str) -> Funded:
+    async def fund(
+        self, caller: Principal, person_id: str, amount: int, reference: str, period: str
+    ) -> Funded:
         validate_amount(amount)
         reference = required_key(reference, "reference", "REFERENCE")
         now = self._d.clock.now()
@@ -53,7 +62,9 @@ class PaymentUseCases:
                 raise no_personal_account()
             personal = await tx.ledger.account(person_id, AccountKind.PERSONAL)
             fund = await tx.ledger.system_account(f"fund:{person.province}", AccountKind.FUND)
-            movement = Movement(EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, amount)
+            movement = Movement(
+                EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, amount
+            )
             key, request = f"fund:{person.province}:{reference}", {"p": person_id, "a": amount, "m": period}
             posted = await post(tx, movement, key, request, reference, now, f"个人账户划入 {period}".strip())
             balance = await tx.ledger.balance(personal)
@@ -94,9 +105,16 @@ class PaymentUseCases:
         now = self._d.clock.now()
         payment = Payment(institution_code, order_number, person_id, amount, 0, now)
         async with self._d.uow() as tx:
-            receivable = await tx.ledger.system_account(f"institution:{institution_code}", AccountKind.INSTITUTION)
+            receivable = await tx.ledger.system_account(
+                f"institution:{institution_code}", AccountKind.INSTITUTION
+            )
             movement = Movement(
-                EntryKind.PAYMENT, wallet.account_id, AccountKind.WALLET, receivable, AccountKind.INSTITUTION, amount
+                EntryKind.PAYMENT,
+                wallet.account_id,
+                AccountKind.WALLET,
+                receivable,
+                AccountKind.INSTITUTION,
+                amount,
             )
             key, request = f"pay:{institution_code}:{order_number}", {"p": person_id, "a": amount}
             posted = await post(tx, movement, key, request, order_number, now, "医保钱包支付")
@@ -119,14 +137,23 @@ class PaymentUseCases:
             if payment is None:
                 raise payment_not_found(order_number)
             wallet = await tx.accounts.wallet(payment.person_id)
-            receivable = await tx.ledger.system_account(f"institution:{institution_code}", AccountKind.INSTITUTION)
+            receivable = await tx.ledger.system_account(
+                f"institution:{institution_code}", AccountKind.INSTITUTION
+            )
             movement = Movement(
-                EntryKind.PAYMENT_REFUND, receivable, AccountKind.INSTITUTION, wallet.account_id, AccountKind.WALLET, amount
+                EntryKind.PAYMENT_REFUND,
+                receivable,
+                AccountKind.INSTITUTION,
+                wallet.account_id,
+                AccountKind.WALLET,
+                amount,
             )
             key = f"refund:{institution_code}:{refund_id}"
             if await tx.ledger.previous_request(key) is None:  # a retry is answered as before
                 payment.check_refund(amount)
-            posted = await post(tx, movement, key, {"o": order_number, "a": amount}, order_number, now, "医保钱包退费")
+            posted = await post(
+                tx, movement, key, {"o": order_number, "a": amount}, order_number, now, "医保钱包退费"
+            )
             if not posted.replayed:
                 await tx.accounts.add_refund(institution_code, order_number, amount)
             refunded = await tx.accounts.payment(institution_code, order_number)
@@ -171,16 +198,28 @@ class PaymentUseCases:
                 f"contributions:{beneficiary.province}:{kind.value}", AccountKind.CONTRIBUTIONS
             )
             movement = Movement(
-                EntryKind.CONTRIBUTION, wallet.account_id, AccountKind.WALLET, collected, AccountKind.CONTRIBUTIONS, amount
+                EntryKind.CONTRIBUTION,
+                wallet.account_id,
+                AccountKind.WALLET,
+                collected,
+                AccountKind.CONTRIBUTIONS,
+                amount,
             )
             key = f"contribution:{kind.value}:{beneficiary_id}:{year}"
             try:
                 posted = await tx.ledger.post(
-                    movement, key, content_hash({"p": payer_id, "a": amount}), f"{kind.value}:{year}", now, "医保钱包缴费"
+                    movement,
+                    key,
+                    content_hash({"p": payer_id, "a": amount}),
+                    f"{kind.value}:{year}",
+                    now,
+                    "医保钱包缴费",
                 )
             except KeyReused:
                 raise contribution_already_paid() from None
             if not posted.replayed:
-                await tx.accounts.add_contribution(beneficiary_id, kind, year, payer_id, amount, posted.entry_id)
+                await tx.accounts.add_contribution(
+                    beneficiary_id, kind, year, payer_id, amount, posted.entry_id
+                )
             await tx.commit()
         return posted

@@ -70,7 +70,15 @@ class PersonUseCases:
         now = self._d.clock.now()
         id_hash = id_number_hash(number, self._d.id_hash_key)
         person = Person(
-            str(uuid.uuid4()), id_hash, mask_id_number(number), name, kind, region, InsuranceStatus.ACTIVE, now, now
+            str(uuid.uuid4()),
+            id_hash,
+            mask_id_number(number),
+            name,
+            kind,
+            region,
+            InsuranceStatus.ACTIVE,
+            now,
+            now,
         )
         async with self._d.uow() as tx:
             if await tx.accounts.add_person(person):
@@ -85,7 +93,12 @@ class PersonUseCases:
         return existing, False
 
     async def update_insurance(
-        self, caller: Principal, person_id: str, status: InsuranceStatus | None, region: str, kind: InsuranceType | None
+        self,
+        caller: Principal,
+        person_id: str,
+        status: InsuranceStatus | None,
+        region: str,
+        kind: InsuranceType | None,
     ) -> tuple[Person, int]:
         if region:
             validate_code(region, "insured_region")

@@ -20,7 +20,9 @@ class WalletUseCases:
     def __init__(self, deps: AccountDeps) -> None:
         self._d = deps
 
-    async def open(self, caller: Principal, person_id: str, place_of_use: str, mobile: str) -> tuple[Wallet, bool]:
+    async def open(
+        self, caller: Principal, person_id: str, place_of_use: str, mobile: str
+    ) -> tuple[Wallet, bool]:
         validate_code(place_of_use, "place_of_use")
         mobile = validate_mobile(mobile)
         async with self._d.uow() as tx:

@@ -37,7 +37,13 @@ def _change(row) -> Change:
 
 def _institution(row) -> Institution:
     return Institution(
-        row.code, row.name, Kind(row.kind), row.region_code, row.accepts_wallet, row.created_at, row.updated_at
+        row.code,
+        row.name,
+        Kind(row.kind),
+        row.region_code,
+        row.accepts_wallet,
+        row.created_at,
+        row.updated_at,
     )
 
 
@@ -70,7 +76,9 @@ class RegionRepository:
         return result
 
     async def children(self, parent_code: str | None) -> list[Region]:
-        condition = regions.c.parent_code.is_(None) if parent_code is None else regions.c.parent_code == parent_code
+        condition = (
+            regions.c.parent_code.is_(None) if parent_code is None else regions.c.parent_code == parent_code
+        )
         rows = await self._conn.execute(select(regions).where(condition).order_by(regions.c.code))
         return [_region(r) for r in rows]
 
@@ -102,12 +110,18 @@ class RegionRepository:
             "request_id": request_id,
             "request_hash": request_hash,
         }
-        new_id = (await self._conn.execute(insert(enablement_changes).values(values).returning(enablement_changes.c.id))).scalar_one()
+        new_id = (
+            await self._conn.execute(
+                insert(enablement_changes).values(values).returning(enablement_changes.c.id)
+            )
+        ).scalar_one()
         return Change(**{**change.__dict__, "id": new_id})
 
     async def change_by_request_id(self, request_id: str) -> tuple[Change, str] | None:
         row = (
-            await self._conn.execute(select(enablement_changes).where(enablement_changes.c.request_id == request_id))
+            await self._conn.execute(
+                select(enablement_changes).where(enablement_changes.c.request_id == request_id)
+            )
         ).first()
         return (_change(row), row.request_hash) if row else None
 
@@ -122,7 +136,11 @@ class RegionRepository:
         await self._conn.execute(
             update(enablement_changes)
             .where(enablement_changes.c.id == change.id, enablement_changes.c.cancelled_at.is_(None))
-            .values(cancelled_at=change.cancelled_at, cancelled_by=change.cancelled_by, cancel_reason=change.cancel_reason)
+            .values(
+                cancelled_at=change.cancelled_at,
+                cancelled_by=change.cancelled_by,
+                cancel_reason=change.cancel_reason,
+            )
         )
 
     async def history(self, codes: Sequence[str], before_id: int | None, limit: int) -> list[Change]:
@@ -160,11 +178,20 @@ class RegionRepository:
         await self._conn.execute(
             update(institutions)
             .where(institutions.c.code == institution.code)
-            .values(name=institution.name, accepts_wallet=institution.accepts_wallet, updated_at=institution.updated_at)
+            .values(
+                name=institution.name,
+                accepts_wallet=institution.accepts_wallet,
+                updated_at=institution.updated_at,
+            )
         )
 
     async def list_institutions(
-        self, region_code: str, kind: Kind | None, accepts_wallet_only: bool, after_code: str | None, limit: int
+        self,
+        region_code: str,
+        kind: Kind | None,
+        accepts_wallet_only: bool,
+        after_code: str | None,
+        limit: int,
     ) -> list[Institution]:
         query = select(institutions).where(
             or_(

@@ -25,7 +25,12 @@ def read_divisions() -> list[dict]:
     text = resources.files("services.region").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     return [
-        {"code": row["code"], "name": row["name"], "level": int(row["level"]), "parent_code": row["parent"] or None}
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "level": int(row["level"]),
+            "parent_code": row["parent"] or None,
+        }
         for row in csv.DictReader(lines, delimiter="\t")
     ]
 
@@ -72,7 +77,9 @@ async def load_demo(engine: AsyncEngine, clock: Clock) -> None:
     seeder = Principal("seed", Role.ADMIN)
     for code, action, delay, reason in DEMO_SETTINGS:
         # Scheduled ones start at 00:00 Beijing, so a re-run on the same day repeats the same request.
-        at = beijing(clock.now() + delay).replace(hour=0, minute=0, second=0, microsecond=0) if delay else None
+        at = (
+            beijing(clock.now() + delay).replace(hour=0, minute=0, second=0, microsecond=0) if delay else None
+        )
         request_id = f"demo-enablement-{code}" + (f"-{at:%Y%m%d}" if at else "")
         await regions_.set_enablement(seeder, code, action, at, reason, request_id)
     for code, name, kind, region, accepts in DEMO_INSTITUTIONS:

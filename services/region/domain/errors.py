@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from enum import auto
 
-from services.kernel.errors import DomainError, Reasons, already_exists, failed_precondition, invalid_argument, not_found
+from services.kernel.errors import (
+    DomainError,
+    Reasons,
+    already_exists,
+    failed_precondition,
+    invalid_argument,
+    not_found,
+)
 
 
 class Reason(Reasons):

@@ -56,7 +56,9 @@ class Institution:
             raise institution_kind_mismatch(code[0], expected.value)
         return cls(code, validate_name(name, "institution.name"), kind, region_code, accepts_wallet, now, now)
 
-    def update(self, now: datetime, name: str | None = None, accepts_wallet: bool | None = None) -> Institution:
+    def update(
+        self, now: datetime, name: str | None = None, accepts_wallet: bool | None = None
+    ) -> Institution:
         changed = self
         if name is not None:
             changed = replace(changed, name=validate_name(name, "institution.name"))

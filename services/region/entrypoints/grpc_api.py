@@ -36,13 +36,20 @@ POLICY = {
     f"/{SERVICE}/UpdateInstitution": _ADMIN,
 }
 
-_LEVELS = {Level.PROVINCE: pb.REGION_LEVEL_PROVINCE, Level.PREFECTURE: pb.REGION_LEVEL_PREFECTURE, Level.COUNTY: pb.REGION_LEVEL_COUNTY}
+_LEVELS = {
+    Level.PROVINCE: pb.REGION_LEVEL_PROVINCE,
+    Level.PREFECTURE: pb.REGION_LEVEL_PREFECTURE,
+    Level.COUNTY: pb.REGION_LEVEL_COUNTY,
+}
 _ACTIONS = {
     Action.ENABLE: pb.ENABLEMENT_ACTION_ENABLE,
     Action.DISABLE: pb.ENABLEMENT_ACTION_DISABLE,
     Action.INHERIT: pb.ENABLEMENT_ACTION_INHERIT,
 }
-_KINDS = {Kind.HOSPITAL: pb.INSTITUTION_KIND_HOSPITAL, Kind.RETAIL_PHARMACY: pb.INSTITUTION_KIND_RETAIL_PHARMACY}
+_KINDS = {
+    Kind.HOSPITAL: pb.INSTITUTION_KIND_HOSPITAL,
+    Kind.RETAIL_PHARMACY: pb.INSTITUTION_KIND_RETAIL_PHARMACY,
+}
 
 
 def change_pb(change: Change) -> pb.EnablementChange:
@@ -73,7 +80,11 @@ def enablement_pb(enablement: Enablement) -> pb.Enablement:
 def region_pb(view: RegionView) -> pb.Region:
     r = view.region
     return pb.Region(
-        code=r.code, name=r.name, level=_LEVELS[r.level], parent_code=r.parent_code or "", enablement=enablement_pb(view.enablement)
+        code=r.code,
+        name=r.name,
+        level=_LEVELS[r.level],
+        parent_code=r.parent_code or "",
+        enablement=enablement_pb(view.enablement),
     )
 
 
@@ -98,8 +109,12 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         return pb.GetRegionResponse(region=region_pb(await self._regions.get_region(request.code)))
 
     async def ListRegions(self, request, context):
-        page = await self._regions.list_regions(request.parent_code, request.enabled_only, request.page_size, request.page_token)
-        return pb.ListRegionsResponse(regions=[region_pb(v) for v in page.items], next_page_token=page.next_page_token)
+        page = await self._regions.list_regions(
+            request.parent_code, request.enabled_only, request.page_size, request.page_token
+        )
+        return pb.ListRegionsResponse(
+            regions=[region_pb(v) for v in page.items], next_page_token=page.next_page_token
+        )
 
     async def CheckRegions(self, request, context):
         results = []
@@ -134,8 +149,12 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         return pb.CancelEnablementChangeResponse(change=change_pb(change))
 
     async def ListEnablementChanges(self, request, context):
-        page = await self._regions.history(request.code, request.include_ancestors, request.page_size, request.page_token)
-        return pb.ListEnablementChangesResponse(changes=[change_pb(c) for c in page.items], next_page_token=page.next_page_token)
+        page = await self._regions.history(
+            request.code, request.include_ancestors, request.page_size, request.page_token
+        )
+        return pb.ListEnablementChangesResponse(
+            changes=[change_pb(c) for c in page.items], next_page_token=page.next_page_token
+        )
 
     async def CreateInstitution(self, request, context):
         i = request.institution
@@ -145,7 +164,9 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         return pb.CreateInstitutionResponse(institution=institution_pb(created))
 
     async def GetInstitution(self, request, context):
-        return pb.GetInstitutionResponse(institution=institution_pb(await self._institutions.get(request.code)))
+        return pb.GetInstitutionResponse(
+            institution=institution_pb(await self._institutions.get(request.code))
+        )
 
     async def ListInstitutions(self, request, context):
         page = await self._institutions.list(
@@ -160,13 +181,17 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         )
 
     async def UpdateInstitution(self, request, context):
-        paths = set(request.update_mask.paths) if request.HasField("update_mask") else {"name", "accepts_wallet"}
+        paths = (
+            set(request.update_mask.paths) if request.HasField("update_mask") else {"name", "accepts_wallet"}
+        )
         unknown = paths - {"name", "accepts_wallet"}
         if unknown:
             raise update_mask_invalid(sorted(unknown))
         i = request.institution
         updated = await self._institutions.update(
-            i.code, i.name if "name" in paths else None, i.accepts_wallet if "accepts_wallet" in paths else None
+            i.code,
+            i.name if "name" in paths else None,
+            i.accepts_wallet if "accepts_wallet" in paths else None,
         )
         return pb.UpdateInstitutionResponse(institution=institution_pb(updated))
 

@@ -18,7 +18,9 @@ class InstitutionUseCases:
         self._uow = uow
         self._clock = clock
 
-    async def create(self, code: str, name: str, kind: Kind | None, region_code: str, accepts_wallet: bool) -> Institution:
+    async def create(
+        self, code: str, name: str, kind: Kind | None, region_code: str, accepts_wallet: bool
+    ) -> Institution:
         validate_code(region_code, "institution.region_code")
         institution = Institution.register(code, name, kind, region_code, accepts_wallet, self._clock.now())
         try:
@@ -61,5 +63,7 @@ class InstitutionUseCases:
         async with self._uow() as tx:
             await known_path(tx.regions, region_code)
             after = request.after[0] if request.after else None
-            found = await tx.regions.list_institutions(region_code, kind, accepts_wallet_only, after, request.limit)
+            found = await tx.regions.list_institutions(
+                region_code, kind, accepts_wallet_only, after, request.limit
+            )
         return request.page(found, key=lambda i: [i.code])

@@ -79,7 +79,9 @@ class RegionUseCases:
             validate_code(code, f"codes[{i}]")
         async with self._uow() as tx:
             paths = await tx.regions.paths(codes)
-            found = {v.region.code: v for v in await views(tx.regions, list(paths.values()), self._clock.now())}
+            found = {
+                v.region.code: v for v in await views(tx.regions, list(paths.values()), self._clock.now())
+            }
         return [
             CheckResult(code, True, found[code].region.name, found[code].enablement)
             if code in found
@@ -87,7 +89,9 @@ class RegionUseCases:
             for code in codes
         ]
 
-    async def list_regions(self, parent_code: str, enabled_only: bool, size: int, token: str) -> Page[RegionView]:
+    async def list_regions(
+        self, parent_code: str, enabled_only: bool, size: int, token: str
+    ) -> Page[RegionView]:
         if parent_code:
             validate_code(parent_code, "parent_code")
         request = page_request(size, token, {"parent": parent_code, "enabled_only": enabled_only})
@@ -127,12 +131,16 @@ class RegionUseCases:
             }
         )
         try:
-            return await self._record_change(caller, code, action, effective_from, reason, request_id, fingerprint)
+            return await self._record_change(
+                caller, code, action, effective_from, reason, request_id, fingerprint
+            )
         except Conflict:
             # A concurrent call with the same request_id won the insert.
             if request_id is None:
                 raise
-            return await self._record_change(caller, code, action, effective_from, reason, request_id, fingerprint)
+            return await self._record_change(
+                caller, code, action, effective_from, reason, request_id, fingerprint
+            )
 
     async def _record_change(self, caller, code, action, effective_from, reason, request_id, fingerprint):
         now = self._clock.now()
@@ -167,5 +175,7 @@ class RegionUseCases:
         async with self._uow() as tx:
             path = await known_path(tx.regions, code)
             codes = list(path.codes) if include_ancestors else [code]
-            changes = await tx.regions.history(codes, request.after[0] if request.after else None, request.limit)
+            changes = await tx.regions.history(
+                codes, request.after[0] if request.after else None, request.limit
+            )
         return request.page(changes, key=lambda c: [c.id])

@@ -72,7 +72,9 @@ class AccountClient:
             raise passed_on from None
 
     async def parties(self, payer_id: str, payee_id_number: str, payee_name: str) -> Parties:
-        request = pb.GetTransferPartiesRequest(payer_id=payer_id, payee_id_number=payee_id_number, payee_name=payee_name)
+        request = pb.GetTransferPartiesRequest(
+            payer_id=payer_id, payee_id_number=payee_id_number, payee_name=payee_name
+        )
         r = await self._call(self._stub.GetTransferParties, request)
         return Parties(
             _party(r.payer, r.payer_wallet if r.HasField("payer_wallet") else None),
@@ -91,7 +93,11 @@ class AccountClient:
 
     async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: Source, amount: int) -> None:
         request = pb.HoldTransferRequest(
-            transfer_id=transfer_id, payer_id=payer_id, payee_id=payee_id, source=_SOURCES[source], amount_fen=amount
+            transfer_id=transfer_id,
+            payer_id=payer_id,
+            payee_id=payee_id,
+            source=_SOURCES[source],
+            amount_fen=amount,
         )
         await self._call(self._stub.HoldTransfer, request)
 

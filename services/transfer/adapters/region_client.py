@@ -24,5 +24,7 @@ class RegionClient:
 
     async def statuses(self, codes: list[str]) -> dict[str, RegionStatus]:
         request = pb.CheckRegionsRequest(codes=codes)
-        response = await call(self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region")
+        response = await call(
+            self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region"
+        )
         return {r.code: _STATUSES[r.status] for r in response.results}

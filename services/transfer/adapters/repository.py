@@ -19,11 +19,23 @@ SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequence
 
 def _transfer(row) -> Transfer:
     return Transfer(
-        id=row.id, request_id=row.request_id, request_hash=row.request_hash, payer_id=row.payer_id, payee_id=row.payee_id,
-        payee_name=row.payee_name, payee_masked_id_number=row.payee_masked_id_number, relation=RelationKind(row.relation),
-        source=Source(row.source), amount=row.amount, status=Status(row.status), payer_province=row.payer_province,
-        payee_province=row.payee_province, created_at=row.created_at, expires_at=row.expires_at,
-        refund_reason=RefundReason(row.refund_reason) if row.refund_reason else None, received_at=row.received_at,
+        id=row.id,
+        request_id=row.request_id,
+        request_hash=row.request_hash,
+        payer_id=row.payer_id,
+        payee_id=row.payee_id,
+        payee_name=row.payee_name,
+        payee_masked_id_number=row.payee_masked_id_number,
+        relation=RelationKind(row.relation),
+        source=Source(row.source),
+        amount=row.amount,
+        status=Status(row.status),
+        payer_province=row.payer_province,
+        payee_province=row.payee_province,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        refund_reason=RefundReason(row.refund_reason) if row.refund_reason else None,
+        received_at=row.received_at,
         refunded_at=row.refunded_at,
     )
 
@@ -38,20 +50,30 @@ class TransferRepository:
 
     async def by_request(self, payer_id: str, request_id: str) -> Transfer | None:
         row = (
-            await self._conn.execute(select(transfers).where(transfers.c.payer_id == payer_id, transfers.c.request_id == request_id))
+            await self._conn.execute(
+                select(transfers).where(
+                    transfers.c.payer_id == payer_id, transfers.c.request_id == request_id
+                )
+            )
         ).first()
         return _transfer(row) if row else None
 
     async def count_today(self, payer_id: str, day: date) -> int:
-        query = select(daily_counts.c.count).where(daily_counts.c.payer_id == payer_id, daily_counts.c.day == day)
+        query = select(daily_counts.c.count).where(
+            daily_counts.c.payer_id == payer_id, daily_counts.c.day == day
+        )
         return (await self._conn.execute(query)).scalar_one_or_none() or 0
 
     async def take_daily_slot(self, payer_id: str, day: date, limit: int) -> bool:
         """Counts one more transfer today, unless ``limit`` are counted already."""
-        await self._conn.execute(insert_ignoring_conflicts(self._conn, daily_counts).values(payer_id=payer_id, day=day, count=0))
+        await self._conn.execute(
+            insert_ignoring_conflicts(self._conn, daily_counts).values(payer_id=payer_id, day=day, count=0)
+        )
         taken = await self._conn.execute(
             update(daily_counts)
-            .where(daily_counts.c.payer_id == payer_id, daily_counts.c.day == day, daily_counts.c.count < limit)
+            .where(
+                daily_counts.c.payer_id == payer_id, daily_counts.c.day == day, daily_counts.c.count < limit
+            )
             .values(count=daily_counts.c.count + 1)
         )
         return taken.rowcount == 1
@@ -66,10 +88,22 @@ class TransferRepository:
     async def add(self, t: Transfer) -> None:
         await self._conn.execute(
             insert(transfers).values(
-                id=t.id, request_id=t.request_id, request_hash=t.request_hash, payer_id=t.payer_id, payee_id=t.payee_id,
-                payee_name=t.payee_name, payee_masked_id_number=t.payee_masked_id_number, relation=t.relation.value,
-                source=t.source.value, amount=t.amount, status=t.status.value, payer_province=t.payer_province,
-                payee_province=t.payee_province, created_at=t.created_at, expires_at=t.expires_at, updated_at=t.created_at,
+                id=t.id,
+                request_id=t.request_id,
+                request_hash=t.request_hash,
+                payer_id=t.payer_id,
+                payee_id=t.payee_id,
+                payee_name=t.payee_name,
+                payee_masked_id_number=t.payee_masked_id_number,
+                relation=t.relation.value,
+                source=t.source.value,
+                amount=t.amount,
+                status=t.status.value,
+                payer_province=t.payer_province,
+                payee_province=t.payee_province,
+                created_at=t.created_at,
+                expires_at=t.expires_at,
+                updated_at=t.created_at,
                 open_pair=f"{t.payer_id}:{t.payee_id}",
             )
         )
@@ -84,25 +118,38 @@ class TransferRepository:
         if to.final:
             values["open_pair"] = None
         allowed = [s.value for s in sources_of(to)]
-        return update(transfers).where(transfers.c.status.in_(allowed)).values(status=to.value, updated_at=now, **values)
+        return (
+            update(transfers)
+            .where(transfers.c.status.in_(allowed))
+            .values(status=to.value, updated_at=now, **values)
+        )
 
     async def move(self, transfer_id: str, to: Status, now: datetime, **values) -> bool:
         """The state change that arbitrates every race (receive against
         refund, two sweepers): False when the transfer was not in a state
         that may move to ``to``."""
-        changed = await self._conn.execute(self._moving(to, now, **values).where(transfers.c.id == transfer_id))
+        changed = await self._conn.execute(
+            self._moving(to, now, **values).where(transfers.c.id == transfer_id)
+        )
         return changed.rowcount == 1
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Transfer]:
         if not ids:
             return {}
-        return {row.id: _transfer(row) for row in await self._conn.execute(select(transfers).where(transfers.c.id.in_(ids)))}
+        return {
+            row.id: _transfer(row)
+            for row in await self._conn.execute(select(transfers).where(transfers.c.id.in_(ids)))
+        }
 
     async def claim_due(self, now: datetime, limit: int) -> list[Transfer]:
         """Moves up to ``limit`` pending transfers whose expires_at has passed
         to refunding (reason: expired), and returns them so."""
         waiting = [s.value for s in sources_of(Status.REFUNDING)]
-        due = select(transfers.c.id).where(transfers.c.status.in_(waiting), transfers.c.expires_at <= now).limit(limit)
+        due = (
+            select(transfers.c.id)
+            .where(transfers.c.status.in_(waiting), transfers.c.expires_at <= now)
+            .limit(limit)
+        )
         if self._conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         ids = [row.id for row in await self._conn.execute(due)]
@@ -111,11 +158,16 @@ class TransferRepository:
             await self._conn.execute(claim.where(transfers.c.id.in_(ids)))
         return list((await self.get_many(ids)).values())
 
-    async def in_states(self, states: Sequence[Status], older_than: datetime | None, limit: int) -> list[Transfer]:
+    async def in_states(
+        self, states: Sequence[Status], older_than: datetime | None, limit: int
+    ) -> list[Transfer]:
         query = select(transfers).where(transfers.c.status.in_([s.value for s in states]))
         if older_than is not None:
             query = query.where(transfers.c.updated_at <= older_than)
-        return [_transfer(r) for r in await self._conn.execute(query.order_by(transfers.c.updated_at).limit(limit))]
+        return [
+            _transfer(r)
+            for r in await self._conn.execute(query.order_by(transfers.c.updated_at).limit(limit))
+        ]
 
     async def open_involving(self, person_id: str) -> list[Transfer]:
         query = select(transfers).where(
@@ -125,7 +177,13 @@ class TransferRepository:
         return [_transfer(r) for r in await self._conn.execute(query)]
 
     async def of_person(
-        self, person_id: str, statuses: Sequence[Status], outgoing: bool, incoming: bool, before: tuple[datetime, str] | None, limit: int
+        self,
+        person_id: str,
+        statuses: Sequence[Status],
+        outgoing: bool,
+        incoming: bool,
+        before: tuple[datetime, str] | None,
+        limit: int,
     ) -> list[Transfer]:
         sides = []
         if outgoing:
@@ -137,15 +195,28 @@ class TransferRepository:
             query = query.where(transfers.c.status.in_([s.value for s in statuses]))
         if before is not None:
             at, last_id = before
-            query = query.where(or_(transfers.c.created_at < at, and_(transfers.c.created_at == at, transfers.c.id < last_id)))
-        rows = await self._conn.execute(query.order_by(transfers.c.created_at.desc(), transfers.c.id.desc()).limit(limit))
+            query = query.where(
+                or_(transfers.c.created_at < at, and_(transfers.c.created_at == at, transfers.c.id < last_id))
+            )
+        rows = await self._conn.execute(
+            query.order_by(transfers.c.created_at.desc(), transfers.c.id.desc()).limit(limit)
+        )
         return [_transfer(r) for r in rows]
 
     async def received_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
         """(payer province, payee province, count, sum) of transfers received in [start, end)."""
         query = (
-            select(transfers.c.payer_province, transfers.c.payee_province, func.count(), func.sum(transfers.c.amount))
-            .where(transfers.c.status == Status.RECEIVED.value, transfers.c.received_at >= start, transfers.c.received_at < end)
+            select(
+                transfers.c.payer_province,
+                transfers.c.payee_province,
+                func.count(),
+                func.sum(transfers.c.amount),
+            )
+            .where(
+                transfers.c.status == Status.RECEIVED.value,
+                transfers.c.received_at >= start,
+                transfers.c.received_at < end,
+            )
             .group_by(transfers.c.payer_province, transfers.c.payee_province)
             .order_by(transfers.c.payer_province, transfers.c.payee_province)
         )
@@ -155,7 +226,11 @@ class TransferRepository:
     async def add_event(self, t: Transfer, kind: EventType, now: datetime) -> None:
         await self._conn.execute(
             insert(transfer_events).values(
-                transfer_id=t.id, type=kind.value, payer_province=t.payer_province, payee_province=t.payee_province, occurred_at=now
+                transfer_id=t.id,
+                type=kind.value,
+                payer_province=t.payer_province,
+                payee_province=t.payee_province,
+                occurred_at=now,
             )
         )
 
@@ -164,32 +239,53 @@ class TransferRepository:
         so numbers appear in commit order; returns how many were numbered."""
         if self._conn.dialect.name == "postgresql":
             await self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
-        top = (await self._conn.execute(select(func.coalesce(func.max(transfer_events.c.sequence), 0)))).scalar_one()
+        top = (
+            await self._conn.execute(select(func.coalesce(func.max(transfer_events.c.sequence), 0)))
+        ).scalar_one()
         ids = [
             row.id
             for row in await self._conn.execute(
-                select(transfer_events.c.id).where(transfer_events.c.sequence.is_(None)).order_by(transfer_events.c.id).limit(limit)
+                select(transfer_events.c.id)
+                .where(transfer_events.c.sequence.is_(None))
+                .order_by(transfer_events.c.id)
+                .limit(limit)
             )
         ]
         for offset, event_id in enumerate(ids, start=1):
-            await self._conn.execute(update(transfer_events).where(transfer_events.c.id == event_id).values(sequence=top + offset))
+            await self._conn.execute(
+                update(transfer_events).where(transfer_events.c.id == event_id).values(sequence=top + offset)
+            )
         return len(ids)
 
-    async def events_after(self, province: str, after: int, limit: int) -> list[tuple[int, str, EventType, datetime]]:
+    async def events_after(
+        self, province: str, after: int, limit: int
+    ) -> list[tuple[int, str, EventType, datetime]]:
         query = (
-            select(transfer_events.c.sequence, transfer_events.c.transfer_id, transfer_events.c.type, transfer_events.c.occurred_at)
+            select(
+                transfer_events.c.sequence,
+                transfer_events.c.transfer_id,
+                transfer_events.c.type,
+                transfer_events.c.occurred_at,
+            )
             .where(
                 transfer_events.c.sequence > after,
-                or_(transfer_events.c.payer_province == province, transfer_events.c.payee_province == province),
+                or_(
+                    transfer_events.c.payer_province == province, transfer_events.c.payee_province == province
+                ),
             )
             .order_by(transfer_events.c.sequence)
             .limit(limit)
         )
-        return [(r.sequence, r.transfer_id, EventType(r.type), r.occurred_at) for r in await self._conn.execute(query)]
+        return [
+            (r.sequence, r.transfer_id, EventType(r.type), r.occurred_at)
+            for r in await self._conn.execute(query)
+        ]
 
     # --- cursors
     async def cursor(self, name: str) -> int:
-        return (await self._conn.execute(select(cursors.c.position).where(cursors.c.name == name))).scalar_one_or_none() or 0
+        return (
+            await self._conn.execute(select(cursors.c.position).where(cursors.c.name == name))
+        ).scalar_one_or_none() or 0
 
     async def set_cursor(self, name: str, position: int) -> None:
         await self._conn.execute(insert_ignoring_conflicts(self._conn, cursors).values(name=name, position=0))

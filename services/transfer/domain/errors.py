@@ -7,7 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import auto
 
-from services.kernel.errors import DomainError, ErrorKind, FieldViolation, Reasons, invalid_argument, not_found
+from services.kernel.errors import (
+    DomainError,
+    ErrorKind,
+    FieldViolation,
+    Reasons,
+    invalid_argument,
+    not_found,
+)
 
 
 class Reason(Reasons):
@@ -94,7 +101,8 @@ def payee_wallet_not_opened() -> DomainError:
 
 def source_requires_employee_insurance() -> DomainError:
     return _gate(
-        Reason.SOURCE_REQUIRES_EMPLOYEE_INSURANCE, "only employee-insured persons transfer from a personal account"
+        Reason.SOURCE_REQUIRES_EMPLOYEE_INSURANCE,
+        "only employee-insured persons transfer from a personal account",
     )
 
 
@@ -107,7 +115,9 @@ def daily_limit(per_day: int) -> DomainError:
 
 
 def payee_has_pending_transfer() -> DomainError:
-    return _gate(Reason.PAYEE_HAS_PENDING_TRANSFER, "a transfer to this payee is still waiting to be received")
+    return _gate(
+        Reason.PAYEE_HAS_PENDING_TRANSFER, "a transfer to this payee is still waiting to be received"
+    )
 
 
 def transfer_not_found(transfer_id: str) -> DomainError:
@@ -115,7 +125,9 @@ def transfer_not_found(transfer_id: str) -> DomainError:
 
 
 def transfer_expired(transfer_id: str) -> DomainError:
-    return _gate(Reason.TRANSFER_EXPIRED, "the transfer expired and is being refunded", transfer_id=transfer_id)
+    return _gate(
+        Reason.TRANSFER_EXPIRED, "the transfer expired and is being refunded", transfer_id=transfer_id
+    )
 
 
 def transfer_not_pending(transfer_id: str, status: str) -> DomainError:

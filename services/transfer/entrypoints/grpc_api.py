@@ -48,9 +48,12 @@ _RELATIONS = {
 }
 # Receiving and refunding are inner steps: to a caller the transfer is still pending.
 _STATUSES = {
-    Status.ACCEPTED: pb.TRANSFER_STATUS_ACCEPTED, Status.PENDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
-    Status.RECEIVING: pb.TRANSFER_STATUS_PENDING_RECEIPT, Status.REFUNDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
-    Status.RECEIVED: pb.TRANSFER_STATUS_RECEIVED, Status.REFUNDED: pb.TRANSFER_STATUS_REFUNDED,
+    Status.ACCEPTED: pb.TRANSFER_STATUS_ACCEPTED,
+    Status.PENDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
+    Status.RECEIVING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
+    Status.REFUNDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
+    Status.RECEIVED: pb.TRANSFER_STATUS_RECEIVED,
+    Status.REFUNDED: pb.TRANSFER_STATUS_REFUNDED,
     Status.REJECTED: pb.TRANSFER_STATUS_REJECTED,
 }
 _STATUS_FILTER = {
@@ -66,58 +69,97 @@ _EVENTS = {e: getattr(pb, f"TRANSFER_EVENT_TYPE_{e.name}") for e in EventType}
 
 def transfer_pb(t: Transfer) -> pb.Transfer:
     return pb.Transfer(
-        id=t.id, payer_id=t.payer_id, payee_id=t.payee_id, payee_name=t.payee_name, payee_masked_id_number=t.payee_masked_id_number,
-        relation=_RELATIONS[t.relation], source=_SOURCES[t.source], amount_fen=t.amount, status=_STATUSES[t.status],
-        refund_reason=_REASONS[t.refund_reason] if t.refund_reason else 0, payer_province=t.payer_province,
-        payee_province=t.payee_province, create_time=to_timestamp(t.created_at), expire_time=to_timestamp(t.expires_at),
-        receive_time=to_timestamp(t.received_at), refund_time=to_timestamp(t.refunded_at),
+        id=t.id,
+        payer_id=t.payer_id,
+        payee_id=t.payee_id,
+        payee_name=t.payee_name,
+        payee_masked_id_number=t.payee_masked_id_number,
+        relation=_RELATIONS[t.relation],
+        source=_SOURCES[t.source],
+        amount_fen=t.amount,
+        status=_STATUSES[t.status],
+        refund_reason=_REASONS[t.refund_reason] if t.refund_reason else 0,
+        payer_province=t.payer_province,
+        payee_province=t.payee_province,
+        create_time=to_timestamp(t.created_at),
+        expire_time=to_timestamp(t.expires_at),
+        receive_time=to_timestamp(t.received_at),
+        refund_time=to_timestamp(t.refunded_at),
     )
 
 
 class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
-    def __init__(self, submit: SubmitTransferUseCase, lifecycle: Lifecycle, queries: TransferQueries, events: Events) -> None:
+    def __init__(
+        self, submit: SubmitTransferUseCase, lifecycle: Lifecycle, queries: TransferQueries, events: Events
+    ) -> None:
         self._submit, self._lifecycle, self._queries, self._events = submit, lifecycle, queries, events
 
     async def SubmitTransfer(self, request, context):
         method = request.verification.WhichOneof("method")
         command = SubmitTransfer(
-            payer_id=request.payer_id, source=enum_in(_SOURCES, request.source, "source"), payee_name=request.payee_name,
-            payee_id_number=request.payee_id_number, relation=enum_in(_RELATIONS, request.relation, "relation"),
-            amount=request.amount_fen, password=request.verification.password if method == "password" else None,
-            face_ticket=request.verification.face_ticket if method == "face_ticket" else None, request_id=request.request_id,
+            payer_id=request.payer_id,
+            source=enum_in(_SOURCES, request.source, "source"),
+            payee_name=request.payee_name,
+            payee_id_number=request.payee_id_number,
+            relation=enum_in(_RELATIONS, request.relation, "relation"),
+            amount=request.amount_fen,
+            password=request.verification.password if method == "password" else None,
+            face_ticket=request.verification.face_ticket if method == "face_ticket" else None,
+            request_id=request.request_id,
         )
-        return pb.SubmitTransferResponse(transfer=transfer_pb(await self._submit(current_principal(), command)))
+        return pb.SubmitTransferResponse(
+            transfer=transfer_pb(await self._submit(current_principal(), command))
+        )
 
     async def GetTransfer(self, request, context):
-        return pb.GetTransferResponse(transfer=transfer_pb(await self._queries.get(current_principal(), request.id)))
+        return pb.GetTransferResponse(
+            transfer=transfer_pb(await self._queries.get(current_principal(), request.id))
+        )
 
     async def ListTransfers(self, request, context):
         if request.status and request.status not in _STATUS_FILTER:
             raise invalid_argument("ENUM_VALUE_INVALID", "status", f"{request.status} is not a valid value")
         page = await self._queries.list(
-            current_principal(), request.person_id, _STATUS_FILTER.get(request.status, []), request.outgoing_only,
-            request.incoming_only, request.page_size, request.page_token,
+            current_principal(),
+            request.person_id,
+            _STATUS_FILTER.get(request.status, []),
+            request.outgoing_only,
+            request.incoming_only,
+            request.page_size,
+            request.page_token,
         )
-        return pb.ListTransfersResponse(transfers=[transfer_pb(t) for t in page.items], next_page_token=page.next_page_token)
+        return pb.ListTransfersResponse(
+            transfers=[transfer_pb(t) for t in page.items], next_page_token=page.next_page_token
+        )
 
     async def ReceiveTransfer(self, request, context):
-        return pb.ReceiveTransferResponse(transfer=transfer_pb(await self._lifecycle.receive(current_principal(), request.id)))
+        return pb.ReceiveTransferResponse(
+            transfer=transfer_pb(await self._lifecycle.receive(current_principal(), request.id))
+        )
 
     async def DeclineTransfer(self, request, context):
-        return pb.DeclineTransferResponse(transfer=transfer_pb(await self._lifecycle.decline(current_principal(), request.id)))
+        return pb.DeclineTransferResponse(
+            transfer=transfer_pb(await self._lifecycle.decline(current_principal(), request.id))
+        )
 
     async def GetQuota(self, request, context):
         q = await self._queries.quota(current_principal(), request.person_id)
         return pb.GetQuotaResponse(
-            transfers_left_today=q.left_today, transfers_per_day=q.per_day, max_amount_fen=q.max_amount_fen,
-            min_amount_fen=q.min_amount_fen, window_open=q.window_open, next_open_time=to_timestamp(q.next_open),
+            transfers_left_today=q.left_today,
+            transfers_per_day=q.per_day,
+            max_amount_fen=q.max_amount_fen,
+            min_amount_fen=q.min_amount_fen,
+            window_open=q.window_open,
+            next_open_time=to_timestamp(q.next_open),
         )
 
     async def StreamTransferEvents(self, request, context):
         async for event in self._events.follow(current_principal(), request.province, request.after_sequence):
             yield pb.StreamTransferEventsResponse(
                 event=pb.TransferEvent(
-                    sequence=event.sequence, type=_EVENTS[event.type], transfer=transfer_pb(event.transfer),
+                    sequence=event.sequence,
+                    type=_EVENTS[event.type],
+                    transfer=transfer_pb(event.transfer),
                     event_time=to_timestamp(event.occurred_at),
                 )
             )
@@ -125,8 +167,12 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     async def GetSettlementStatement(self, request, context):
         s = await self._queries.settlement(request.month)
         return pb.GetSettlementStatementResponse(
-            month=s.month, total_fen=s.total_fen,
-            flows=[pb.SettlementFlow(from_province=a, to_province=b, count=n, amount_fen=fen) for a, b, n, fen in s.flows],
+            month=s.month,
+            total_fen=s.total_fen,
+            flows=[
+                pb.SettlementFlow(from_province=a, to_province=b, count=n, amount_fen=fen)
+                for a, b, n, fen in s.flows
+            ],
             positions=[pb.ProvincePosition(province=p, net_fen=net) for p, net in s.positions.items()],
         )
 

@@ -43,7 +43,11 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
     except ValueError:
         raise month_invalid() from None
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
     return start, end
 
 
@@ -55,12 +59,24 @@ class TransferQueries:
         return await visible_transfer(self._d, caller, transfer_id)
 
     async def list(
-        self, caller: Principal, person_id: str, statuses: list[Status], outgoing_only: bool, incoming_only: bool, size: int, token: str
+        self,
+        caller: Principal,
+        person_id: str,
+        statuses: list[Status],
+        outgoing_only: bool,
+        incoming_only: bool,
+        size: int,
+        token: str,
     ) -> Page[Transfer]:
         _own(caller, person_id)
         if outgoing_only and incoming_only:
             raise direction_invalid()
-        query = {"person": person_id, "statuses": sorted(s.value for s in statuses), "out": outgoing_only, "in": incoming_only}
+        query = {
+            "person": person_id,
+            "statuses": sorted(s.value for s in statuses),
+            "out": outgoing_only,
+            "in": incoming_only,
+        }
         request = page_request(size, token, query)
         before = (datetime.fromisoformat(request.after[0]), request.after[1]) if request.after else None
         async with self._d.uow() as tx:
@@ -75,8 +91,12 @@ class TransferQueries:
         async with self._d.uow() as tx:
             used = await tx.transfers.count_today(person_id, policy.day_of(now))
         return Quota(
-            max(policy.per_day - used, 0), policy.per_day, policy.max_amount_fen, policy.min_amount_fen,
-            policy.window_open(now), policy.next_opening(now),
+            max(policy.per_day - used, 0),
+            policy.per_day,
+            policy.max_amount_fen,
+            policy.min_amount_fen,
+            policy.window_open(now),
+            policy.next_opening(now),
         )
 
     async def settlement(self, month: str) -> Settlement:

@@ -91,5 +91,9 @@ class Saga:
 
     async def finish(self, t: Transfer) -> Transfer:
         """Carries an unfinished transfer to its next resting state."""
-        step = {Status.ACCEPTED: self.hold, Status.RECEIVING: self.receive, Status.REFUNDING: self.refund}.get(t.status)
+        step = {
+            Status.ACCEPTED: self.hold,
+            Status.RECEIVING: self.receive,
+            Status.REFUNDING: self.refund,
+        }.get(t.status)
         return await step(t) if step else t

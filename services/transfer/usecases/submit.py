@@ -51,8 +51,12 @@ class SubmitTransfer:
         left out: a retry may carry a fresh face ticket)."""
         return content_hash(
             {
-                "payer": self.payer_id, "source": self.source and self.source.value, "name": self.payee_name.strip(),
-                "id": self.payee_id_number.strip().upper(), "relation": self.relation and self.relation.value, "amount": self.amount,
+                "payer": self.payer_id,
+                "source": self.source and self.source.value,
+                "name": self.payee_name.strip(),
+                "id": self.payee_id_number.strip().upper(),
+                "relation": self.relation and self.relation.value,
+                "amount": self.amount,
             }
         )
 
@@ -93,11 +97,21 @@ class SubmitTransferUseCase:
         await self._d.accounts.verify(payer.person_id, cmd.password, cmd.face_ticket)
 
         transfer = Transfer(
-            id=str(uuid.uuid4()), request_id=request_id, request_hash=cmd.fingerprint(), payer_id=payer.person_id,
-            payee_id=payee.person_id, payee_name=payee.name, payee_masked_id_number=payee.masked_id_number,
-            relation=cmd.relation, source=cmd.source, amount=cmd.amount, status=Status.ACCEPTED,
-            payer_province=province_of(payer.insured_region), payee_province=province_of(payee.insured_region),
-            created_at=now, expires_at=policy.expires_at(now),
+            id=str(uuid.uuid4()),
+            request_id=request_id,
+            request_hash=cmd.fingerprint(),
+            payer_id=payer.person_id,
+            payee_id=payee.person_id,
+            payee_name=payee.name,
+            payee_masked_id_number=payee.masked_id_number,
+            relation=cmd.relation,
+            source=cmd.source,
+            amount=cmd.amount,
+            status=Status.ACCEPTED,
+            payer_province=province_of(payer.insured_region),
+            payee_province=province_of(payee.insured_region),
+            created_at=now,
+            expires_at=policy.expires_at(now),
         )
         try:
             await self._accept(transfer)
@@ -119,7 +133,11 @@ class SubmitTransferUseCase:
 
     async def _check_regions(self, insured: str, payer_place: str, payee_place: str) -> None:
         statuses = await self._d.regions.statuses(sorted({insured, payer_place, payee_place}))
-        for code, role in ((insured, "payer_insured_region"), (payer_place, "payer_place_of_use"), (payee_place, "payee_place_of_use")):
+        for code, role in (
+            (insured, "payer_insured_region"),
+            (payer_place, "payer_place_of_use"),
+            (payee_place, "payee_place_of_use"),
+        ):
             if statuses.get(code) is not RegionStatus.ENABLED:
                 raise region_not_enabled(code, role)
 
@@ -131,7 +149,9 @@ class SubmitTransferUseCase:
         async with self._d.uow() as tx:
             if await tx.transfers.has_open_to(t.payer_id, t.payee_id):
                 raise payee_has_pending_transfer()
-            if not await tx.transfers.take_daily_slot(t.payer_id, policy.day_of(t.created_at), policy.per_day):
+            if not await tx.transfers.take_daily_slot(
+                t.payer_id, policy.day_of(t.created_at), policy.per_day
+            ):
                 raise daily_limit(policy.per_day)
             await tx.transfers.add(t)
             await tx.commit()
