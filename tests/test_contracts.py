@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BUF = ROOT / "tools" / "node_modules" / ".bin" / "buf"
 
@@ -50,11 +52,10 @@ def test_generated_code_is_fresh(tmp_path):
     assert not stale, f"run `make proto`: stale generated files {stale}"
 
 
-def test_ruff_finds_nothing():
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_finds_nothing(command):
+    paths = ["services", "tests", "bench"]
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "services", "tests", "bench"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "ruff", *command, *paths], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
