@@ -38,10 +38,6 @@ class Principal:
     province: str = ""
     institution: str = ""
 
-    def require(self, *roles: Role) -> None:
-        if self.role not in roles:
-            raise permission_denied()
-
 
 ANONYMOUS = None  # a call without a token, allowed only on public methods
 

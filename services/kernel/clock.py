@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -60,7 +60,3 @@ def as_utc(at: datetime) -> datetime:
 
 def beijing(at: datetime) -> datetime:
     return at.astimezone(BEIJING)
-
-
-def beijing_date(at: datetime) -> date:
-    return beijing(at).date()

@@ -3,7 +3,11 @@ or the embedded SQLite default (aiosqlite). Built on demand, never at import."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import typing
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 
 from sqlalchemy import BigInteger, DateTime, Integer, event
@@ -95,3 +99,36 @@ def insert_ignoring_conflicts(conn, table):
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _enum_fields(cls) -> dict[str, type[Enum]]:
+    """The fields of a dataclass whose type is an Enum (or an optional one)."""
+    found = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        for candidate in typing.get_args(hint) or (hint,):
+            if isinstance(candidate, type) and issubclass(candidate, Enum):
+                found[name] = candidate
+    return found
+
+
+def from_row(cls, row, **overrides):
+    """A domain record (a dataclass) from a row whose columns are named like
+    its fields; stored enum values become members. ``overrides`` set fields
+    the row does not hold as such."""
+    mapping, enums = row._mapping, _enum_fields(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in overrides:
+            values[f.name] = overrides[f.name]
+        elif f.name in mapping:
+            value = mapping[f.name]
+            values[f.name] = enums[f.name](value) if f.name in enums and value is not None else value
+    return cls(**values)
+
+
+def row_values(record, **extra) -> dict:
+    """A domain record as column values (enum members stored by value), plus ``extra`` columns."""
+    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    values = {name: value.value if isinstance(value, Enum) else value for name, value in values.items()}
+    return values | extra

@@ -10,13 +10,10 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.calls import ServiceIdentity, call
+from services.kernel.proto_enums import WireEnum
 from services.kernel.region_codes import RegionStatus
 
-_STATUSES = {
-    pb.REGION_STATUS_ENABLED: RegionStatus.ENABLED,
-    pb.REGION_STATUS_DISABLED: RegionStatus.DISABLED,
-    pb.REGION_STATUS_UNKNOWN: RegionStatus.UNKNOWN,
-}
+_STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class RegionClient:
         response = await call(
             self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region"
         )
-        return _STATUSES[response.results[0].status]
+        return _STATUSES.get(response.results[0].status)
 
     async def institution(self, code: str) -> InstitutionInfo | None:
         request = pb.GetInstitutionRequest(code=code)

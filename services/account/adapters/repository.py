@@ -23,43 +23,14 @@ from services.account.adapters.tables import (
     wallets,
 )
 from services.account.domain.credentials import PasswordState
-from services.account.domain.holds import Hold, HoldState
+from services.account.domain.holds import Hold
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
-from services.account.domain.payments import ContributionKind, Payment
-from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
-from services.account.domain.relations import Relation, RelationKind, RelativeView
+from services.account.domain.payments import Contribution, Payment
+from services.account.domain.persons import Person
+from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
-from services.kernel.db import insert_ignoring_conflicts
+from services.kernel.db import from_row, insert_ignoring_conflicts, row_values
 from services.kernel.uow import unit_of_work_factory
-
-
-def _person(row) -> Person:
-    return Person(
-        row.id,
-        row.id_hash,
-        row.masked_id_number,
-        row.name,
-        InsuranceType(row.insurance_type),
-        row.insured_region,
-        InsuranceStatus(row.status),
-        row.created_at,
-        row.updated_at,
-    )
-
-
-def _person_values(p: Person) -> dict:
-    return {
-        "id": p.id,
-        "id_hash": p.id_hash,
-        "masked_id_number": p.masked_id_number,
-        "name": p.name,
-        "insurance_type": p.insurance_type.value,
-        "insured_region": p.insured_region,
-        "province": p.province,
-        "status": p.status.value,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-    }
 
 
 class AccountRepository:
@@ -74,7 +45,7 @@ class AccountRepository:
         """False when a person with that ID number exists already."""
         result = await self._conn.execute(
             insert_ignoring_conflicts(self._conn, persons)
-            .values(_person_values(person))
+            .values(row_values(person, province=person.province))
             .returning(persons.c.id)
         )
         return result.scalar_one_or_none() is not None
@@ -82,14 +53,14 @@ class AccountRepository:
     async def person(self, person_id: str, for_update: bool = False) -> Person | None:
         query = select(persons).where(persons.c.id == person_id)
         row = await self._one(query.with_for_update() if for_update else query)
-        return _person(row) if row else None
+        return from_row(Person, row) if row else None
 
     async def person_by_hash(self, id_hash: str) -> Person | None:
         row = await self._one(select(persons).where(persons.c.id_hash == id_hash))
-        return _person(row) if row else None
+        return from_row(Person, row) if row else None
 
     async def save_person(self, person: Person) -> None:
-        values = _person_values(person)
+        values = row_values(person, province=person.province)
         del values["id"], values["created_at"]
         await self._conn.execute(update(persons).where(persons.c.id == person.id).values(values))
 
@@ -103,24 +74,13 @@ class AccountRepository:
         row = await self._one(query.with_for_update(of=wallets) if for_update else query)
         if row is None:
             return None
-        return Wallet(row.person_id, row.account_id, row.place_of_use, row.mobile, row.opened_at, row.balance)
+        return from_row(Wallet, row)
 
-    async def add_wallet(
-        self, person_id: str, account_id: int, place_of_use: str, mobile: str, now: datetime
-    ) -> bool:
-        result = await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, wallets)
-            .values(
-                person_id=person_id,
-                account_id=account_id,
-                place_of_use=place_of_use,
-                mobile=mobile,
-                opened_at=now,
-                updated_at=now,
-            )
-            .returning(wallets.c.person_id)
-        )
-        return result.scalar_one_or_none() is not None
+    async def add_wallet(self, wallet: Wallet) -> bool:
+        values = row_values(wallet, updated_at=wallet.opened_at)
+        del values["balance"]  # the wallet account's, not the wallet row's
+        query = insert_ignoring_conflicts(self._conn, wallets).values(values).returning(wallets.c.person_id)
+        return (await self._conn.execute(query)).scalar_one_or_none() is not None
 
     async def set_place_of_use(self, person_id: str, place_of_use: str, now: datetime) -> None:
         await self._conn.execute(
@@ -144,9 +104,7 @@ class AccountRepository:
                 relations.c.lapsed_at.is_(None),
             )
         )
-        return (
-            Relation(row.person_id, row.relative_id, RelationKind(row.kind), row.attested_at) if row else None
-        )
+        return from_row(Relation, row) if row else None
 
     async def put_relation(self, relation: Relation) -> None:
         """Adds the link, or renews a lapsed one (a relation is re-attested after a move)."""
@@ -159,14 +117,7 @@ class AccountRepository:
             .values(kind=relation.kind.value, attested_at=relation.attested_at, lapsed_at=None)
         )
         if renewed.rowcount == 0:
-            await self._conn.execute(
-                insert(relations).values(
-                    person_id=relation.person_id,
-                    relative_id=relation.relative_id,
-                    kind=relation.kind.value,
-                    attested_at=relation.attested_at,
-                )
-            )
+            await self._conn.execute(insert(relations).values(row_values(relation)))
 
     async def relatives(self, person_id: str) -> list[RelativeView]:
         rows = await self._conn.execute(
@@ -175,30 +126,9 @@ class AccountRepository:
             .where(relations.c.person_id == person_id, relations.c.lapsed_at.is_(None))
             .order_by(relations.c.attested_at, relations.c.relative_id)
         )
-        views = []
-        for row in rows:
-            m = row._mapping
-            relation = Relation(
-                m[relations.c.person_id],
-                m[relations.c.relative_id],
-                RelationKind(m[relations.c.kind]),
-                m[relations.c.attested_at],
-            )
-            relative = Person(
-                m[persons.c.id],
-                m[persons.c.id_hash],
-                m[persons.c.masked_id_number],
-                m[persons.c.name],
-                InsuranceType(m[persons.c.insurance_type]),
-                m[persons.c.insured_region],
-                InsuranceStatus(m[persons.c.status]),
-                m[persons.c.created_at],
-                m[persons.c.updated_at],
-            )
-            views.append(RelativeView(relation, relative))
-        return views
+        return [RelativeView(from_row(Relation, row), from_row(Person, row)) for row in rows]
 
-    async def lapse_relations(self, person_id: str, cause: str, now: datetime) -> int:
+    async def lapse_relations(self, person_id: str, cause: LapseCause, now: datetime) -> int:
         result = await self._conn.execute(
             update(relations)
             .where(
@@ -208,33 +138,28 @@ class AccountRepository:
             .values(lapsed_at=now)
         )
         await self._conn.execute(
-            insert(relation_lapses).values(person_id=person_id, cause=cause, lapsed_at=now)
+            insert(relation_lapses).values(person_id=person_id, cause=cause.value, lapsed_at=now)
         )
         # Each link is stored both ways.
         return result.rowcount // 2
 
-    async def lapses_after(self, after_id: int, limit: int) -> list[tuple[int, str, str, datetime]]:
+    async def lapses_after(self, after_id: int, limit: int) -> list[Lapse]:
         rows = await self._conn.execute(
             select(relation_lapses)
             .where(relation_lapses.c.id > after_id)
             .order_by(relation_lapses.c.id)
             .limit(limit)
         )
-        return [(r.id, r.person_id, r.cause, r.lapsed_at) for r in rows]
+        return [from_row(Lapse, r) for r in rows]
 
     # --- credentials
     async def password(self, person_id: str, for_update: bool = False) -> PasswordState | None:
         query = select(passwords).where(passwords.c.person_id == person_id)
         row = await self._one(query.with_for_update() if for_update else query)
-        return PasswordState(row.password_hash, row.failures, row.locked_until) if row else None
+        return from_row(PasswordState, row) if row else None
 
     async def save_password(self, person_id: str, state: PasswordState, now: datetime) -> None:
-        values = {
-            "password_hash": state.password_hash,
-            "failures": state.failures,
-            "locked_until": state.locked_until,
-            "updated_at": now,
-        }
+        values = row_values(state, updated_at=now)
         changed = await self._conn.execute(
             update(passwords).where(passwords.c.person_id == person_id).values(values)
         )
@@ -254,33 +179,12 @@ class AccountRepository:
     async def get_hold(self, transfer_id: str, for_update: bool = False) -> Hold | None:
         query = select(holds).where(holds.c.transfer_id == transfer_id)
         row = await self._one(query.with_for_update() if for_update else query)
-        if row is None:
-            return None
-        return Hold(
-            row.transfer_id,
-            row.payer_id,
-            row.payee_id,
-            AccountKind(row.source),
-            row.amount,
-            HoldState(row.state),
-        )
+        return from_row(Hold, row) if row else None
 
     async def add_hold(self, hold: Hold, now: datetime) -> bool:
-        result = await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, holds)
-            .values(
-                transfer_id=hold.transfer_id,
-                payer_id=hold.payer_id,
-                payee_id=hold.payee_id,
-                source=hold.source.value,
-                amount=hold.amount,
-                state=hold.state.value,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(holds.c.transfer_id)
-        )
-        return result.scalar_one_or_none() is not None
+        values = row_values(hold, created_at=now, updated_at=now)
+        query = insert_ignoring_conflicts(self._conn, holds).values(values).returning(holds.c.transfer_id)
+        return (await self._conn.execute(query)).scalar_one_or_none() is not None
 
     async def save_hold(self, hold: Hold, now: datetime) -> None:
         await self._conn.execute(
@@ -297,16 +201,10 @@ class AccountRepository:
             payments.c.institution_code == institution_code, payments.c.order_number == order_number
         )
         row = await self._one(query.with_for_update() if for_update else query)
-        return (
-            Payment(
-                row.institution_code, row.order_number, row.person_id, row.amount, row.refunded, row.paid_at
-            )
-            if row
-            else None
-        )
+        return from_row(Payment, row) if row else None
 
     async def add_payment(self, payment: Payment) -> None:
-        await self._conn.execute(insert(payments).values(**payment.__dict__))
+        await self._conn.execute(insert(payments).values(row_values(payment)))
 
     async def add_refund(self, institution_code: str, order_number: str, amount: int) -> None:
         await self._conn.execute(
@@ -316,25 +214,8 @@ class AccountRepository:
         )
 
     # --- contributions
-    async def add_contribution(
-        self,
-        beneficiary_id: str,
-        kind: ContributionKind,
-        year: int,
-        payer_id: str,
-        amount: int,
-        entry_id: int,
-    ) -> None:
-        await self._conn.execute(
-            insert(contributions).values(
-                beneficiary_id=beneficiary_id,
-                kind=kind.value,
-                year=year,
-                payer_id=payer_id,
-                amount=amount,
-                entry_id=entry_id,
-            )
-        )
+    async def add_contribution(self, contribution: Contribution) -> None:
+        await self._conn.execute(insert(contributions).values(row_values(contribution)))
 
     # --- statements
     async def statement(
@@ -348,11 +229,11 @@ class AccountRepository:
     ) -> list[StatementLine]:
         query = (
             select(
-                postings.c.id,
+                postings.c.id.label("posting_id"),
                 postings.c.entry_id,
                 postings.c.amount,
                 postings.c.balance_after,
-                accounts.c.kind.label("account_kind"),
+                accounts.c.kind.label("account"),
                 journal_entries.c.kind,
                 journal_entries.c.reference,
                 journal_entries.c.description,
@@ -374,20 +255,7 @@ class AccountRepository:
         if before_id is not None:
             query = query.where(postings.c.id < before_id)
         rows = await self._conn.execute(query.order_by(postings.c.id.desc()).limit(limit))
-        return [
-            StatementLine(
-                r.id,
-                r.entry_id,
-                EntryKind(r.kind),
-                AccountKind(r.account_kind),
-                r.amount,
-                r.balance_after,
-                r.reference,
-                r.description,
-                r.posted_at,
-            )
-            for r in rows
-        ]
+        return [from_row(StatementLine, r) for r in rows]
 
 
 def account_unit_of_work(engine):

@@ -35,3 +35,15 @@ class Payment:
     def check_refund(self, amount: int) -> None:
         if amount > self.amount - self.refunded:
             raise refund_exceeds_payment(self.amount - self.refunded)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A contribution paid from a wallet: once per beneficiary, kind and year."""
+
+    beneficiary_id: str
+    kind: ContributionKind
+    year: int
+    payer_id: str
+    amount: int
+    entry_id: int

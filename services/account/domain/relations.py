@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from services.account.domain.persons import Person
 from services.kernel.relations import RelationKind
 
-__all__ = ["Relation", "RelationKind", "RelativeView"]
+__all__ = ["Lapse", "LapseCause", "Relation", "RelationKind", "RelativeView"]
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,18 @@ class RelativeView:
 
     relation: Relation
     relative: Person
+
+
+class LapseCause(Enum):
+    """Why a person's relations lapsed (R8)."""
+
+    ENDED = "ended"  # their insurance ended
+    MOVED = "moved"  # they are insured in another region now
+
+
+@dataclass(frozen=True)
+class Lapse:
+    id: int
+    person_id: str
+    cause: LapseCause
+    lapsed_at: datetime

@@ -13,7 +13,7 @@ from services.account.domain.identity import mask_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.payments import ContributionKind, Payment
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
-from services.account.domain.relations import RelationKind, RelativeView
+from services.account.domain.relations import LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.account.usecases.credentials import CredentialUseCases
 from services.account.usecases.holds import HoldUseCases
@@ -21,7 +21,7 @@ from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PersonUseCases
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import Access, Role, current_principal
-from services.kernel.proto_enums import enum_in
+from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 
@@ -62,31 +62,15 @@ POLICY = {
     }.items()
 }
 
-_INSURANCE_TYPES = {
-    InsuranceType.EMPLOYEE: pb.INSURANCE_TYPE_EMPLOYEE,
-    InsuranceType.RESIDENT: pb.INSURANCE_TYPE_RESIDENT,
-}
-_STATUSES = {
-    InsuranceStatus.ACTIVE: pb.INSURANCE_STATUS_ACTIVE,
-    InsuranceStatus.ENDED: pb.INSURANCE_STATUS_ENDED,
-}
-_RELATIONS = {kind: getattr(pb, f"RELATION_KIND_{kind.name}") for kind in RelationKind}
-_ACCOUNTS = {AccountKind.PERSONAL: pb.ACCOUNT_KIND_PERSONAL, AccountKind.WALLET: pb.ACCOUNT_KIND_WALLET}
-_ENTRIES = {kind: getattr(pb, f"ENTRY_KIND_{kind.name}") for kind in EntryKind}
-_PURPOSES = {
-    Purpose.TRANSFER: pb.VERIFICATION_PURPOSE_TRANSFER,
-    Purpose.PAYMENT: pb.VERIFICATION_PURPOSE_PAYMENT,
-}
-_CONTRIBUTIONS = {
-    ContributionKind.RESIDENT_INSURANCE: pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE,
-    ContributionKind.LONG_TERM_CARE: pb.CONTRIBUTION_KIND_LONG_TERM_CARE,
-}
-_HOLDS = {
-    HoldState.PENDING: pb.HOLD_STATUS_PENDING,
-    HoldState.RECEIVED: pb.HOLD_STATUS_RECEIVED,
-    HoldState.REFUNDED: pb.HOLD_STATUS_REFUNDED,
-}
-_LAPSES = {"ended": pb.LAPSE_CAUSE_INSURANCE_ENDED, "moved": pb.LAPSE_CAUSE_INSURANCE_MOVED}
+_INSURANCE_TYPES = WireEnum(InsuranceType, pb.InsuranceType)
+_STATUSES = WireEnum(InsuranceStatus, pb.InsuranceStatus)
+_RELATIONS = WireEnum(RelationKind, pb.RelationKind)
+_ACCOUNTS = WireEnum(AccountKind, pb.AccountKind, members=[AccountKind.PERSONAL, AccountKind.WALLET])
+_ENTRIES = WireEnum(EntryKind, pb.EntryKind)
+_PURPOSES = WireEnum(Purpose, pb.VerificationPurpose)
+_CONTRIBUTIONS = WireEnum(ContributionKind, pb.ContributionKind)
+_HOLDS = WireEnum(HoldState, pb.HoldStatus)
+_LAPSES = WireEnum(LapseCause, pb.LapseCause, names={c: f"INSURANCE_{c.name}" for c in LapseCause})
 
 
 def person_pb(p: Person) -> pb.Person:
@@ -94,9 +78,9 @@ def person_pb(p: Person) -> pb.Person:
         id=p.id,
         masked_id_number=p.masked_id_number,
         name=p.name,
-        insurance_type=_INSURANCE_TYPES[p.insurance_type],
+        insurance_type=_INSURANCE_TYPES.wire(p.insurance_type),
         insured_region=p.insured_region,
-        insurance_status=_STATUSES[p.status],
+        insurance_status=_STATUSES.wire(p.status),
         create_time=to_timestamp(p.created_at),
     )
 
@@ -116,7 +100,7 @@ def relation_pb(view: RelativeView) -> pb.Relation:
     return pb.Relation(
         person_id=r.person_id,
         relative_id=r.relative_id,
-        kind=_RELATIONS[r.kind],
+        kind=_RELATIONS.wire(r.kind),
         relative_name=view.relative.name,
         relative_masked_id_number=view.relative.masked_id_number,
         attest_time=to_timestamp(r.attested_at),
@@ -128,9 +112,9 @@ def hold_pb(h: Hold) -> pb.HoldState:
         transfer_id=h.transfer_id,
         payer_id=h.payer_id,
         payee_id=h.payee_id,
-        source=_ACCOUNTS[h.source],
+        source=_ACCOUNTS.wire(h.source),
         amount_fen=h.amount,
-        status=_HOLDS[h.state],
+        status=_HOLDS.wire(h.state),
     )
 
 
@@ -148,8 +132,8 @@ def payment_pb(p: Payment) -> pb.Payment:
 def entry_pb(line: StatementLine) -> pb.StatementEntry:
     return pb.StatementEntry(
         entry_id=line.entry_id,
-        kind=_ENTRIES[line.kind],
-        account=_ACCOUNTS[line.account],
+        kind=_ENTRIES.wire(line.kind),
+        account=_ACCOUNTS.wire(line.account),
         amount_fen=line.amount,
         balance_after_fen=line.balance_after,
         reference=line.reference,
@@ -183,7 +167,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             current_principal(),
             request.id_number,
             request.name,
-            enum_in(_INSURANCE_TYPES, request.insurance_type, "insurance_type"),
+            _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type"),
             request.insured_region,
         )
         return pb.RegisterPersonResponse(person=person_pb(person), created=created)
@@ -192,9 +176,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         person, lapsed = await self._persons.update_insurance(
             current_principal(),
             request.person_id,
-            enum_in(_STATUSES, request.insurance_status, "insurance_status"),
+            _STATUSES.parse(request.insurance_status, "insurance_status"),
             request.insured_region,
-            enum_in(_INSURANCE_TYPES, request.insurance_type, "insurance_type"),
+            _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type"),
         )
         return pb.UpdateInsuranceResponse(person=person_pb(person), lapsed_relations=lapsed)
 
@@ -216,7 +200,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             payer_wallet=wallet_pb(p.payer_wallet) if p.payer_wallet else None,
             payee=person_pb(p.payee),
             payee_wallet=wallet_pb(p.payee_wallet) if p.payee_wallet else None,
-            relation=_RELATIONS[p.relation] if p.relation else 0,
+            relation=_RELATIONS.wire(p.relation),
         )
 
     async def FundPersonalAccount(self, request, context):
@@ -247,7 +231,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             current_principal(),
             request.person_id,
             request.relative_id,
-            enum_in(_RELATIONS, request.kind, "kind"),
+            _RELATIONS.parse(request.kind, "kind"),
         )
         return pb.AttestRelationResponse(relation=relation_pb(own), inverse=relation_pb(inverse))
 
@@ -264,7 +248,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     async def VerifyCredential(self, request, context):
         password, ticket = verification(request)
         left = await self._credentials.verify(
-            request.person_id, enum_in(_PURPOSES, request.purpose, "purpose"), password, ticket
+            request.person_id, _PURPOSES.parse(request.purpose, "purpose"), password, ticket
         )
         return pb.VerifyCredentialResponse(attempts_left=max(left, 0))
 
@@ -273,7 +257,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             request.transfer_id,
             request.payer_id,
             request.payee_id,
-            enum_in(_ACCOUNTS, request.source, "source"),
+            _ACCOUNTS.parse(request.source, "source"),
             request.amount_fen,
         )
         return pb.HoldTransferResponse(hold=hold_pb(hold))
@@ -314,7 +298,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             caller,
             request.payer_id,
             request.beneficiary_id,
-            enum_in(_CONTRIBUTIONS, request.kind, "kind"),
+            _CONTRIBUTIONS.parse(request.kind, "kind"),
             request.year,
             request.amount_fen,
             password,
@@ -335,7 +319,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         )
 
     async def ListStatementEntries(self, request, context):
-        kinds = [enum_in(_ENTRIES, k, f"kinds[{i}]") for i, k in enumerate(request.kinds)]
+        kinds = [_ENTRIES.parse(k, f"kinds[{i}]") for i, k in enumerate(request.kinds)]
         page = await self._wallets.statement(
             current_principal(),
             request.person_id,
@@ -357,7 +341,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                     id=x.id,
                     person_id=x.person_id,
                     lapse_time=to_timestamp(x.lapsed_at),
-                    cause=_LAPSES[x.cause],
+                    cause=_LAPSES.wire(x.cause),
                 )
                 for x in lapses
             ]

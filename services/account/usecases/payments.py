@@ -28,7 +28,12 @@ from services.account.domain.ledger import (
     Posted,
     validate_amount,
 )
-from services.account.domain.payments import FIRST_LONG_TERM_CARE_YEAR, ContributionKind, Payment
+from services.account.domain.payments import (
+    FIRST_LONG_TERM_CARE_YEAR,
+    Contribution,
+    ContributionKind,
+    Payment,
+)
 from services.account.domain.persons import InsuranceType
 from services.account.usecases.common import AccountDeps, person_for, post
 from services.account.usecases.credentials import CredentialUseCases
@@ -218,8 +223,7 @@ class PaymentUseCases:
             except KeyReused:
                 raise contribution_already_paid() from None
             if not posted.replayed:
-                await tx.accounts.add_contribution(
-                    beneficiary_id, kind, year, payer_id, amount, posted.entry_id
-                )
+                paid = Contribution(beneficiary_id, kind, year, payer_id, amount, posted.entry_id)
+                await tx.accounts.add_contribution(paid)
             await tx.commit()
         return posted

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from services.account.domain.errors import (
     insurance_type_required,
@@ -20,7 +19,7 @@ from services.account.domain.errors import (
 from services.account.domain.identity import id_number_hash, mask_id_number, validate_id_number
 from services.account.domain.ledger import AccountKind
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person, validate_person_name
-from services.account.domain.relations import Relation, RelationKind, RelativeView
+from services.account.domain.relations import Lapse, LapseCause, Relation, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.account.usecases.common import AccountDeps, person_for
 from services.kernel.auth import Principal, Role
@@ -28,14 +27,6 @@ from services.kernel.errors import permission_denied
 from services.kernel.region_codes import province_of, validate_code
 
 _READERS = (Role.CITIZEN, Role.PROVINCE, Role.SERVICE, Role.ADMIN)
-
-
-@dataclass(frozen=True)
-class Lapse:
-    id: int
-    person_id: str
-    cause: str  # ended / moved
-    lapsed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -113,7 +104,7 @@ class PersonUseCases:
                 if changed.insurance_type is InsuranceType.EMPLOYEE:
                     await tx.ledger.open_person_account(person.id, AccountKind.PERSONAL)
             if lapses:
-                cause = "ended" if changed.status is InsuranceStatus.ENDED else "moved"
+                cause = LapseCause.ENDED if changed.status is InsuranceStatus.ENDED else LapseCause.MOVED
                 lapsed = await tx.accounts.lapse_relations(person.id, cause, now)
             await tx.commit()
         return changed, lapsed
@@ -186,4 +177,4 @@ class PersonUseCases:
 
     async def lapses(self, after_id: int, limit: int) -> list[Lapse]:
         async with self._d.uow() as tx:
-            return [Lapse(*row) for row in await tx.accounts.lapses_after(after_id, min(max(limit, 1), 1000))]
+            return await tx.accounts.lapses_after(after_id, min(max(limit, 1), 1000))

@@ -35,7 +35,9 @@ class WalletUseCases:
         now = self._d.clock.now()
         async with self._d.uow() as tx:
             account_id = await tx.ledger.open_person_account(person_id, AccountKind.WALLET)
-            created = await tx.accounts.add_wallet(person_id, account_id, place_of_use, mobile, now)
+            created = await tx.accounts.add_wallet(
+                Wallet(person_id, account_id, place_of_use, mobile, now, 0)
+            )
             wallet = await tx.accounts.wallet(person_id)
             await tx.commit()
         return (wallet, True) if created else (wallet.reopened(place_of_use, mobile), False)

@@ -4,47 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from services.kernel.db import from_row, row_values
 from services.kernel.uow import unit_of_work_factory
 from services.region.adapters.tables import enablement_changes, institutions, regions
 from services.region.domain.codes import Level, Region, RegionPath
-from services.region.domain.enablement import Action, Change
+from services.region.domain.enablement import Change
 from services.region.domain.institutions import Institution, Kind
-
-
-def _region(row) -> Region:
-    return Region(row.code, row.name, Level(row.level), row.parent_code)
-
-
-def _change(row) -> Change:
-    return Change(
-        id=row.id,
-        region_code=row.region_code,
-        action=Action(row.action),
-        effective_from=row.effective_from,
-        actor=row.actor,
-        reason=row.reason,
-        recorded_at=row.recorded_at,
-        cancelled_at=row.cancelled_at,
-        cancelled_by=row.cancelled_by,
-        cancel_reason=row.cancel_reason,
-    )
-
-
-def _institution(row) -> Institution:
-    return Institution(
-        row.code,
-        row.name,
-        Kind(row.kind),
-        row.region_code,
-        row.accepts_wallet,
-        row.created_at,
-        row.updated_at,
-    )
 
 
 class RegionRepository:
@@ -80,10 +51,7 @@ class RegionRepository:
             regions.c.parent_code.is_(None) if parent_code is None else regions.c.parent_code == parent_code
         )
         rows = await self._conn.execute(select(regions).where(condition).order_by(regions.c.code))
-        return [_region(r) for r in rows]
-
-    async def count_regions(self) -> int:
-        return (await self._conn.execute(select(func.count()).select_from(regions))).scalar_one()
+        return [from_row(Region, r) for r in rows]
 
     # --- enablement
     async def changes_for(self, codes: Iterable[str]) -> dict[str, list[Change]]:
@@ -96,26 +64,14 @@ class RegionRepository:
                 )
             )
             for row in rows:
-                found[row.region_code].append(_change(row))
+                found[row.region_code].append(from_row(Change, row))
         return found
 
     async def add_change(self, change: Change, request_id: str | None, request_hash: str | None) -> Change:
-        values = {
-            "region_code": change.region_code,
-            "action": change.action.value,
-            "effective_from": change.effective_from,
-            "actor": change.actor,
-            "reason": change.reason,
-            "recorded_at": change.recorded_at,
-            "request_id": request_id,
-            "request_hash": request_hash,
-        }
-        new_id = (
-            await self._conn.execute(
-                insert(enablement_changes).values(values).returning(enablement_changes.c.id)
-            )
-        ).scalar_one()
-        return Change(**{**change.__dict__, "id": new_id})
+        values = row_values(change, request_id=request_id, request_hash=request_hash)
+        del values["id"]
+        query = insert(enablement_changes).values(values).returning(enablement_changes.c.id)
+        return replace(change, id=(await self._conn.execute(query)).scalar_one())
 
     async def change_by_request_id(self, request_id: str) -> tuple[Change, str] | None:
         row = (
@@ -123,24 +79,21 @@ class RegionRepository:
                 select(enablement_changes).where(enablement_changes.c.request_id == request_id)
             )
         ).first()
-        return (_change(row), row.request_hash) if row else None
+        return (from_row(Change, row), row.request_hash) if row else None
 
     async def get_change(self, change_id: int, for_update: bool = False) -> Change | None:
         query = select(enablement_changes).where(enablement_changes.c.id == change_id)
         if for_update:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
-        return _change(row) if row else None
+        return from_row(Change, row) if row else None
 
     async def save_cancellation(self, change: Change) -> None:
+        values = {name: getattr(change, name) for name in ("cancelled_at", "cancelled_by", "cancel_reason")}
         await self._conn.execute(
             update(enablement_changes)
             .where(enablement_changes.c.id == change.id, enablement_changes.c.cancelled_at.is_(None))
-            .values(
-                cancelled_at=change.cancelled_at,
-                cancelled_by=change.cancelled_by,
-                cancel_reason=change.cancel_reason,
-            )
+            .values(values)
         )
 
     async def history(self, codes: Sequence[str], before_id: int | None, limit: int) -> list[Change]:
@@ -148,41 +101,25 @@ class RegionRepository:
         if before_id is not None:
             query = query.where(enablement_changes.c.id < before_id)
         rows = await self._conn.execute(query.order_by(enablement_changes.c.id.desc()).limit(limit))
-        return [_change(r) for r in rows]
+        return [from_row(Change, r) for r in rows]
 
     # --- institutions
     async def add_institution(self, institution: Institution, path: RegionPath) -> None:
         prefecture = next((r.code for r in path.regions if r.level is Level.PREFECTURE), None)
-        await self._conn.execute(
-            insert(institutions).values(
-                code=institution.code,
-                name=institution.name,
-                kind=institution.kind.value,
-                region_code=institution.region_code,
-                prefecture_code=prefecture,
-                province_code=path.regions[-1].code,
-                accepts_wallet=institution.accepts_wallet,
-                created_at=institution.created_at,
-                updated_at=institution.updated_at,
-            )
-        )
+        values = row_values(institution, prefecture_code=prefecture, province_code=path.regions[-1].code)
+        await self._conn.execute(insert(institutions).values(values))
 
     async def get_institution(self, code: str, for_update: bool = False) -> Institution | None:
         query = select(institutions).where(institutions.c.code == code)
         if for_update:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
-        return _institution(row) if row else None
+        return from_row(Institution, row) if row else None
 
     async def save_institution(self, institution: Institution) -> None:
+        values = {name: getattr(institution, name) for name in ("name", "accepts_wallet", "updated_at")}
         await self._conn.execute(
-            update(institutions)
-            .where(institutions.c.code == institution.code)
-            .values(
-                name=institution.name,
-                accepts_wallet=institution.accepts_wallet,
-                updated_at=institution.updated_at,
-            )
+            update(institutions).where(institutions.c.code == institution.code).values(values)
         )
 
     async def list_institutions(
@@ -207,7 +144,7 @@ class RegionRepository:
         if after_code is not None:
             query = query.where(institutions.c.code > after_code)
         rows = await self._conn.execute(query.order_by(institutions.c.code).limit(limit))
-        return [_institution(r) for r in rows]
+        return [from_row(Institution, r) for r in rows]
 
 
 def region_unit_of_work(engine):

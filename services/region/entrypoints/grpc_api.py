@@ -8,7 +8,7 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
-from services.kernel.proto_enums import enum_in
+from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 from services.region.domain.codes import Level
@@ -36,27 +36,16 @@ POLICY = {
     f"/{SERVICE}/UpdateInstitution": _ADMIN,
 }
 
-_LEVELS = {
-    Level.PROVINCE: pb.REGION_LEVEL_PROVINCE,
-    Level.PREFECTURE: pb.REGION_LEVEL_PREFECTURE,
-    Level.COUNTY: pb.REGION_LEVEL_COUNTY,
-}
-_ACTIONS = {
-    Action.ENABLE: pb.ENABLEMENT_ACTION_ENABLE,
-    Action.DISABLE: pb.ENABLEMENT_ACTION_DISABLE,
-    Action.INHERIT: pb.ENABLEMENT_ACTION_INHERIT,
-}
-_KINDS = {
-    Kind.HOSPITAL: pb.INSTITUTION_KIND_HOSPITAL,
-    Kind.RETAIL_PHARMACY: pb.INSTITUTION_KIND_RETAIL_PHARMACY,
-}
+_LEVELS = WireEnum(Level, pb.RegionLevel)
+_ACTIONS = WireEnum(Action, pb.EnablementAction)
+_KINDS = WireEnum(Kind, pb.InstitutionKind)
 
 
 def change_pb(change: Change) -> pb.EnablementChange:
     return pb.EnablementChange(
         id=change.id,
         region_code=change.region_code,
-        action=_ACTIONS[change.action],
+        action=_ACTIONS.wire(change.action),
         effective_from=to_timestamp(change.effective_from),
         actor=change.actor,
         reason=change.reason,
@@ -82,7 +71,7 @@ def region_pb(view: RegionView) -> pb.Region:
     return pb.Region(
         code=r.code,
         name=r.name,
-        level=_LEVELS[r.level],
+        level=_LEVELS.wire(r.level),
         parent_code=r.parent_code or "",
         enablement=enablement_pb(view.enablement),
     )
@@ -92,7 +81,7 @@ def institution_pb(i: Institution) -> pb.Institution:
     return pb.Institution(
         code=i.code,
         name=i.name,
-        kind=_KINDS[i.kind],
+        kind=_KINDS.wire(i.kind),
         region_code=i.region_code,
         accepts_wallet=i.accepts_wallet,
         create_time=to_timestamp(i.created_at),
@@ -137,7 +126,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         change, view = await self._regions.set_enablement(
             current_principal(),
             request.code,
-            enum_in(_ACTIONS, request.action, "action"),
+            _ACTIONS.parse(request.action, "action"),
             from_timestamp(request.effective_from) if request.HasField("effective_from") else None,
             request.reason,
             request.request_id,
@@ -159,7 +148,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
     async def CreateInstitution(self, request, context):
         i = request.institution
         created = await self._institutions.create(
-            i.code, i.name, enum_in(_KINDS, i.kind, "institution.kind"), i.region_code, i.accepts_wallet
+            i.code, i.name, _KINDS.parse(i.kind, "institution.kind"), i.region_code, i.accepts_wallet
         )
         return pb.CreateInstitutionResponse(institution=institution_pb(created))
 
@@ -171,7 +160,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
     async def ListInstitutions(self, request, context):
         page = await self._institutions.list(
             request.region_code,
-            enum_in(_KINDS, request.kind, "kind"),
+            _KINDS.parse(request.kind, "kind"),
             request.accepts_wallet_only,
             request.page_size,
             request.page_token,

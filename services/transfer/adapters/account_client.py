@@ -13,6 +13,7 @@ from yibao.type.v1 import verification_pb2
 
 from services.kernel.calls import ServiceIdentity, call
 from services.kernel.grpc_errors import domain_error_from
+from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
 from services.transfer.domain.transfer import Source
 
@@ -34,15 +35,8 @@ class Parties:
     relation: RelationKind | None  # what the payee is to the payer
 
 
-_SOURCES = {Source.PERSONAL: pb.ACCOUNT_KIND_PERSONAL, Source.WALLET: pb.ACCOUNT_KIND_WALLET}
-_RELATIONS = {
-    pb.RELATION_KIND_SPOUSE: RelationKind.SPOUSE,
-    pb.RELATION_KIND_PARENT: RelationKind.PARENT,
-    pb.RELATION_KIND_CHILD: RelationKind.CHILD,
-    pb.RELATION_KIND_SIBLING: RelationKind.SIBLING,
-    pb.RELATION_KIND_GRANDPARENT: RelationKind.GRANDPARENT,
-    pb.RELATION_KIND_GRANDCHILD: RelationKind.GRANDCHILD,
-}
+_SOURCES = WireEnum(Source, pb.AccountKind)
+_RELATIONS = WireEnum(RelationKind, pb.RelationKind)
 
 
 def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:
@@ -96,7 +90,7 @@ class AccountClient:
             transfer_id=transfer_id,
             payer_id=payer_id,
             payee_id=payee_id,
-            source=_SOURCES[source],
+            source=_SOURCES.wire(source),
             amount_fen=amount,
         )
         await self._call(self._stub.HoldTransfer, request)

@@ -8,13 +8,10 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.calls import ServiceIdentity, call
+from services.kernel.proto_enums import WireEnum
 from services.kernel.region_codes import RegionStatus
 
-_STATUSES = {
-    pb.REGION_STATUS_ENABLED: RegionStatus.ENABLED,
-    pb.REGION_STATUS_DISABLED: RegionStatus.DISABLED,
-    pb.REGION_STATUS_UNKNOWN: RegionStatus.UNKNOWN,
-}
+_STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
 
 
 class RegionClient:
@@ -27,4 +24,4 @@ class RegionClient:
         response = await call(
             self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region"
         )
-        return {r.code: _STATUSES[r.status] for r in response.results}
+        return {r.code: _STATUSES.get(r.status) for r in response.results}

@@ -8,36 +8,16 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kernel.db import insert_ignoring_conflicts
-from services.kernel.relations import RelationKind
+from services.kernel.db import from_row, insert_ignoring_conflicts, row_values
 from services.kernel.uow import unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, transfer_events, transfers
-from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer, sources_of
+from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
 
 SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequencer
 
 
 def _transfer(row) -> Transfer:
-    return Transfer(
-        id=row.id,
-        request_id=row.request_id,
-        request_hash=row.request_hash,
-        payer_id=row.payer_id,
-        payee_id=row.payee_id,
-        payee_name=row.payee_name,
-        payee_masked_id_number=row.payee_masked_id_number,
-        relation=RelationKind(row.relation),
-        source=Source(row.source),
-        amount=row.amount,
-        status=Status(row.status),
-        payer_province=row.payer_province,
-        payee_province=row.payee_province,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        refund_reason=RefundReason(row.refund_reason) if row.refund_reason else None,
-        received_at=row.received_at,
-        refunded_at=row.refunded_at,
-    )
+    return from_row(Transfer, row)
 
 
 class TransferRepository:
@@ -86,26 +66,9 @@ class TransferRepository:
         )
 
     async def add(self, t: Transfer) -> None:
+        open_pair = f"{t.payer_id}:{t.payee_id}"
         await self._conn.execute(
-            insert(transfers).values(
-                id=t.id,
-                request_id=t.request_id,
-                request_hash=t.request_hash,
-                payer_id=t.payer_id,
-                payee_id=t.payee_id,
-                payee_name=t.payee_name,
-                payee_masked_id_number=t.payee_masked_id_number,
-                relation=t.relation.value,
-                source=t.source.value,
-                amount=t.amount,
-                status=t.status.value,
-                payer_province=t.payer_province,
-                payee_province=t.payee_province,
-                created_at=t.created_at,
-                expires_at=t.expires_at,
-                updated_at=t.created_at,
-                open_pair=f"{t.payer_id}:{t.payee_id}",
-            )
+            insert(transfers).values(row_values(t, updated_at=t.created_at, open_pair=open_pair))
         )
 
     async def has_open_to(self, payer_id: str, payee_id: str) -> bool:

@@ -9,7 +9,7 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.errors import invalid_argument
-from services.kernel.proto_enums import enum_in
+from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_time import to_timestamp
 from services.kernel.relations import RelationKind
 from services.kernel.server import ServiceDefinition
@@ -37,34 +37,20 @@ POLICY = {
     }.items()
 }
 
-_SOURCES = {Source.PERSONAL: pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, Source.WALLET: pb.TRANSFER_SOURCE_WALLET}
-_RELATIONS = {
-    RelationKind.SPOUSE: pb.RELATION_SPOUSE,
-    RelationKind.PARENT: pb.RELATION_PARENT,
-    RelationKind.CHILD: pb.RELATION_CHILD,
-    RelationKind.SIBLING: pb.RELATION_SIBLING,
-    RelationKind.GRANDPARENT: pb.RELATION_GRANDPARENT,
-    RelationKind.GRANDCHILD: pb.RELATION_GRANDCHILD,
-}
+_SOURCES = WireEnum(Source, pb.TransferSource, names={Source.PERSONAL: "PERSONAL_ACCOUNT"})
+_RELATIONS = WireEnum(RelationKind, pb.Relation)
+_REASONS = WireEnum(RefundReason, pb.RefundReason)
+_EVENTS = WireEnum(EventType, pb.TransferEventType)
 # Receiving and refunding are inner steps: to a caller the transfer is still pending.
+_STILL_PENDING = (Status.PENDING, Status.RECEIVING, Status.REFUNDING)
 _STATUSES = {
-    Status.ACCEPTED: pb.TRANSFER_STATUS_ACCEPTED,
-    Status.PENDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
-    Status.RECEIVING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
-    Status.REFUNDING: pb.TRANSFER_STATUS_PENDING_RECEIPT,
-    Status.RECEIVED: pb.TRANSFER_STATUS_RECEIVED,
-    Status.REFUNDED: pb.TRANSFER_STATUS_REFUNDED,
-    Status.REJECTED: pb.TRANSFER_STATUS_REJECTED,
+    s: pb.TRANSFER_STATUS_PENDING_RECEIPT
+    if s in _STILL_PENDING
+    else pb.TransferStatus.Value(f"TRANSFER_STATUS_{s.name}")
+    for s in Status
 }
-_STATUS_FILTER = {
-    pb.TRANSFER_STATUS_ACCEPTED: [Status.ACCEPTED],
-    pb.TRANSFER_STATUS_PENDING_RECEIPT: [Status.PENDING, Status.RECEIVING, Status.REFUNDING],
-    pb.TRANSFER_STATUS_RECEIVED: [Status.RECEIVED],
-    pb.TRANSFER_STATUS_REFUNDED: [Status.REFUNDED],
-    pb.TRANSFER_STATUS_REJECTED: [Status.REJECTED],
-}
-_REASONS = {r: getattr(pb, f"REFUND_REASON_{r.name}") for r in RefundReason}
-_EVENTS = {e: getattr(pb, f"TRANSFER_EVENT_TYPE_{e.name}") for e in EventType}
+# A status filter of ListTransfers: the states that show as that status.
+_STATUS_FILTER = {wire: [s for s in Status if _STATUSES[s] == wire] for wire in set(_STATUSES.values())}
 
 
 def transfer_pb(t: Transfer) -> pb.Transfer:
@@ -74,11 +60,11 @@ def transfer_pb(t: Transfer) -> pb.Transfer:
         payee_id=t.payee_id,
         payee_name=t.payee_name,
         payee_masked_id_number=t.payee_masked_id_number,
-        relation=_RELATIONS[t.relation],
-        source=_SOURCES[t.source],
+        relation=_RELATIONS.wire(t.relation),
+        source=_SOURCES.wire(t.source),
         amount_fen=t.amount,
         status=_STATUSES[t.status],
-        refund_reason=_REASONS[t.refund_reason] if t.refund_reason else 0,
+        refund_reason=_REASONS.wire(t.refund_reason),
         payer_province=t.payer_province,
         payee_province=t.payee_province,
         create_time=to_timestamp(t.created_at),
@@ -98,10 +84,10 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         method = request.verification.WhichOneof("method")
         command = SubmitTransfer(
             payer_id=request.payer_id,
-            source=enum_in(_SOURCES, request.source, "source"),
+            source=_SOURCES.parse(request.source, "source"),
             payee_name=request.payee_name,
             payee_id_number=request.payee_id_number,
-            relation=enum_in(_RELATIONS, request.relation, "relation"),
+            relation=_RELATIONS.parse(request.relation, "relation"),
             amount=request.amount_fen,
             password=request.verification.password if method == "password" else None,
             face_ticket=request.verification.face_ticket if method == "face_ticket" else None,
@@ -158,7 +144,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             yield pb.StreamTransferEventsResponse(
                 event=pb.TransferEvent(
                     sequence=event.sequence,
-                    type=_EVENTS[event.type],
+                    type=_EVENTS.wire(event.type),
                     transfer=transfer_pb(event.transfer),
                     event_time=to_timestamp(event.occurred_at),
                 )
