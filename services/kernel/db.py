@@ -132,3 +132,18 @@ def row_values(record, **extra) -> dict:
     values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
     values = {name: value.value if isinstance(value, Enum) else value for name, value in values.items()}
     return values | extra
+
+
+async def first(conn, cls, query, for_update: bool = False):
+    """The record of the first row ``query`` finds (row-locked with
+    ``for_update``), or None."""
+    row = (await conn.execute(query.with_for_update() if for_update else query)).first()
+    return from_row(cls, row) if row else None
+
+
+async def insert_new(conn, table, values: dict) -> bool:
+    """Inserts the row unless its key is taken (by an earlier or a
+    concurrent insert): False then, and nothing changes."""
+    key = next(iter(table.primary_key.columns))
+    query = insert_ignoring_conflicts(conn, table).values(values).returning(key)
+    return (await conn.execute(query)).scalar_one_or_none() is not None

@@ -29,7 +29,7 @@ from services.account.domain.payments import Contribution, Payment
 from services.account.domain.persons import Person
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
-from services.kernel.db import from_row, insert_ignoring_conflicts, row_values
+from services.kernel.db import first, from_row, insert_new, row_values
 from services.kernel.uow import unit_of_work_factory
 
 
@@ -37,27 +37,16 @@ class AccountRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def _one(self, query):
-        return (await self._conn.execute(query)).first()
-
     # --- persons
     async def add_person(self, person: Person) -> bool:
         """False when a person with that ID number exists already."""
-        result = await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, persons)
-            .values(row_values(person, province=person.province))
-            .returning(persons.c.id)
-        )
-        return result.scalar_one_or_none() is not None
+        return await insert_new(self._conn, persons, row_values(person, province=person.province))
 
     async def person(self, person_id: str, for_update: bool = False) -> Person | None:
-        query = select(persons).where(persons.c.id == person_id)
-        row = await self._one(query.with_for_update() if for_update else query)
-        return from_row(Person, row) if row else None
+        return await first(self._conn, Person, select(persons).where(persons.c.id == person_id), for_update)
 
     async def person_by_hash(self, id_hash: str) -> Person | None:
-        row = await self._one(select(persons).where(persons.c.id_hash == id_hash))
-        return from_row(Person, row) if row else None
+        return await first(self._conn, Person, select(persons).where(persons.c.id_hash == id_hash))
 
     async def save_person(self, person: Person) -> None:
         values = row_values(person, province=person.province)
@@ -65,22 +54,18 @@ class AccountRepository:
         await self._conn.execute(update(persons).where(persons.c.id == person.id).values(values))
 
     # --- wallets
-    async def wallet(self, person_id: str, for_update: bool = False) -> Wallet | None:
+    async def wallet(self, person_id: str) -> Wallet | None:
         query = (
             select(wallets, accounts.c.balance)
             .join(accounts, accounts.c.id == wallets.c.account_id)
             .where(wallets.c.person_id == person_id)
         )
-        row = await self._one(query.with_for_update(of=wallets) if for_update else query)
-        if row is None:
-            return None
-        return from_row(Wallet, row)
+        return await first(self._conn, Wallet, query)
 
     async def add_wallet(self, wallet: Wallet) -> bool:
         values = row_values(wallet, updated_at=wallet.opened_at)
         del values["balance"]  # the wallet account's, not the wallet row's
-        query = insert_ignoring_conflicts(self._conn, wallets).values(values).returning(wallets.c.person_id)
-        return (await self._conn.execute(query)).scalar_one_or_none() is not None
+        return await insert_new(self._conn, wallets, values)
 
     async def set_place_of_use(self, person_id: str, place_of_use: str, now: datetime) -> None:
         await self._conn.execute(
@@ -97,14 +82,12 @@ class AccountRepository:
 
     # --- relations
     async def relation(self, person_id: str, relative_id: str) -> Relation | None:
-        row = await self._one(
-            select(relations).where(
-                relations.c.person_id == person_id,
-                relations.c.relative_id == relative_id,
-                relations.c.lapsed_at.is_(None),
-            )
+        query = select(relations).where(
+            relations.c.person_id == person_id,
+            relations.c.relative_id == relative_id,
+            relations.c.lapsed_at.is_(None),
         )
-        return from_row(Relation, row) if row else None
+        return await first(self._conn, Relation, query)
 
     async def put_relation(self, relation: Relation) -> None:
         """Adds the link, or renews a lapsed one (a relation is re-attested after a move)."""
@@ -155,8 +138,7 @@ class AccountRepository:
     # --- credentials
     async def password(self, person_id: str, for_update: bool = False) -> PasswordState | None:
         query = select(passwords).where(passwords.c.person_id == person_id)
-        row = await self._one(query.with_for_update() if for_update else query)
-        return from_row(PasswordState, row) if row else None
+        return await first(self._conn, PasswordState, query, for_update)
 
     async def save_password(self, person_id: str, state: PasswordState, now: datetime) -> None:
         values = row_values(state, updated_at=now)
@@ -168,23 +150,17 @@ class AccountRepository:
 
     async def use_face_ticket(self, ticket_id: str, person_id: str, expires_at: datetime) -> bool:
         """False when the ticket was used before."""
-        result = await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, used_face_tickets)
-            .values(ticket_id=ticket_id, person_id=person_id, expires_at=expires_at)
-            .returning(used_face_tickets.c.ticket_id)
-        )
-        return result.scalar_one_or_none() is not None
+        values = {"ticket_id": ticket_id, "person_id": person_id, "expires_at": expires_at}
+        return await insert_new(self._conn, used_face_tickets, values)
 
     # --- holds
     async def get_hold(self, transfer_id: str, for_update: bool = False) -> Hold | None:
         query = select(holds).where(holds.c.transfer_id == transfer_id)
-        row = await self._one(query.with_for_update() if for_update else query)
-        return from_row(Hold, row) if row else None
+        return await first(self._conn, Hold, query, for_update)
 
     async def add_hold(self, hold: Hold, now: datetime) -> bool:
         values = row_values(hold, created_at=now, updated_at=now)
-        query = insert_ignoring_conflicts(self._conn, holds).values(values).returning(holds.c.transfer_id)
-        return (await self._conn.execute(query)).scalar_one_or_none() is not None
+        return await insert_new(self._conn, holds, values)
 
     async def save_hold(self, hold: Hold, now: datetime) -> None:
         await self._conn.execute(
@@ -200,8 +176,7 @@ class AccountRepository:
         query = select(payments).where(
             payments.c.institution_code == institution_code, payments.c.order_number == order_number
         )
-        row = await self._one(query.with_for_update() if for_update else query)
-        return from_row(Payment, row) if row else None
+        return await first(self._conn, Payment, query, for_update)
 
     async def add_payment(self, payment: Payment) -> None:
         await self._conn.execute(insert(payments).values(row_values(payment)))

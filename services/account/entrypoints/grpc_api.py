@@ -13,7 +13,7 @@ from services.account.domain.identity import mask_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.payments import ContributionKind, Payment
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
-from services.account.domain.relations import LapseCause, RelationKind, RelativeView
+from services.account.domain.relations import Lapse, LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.account.usecases.credentials import CredentialUseCases
 from services.account.usecases.holds import HoldUseCases
@@ -22,6 +22,7 @@ from services.account.usecases.persons import PersonUseCases
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.proto_enums import WireEnum
+from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 
@@ -74,71 +75,57 @@ _LAPSES = WireEnum(LapseCause, pb.LapseCause, names={c: f"INSURANCE_{c.name}" fo
 
 
 def person_pb(p: Person) -> pb.Person:
-    return pb.Person(
-        id=p.id,
-        masked_id_number=p.masked_id_number,
-        name=p.name,
+    return message(
+        pb.Person,
+        p,
         insurance_type=_INSURANCE_TYPES.wire(p.insurance_type),
-        insured_region=p.insured_region,
         insurance_status=_STATUSES.wire(p.status),
         create_time=to_timestamp(p.created_at),
     )
 
 
 def wallet_pb(w: Wallet) -> pb.Wallet:
-    return pb.Wallet(
-        person_id=w.person_id,
-        place_of_use=w.place_of_use,
-        masked_mobile=mask_mobile(w.mobile),
-        balance_fen=w.balance,
-        open_time=to_timestamp(w.opened_at),
-    )
+    opened = to_timestamp(w.opened_at)
+    return message(pb.Wallet, w, masked_mobile=mask_mobile(w.mobile), balance_fen=w.balance, open_time=opened)
 
 
 def relation_pb(view: RelativeView) -> pb.Relation:
-    r = view.relation
-    return pb.Relation(
-        person_id=r.person_id,
-        relative_id=r.relative_id,
+    r, relative = view.relation, view.relative
+    return message(
+        pb.Relation,
+        r,
         kind=_RELATIONS.wire(r.kind),
-        relative_name=view.relative.name,
-        relative_masked_id_number=view.relative.masked_id_number,
+        relative_name=relative.name,
+        relative_masked_id_number=relative.masked_id_number,
         attest_time=to_timestamp(r.attested_at),
     )
 
 
 def hold_pb(h: Hold) -> pb.HoldState:
-    return pb.HoldState(
-        transfer_id=h.transfer_id,
-        payer_id=h.payer_id,
-        payee_id=h.payee_id,
-        source=_ACCOUNTS.wire(h.source),
-        amount_fen=h.amount,
-        status=_HOLDS.wire(h.state),
-    )
+    source, status = _ACCOUNTS.wire(h.source), _HOLDS.wire(h.state)
+    return message(pb.HoldState, h, source=source, amount_fen=h.amount, status=status)
 
 
 def payment_pb(p: Payment) -> pb.Payment:
-    return pb.Payment(
-        institution_code=p.institution_code,
-        order_number=p.order_number,
-        person_id=p.person_id,
-        amount_fen=p.amount,
-        refunded_fen=p.refunded,
-        pay_time=to_timestamp(p.paid_at),
-    )
+    paid = to_timestamp(p.paid_at)
+    return message(pb.Payment, p, amount_fen=p.amount, refunded_fen=p.refunded, pay_time=paid)
 
 
 def entry_pb(line: StatementLine) -> pb.StatementEntry:
-    return pb.StatementEntry(
-        entry_id=line.entry_id,
+    return message(
+        pb.StatementEntry,
+        line,
         kind=_ENTRIES.wire(line.kind),
         account=_ACCOUNTS.wire(line.account),
         amount_fen=line.amount,
         balance_after_fen=line.balance_after,
-        reference=line.reference,
-        description=line.description,
         post_time=to_timestamp(line.posted_at),
+    )
+
+
+def lapse_pb(lapse: Lapse) -> pb.RelationLapse:
+    return message(
+        pb.RelationLapse, lapse, lapse_time=to_timestamp(lapse.lapsed_at), cause=_LAPSES.wire(lapse.cause)
     )
 
 
@@ -329,23 +316,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             request.page_size,
             request.page_token,
         )
-        return pb.ListStatementEntriesResponse(
-            entries=[entry_pb(x) for x in page.items], next_page_token=page.next_page_token
-        )
+        return page_response(pb.ListStatementEntriesResponse, "entries", page, entry_pb)
 
     async def ListRelationLapses(self, request, context):
         lapses = await self._persons.lapses(request.after_id, request.page_size or 100)
-        return pb.ListRelationLapsesResponse(
-            lapses=[
-                pb.RelationLapse(
-                    id=x.id,
-                    person_id=x.person_id,
-                    lapse_time=to_timestamp(x.lapsed_at),
-                    cause=_LAPSES.wire(x.cause),
-                )
-                for x in lapses
-            ]
-        )
+        return pb.ListRelationLapsesResponse(lapses=[lapse_pb(x) for x in lapses])
 
 
 def account_service(servicer: AccountServicer, on_stop=()) -> ServiceDefinition:

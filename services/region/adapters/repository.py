@@ -10,7 +10,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from services.kernel.db import from_row, row_values
+from services.kernel.db import first, from_row, row_values
 from services.kernel.uow import unit_of_work_factory
 from services.region.adapters.tables import enablement_changes, institutions, regions
 from services.region.domain.codes import Level, Region, RegionPath
@@ -83,10 +83,7 @@ class RegionRepository:
 
     async def get_change(self, change_id: int, for_update: bool = False) -> Change | None:
         query = select(enablement_changes).where(enablement_changes.c.id == change_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
-        return from_row(Change, row) if row else None
+        return await first(self._conn, Change, query, for_update)
 
     async def save_cancellation(self, change: Change) -> None:
         values = {name: getattr(change, name) for name in ("cancelled_at", "cancelled_by", "cancel_reason")}
@@ -111,10 +108,7 @@ class RegionRepository:
 
     async def get_institution(self, code: str, for_update: bool = False) -> Institution | None:
         query = select(institutions).where(institutions.c.code == code)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self._conn.execute(query)).first()
-        return from_row(Institution, row) if row else None
+        return await first(self._conn, Institution, query, for_update)
 
     async def save_institution(self, institution: Institution) -> None:
         values = {name: getattr(institution, name) for name in ("name", "accepts_wallet", "updated_at")}

@@ -9,6 +9,7 @@ from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.proto_enums import WireEnum
+from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from services.kernel.server import ServiceDefinition
 from services.region.domain.codes import Level
@@ -42,17 +43,13 @@ _KINDS = WireEnum(Kind, pb.InstitutionKind)
 
 
 def change_pb(change: Change) -> pb.EnablementChange:
-    return pb.EnablementChange(
-        id=change.id,
-        region_code=change.region_code,
+    return message(
+        pb.EnablementChange,
+        change,
         action=_ACTIONS.wire(change.action),
         effective_from=to_timestamp(change.effective_from),
-        actor=change.actor,
-        reason=change.reason,
         record_time=to_timestamp(change.recorded_at),
         cancel_time=to_timestamp(change.cancelled_at),
-        cancelled_by=change.cancelled_by,
-        cancel_reason=change.cancel_reason,
     )
 
 
@@ -68,25 +65,13 @@ def enablement_pb(enablement: Enablement) -> pb.Enablement:
 
 def region_pb(view: RegionView) -> pb.Region:
     r = view.region
-    return pb.Region(
-        code=r.code,
-        name=r.name,
-        level=_LEVELS.wire(r.level),
-        parent_code=r.parent_code or "",
-        enablement=enablement_pb(view.enablement),
-    )
+    level, enablement = _LEVELS.wire(r.level), enablement_pb(view.enablement)
+    return message(pb.Region, r, level=level, parent_code=r.parent_code or "", enablement=enablement)
 
 
 def institution_pb(i: Institution) -> pb.Institution:
-    return pb.Institution(
-        code=i.code,
-        name=i.name,
-        kind=_KINDS.wire(i.kind),
-        region_code=i.region_code,
-        accepts_wallet=i.accepts_wallet,
-        create_time=to_timestamp(i.created_at),
-        update_time=to_timestamp(i.updated_at),
-    )
+    created, updated = to_timestamp(i.created_at), to_timestamp(i.updated_at)
+    return message(pb.Institution, i, kind=_KINDS.wire(i.kind), create_time=created, update_time=updated)
 
 
 class RegionServicer(region_pb2_grpc.RegionServiceServicer):
@@ -101,9 +86,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         page = await self._regions.list_regions(
             request.parent_code, request.enabled_only, request.page_size, request.page_token
         )
-        return pb.ListRegionsResponse(
-            regions=[region_pb(v) for v in page.items], next_page_token=page.next_page_token
-        )
+        return page_response(pb.ListRegionsResponse, "regions", page, region_pb)
 
     async def CheckRegions(self, request, context):
         results = []
@@ -141,9 +124,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         page = await self._regions.history(
             request.code, request.include_ancestors, request.page_size, request.page_token
         )
-        return pb.ListEnablementChangesResponse(
-            changes=[change_pb(c) for c in page.items], next_page_token=page.next_page_token
-        )
+        return page_response(pb.ListEnablementChangesResponse, "changes", page, change_pb)
 
     async def CreateInstitution(self, request, context):
         i = request.institution
@@ -165,9 +146,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
             request.page_size,
             request.page_token,
         )
-        return pb.ListInstitutionsResponse(
-            institutions=[institution_pb(i) for i in page.items], next_page_token=page.next_page_token
-        )
+        return page_response(pb.ListInstitutionsResponse, "institutions", page, institution_pb)
 
     async def UpdateInstitution(self, request, context):
         paths = (

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kernel.db import from_row, insert_ignoring_conflicts, row_values
+from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values
 from services.kernel.uow import unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, transfer_events, transfers
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
@@ -16,27 +16,18 @@ from services.transfer.domain.transfer import EventType, RefundReason, Status, T
 SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequencer
 
 
-def _transfer(row) -> Transfer:
-    return from_row(Transfer, row)
-
-
 class TransferRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def get(self, transfer_id: str) -> Transfer | None:
-        row = (await self._conn.execute(select(transfers).where(transfers.c.id == transfer_id))).first()
-        return _transfer(row) if row else None
+        return await first(self._conn, Transfer, select(transfers).where(transfers.c.id == transfer_id))
 
     async def by_request(self, payer_id: str, request_id: str) -> Transfer | None:
-        row = (
-            await self._conn.execute(
-                select(transfers).where(
-                    transfers.c.payer_id == payer_id, transfers.c.request_id == request_id
-                )
-            )
-        ).first()
-        return _transfer(row) if row else None
+        query = select(transfers).where(
+            transfers.c.payer_id == payer_id, transfers.c.request_id == request_id
+        )
+        return await first(self._conn, Transfer, query)
 
     async def count_today(self, payer_id: str, day: date) -> int:
         query = select(daily_counts.c.count).where(
@@ -100,7 +91,7 @@ class TransferRepository:
         if not ids:
             return {}
         return {
-            row.id: _transfer(row)
+            row.id: from_row(Transfer, row)
             for row in await self._conn.execute(select(transfers).where(transfers.c.id.in_(ids)))
         }
 
@@ -128,7 +119,7 @@ class TransferRepository:
         if older_than is not None:
             query = query.where(transfers.c.updated_at <= older_than)
         return [
-            _transfer(r)
+            from_row(Transfer, r)
             for r in await self._conn.execute(query.order_by(transfers.c.updated_at).limit(limit))
         ]
 
@@ -137,7 +128,7 @@ class TransferRepository:
             or_(transfers.c.payer_id == person_id, transfers.c.payee_id == person_id),
             transfers.c.status.in_([Status.ACCEPTED.value, Status.PENDING.value]),
         )
-        return [_transfer(r) for r in await self._conn.execute(query)]
+        return [from_row(Transfer, r) for r in await self._conn.execute(query)]
 
     async def of_person(
         self,
@@ -164,7 +155,7 @@ class TransferRepository:
         rows = await self._conn.execute(
             query.order_by(transfers.c.created_at.desc(), transfers.c.id.desc()).limit(limit)
         )
-        return [_transfer(r) for r in rows]
+        return [from_row(Transfer, r) for r in rows]
 
     async def received_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
         """(payer province, payee province, count, sum) of transfers received in [start, end)."""

@@ -10,6 +10,7 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.errors import invalid_argument
 from services.kernel.proto_enums import WireEnum
+from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import to_timestamp
 from services.kernel.relations import RelationKind
 from services.kernel.server import ServiceDefinition
@@ -54,19 +55,14 @@ _STATUS_FILTER = {wire: [s for s in Status if _STATUSES[s] == wire] for wire in 
 
 
 def transfer_pb(t: Transfer) -> pb.Transfer:
-    return pb.Transfer(
-        id=t.id,
-        payer_id=t.payer_id,
-        payee_id=t.payee_id,
-        payee_name=t.payee_name,
-        payee_masked_id_number=t.payee_masked_id_number,
+    return message(
+        pb.Transfer,
+        t,
         relation=_RELATIONS.wire(t.relation),
         source=_SOURCES.wire(t.source),
         amount_fen=t.amount,
         status=_STATUSES[t.status],
         refund_reason=_REASONS.wire(t.refund_reason),
-        payer_province=t.payer_province,
-        payee_province=t.payee_province,
         create_time=to_timestamp(t.created_at),
         expire_time=to_timestamp(t.expires_at),
         receive_time=to_timestamp(t.received_at),
@@ -114,9 +110,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             request.page_size,
             request.page_token,
         )
-        return pb.ListTransfersResponse(
-            transfers=[transfer_pb(t) for t in page.items], next_page_token=page.next_page_token
-        )
+        return page_response(pb.ListTransfersResponse, "transfers", page, transfer_pb)
 
     async def ReceiveTransfer(self, request, context):
         return pb.ReceiveTransferResponse(
