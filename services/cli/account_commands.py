@@ -16,7 +16,7 @@ from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
 from services.account.domain.credentials import Purpose, mint_face_ticket
-from services.cli.client import choice, invoke, to_fen, yuan
+from services.cli.client import Token, caller, choice, target_option, to_fen, yuan
 from services.kernel.clock import beijing
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
@@ -29,13 +29,7 @@ wallet_app = typer.Typer(help="Wallets, balances and statements (citizen).", no_
 relation_app = typer.Typer(help="Close relatives (provincial platform attests).", no_args_is_help=True)
 pay_app = typer.Typer(help="Wallet payments and refunds (institution).", no_args_is_help=True)
 
-Target = Annotated[
-    str | None,
-    typer.Option("--target", envvar="YIBAO_ACCOUNT_TARGET", help="host:port of the account service"),
-]
-Token = Annotated[
-    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
-]
+Target = target_option("account")
 Password = Annotated[str | None, typer.Option("--password", help="the 6-digit 医保码 password")]
 FaceTicket = Annotated[
     str | None, typer.Option("--face-ticket", help="a face-verification ticket (yibao wallet face-ticket)")
@@ -47,10 +41,7 @@ _KINDS = {
 }
 
 
-def _call(target: str | None, method: str, request, token: str | None):
-    return invoke(
-        account_pb2_grpc.AccountServiceStub, target or load_settings().account_target, method, request, token
-    )
+_call = caller(account_pb2_grpc.AccountServiceStub, "account")
 
 
 def _verification(password: str | None, face_ticket: str | None) -> verification_pb2.Verification:
@@ -189,12 +180,8 @@ def open_wallet(
 @wallet_app.command("move")
 def move_wallet(person_id: str, place_of_use: str, target: Target = None, token: Token = None) -> None:
     """Change the place of use (使用地变更)."""
-    w = _call(
-        target,
-        "ChangePlaceOfUse",
-        pb.ChangePlaceOfUseRequest(person_id=person_id, place_of_use=place_of_use),
-        token,
-    ).wallet
+    request = pb.ChangePlaceOfUseRequest(person_id=person_id, place_of_use=place_of_use)
+    w = _call(target, "ChangePlaceOfUse", request, token).wallet
     out.print(f"place of use now {w.place_of_use}")
 
 

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 import grpc
 import typer
 from rich.console import Console
 
+from services.kernel.config import load_settings
 from services.kernel.grpc_errors import error_details
 
 err = Console(stderr=True)
 
 DEFAULT_TIMEOUT = 10.0
+
+Token = Annotated[
+    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
+]
+
+
+def target_option(service: str):
+    """The --target option of a service's commands (default: YIBAO_<SERVICE>_TARGET)."""
+    option = typer.Option(
+        "--target", envvar=f"YIBAO_{service.upper()}_TARGET", help=f"host:port of the {service} service"
+    )
+    return Annotated[str | None, option]
+
+
+def caller(stub_class, service: str):
+    """call(target, method, request, token) on one service."""
+
+    def call(target: str | None, method: str, request, token: str | None = None):
+        address = target or getattr(load_settings(), f"{service}_target")
+        return invoke(stub_class, address, method, request, token)
+
+    return call
 
 
 def invoke(stub_class, target: str, method: str, request, token: str | None = None):
@@ -25,6 +49,17 @@ def invoke(stub_class, target: str, method: str, request, token: str | None = No
         except grpc.RpcError as error:
             err.print(f"[red]{explain(error)}[/red]")
             raise typer.Exit(1) from None
+
+
+def every_page(call, target: str | None, method: str, request, field: str, token: str | None = None) -> list:
+    """The items of every page of a List… call (AIP-158), in order."""
+    items = []
+    while True:
+        page = call(target, method, request, token)
+        items.extend(getattr(page, field))
+        if not page.next_page_token:
+            return items
+        request.page_token = page.next_page_token
 
 
 def to_fen(yuan: str) -> int:

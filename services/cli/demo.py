@@ -145,15 +145,13 @@ async def walk(console) -> None:
         try:
             ids = await load_demo_persons(account.address, tokens, clock)
             payer, payee = ids[PAYER.name], ids[PAYEE.name]
-            citizen = {
-                pid: (
-                    (
-                        "authorization",
-                        f"Bearer {tokens.mint(Principal(pid, Role.CITIZEN, person_id=pid), clock.now(), timedelta(days=3))}",
-                    ),
+            citizen = {}
+            for pid in (payer, payee):
+                token = tokens.mint(
+                    Principal(pid, Role.CITIZEN, person_id=pid), clock.now(), timedelta(days=3)
                 )
-                for pid in (payer, payee)
-            }
+                citizen[pid] = (("authorization", f"Bearer {token}"),)
+            as_payee = citizen[payee]
             async with (
                 grpc.aio.insecure_channel(account.address) as a_channel,
                 grpc.aio.insecure_channel(transfer.address) as t_channel,
@@ -190,28 +188,25 @@ async def walk(console) -> None:
                     )
                     return (await transfers.SubmitTransfer(request, metadata=citizen[payer])).transfer
 
+                async def payee_answers(method: str, t):
+                    request = getattr(tpb, f"{method}Request")(id=t.id)
+                    return (await getattr(transfers, method)(request, metadata=as_payee)).transfer
+
+                async def show(t, title: str) -> None:
+                    console.print(transfers_table([t]))
+                    await show_balances(title)
+
                 await show_balances("Start: 张伟 (南宁, employee) and his mother 李秀英 (北京, resident)")
                 console.rule("1. 张伟 sends ¥500.00 from his personal account: the money is held")
                 t1 = await send(50_000)
-                console.print(transfers_table([t1]))
-                await show_balances("Held: it left 张伟's personal account, waiting for his mother")
+                await show(t1, "Held: it left 张伟's personal account, waiting for his mother")
                 console.rule("2. 李秀英 receives it")
-                t1 = (
-                    await transfers.ReceiveTransfer(
-                        tpb.ReceiveTransferRequest(id=t1.id), metadata=citizen[payee]
-                    )
-                ).transfer
-                console.print(transfers_table([t1]))
-                await show_balances("Received: credited to 李秀英's wallet")
+                await show(
+                    await payee_answers("ReceiveTransfer", t1), "Received: credited to 李秀英's wallet"
+                )
                 console.rule("3. 张伟 sends ¥300.00; 李秀英 declines: refunded at once")
-                t2 = await send(30_000)
-                t2 = (
-                    await transfers.DeclineTransfer(
-                        tpb.DeclineTransferRequest(id=t2.id), metadata=citizen[payee]
-                    )
-                ).transfer
-                console.print(transfers_table([t2]))
-                await show_balances("Declined: back in 张伟's personal account")
+                t2 = await payee_answers("DeclineTransfer", await send(30_000))
+                await show(t2, "Declined: back in 张伟's personal account")
                 console.rule("4. 张伟 sends ¥200.00; nobody receives it before 06:00")
                 t3 = await send(20_000)
                 await show_balances("Held overnight")

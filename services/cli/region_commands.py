@@ -11,27 +11,18 @@ from rich.table import Table
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
-from services.cli.client import invoke
+from services.cli.client import Token, caller, every_page, target_option
 from services.kernel.clock import BEIJING, beijing
-from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp, to_timestamp
 
 out = Console()
 region_app = typer.Typer(help="Regions and wallet enablement (region service).", no_args_is_help=True)
 institution_app = typer.Typer(help="Designated institutions (region service).", no_args_is_help=True)
 
-Target = Annotated[
-    str | None, typer.Option("--target", envvar="YIBAO_REGION_TARGET", help="host:port of the region service")
-]
-Token = Annotated[
-    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
-]
+Target = target_option("region")
 
 
-def _call(target: str | None, method: str, request, token: str | None = None):
-    return invoke(
-        region_pb2_grpc.RegionServiceStub, target or load_settings().region_target, method, request, token
-    )
+_call = caller(region_pb2_grpc.RegionServiceStub, "region")
 
 
 def _when(stamp) -> str:
@@ -74,20 +65,8 @@ def list_regions(
     target: Target = None,
 ) -> None:
     """Child regions of a parent (all pages)."""
-    regions, token = [], ""
-    while True:
-        page = _call(
-            target,
-            "ListRegions",
-            pb.ListRegionsRequest(
-                parent_code=parent, enabled_only=enabled_only, page_size=500, page_token=token
-            ),
-        )
-        regions.extend(page.regions)
-        token = page.next_page_token
-        if not token:
-            break
-    out.print(_regions_table(regions))
+    request = pb.ListRegionsRequest(parent_code=parent, enabled_only=enabled_only, page_size=500)
+    out.print(_regions_table(every_page(_call, target, "ListRegions", request, "regions")))
 
 
 @region_app.command()
@@ -104,19 +83,6 @@ def check(codes: list[str], target: Target = None) -> None:
     out.print(table)
 
 
-def _set(
-    code: str, action: int, reason: str, effective_from: datetime | None, request_id: str, target, token
-) -> None:
-    request = pb.SetRegionEnablementRequest(code=code, action=action, reason=reason, request_id=request_id)
-    if effective_from is not None:
-        moment = effective_from if effective_from.tzinfo else effective_from.replace(tzinfo=BEIJING)
-        request.effective_from.CopyFrom(to_timestamp(moment))
-    response = _call(target, "SetRegionEnablement", request, token)
-    out.print(
-        f"change {response.change.id} recorded; {response.region.code} {response.region.name}: {_state(response.region.enablement)}"
-    )
-
-
 Reason = Annotated[str, typer.Option("--reason", help="why (kept in the audit history)")]
 From = Annotated[
     datetime | None, typer.Option("--from", help="effective from (Beijing time unless an offset is given)")
@@ -124,54 +90,50 @@ From = Annotated[
 RequestId = Annotated[str, typer.Option("--request-id", help="idempotency key")]
 
 
-@region_app.command()
-def enable(
-    code: str,
-    reason: Reason,
-    effective_from: From = None,
-    request_id: RequestId = "",
-    target: Target = None,
-    token: Token = None,
-) -> None:
-    """Enable the wallet in a region and below it (admin)."""
-    _set(code, pb.ENABLEMENT_ACTION_ENABLE, reason, effective_from, request_id, target, token)
+def _setting(action: int, doc: str):
+    """The command that records one kind of enablement setting (admin)."""
+
+    def command(
+        code: str,
+        reason: Reason,
+        effective_from: From = None,
+        request_id: RequestId = "",
+        target: Target = None,
+        token: Token = None,
+    ) -> None:
+        request = pb.SetRegionEnablementRequest(
+            code=code, action=action, reason=reason, request_id=request_id
+        )
+        if effective_from is not None:
+            moment = effective_from if effective_from.tzinfo else effective_from.replace(tzinfo=BEIJING)
+            request.effective_from.CopyFrom(to_timestamp(moment))
+        response = _call(target, "SetRegionEnablement", request, token)
+        region = response.region
+        out.print(
+            f"change {response.change.id} recorded; {region.code} {region.name}: {_state(region.enablement)}"
+        )
+
+    command.__doc__ = doc
+    return command
 
 
-@region_app.command()
-def disable(
-    code: str,
-    reason: Reason,
-    effective_from: From = None,
-    request_id: RequestId = "",
-    target: Target = None,
-    token: Token = None,
-) -> None:
-    """Withdraw the wallet in a region and below it (admin)."""
-    _set(code, pb.ENABLEMENT_ACTION_DISABLE, reason, effective_from, request_id, target, token)
-
-
-@region_app.command()
-def inherit(
-    code: str,
-    reason: Reason,
-    effective_from: From = None,
-    request_id: RequestId = "",
-    target: Target = None,
-    token: Token = None,
-) -> None:
-    """Remove a region's own setting: it follows its parent again (admin)."""
-    _set(code, pb.ENABLEMENT_ACTION_INHERIT, reason, effective_from, request_id, target, token)
+for _name, _action, _doc in (
+    ("enable", pb.ENABLEMENT_ACTION_ENABLE, "Enable the wallet in a region and below it (admin)."),
+    ("disable", pb.ENABLEMENT_ACTION_DISABLE, "Withdraw the wallet in a region and below it (admin)."),
+    (
+        "inherit",
+        pb.ENABLEMENT_ACTION_INHERIT,
+        "Remove a region's own setting: it follows its parent again (admin).",
+    ),
+):
+    region_app.command(_name)(_setting(_action, _doc))
 
 
 @region_app.command()
 def cancel(change_id: int, reason: Reason, target: Target = None, token: Token = None) -> None:
     """Cancel a scheduled setting before it takes effect (admin)."""
-    change = _call(
-        target,
-        "CancelEnablementChange",
-        pb.CancelEnablementChangeRequest(change_id=change_id, reason=reason),
-        token,
-    ).change
+    request = pb.CancelEnablementChangeRequest(change_id=change_id, reason=reason)
+    change = _call(target, "CancelEnablementChange", request, token).change
     out.print(f"change {change.id} cancelled")
 
 
@@ -184,30 +146,20 @@ def history(
 ) -> None:
     """Audit history of a region's settings, newest first (admin)."""
     table = Table("id", "region", "action", "effective from", "by", "reason", "recorded", "cancelled")
-    page_token = ""
-    while True:
-        page = _call(
-            target,
-            "ListEnablementChanges",
-            pb.ListEnablementChangesRequest(
-                code=code, include_ancestors=ancestors, page_size=200, page_token=page_token
-            ),
-            token,
+    request = pb.ListEnablementChangesRequest(code=code, include_ancestors=ancestors, page_size=200)
+    for c in every_page(_call, target, "ListEnablementChanges", request, "changes", token):
+        action = pb.EnablementAction.Name(c.action).removeprefix("ENABLEMENT_ACTION_").lower()
+        cancelled = f"{_when(c.cancel_time)} by {c.cancelled_by}" if c.cancelled_by else ""
+        table.add_row(
+            str(c.id),
+            c.region_code,
+            action,
+            _when(c.effective_from),
+            c.actor,
+            c.reason,
+            _when(c.record_time),
+            cancelled,
         )
-        for c in page.changes:
-            table.add_row(
-                str(c.id),
-                c.region_code,
-                pb.EnablementAction.Name(c.action).removeprefix("ENABLEMENT_ACTION_").lower(),
-                _when(c.effective_from),
-                c.actor,
-                c.reason,
-                _when(c.record_time),
-                f"{_when(c.cancel_time)} by {c.cancelled_by}" if c.cancelled_by else "",
-            )
-        page_token = page.next_page_token
-        if not page_token:
-            break
     out.print(table)
 
 
@@ -234,24 +186,10 @@ def institutions(
     """Designated institutions in a region and below it."""
     if kind is not None and kind not in _KIND:
         raise typer.BadParameter("hospital or pharmacy", param_hint="--kind")
-    items, token = [], ""
-    while True:
-        page = _call(
-            target,
-            "ListInstitutions",
-            pb.ListInstitutionsRequest(
-                region_code=region,
-                kind=_KIND.get(kind or "", 0),
-                accepts_wallet_only=wallet_only,
-                page_size=500,
-                page_token=token,
-            ),
-        )
-        items.extend(page.institutions)
-        token = page.next_page_token
-        if not token:
-            break
-    out.print(_institutions_table(items))
+    request = pb.ListInstitutionsRequest(
+        region_code=region, kind=_KIND.get(kind or "", 0), accepts_wallet_only=wallet_only, page_size=500
+    )
+    out.print(_institutions_table(every_page(_call, target, "ListInstitutions", request, "institutions")))
 
 
 @institution_app.command("add")

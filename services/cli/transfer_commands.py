@@ -14,7 +14,17 @@ from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
-from services.cli.client import choice, err, explain, invoke, metadata, to_fen, yuan
+from services.cli.client import (
+    Token,
+    caller,
+    choice,
+    err,
+    explain,
+    metadata,
+    target_option,
+    to_fen,
+    yuan,
+)
 from services.kernel.clock import beijing
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
@@ -22,13 +32,7 @@ from services.kernel.proto_time import from_timestamp
 out = Console()
 transfer_app = typer.Typer(help="Transfers to close relatives (transfer service).", no_args_is_help=True)
 
-Target = Annotated[
-    str | None,
-    typer.Option("--target", envvar="YIBAO_TRANSFER_TARGET", help="host:port of the transfer service"),
-]
-Token = Annotated[
-    str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
-]
+Target = target_option("transfer")
 
 _SOURCES = {"personal": pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, "wallet": pb.TRANSFER_SOURCE_WALLET}
 _RELATIONS = {name.removeprefix("RELATION_").lower(): value for name, value in pb.Relation.items() if value}
@@ -37,14 +41,7 @@ _STATUSES = {
 }
 
 
-def _call(target: str | None, method: str, request, token: str | None):
-    return invoke(
-        transfer_pb2_grpc.TransferServiceStub,
-        target or load_settings().transfer_target,
-        method,
-        request,
-        token,
-    )
+_call = caller(transfer_pb2_grpc.TransferServiceStub, "transfer")
 
 
 def _when(stamp) -> str:

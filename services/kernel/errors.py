@@ -25,7 +25,8 @@ class ErrorKind(Enum):
 
 class Reasons(StrEnum):
     """Base of each service's catalogue of error reasons: UPPER_SNAKE
-    constants whose value is their name (declare them with ``auto()``)."""
+    constants whose value is their name, declared as ``Reasons("Reason",
+    "NAME_ONE NAME_TWO …")``."""
 
     @staticmethod
     def _generate_next_value_(name, start, count, last_values):

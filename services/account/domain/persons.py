@@ -23,10 +23,6 @@ class InsuranceStatus(Enum):
     ENDED = "ended"
 
 
-def validate_person_name(name: str, field_path: str = "name") -> str:
-    return required_text(name, field_path, MAX_NAME_LENGTH)
-
-
 @dataclass(frozen=True)
 class Person:
     id: str
@@ -63,3 +59,7 @@ class Person:
         ended = self.status is InsuranceStatus.ACTIVE and changed.status is InsuranceStatus.ENDED
         lapses = ended or changed.insured_region != self.insured_region
         return replace(changed, updated_at=now), lapses
+
+
+def validate_person_name(name: str, field_path: str = "name") -> str:
+    return required_text(name, field_path, MAX_NAME_LENGTH)

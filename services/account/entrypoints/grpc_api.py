@@ -150,12 +150,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         self._holds, self._money = holds, payments
 
     async def RegisterPerson(self, request, context):
+        kind = _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type")
         person, created = await self._persons.register(
-            current_principal(),
-            request.id_number,
-            request.name,
-            _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type"),
-            request.insured_region,
+            current_principal(), request.id_number, request.name, kind, request.insured_region
         )
         return pb.RegisterPersonResponse(person=person_pb(person), created=created)
 
@@ -214,11 +211,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.ChangePlaceOfUseResponse(wallet=wallet_pb(wallet))
 
     async def AttestRelation(self, request, context):
+        kind = _RELATIONS.parse(request.kind, "kind")
         own, inverse = await self._persons.attest(
-            current_principal(),
-            request.person_id,
-            request.relative_id,
-            _RELATIONS.parse(request.kind, "kind"),
+            current_principal(), request.person_id, request.relative_id, kind
         )
         return pb.AttestRelationResponse(relation=relation_pb(own), inverse=relation_pb(inverse))
 

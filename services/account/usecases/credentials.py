@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
+from services.account.domain import errors
 from services.account.domain.credentials import (
     PasswordState,
     Purpose,
     read_face_ticket,
     validate_new_password,
-)
-from services.account.domain.errors import (
-    Cause,
-    current_password_required,
-    password_not_set,
-    person_not_found,
-    purpose_required,
-    verification_failed,
-    verification_required,
 )
 from services.account.usecases.common import AccountDeps, person_for
 from services.kernel.auth import Principal, Role
@@ -32,7 +24,7 @@ class CredentialUseCases:
             existing = await tx.accounts.password(person_id)
         if existing is not None:
             if not current:
-                raise current_password_required()
+                raise errors.current_password_required()
             await self.verify_password(person_id, current)
         new_hash = await self._d.hash_password(new)
         async with self._d.uow() as tx:
@@ -46,7 +38,7 @@ class CredentialUseCases:
         async with self._d.uow() as tx:
             state = await tx.accounts.password(person_id)
         if state is None:
-            raise password_not_set(person_id)
+            raise errors.password_not_set(person_id)
         state.require_unlocked(now)
         correct = await self._d.password_matches(state.password_hash, password)
         async with self._d.uow() as tx:
@@ -58,8 +50,8 @@ class CredentialUseCases:
             await tx.commit()
         if not correct:
             after.require_unlocked(now)
-            raise verification_failed(
-                Cause.WRONG_PASSWORD, "the password is wrong", attempts_left=str(after.attempts_left)
+            raise errors.verification_failed(
+                errors.Cause.WRONG_PASSWORD, "the password is wrong", attempts_left=str(after.attempts_left)
             )
         return after.attempts_left
 
@@ -68,10 +60,10 @@ class CredentialUseCases:
     ) -> int:
         """Verifies one credential for a purpose; returns password attempts left."""
         if purpose is None:
-            raise purpose_required()
+            raise errors.purpose_required()
         async with self._d.uow() as tx:
             if await tx.accounts.person(person_id) is None:
-                raise person_not_found(person_id)
+                raise errors.person_not_found(person_id)
         if password:
             return await self.verify_password(person_id, password)
         if face_ticket:
@@ -80,7 +72,9 @@ class CredentialUseCases:
             )
             async with self._d.uow() as tx:
                 if not await tx.accounts.use_face_ticket(ticket.ticket_id, person_id, ticket.expires_at):
-                    raise verification_failed(Cause.TICKET_REPLAYED, "the face ticket was used before")
+                    raise errors.verification_failed(
+                        errors.Cause.TICKET_REPLAYED, "the face ticket was used before"
+                    )
                 await tx.commit()
             return -1
-        raise verification_required()
+        raise errors.verification_required()

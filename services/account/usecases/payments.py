@@ -35,6 +35,7 @@ from services.account.domain.payments import (
     Payment,
 )
 from services.account.domain.persons import InsuranceType
+from services.account.domain.wallets import Wallet
 from services.account.usecases.common import AccountDeps, person_for, post
 from services.account.usecases.credentials import CredentialUseCases
 from services.kernel.auth import Principal, Role
@@ -47,6 +48,14 @@ from services.kernel.region_codes import pooling_region
 class Funded:
     entry_id: int
     balance: int
+
+
+async def _out_of_wallet(
+    tx, wallet: Wallet, entry: EntryKind, key: str, kind: AccountKind, amount: int
+) -> Movement:
+    """A movement from a wallet into a shared account (created on first use)."""
+    target = await tx.ledger.system_account(key, kind)
+    return Movement(entry, wallet.account_id, AccountKind.WALLET, target, kind, amount)
 
 
 class PaymentUseCases:
@@ -110,16 +119,9 @@ class PaymentUseCases:
         now = self._d.clock.now()
         payment = Payment(institution_code, order_number, person_id, amount, 0, now)
         async with self._d.uow() as tx:
-            receivable = await tx.ledger.system_account(
-                f"institution:{institution_code}", AccountKind.INSTITUTION
-            )
-            movement = Movement(
-                EntryKind.PAYMENT,
-                wallet.account_id,
-                AccountKind.WALLET,
-                receivable,
-                AccountKind.INSTITUTION,
-                amount,
+            receivable = f"institution:{institution_code}"
+            movement = await _out_of_wallet(
+                tx, wallet, EntryKind.PAYMENT, receivable, AccountKind.INSTITUTION, amount
             )
             key, request = f"pay:{institution_code}:{order_number}", {"p": person_id, "a": amount}
             posted = await post(tx, movement, key, request, order_number, now, "医保钱包支付")
@@ -199,17 +201,9 @@ class PaymentUseCases:
         await self._credentials.verify(payer_id, Purpose.PAYMENT, password, face_ticket)
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            collected = await tx.ledger.system_account(
-                f"contributions:{beneficiary.province}:{kind.value}", AccountKind.CONTRIBUTIONS
-            )
-            movement = Movement(
-                EntryKind.CONTRIBUTION,
-                wallet.account_id,
-                AccountKind.WALLET,
-                collected,
-                AccountKind.CONTRIBUTIONS,
-                amount,
-            )
+            collected = f"contributions:{beneficiary.province}:{kind.value}"
+            entry = EntryKind.CONTRIBUTION
+            movement = await _out_of_wallet(tx, wallet, entry, collected, AccountKind.CONTRIBUTIONS, amount)
             key = f"contribution:{kind.value}:{beneficiary_id}:{year}"
             try:
                 posted = await tx.ledger.post(

@@ -86,11 +86,10 @@ class RegionRepository:
         return await first(self._conn, Change, query, for_update)
 
     async def save_cancellation(self, change: Change) -> None:
-        values = {name: getattr(change, name) for name in ("cancelled_at", "cancelled_by", "cancel_reason")}
         await self._conn.execute(
             update(enablement_changes)
             .where(enablement_changes.c.id == change.id, enablement_changes.c.cancelled_at.is_(None))
-            .values(values)
+            .values(row_values(change))
         )
 
     async def history(self, codes: Sequence[str], before_id: int | None, limit: int) -> list[Change]:
@@ -111,10 +110,8 @@ class RegionRepository:
         return await first(self._conn, Institution, query, for_update)
 
     async def save_institution(self, institution: Institution) -> None:
-        values = {name: getattr(institution, name) for name in ("name", "accepts_wallet", "updated_at")}
-        await self._conn.execute(
-            update(institutions).where(institutions.c.code == institution.code).values(values)
-        )
+        query = update(institutions).where(institutions.c.code == institution.code)
+        await self._conn.execute(query.values(row_values(institution)))
 
     async def list_institutions(
         self,

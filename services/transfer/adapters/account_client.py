@@ -4,8 +4,6 @@ idempotent by transfer id. Wire values are mapped to domain ones by table."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import grpc
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
@@ -15,25 +13,8 @@ from services.kernel.calls import ServiceIdentity, call
 from services.kernel.grpc_errors import domain_error_from
 from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
+from services.transfer.domain.parties import Parties, Party
 from services.transfer.domain.transfer import Source
-
-
-@dataclass(frozen=True)
-class Party:
-    person_id: str
-    name: str
-    masked_id_number: str
-    insured_region: str
-    employee: bool
-    place_of_use: str | None  # None: no wallet
-
-
-@dataclass(frozen=True)
-class Parties:
-    payer: Party
-    payee: Party
-    relation: RelationKind | None  # what the payee is to the payer
-
 
 _SOURCES = WireEnum(Source, pb.AccountKind)
 _RELATIONS = WireEnum(RelationKind, pb.RelationKind)

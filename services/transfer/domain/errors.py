@@ -5,69 +5,52 @@ these: nothing moved, and the reason says which gate."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import auto
 
-from services.kernel.errors import (
-    DomainError,
-    ErrorKind,
-    FieldViolation,
-    Reasons,
-    invalid_argument,
-    not_found,
+from services.kernel import errors as kernel
+from services.kernel.errors import DomainError
+
+# The reasons, as constants (Reason.X == "X"); the constructors below use them.
+Reason = kernel.Reasons(
+    "Reason",
+    """
+    SOURCE_REQUIRED RELATION_REQUIRED VERIFICATION_REQUIRED
+    AMOUNT_OUT_OF_RANGE TRANSFER_WINDOW_CLOSED PAYEE_IS_PAYER NOT_CLOSE_RELATIVE RELATION_MISMATCH
+    PAYER_WALLET_NOT_OPENED PAYEE_WALLET_NOT_OPENED SOURCE_REQUIRES_EMPLOYEE_INSURANCE
+    REGION_NOT_ENABLED DAILY_TRANSFER_LIMIT PAYEE_HAS_PENDING_TRANSFER
+    TRANSFER_NOT_FOUND TRANSFER_EXPIRED TRANSFER_NOT_PENDING
+    DIRECTION_INVALID MONTH_INVALID PROVINCE_CODE_INVALID CURSOR_INVALID
+    """,
 )
 
 
-class Reason(Reasons):
-    SOURCE_REQUIRED = auto()
-    RELATION_REQUIRED = auto()
-    VERIFICATION_REQUIRED = auto()
-    # R14 gates
-    AMOUNT_OUT_OF_RANGE = auto()
-    TRANSFER_WINDOW_CLOSED = auto()
-    PAYEE_IS_PAYER = auto()
-    NOT_CLOSE_RELATIVE = auto()
-    RELATION_MISMATCH = auto()
-    PAYER_WALLET_NOT_OPENED = auto()
-    PAYEE_WALLET_NOT_OPENED = auto()
-    SOURCE_REQUIRES_EMPLOYEE_INSURANCE = auto()
-    REGION_NOT_ENABLED = auto()
-    DAILY_TRANSFER_LIMIT = auto()
-    PAYEE_HAS_PENDING_TRANSFER = auto()
-    # after the hold
-    TRANSFER_NOT_FOUND = auto()
-    TRANSFER_EXPIRED = auto()
-    TRANSFER_NOT_PENDING = auto()
-    # queries and events
-    DIRECTION_INVALID = auto()
-    MONTH_INVALID = auto()
-    PROVINCE_CODE_INVALID = auto()
-    CURSOR_INVALID = auto()
-
-
 def _gate(reason: Reason, message: str, **metadata: str) -> DomainError:
-    return DomainError(ErrorKind.FAILED_PRECONDITION, reason, message, metadata)
+    return DomainError(kernel.ErrorKind.FAILED_PRECONDITION, reason, message, metadata)
 
 
 def source_required() -> DomainError:
-    return invalid_argument(Reason.SOURCE_REQUIRED, "source", "personal account or wallet")
+    return kernel.invalid_argument(Reason.SOURCE_REQUIRED, "source", "personal account or wallet")
 
 
 def relation_required() -> DomainError:
-    return invalid_argument(Reason.RELATION_REQUIRED, "relation", "how the payee is related to the payer")
+    return kernel.invalid_argument(
+        Reason.RELATION_REQUIRED, "relation", "how the payee is related to the payer"
+    )
 
 
 def verification_required() -> DomainError:
-    return invalid_argument(Reason.VERIFICATION_REQUIRED, "verification", "a password or a face ticket")
+    return kernel.invalid_argument(
+        Reason.VERIFICATION_REQUIRED, "verification", "a password or a face ticket"
+    )
 
 
 def amount_out_of_range(min_fen: int, max_fen: int) -> DomainError:
     message = f"a transfer is {min_fen} to {max_fen} fen"
     return DomainError(
-        ErrorKind.INVALID_ARGUMENT,
+        kernel.ErrorKind.INVALID_ARGUMENT,
         Reason.AMOUNT_OUT_OF_RANGE,
         message,
         {"min_fen": str(min_fen), "max_fen": str(max_fen)},
-        [FieldViolation("amount_fen", message)],
+        [kernel.FieldViolation("amount_fen", message)],
     )
 
 
@@ -80,7 +63,9 @@ def window_closed(opens: str, closes: str, next_open: datetime) -> DomainError:
 
 
 def payee_is_payer() -> DomainError:
-    return DomainError(ErrorKind.INVALID_ARGUMENT, Reason.PAYEE_IS_PAYER, "a transfer goes to someone else")
+    return DomainError(
+        kernel.ErrorKind.INVALID_ARGUMENT, Reason.PAYEE_IS_PAYER, "a transfer goes to someone else"
+    )
 
 
 def not_close_relative() -> DomainError:
@@ -121,7 +106,7 @@ def payee_has_pending_transfer() -> DomainError:
 
 
 def transfer_not_found(transfer_id: str) -> DomainError:
-    return not_found(Reason.TRANSFER_NOT_FOUND, "no such transfer", transfer_id=transfer_id)
+    return kernel.not_found(Reason.TRANSFER_NOT_FOUND, "no such transfer", transfer_id=transfer_id)
 
 
 def transfer_expired(transfer_id: str) -> DomainError:
@@ -137,18 +122,20 @@ def transfer_not_pending(transfer_id: str, status: str) -> DomainError:
 
 
 def direction_invalid() -> DomainError:
-    return invalid_argument(
+    return kernel.invalid_argument(
         Reason.DIRECTION_INVALID, "incoming_only", "outgoing_only and incoming_only exclude each other"
     )
 
 
 def month_invalid() -> DomainError:
-    return invalid_argument(Reason.MONTH_INVALID, "month", "a month is YYYY-MM")
+    return kernel.invalid_argument(Reason.MONTH_INVALID, "month", "a month is YYYY-MM")
 
 
 def province_code_invalid() -> DomainError:
-    return invalid_argument(Reason.PROVINCE_CODE_INVALID, "province", "a province code ends in 0000")
+    return kernel.invalid_argument(Reason.PROVINCE_CODE_INVALID, "province", "a province code ends in 0000")
 
 
 def cursor_invalid() -> DomainError:
-    return invalid_argument(Reason.CURSOR_INVALID, "after_sequence", "a sequence number is not negative")
+    return kernel.invalid_argument(
+        Reason.CURSOR_INVALID, "after_sequence", "a sequence number is not negative"
+    )

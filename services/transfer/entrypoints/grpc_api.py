@@ -124,14 +124,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
 
     async def GetQuota(self, request, context):
         q = await self._queries.quota(current_principal(), request.person_id)
-        return pb.GetQuotaResponse(
-            transfers_left_today=q.left_today,
-            transfers_per_day=q.per_day,
-            max_amount_fen=q.max_amount_fen,
-            min_amount_fen=q.min_amount_fen,
-            window_open=q.window_open,
-            next_open_time=to_timestamp(q.next_open),
-        )
+        return message(pb.GetQuotaResponse, q, next_open_time=to_timestamp(q.next_open))
 
     async def StreamTransferEvents(self, request, context):
         async for event in self._events.follow(current_principal(), request.province, request.after_sequence):

@@ -16,8 +16,10 @@ from services.transfer.usecases.common import TransferDeps, visible_transfer
 
 @dataclass(frozen=True)
 class Quota:
-    left_today: int
-    per_day: int
+    """A person's quota today (R18), named as on the wire."""
+
+    transfers_left_today: int
+    transfers_per_day: int
     max_amount_fen: int
     min_amount_fen: int
     window_open: bool
