@@ -16,7 +16,7 @@ from enum import Enum
 import jwt
 
 from services.kernel.clock import Clock, SystemClock
-from services.kernel.errors import permission_denied, unauthenticated
+from services.kernel.errors import Reason, permission_denied, unauthenticated
 
 LEEWAY_SECONDS = 30  # clock skew between the minting and the verifying host
 
@@ -131,16 +131,16 @@ class TokenAuthority:
                 options={"require": ["exp", "sub", "role"], "verify_exp": False, "verify_iat": False},
             )
         except jwt.InvalidTokenError:
-            raise unauthenticated("TOKEN_INVALID", "the bearer token is not valid") from None
+            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token is not valid") from None
         if (
             not isinstance(claims["exp"], int | float)
             or claims["exp"] + LEEWAY_SECONDS <= self._clock.now().timestamp()
         ):
-            raise unauthenticated("TOKEN_EXPIRED", "the bearer token has expired")
+            raise unauthenticated(Reason.TOKEN_EXPIRED, "the bearer token has expired")
         try:
             role = Role(claims["role"])
         except ValueError:
-            raise unauthenticated("TOKEN_INVALID", "the bearer token names no known role") from None
+            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token names no known role") from None
         principal = Principal(
             subject=str(claims["sub"]),
             role=role,
@@ -150,7 +150,7 @@ class TokenAuthority:
         )
         scope = _SCOPE_CLAIM.get(role)
         if scope and not getattr(principal, scope):
-            raise unauthenticated("TOKEN_INVALID", f"a {role.value} token must carry {scope}")
+            raise unauthenticated(Reason.TOKEN_INVALID, f"a {role.value} token must carry {scope}")
         return principal
 
     def authenticate(self, authorization: str | None, access: Access) -> Principal | None:
@@ -158,10 +158,10 @@ class TokenAuthority:
         if not authorization:
             if access.public:
                 return ANONYMOUS
-            raise unauthenticated("TOKEN_MISSING", "this method needs a bearer token")
+            raise unauthenticated(Reason.TOKEN_MISSING, "this method needs a bearer token")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise unauthenticated("TOKEN_INVALID", "authorization must be 'Bearer <token>'")
+            raise unauthenticated(Reason.TOKEN_INVALID, "authorization must be 'Bearer <token>'")
         principal = self.verify(token.strip())
         if not access.public and principal.role not in access.roles:
             raise permission_denied()

@@ -13,7 +13,7 @@ import grpc
 
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import Clock
-from services.kernel.errors import DomainError, ErrorKind
+from services.kernel.errors import DomainError, ErrorKind, Reason
 
 DEFAULT_TIMEOUT = 5.0
 RETRY_DELAYS = (0.1, 0.3, 1.0)
@@ -43,7 +43,7 @@ def timeout_left(default: float = DEFAULT_TIMEOUT) -> float:
         return default
     left = deadline - time.monotonic()
     if left <= 0:
-        raise DomainError(ErrorKind.UNAVAILABLE, "DEADLINE_EXCEEDED", "the call ran out of time")
+        raise DomainError(ErrorKind.UNAVAILABLE, Reason.DEADLINE_EXCEEDED, "the call ran out of time")
     return min(default, left)
 
 
@@ -79,7 +79,7 @@ async def call(method, request, identity: ServiceIdentity, *, idempotent: bool, 
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise DomainError(
                     ErrorKind.UNAVAILABLE,
-                    "UPSTREAM_UNAVAILABLE",
+                    Reason.UPSTREAM_UNAVAILABLE,
                     f"the {upstream} service did not answer",
                     {"service": upstream},
                 ) from None

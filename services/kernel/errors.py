@@ -33,6 +33,19 @@ class Reasons(StrEnum):
         return name
 
 
+# The reasons the shared kernel raises for every service; each service
+# declares its own in <service>/domain/errors.py.
+Reason = Reasons(
+    "Reason",
+    """
+    PERMISSION_DENIED TOKEN_MISSING TOKEN_INVALID TOKEN_EXPIRED
+    REQUEST_ID_REQUIRED REQUEST_ID_INVALID REQUEST_ID_REUSED
+    PAGE_SIZE_NEGATIVE PAGE_TOKEN_INVALID PAGE_TOKEN_MISMATCH
+    REGION_CODE_INVALID ENUM_VALUE_INVALID UPSTREAM_UNAVAILABLE DEADLINE_EXCEEDED INTERNAL
+    """,
+)
+
+
 class Conflict(Exception):
     """A write lost to a unique key: the same thing was written before, or
     concurrently. Use cases decide what that means; it never reaches a caller."""
@@ -79,7 +92,7 @@ def already_exists(reason: str, message: str, **metadata: str) -> DomainError:
 
 
 def permission_denied(message: str = "the caller may not do this") -> DomainError:
-    return DomainError(ErrorKind.PERMISSION_DENIED, "PERMISSION_DENIED", message)
+    return DomainError(ErrorKind.PERMISSION_DENIED, Reason.PERMISSION_DENIED, message)
 
 
 def unauthenticated(reason: str, message: str) -> DomainError:

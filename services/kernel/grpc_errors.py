@@ -10,7 +10,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from services.kernel.errors import DomainError, ErrorKind, FieldViolation
+from services.kernel.errors import DomainError, ErrorKind, FieldViolation, Reason
 
 _CODES = dict(code_pb2.Code.items())
 
@@ -36,7 +36,7 @@ def to_status(error: DomainError, domain: str) -> grpc.Status:
 
 
 def internal_status(domain: str) -> grpc.Status:
-    info = _packed(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain))
+    info = _packed(error_details_pb2.ErrorInfo(reason=Reason.INTERNAL, domain=domain))
     return rpc_status.to_status(
         status_pb2.Status(code=code_pb2.INTERNAL, message="internal error", details=[info])
     )

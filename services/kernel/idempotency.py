@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from services.kernel.errors import invalid_argument
+from services.kernel.errors import Reason, invalid_argument
 
 MAX_REQUEST_ID_LENGTH = 100
 
@@ -14,11 +14,11 @@ MAX_REQUEST_ID_LENGTH = 100
 def validate_request_id(request_id: str, required: bool = False) -> str | None:
     if not request_id:
         if required:
-            raise invalid_argument("REQUEST_ID_REQUIRED", "request_id", "request_id is required")
+            raise invalid_argument(Reason.REQUEST_ID_REQUIRED, "request_id", "request_id is required")
         return None
     if len(request_id) > MAX_REQUEST_ID_LENGTH or not request_id.isprintable():
         raise invalid_argument(
-            "REQUEST_ID_INVALID", "request_id", f"at most {MAX_REQUEST_ID_LENGTH} printable characters"
+            Reason.REQUEST_ID_INVALID, "request_id", f"at most {MAX_REQUEST_ID_LENGTH} printable characters"
         )
     return request_id
 
@@ -29,7 +29,7 @@ def content_hash(content: dict) -> str:
 
 def reused_request_id(request_id: str):
     return invalid_argument(
-        "REQUEST_ID_REUSED",
+        Reason.REQUEST_ID_REUSED,
         "request_id",
         "this request_id was already used for a request with other content",
         request_id=request_id,

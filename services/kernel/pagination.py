@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from services.kernel.errors import invalid_argument
+from services.kernel.errors import Reason, invalid_argument
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -47,7 +47,7 @@ class PageRequest:
 
 def page_size(requested: int, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
     if requested < 0:
-        raise invalid_argument("PAGE_SIZE_NEGATIVE", "page_size", "page_size must not be negative")
+        raise invalid_argument(Reason.PAGE_SIZE_NEGATIVE, "page_size", "page_size must not be negative")
     return min(requested or default, maximum)
 
 
@@ -74,10 +74,10 @@ def decode_token(token: str, query: dict) -> list | None:
         position, fingerprint = data["p"], data["q"]
     except (ValueError, KeyError, TypeError):
         raise invalid_argument(
-            "PAGE_TOKEN_INVALID", "page_token", "page_token is not one this service issued"
+            Reason.PAGE_TOKEN_INVALID, "page_token", "page_token is not one this service issued"
         ) from None
     if fingerprint != _fingerprint(query) or not isinstance(position, list):
         raise invalid_argument(
-            "PAGE_TOKEN_MISMATCH", "page_token", "page_token belongs to a query with other parameters"
+            Reason.PAGE_TOKEN_MISMATCH, "page_token", "page_token belongs to a query with other parameters"
         )
     return position

@@ -12,9 +12,13 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Generic, TypeVar
 
-from services.kernel.errors import invalid_argument
+from services.kernel.errors import Reason, invalid_argument
 
 E = TypeVar("E", bound=Enum)
+
+
+def enum_value_invalid(number: int, field_path: str):
+    return invalid_argument(Reason.ENUM_VALUE_INVALID, field_path, f"{number} is not a valid value")
 
 
 class WireEnum(Generic[E]):
@@ -50,5 +54,5 @@ class WireEnum(Generic[E]):
         if number == 0:
             return None
         if number not in self._to_domain:
-            raise invalid_argument("ENUM_VALUE_INVALID", field_path, f"{number} is not a valid value")
+            raise enum_value_invalid(number, field_path)
         return self._to_domain[number]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from services.kernel.errors import invalid_argument
+from services.kernel.errors import Reason, invalid_argument
 
 _CODE = re.compile(r"^[1-9]\d{5}$")
 # Municipalities directly under the central government pool at province level.
@@ -26,7 +26,7 @@ def validate_code(code: str, field_path: str = "code") -> str:
     """The code itself, or INVALID_ARGUMENT naming the field."""
     if not _CODE.match(code or ""):
         raise invalid_argument(
-            "REGION_CODE_INVALID", field_path, f"{code!r} is not a 6-digit administrative division code"
+            Reason.REGION_CODE_INVALID, field_path, f"{code!r} is not a 6-digit administrative division code"
         )
     return code
 

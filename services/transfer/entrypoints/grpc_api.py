@@ -8,8 +8,7 @@ from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 
 from services.kernel.auth import Access, Role, current_principal
-from services.kernel.errors import invalid_argument
-from services.kernel.proto_enums import WireEnum
+from services.kernel.proto_enums import WireEnum, enum_value_invalid
 from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import to_timestamp
 from services.kernel.relations import RelationKind
@@ -100,7 +99,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
 
     async def ListTransfers(self, request, context):
         if request.status and request.status not in _STATUS_FILTER:
-            raise invalid_argument("ENUM_VALUE_INVALID", "status", f"{request.status} is not a valid value")
+            raise enum_value_invalid(request.status, "status")
         page = await self._queries.list(
             current_principal(),
             request.person_id,
