@@ -98,6 +98,11 @@ def postgres_url(postgres_server) -> str:
     return _fresh_postgres_database(postgres_server)
 
 
+def pytest_collection_modifyitems(items):
+    """Unit tests (tests/unit: use cases on fake units of work, no database) run first."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/unit/"))
+
+
 # 2026-03-02 10:00 Beijing: a Monday inside the transfer window.
 DEFAULT_NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 

@@ -1,0 +1,335 @@
+"""In-memory units of work and clients of other services, so use cases run
+without a database or a network. A unit of work sees the committed state;
+leaving it without commit() throws its changes away, like a rollback, and a
+unique key taken twice raises Conflict, as the SQL adapters do."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from services.kernel.errors import Conflict, DomainError, ErrorKind
+from services.kernel.region_codes import RegionStatus
+from services.kernel.relations import RelationKind
+from services.transfer.domain.parties import Parties, Party
+from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
+
+
+class FakeUnitOfWork:
+    """``store`` is the committed state: an object whose attributes are the
+    repositories' tables. Each unit of work works on a copy of it."""
+
+    def __init__(self, store, repositories) -> None:
+        self._store, self._repositories = store, repositories
+        self.commits = 0
+
+    def __call__(self):
+        return _Transaction(self)
+
+
+class _Transaction:
+    def __init__(self, factory: FakeUnitOfWork) -> None:
+        self._factory = factory
+
+    async def __aenter__(self):
+        self._working = copy.deepcopy(self._factory._store)
+        for name, build in self._factory._repositories.items():
+            setattr(self, name, build(self._working))
+        return self
+
+    async def commit(self) -> None:
+        self._factory._store.__dict__.update(self._working.__dict__)
+        self._factory.commits += 1
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+# --- the transfer service's database
+@dataclass
+class TransferTables:
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    daily: dict[tuple[str, date], int] = field(default_factory=dict)
+    events: list[list] = field(default_factory=list)  # [sequence | None, transfer id, type, at]
+    cursors: dict[str, int] = field(default_factory=dict)
+
+
+class FakeTransferRepository:
+    def __init__(self, tables: TransferTables) -> None:
+        self._t = tables
+
+    async def get(self, transfer_id):
+        return self._t.transfers.get(transfer_id)
+
+    async def by_request(self, payer_id, request_id):
+        found = (
+            t for t in self._t.transfers.values() if (t.payer_id, t.request_id) == (payer_id, request_id)
+        )
+        return next(found, None)
+
+    async def count_today(self, payer_id, day):
+        return self._t.daily.get((payer_id, day), 0)
+
+    async def take_daily_slot(self, payer_id, day, limit):
+        if self._t.daily.get((payer_id, day), 0) >= limit:
+            return False
+        self._t.daily[(payer_id, day)] = self._t.daily.get((payer_id, day), 0) + 1
+        return True
+
+    async def give_back_daily_slot(self, payer_id, day):
+        self._t.daily[(payer_id, day)] = max(self._t.daily.get((payer_id, day), 0) - 1, 0)
+
+    async def has_open_to(self, payer_id, payee_id):
+        return any(
+            (t.payer_id, t.payee_id) == (payer_id, payee_id) and not t.status.final
+            for t in self._t.transfers.values()
+        )
+
+    async def add(self, t):
+        if await self.by_request(t.payer_id, t.request_id) or await self.has_open_to(t.payer_id, t.payee_id):
+            raise Conflict("unique key")
+        self._t.transfers[t.id] = t
+
+    async def move(self, transfer_id, to, now, **values):
+        t = self._t.transfers.get(transfer_id)
+        if t is None or t.status not in sources_of(to):
+            return False
+        if "refund_reason" in values:
+            values["refund_reason"] = RefundReason(values["refund_reason"])
+        self._t.transfers[transfer_id] = replace(t, status=to, **values)
+        return True
+
+    async def get_many(self, ids):
+        return {i: self._t.transfers[i] for i in ids if i in self._t.transfers}
+
+    async def claim_due(self, now, limit):
+        due = [t for t in self._t.transfers.values() if t.status is Status.PENDING and t.expires_at <= now][
+            :limit
+        ]
+        for t in due:
+            await self.move(t.id, Status.REFUNDING, now, refund_reason=RefundReason.EXPIRED.value)
+        return [self._t.transfers[t.id] for t in due]
+
+    async def in_states(self, states, older_than, limit):
+        return [t for t in self._t.transfers.values() if t.status in states][:limit]
+
+    async def open_involving(self, person_id):
+        return [
+            t
+            for t in self._t.transfers.values()
+            if person_id in (t.payer_id, t.payee_id) and t.status in (Status.ACCEPTED, Status.PENDING)
+        ]
+
+    async def add_event(self, t, kind: EventType, now):
+        self._t.events.append([None, t.id, kind, now])
+
+    async def sequence_events(self, limit):
+        top = max((e[0] for e in self._t.events if e[0] is not None), default=0)
+        fresh = [e for e in self._t.events if e[0] is None][:limit]
+        for offset, event in enumerate(fresh, start=1):
+            event[0] = top + offset
+        return len(fresh)
+
+    async def cursor(self, name):
+        return self._t.cursors.get(name, 0)
+
+    async def set_cursor(self, name, position):
+        self._t.cursors[name] = position
+
+
+def transfer_unit_of_work(tables: TransferTables | None = None) -> FakeUnitOfWork:
+    return FakeUnitOfWork(tables or TransferTables(), {"transfers": FakeTransferRepository})
+
+
+# --- the other services, as the transfer service sees them
+@dataclass
+class FakeAccounts:
+    """The account service: parties, credentials and the holds it keeps."""
+
+    parties_by_number: dict[str, Parties] = field(default_factory=dict)
+    holds: dict[str, str] = field(default_factory=dict)  # transfer id -> pending / received / refunded
+    refuse_hold: DomainError | None = None
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    async def parties(self, payer_id, payee_id_number, payee_name):
+        return self.parties_by_number[payee_id_number]
+
+    async def verify(self, person_id, password, face_ticket):
+        self.calls.append(("verify", person_id))
+        if password != "258036":
+            raise DomainError(ErrorKind.FAILED_PRECONDITION, "VERIFICATION_FAILED", "wrong password")
+
+    async def hold(self, transfer_id, payer_id, payee_id, source, amount):
+        self.calls.append(("hold", transfer_id))
+        if self.refuse_hold is not None:
+            raise self.refuse_hold
+        self.holds.setdefault(transfer_id, "pending")
+
+    async def _end(self, transfer_id, outcome):
+        self.calls.append((outcome, transfer_id))
+        if self.holds[transfer_id] not in ("pending", outcome):
+            raise DomainError(ErrorKind.FAILED_PRECONDITION, "HOLD_ALREADY_ENDED", "the other outcome won")
+        self.holds[transfer_id] = outcome
+
+    async def receive(self, transfer_id):
+        await self._end(transfer_id, "received")
+
+    async def refund(self, transfer_id):
+        await self._end(transfer_id, "refunded")
+
+    async def lapses(self, after_id, limit=500):
+        return []
+
+
+@dataclass
+class FakeRegions:
+    statuses_by_code: dict[str, RegionStatus] = field(default_factory=dict)
+    calls: int = 0
+
+    async def statuses(self, codes):
+        self.calls += 1
+        return {code: self.statuses_by_code.get(code, RegionStatus.UNKNOWN) for code in codes}
+
+
+_ids = itertools.count(1)
+
+
+def party(region: str, place: str | None = None, employee: bool = True, name: str = "张伟") -> Party:
+    return Party(f"person-{next(_ids)}", name, f"{region}********0001", region, employee, place or region)
+
+
+def family(payee_region: str = "110101", relation: RelationKind | None = RelationKind.PARENT) -> Parties:
+    return Parties(party("450102"), party(payee_region, name="李秀英", employee=False), relation)
+
+
+def at(text: str) -> datetime:
+    """A Beijing wall-clock time as an aware datetime."""
+    from services.kernel.clock import BEIJING
+
+    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+
+
+# --- the region service's database
+@dataclass
+class RegionTables:
+    regions: dict = field(default_factory=dict)  # code -> Region
+    changes: list = field(default_factory=list)  # [Change, request id, request hash]
+    institutions: dict = field(default_factory=dict)  # code -> Institution
+
+
+class FakeRegionRepository:
+    def __init__(self, tables: RegionTables) -> None:
+        self._t = tables
+
+    async def paths(self, codes):
+        from services.region.domain.codes import RegionPath
+
+        found = {}
+        for code in codes:
+            chain, current = [], self._t.regions.get(code)
+            while current is not None:
+                chain.append(current)
+                current = self._t.regions.get(current.parent_code)
+            if chain:
+                found[code] = RegionPath(tuple(chain))
+        return found
+
+    async def children(self, parent_code):
+        return sorted(
+            (r for r in self._t.regions.values() if r.parent_code == parent_code), key=lambda r: r.code
+        )
+
+    async def changes_for(self, codes):
+        wanted, found = set(codes), {}
+        for change, _, _ in self._t.changes:
+            if change.region_code in wanted and not change.cancelled:
+                found.setdefault(change.region_code, []).append(change)
+        return found
+
+    async def add_change(self, change, request_id, request_hash):
+        if request_id is not None and any(rid == request_id for _, rid, _ in self._t.changes):
+            raise Conflict("request id")
+        stored = replace(change, id=len(self._t.changes) + 1)
+        self._t.changes.append([stored, request_id, request_hash])
+        return stored
+
+    async def change_by_request_id(self, request_id):
+        return next(((c, h) for c, rid, h in self._t.changes if rid == request_id), None)
+
+    async def get_institution(self, code, for_update=False):
+        return self._t.institutions.get(code)
+
+    async def add_institution(self, institution, path):
+        self._t.institutions[institution.code] = institution
+
+
+def region_unit_of_work(tables: RegionTables) -> FakeUnitOfWork:
+    return FakeUnitOfWork(tables, {"regions": FakeRegionRepository})
+
+
+# --- the account service's database, as far as holds go
+@dataclass
+class AccountTables:
+    persons: set = field(default_factory=set)
+    wallets: set = field(default_factory=set)
+    holds: dict = field(default_factory=dict)  # transfer id -> Hold
+    balances: dict = field(default_factory=dict)  # (person, AccountKind) -> fen
+    entries: dict = field(default_factory=dict)  # idempotency key -> (EntryKind, request hash)
+
+
+class FakeHoldsRepository:
+    def __init__(self, tables: AccountTables) -> None:
+        self._t = tables
+
+    async def person(self, person_id, for_update=False):
+        return person_id if person_id in self._t.persons else None
+
+    async def wallet(self, person_id):
+        return person_id if person_id in self._t.wallets else None
+
+    async def add_hold(self, hold, now):
+        if hold.transfer_id in self._t.holds:
+            return False
+        self._t.holds[hold.transfer_id] = hold
+        return True
+
+    async def get_hold(self, transfer_id, for_update=False):
+        return self._t.holds.get(transfer_id)
+
+    async def save_hold(self, hold, now):
+        self._t.holds[hold.transfer_id] = hold
+
+
+class FakeLedger:
+    """Accounts are (person, kind) pairs; an entry moves money once per key."""
+
+    def __init__(self, tables: AccountTables) -> None:
+        self._t = tables
+
+    async def account(self, person_id, kind):
+        return (person_id, kind) if (person_id, kind) in self._t.balances else None
+
+    async def open_person_account(self, person_id, kind):
+        self._t.balances.setdefault((person_id, kind), 0)
+        return (person_id, kind)
+
+    async def post(self, movement, key, request_hash, reference, now, description=""):
+        from services.account.domain.errors import insufficient_funds
+        from services.account.domain.ledger import KeyReused, Posted
+
+        if key in self._t.entries:
+            if self._t.entries[key][1] != request_hash:
+                raise KeyReused(key)
+            return Posted(0, replayed=True)
+        if self._t.balances[movement.debit_account] < movement.amount:
+            raise insufficient_funds(movement.debit_kind.value)
+        self._t.balances[movement.debit_account] -= movement.amount
+        self._t.balances[movement.credit_account] += movement.amount
+        self._t.entries[key] = (movement.kind, request_hash)
+        return Posted(len(self._t.entries), replayed=False)
+
+
+def account_unit_of_work(tables: AccountTables) -> FakeUnitOfWork:
+    return FakeUnitOfWork(tables, {"accounts": FakeHoldsRepository, "ledger": FakeLedger})

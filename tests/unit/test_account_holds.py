@@ -1,0 +1,68 @@
+"""The account service's hold -> receive | refund on a fake unit of work:
+the two-phase transfer's money moves once, whatever is retried (R10, R15)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.account.domain.holds import HoldState
+from services.account.domain.ledger import AccountKind
+from services.account.usecases.common import AccountDeps
+from services.account.usecases.holds import HoldUseCases
+from services.kernel.clock import FrozenClock
+from services.kernel.errors import DomainError
+from tests.unit.fakes import AccountTables, account_unit_of_work
+
+PAYER, PAYEE = "payer", "payee"
+
+
+@pytest.fixture
+def tables() -> AccountTables:
+    balances = {(PAYER, AccountKind.PERSONAL): 10_000, (PAYEE, AccountKind.WALLET): 0}
+    return AccountTables(persons={PAYER, PAYEE}, wallets={PAYEE}, balances=balances)
+
+
+@pytest.fixture
+def holds(tables) -> HoldUseCases:
+    clock = FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    deps = AccountDeps(account_unit_of_work(tables), clock, None, b"key", "face-key", None)
+    return HoldUseCases(deps)
+
+
+def money(tables) -> dict:
+    return {kind.value: fen for (_, kind), fen in tables.balances.items()}
+
+
+async def test_r15_hold_then_receive_moves_the_money_once(holds, tables):
+    held = await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)
+    assert held.state is HoldState.PENDING
+    assert await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000) == held  # a retry
+    assert money(tables) == {"personal": 7_000, "wallet": 0, "reserved": 3_000}
+    received = await holds.receive("t1")
+    assert (await holds.receive("t1")) == received and received.state is HoldState.RECEIVED
+    assert money(tables) == {"personal": 7_000, "wallet": 3_000, "reserved": 0}
+
+
+async def test_r15_after_a_refund_a_receipt_is_refused(holds, tables):
+    await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)
+    assert (await holds.refund("t1")).state is HoldState.REFUNDED
+    with pytest.raises(DomainError) as refused:
+        await holds.receive("t1")
+    assert refused.value.reason == "HOLD_ALREADY_REFUNDED"
+    assert money(tables) == {"personal": 10_000, "wallet": 0, "reserved": 0}
+
+
+async def test_r10_a_hold_beyond_the_balance_moves_nothing_and_keeps_no_hold(holds, tables):
+    with pytest.raises(DomainError) as refused:
+        await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 10_001)
+    assert refused.value.reason == "INSUFFICIENT_FUNDS"
+    assert tables.holds == {} and money(tables)["personal"] == 10_000  # rolled back whole
+
+
+async def test_r16_the_same_transfer_id_with_other_content_is_refused(holds):
+    await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)
+    with pytest.raises(DomainError) as reused:
+        await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_001)
+    assert reused.value.reason == "REQUEST_ID_REUSED"
