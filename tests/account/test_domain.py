@@ -169,3 +169,19 @@ def test_r10_wallet_money_never_flows_back_to_a_personal_account():
         Movement(EntryKind.TRANSFER_RECEIVE, 1, AccountKind.RESERVED, 2, AccountKind.PERSONAL, 100)
     movement = Movement(EntryKind.TRANSFER_HOLD, 1, AccountKind.WALLET, 2, AccountKind.RESERVED, 100)
     assert sum(amount for _, amount in movement.postings()) == 0
+
+
+def test_r15_a_hold_ends_once_in_one_of_two_ways():
+    from services.account.domain.holds import Hold, HoldState
+
+    pending = Hold("t1", "payer", "payee", AccountKind.PERSONAL, 100)
+    received, entry = pending.end(HoldState.RECEIVED)
+    assert (received.state, entry) == (HoldState.RECEIVED, EntryKind.TRANSFER_RECEIVE)
+    assert received.end(HoldState.RECEIVED) == (received, None)  # a retry posts nothing
+    with pytest.raises(DomainError) as refused:
+        received.end(HoldState.REFUNDED)
+    assert refused.value.reason == "HOLD_ALREADY_RECEIVED"
+    refunded, entry = pending.end(HoldState.REFUNDED)
+    assert entry is EntryKind.TRANSFER_REFUND
+    with pytest.raises(DomainError):
+        refunded.end(HoldState.RECEIVED)

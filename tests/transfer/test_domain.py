@@ -108,3 +108,21 @@ def test_r14_relation_must_be_attested_and_as_declared():
     with pytest.raises(DomainError) as other:
         check_relation(Relation.SPOUSE, Relation.PARENT)
     assert other.value.reason == "RELATION_MISMATCH"
+
+
+def test_r15_the_lifecycle_has_exactly_these_moves():
+    """hold -> receive | refund: each state is reached from one state only,
+    and final states are left by none (the 06:00 claim uses the same table)."""
+    from services.transfer.domain.transfer import TRANSITIONS, Status, sources_of
+
+    assert {(a.name, b.name) for a, b in TRANSITIONS} == {
+        ("ACCEPTED", "PENDING"),
+        ("ACCEPTED", "REJECTED"),
+        ("PENDING", "RECEIVING"),
+        ("PENDING", "REFUNDING"),
+        ("RECEIVING", "RECEIVED"),
+        ("REFUNDING", "REFUNDED"),
+    }
+    assert {s for s in Status if s.final} == {Status.RECEIVED, Status.REFUNDED, Status.REJECTED}
+    assert sources_of(Status.REFUNDING) == [Status.PENDING]
+    assert sources_of(Status.ACCEPTED) == []  # nothing ever moves back to the start

@@ -1,0 +1,64 @@
+"""Migration 0002 renames what 0001 stored to the one vocabulary (hold ->
+receive | refund), on both backends, and back on downgrade."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+from services.kernel.db import sync_url
+from services.kernel.migrations import downgrade, upgrade
+
+OLD = [
+    ("t1", "held", "hold:t1", "transfer_out"),
+    ("t2", "settled", "settled:t2", "transfer_in"),
+    ("t3", "released", "released:t3", "transfer_refund"),
+]
+NEW = [
+    ("t1", "pending", "transfer:hold:t1", "transfer_hold"),
+    ("t2", "received", "transfer:receive:t2", "transfer_receive"),
+    ("t3", "refunded", "transfer:refund:t3", "transfer_refund"),
+]
+
+
+def _rows(engine):
+    with engine.connect() as conn:
+        query = (
+            "SELECT h.transfer_id, h.state, j.idempotency_key, j.kind FROM holds h "
+            "JOIN journal_entries j ON j.reference = h.transfer_id ORDER BY h.transfer_id"
+        )
+        return [tuple(row) for row in conn.execute(text(query))]
+
+
+def test_0002_renames_hold_states_entries_and_keys(database_url):
+    upgrade("account", database_url, "0001")
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as conn:
+            for pid in ("payer", "payee"):
+                conn.execute(
+                    text(
+                        "INSERT INTO persons VALUES (:id, :id, '450102********0001', 'x', 'employee', "
+                        "'450102', '450000', 'active', '2026-01-01', '2026-01-01')"
+                    ),
+                    {"id": pid},
+                )
+            for transfer_id, state, key, kind in OLD:
+                conn.execute(
+                    text(
+                        "INSERT INTO holds VALUES (:t, 'payer', 'payee', 'personal', 100, :s, '2026-01-01', '2026-01-01')"
+                    ),
+                    {"t": transfer_id, "s": state},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO journal_entries (kind, idempotency_key, request_hash, reference, description, "
+                        "posted_at) VALUES (:k, :key, 'h', :t, '', '2026-01-01')"
+                    ),
+                    {"k": kind, "key": key, "t": transfer_id},
+                )
+        upgrade("account", database_url)
+        assert _rows(engine) == NEW
+        downgrade("account", database_url, "0001")
+        assert _rows(engine) == OLD
+    finally:
+        engine.dispose()
