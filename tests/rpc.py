@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
+
+from services.kernel.grpc_errors import ErrorDetails, error_details
 
 
 @dataclass
@@ -21,15 +21,9 @@ class RpcFailure:
 
 
 def failure(error: grpc.RpcError) -> RpcFailure:
-    status = rpc_status.from_call(error)
-    info, fields = error_details_pb2.ErrorInfo(), []
-    for detail in status.details if status else ():
-        if detail.Unpack(info):
-            continue
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            fields = [v.field for v in bad.field_violations]
-    return RpcFailure(error.code(), error.details(), info.reason, info.domain, dict(info.metadata), fields)
+    details = error_details(error) or ErrorDetails()
+    fields = [v.field for v in details.violations]
+    return RpcFailure(error.code(), error.details(), details.reason, details.domain, details.metadata, fields)
 
 
 async def fails(call) -> RpcFailure:
