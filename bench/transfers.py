@@ -102,33 +102,19 @@ async def make_pairs(account, clock: Clock, n: int) -> list[tuple[str, str, str]
     gx, bj = token(clock, Role.PROVINCE, province="450000"), token(clock, Role.PROVINCE, province="110000")
     gate = asyncio.Semaphore(32)
 
+    async def register(number: str, name: str, kind: int, region: str, metadata):
+        request = apb.RegisterPersonRequest(
+            id_number=number, name=name, insurance_type=kind, insured_region=region
+        )
+        return (await account.RegisterPerson(request, metadata=metadata)).person
+
     async def pair(i: int):
         async with gate:
             payer_no = f"4501021990{(i // 28000) % 12 + 1:02d}{(i // 1000) % 28 + 1:02d}{i % 1000:03d}"
             payee_no = f"1101011960{(i // 28000) % 12 + 1:02d}{(i // 1000) % 28 + 1:02d}{i % 1000:03d}"
             payer_no, payee_no = payer_no + check_digit(payer_no), payee_no + check_digit(payee_no)
-            payer = (
-                await account.RegisterPerson(
-                    apb.RegisterPersonRequest(
-                        id_number=payer_no,
-                        name="付款人",
-                        insurance_type=apb.INSURANCE_TYPE_EMPLOYEE,
-                        insured_region="450102",
-                    ),
-                    metadata=gx,
-                )
-            ).person
-            payee = (
-                await account.RegisterPerson(
-                    apb.RegisterPersonRequest(
-                        id_number=payee_no,
-                        name="收款人",
-                        insurance_type=apb.INSURANCE_TYPE_RESIDENT,
-                        insured_region="110101",
-                    ),
-                    metadata=bj,
-                )
-            ).person
+            payer = await register(payer_no, "付款人", apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
+            payee = await register(payee_no, "收款人", apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
             await account.FundPersonalAccount(
                 apb.FundPersonalAccountRequest(
                     person_id=payer.id, amount_fen=1_000_000, reference=f"b-{payer.id}"

@@ -151,24 +151,15 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         accounts = account_pb2_grpc.AccountServiceStub(a_channel)
         gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
         payer_number, payee_number = id_number("450102"), id_number("110101")
-        payer = accounts.RegisterPerson(
-            apb.RegisterPersonRequest(
-                id_number=payer_number,
-                name="黄海",
-                insurance_type=apb.INSURANCE_TYPE_EMPLOYEE,
-                insured_region="450102",
-            ),
-            metadata=gx,
-        ).person
-        payee = accounts.RegisterPerson(
-            apb.RegisterPersonRequest(
-                id_number=payee_number,
-                name="黄母",
-                insurance_type=apb.INSURANCE_TYPE_RESIDENT,
-                insured_region="110101",
-            ),
-            metadata=bj,
-        ).person
+
+        def register(number: str, name: str, kind: int, region: str, metadata):
+            request = apb.RegisterPersonRequest(
+                id_number=number, name=name, insurance_type=kind, insured_region=region
+            )
+            return accounts.RegisterPerson(request, metadata=metadata).person
+
+        payer = register(payer_number, "黄海", apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
+        payee = register(payee_number, "黄母", apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
         accounts.FundPersonalAccount(
             apb.FundPersonalAccountRequest(person_id=payer.id, amount_fen=100_000, reference=f"c-{payer.id}"),
             metadata=gx,

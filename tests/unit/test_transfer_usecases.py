@@ -93,21 +93,24 @@ async def test_r14_the_credential_is_checked_after_the_gates_and_before_money(wo
     assert world.tables.transfers == {}
 
 
-async def test_r14_a_refused_hold_rejects_the_transfer_and_gives_the_daily_slot_back(world):
-    world.accounts.refuse_hold = DomainError(ErrorKind.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", "no money")
+async def submit_refused_at_hold(world, kind: ErrorKind, reason: str):
+    """Submits while the account service answers the hold with this error; the transfer as recorded."""
+    world.accounts.refuse_hold = DomainError(kind, reason, "the hold was not made")
     with pytest.raises(DomainError):
         await world.submit()
     (t,) = world.tables.transfers.values()
+    return t
+
+
+async def test_r14_a_refused_hold_rejects_the_transfer_and_gives_the_daily_slot_back(world):
+    t = await submit_refused_at_hold(world, ErrorKind.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS")
     assert t.status is Status.REJECTED
     assert set(world.tables.daily.values()) == {0}
     assert world.tables.events == []  # nothing happened that a platform must learn
 
 
 async def test_r17_an_unanswered_hold_leaves_the_transfer_accepted_for_the_worker(world):
-    world.accounts.refuse_hold = DomainError(ErrorKind.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", "account away")
-    with pytest.raises(DomainError):
-        await world.submit()
-    (t,) = world.tables.transfers.values()
+    t = await submit_refused_at_hold(world, ErrorKind.UNAVAILABLE, "UPSTREAM_UNAVAILABLE")
     assert t.status is Status.ACCEPTED
     world.accounts.refuse_hold = None
     assert await world.lifecycle.resume(at_start=True) == 1
