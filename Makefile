@@ -36,9 +36,9 @@ demo: install
 test: install $(BUF)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals.
+## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json.
 bench: install
-	. deploy/base-images.sh && $(BIN)/python bench/transfers.py
+	. deploy/base-images.sh && $(BIN)/python -m bench.transfers
 
 ## buf lint (STANDARD) over protos/, ruff (lint and format) over the Python.
 lint: install $(BUF)

@@ -19,11 +19,14 @@ from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock
 from services.kernel.db import create_engine
+from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 
 
 async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
     engine = create_engine(settings.database_url)
+    metrics = ServiceMetrics("account")
+    metrics.count_sql(engine)
     region_channel = channel(settings.region_target)
     deps = AccountDeps(
         uow=account_unit_of_work(engine),
@@ -48,6 +51,5 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         await region_channel.close()
         await engine.dispose()
 
-    return await start_server(
-        account_service(servicer, on_stop=[close]), settings.listen, tokens, settings.metrics_port
-    )
+    definition = account_service(servicer, on_stop=[close])
+    return await start_server(definition, settings.listen, tokens, settings.metrics_port, metrics)

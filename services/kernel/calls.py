@@ -76,7 +76,11 @@ async def call(method, request, identity: ServiceIdentity, *, idempotent: bool, 
             if retry:
                 await asyncio.sleep(RETRY_DELAYS[attempt])
                 continue
-            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            if error.code() in (
+                grpc.StatusCode.UNAVAILABLE,
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                grpc.StatusCode.CANCELLED,
+            ):
                 raise DomainError(
                     ErrorKind.UNAVAILABLE,
                     Reason.UPSTREAM_UNAVAILABLE,

@@ -24,6 +24,21 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+    def count_sql(self, engine) -> None:
+        """Counts the statements and transactions ``engine`` runs (the cost
+        model of docs/performance.md, read by the benchmark)."""
+        from sqlalchemy import event
+
+        statements = Counter(
+            "yibao_sql_statements", "SQL statements executed", ["service"], registry=self.registry
+        )
+        transactions = Counter(
+            "yibao_sql_transactions", "SQL transactions begun", ["service"], registry=self.registry
+        )
+        on_statement, on_begin = statements.labels(self.service), transactions.labels(self.service)
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: on_statement.inc())
+        event.listen(engine.sync_engine, "begin", lambda *_: on_begin.inc())
+
     def observe(self, method: str, code: str, seconds: float) -> None:
         self._calls.labels(self.service, method, code).inc()
         self._latency.labels(self.service, method).observe(seconds)

@@ -61,9 +61,13 @@ class RunningServer:
 
 
 async def start_server(
-    definition: ServiceDefinition, listen: str, tokens: TokenAuthority, metrics_port: int = 0
+    definition: ServiceDefinition,
+    listen: str,
+    tokens: TokenAuthority,
+    metrics_port: int = 0,
+    metrics: ServiceMetrics | None = None,
 ) -> RunningServer:
-    metrics = ServiceMetrics(definition.name)
+    metrics = metrics or ServiceMetrics(definition.name)
     interceptor = ServiceInterceptor(
         definition.name, definition.error_domain, definition.policy, tokens, metrics
     )

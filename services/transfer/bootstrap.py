@@ -8,6 +8,7 @@ from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock
 from services.kernel.db import create_engine
+from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 from services.transfer.adapters.account_client import AccountClient
 from services.transfer.adapters.region_client import RegionClient
@@ -25,6 +26,8 @@ from services.transfer.usecases.submit import SubmitTransferUseCase
 
 async def bootstrap(settings: TransferSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
     engine = create_engine(settings.database_url)
+    metrics = ServiceMetrics("transfer")
+    metrics.count_sql(engine)
     identity = ServiceIdentity("transfer", tokens, clock)
     account_channel, region_channel = channel(settings.account_target), channel(settings.region_target)
     deps = TransferDeps(
@@ -47,6 +50,6 @@ async def bootstrap(settings: TransferSettings, tokens: TokenAuthority, clock: C
         await engine.dispose()
 
     definition = transfer_service(servicer, on_stop=[close])
-    server = await start_server(definition, settings.listen, tokens, settings.metrics_port)
+    server = await start_server(definition, settings.listen, tokens, settings.metrics_port, metrics)
     server.components.update(lifecycle=lifecycle, events=events)
     return server

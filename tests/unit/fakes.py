@@ -101,6 +101,14 @@ class FakeTransferRepository:
         self._t.transfers[transfer_id] = replace(t, status=to, **values)
         return True
 
+    async def move_many(self, ids, to, now, **values):
+        moved = [i for i in ids if await self.move(i, to, now, **values)]
+        return [self._t.transfers[i] for i in moved]
+
+    async def add_events(self, moved, kind, now):
+        for t in moved:
+            await self.add_event(t, kind, now)
+
     async def get_many(self, ids):
         return {i: self._t.transfers[i] for i in ids if i in self._t.transfers}
 
@@ -178,6 +186,15 @@ class FakeAccounts:
 
     async def refund(self, transfer_id):
         await self._end(transfer_id, "refunded")
+
+    async def refund_many(self, transfer_ids):
+        refunded = set()
+        for transfer_id in transfer_ids:
+            if self.holds.get(transfer_id) in ("pending", "refunded"):
+                self.calls.append(("refunded", transfer_id))
+                self.holds[transfer_id] = "refunded"
+                refunded.add(transfer_id)
+        return refunded
 
     async def lapses(self, after_id, limit=500):
         return []
@@ -301,6 +318,13 @@ class FakeHoldsRepository:
     async def save_hold(self, hold, now):
         self._t.holds[hold.transfer_id] = hold
 
+    async def get_holds(self, transfer_ids):
+        return [self._t.holds[t] for t in sorted(transfer_ids) if t in self._t.holds]
+
+    async def save_hold_states(self, ended, now):
+        for hold in ended:
+            self._t.holds[hold.transfer_id] = hold
+
 
 class FakeLedger:
     """Accounts are (person, kind) pairs; an entry moves money once per key."""
@@ -314,6 +338,13 @@ class FakeLedger:
     async def open_person_account(self, person_id, kind):
         self._t.balances.setdefault((person_id, kind), 0)
         return (person_id, kind)
+
+    async def accounts_of(self, wanted):
+        return {key: key for key in wanted if key in self._t.balances}
+
+    async def post_many(self, entries, request_hash, now, description):
+        for movement, key, reference in entries:
+            await self.post(movement, key, request_hash, reference, now, description)
 
     async def post(self, movement, key, request_hash, reference, now, description=""):
         from services.account.domain.errors import insufficient_funds

@@ -66,3 +66,19 @@ async def test_r16_the_same_transfer_id_with_other_content_is_refused(holds):
     with pytest.raises(DomainError) as reused:
         await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_001)
     assert reused.value.reason == "REQUEST_ID_REUSED"
+
+
+async def test_r15_a_batch_refund_moves_each_pending_hold_once_and_leaves_received_ones(holds, tables):
+    tables.balances[(PAYER, AccountKind.PERSONAL)] = 10_000
+    for transfer_id in ("t1", "t2", "t3"):
+        await holds.hold(transfer_id, PAYER, PAYEE, AccountKind.PERSONAL, 1_000)
+    await holds.receive("t2")
+    first = await holds.refund_many(["t1", "t2", "t3", "unknown"])
+    assert {h.transfer_id: h.state for h in first} == {
+        "t1": HoldState.REFUNDED,
+        "t2": HoldState.RECEIVED,
+        "t3": HoldState.REFUNDED,
+    }
+    again = await holds.refund_many(["t3", "t1"])  # a batch retried after a crash: nothing moves twice
+    assert {h.state for h in again} == {HoldState.REFUNDED}
+    assert money(tables) == {"personal": 9_000, "wallet": 1_000, "reserved": 0}

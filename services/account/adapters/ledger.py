@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.account.adapters.tables import accounts, journal_entries, postings
@@ -108,6 +108,85 @@ class Ledger:
                 )
             )
         return Posted(entry_id, replayed=False)
+
+    async def accounts_of(self, wanted: set[tuple[str, AccountKind]]) -> dict[tuple[str, AccountKind], int]:
+        """The ids of persons' accounts, by (person, kind), in one query."""
+        people = {person for person, _ in wanted}
+        query = select(accounts.c.id, accounts.c.person_id, accounts.c.kind).where(
+            accounts.c.person_id.in_(people)
+        )
+        found = {(row.person_id, AccountKind(row.kind)): row.id for row in await self._conn.execute(query)}
+        return {key: found[key] for key in wanted if key in found}
+
+    async def post_many(
+        self, entries: list[tuple[Movement, str, str]], request_hash: str, now: datetime, description: str
+    ):
+        """Many new journal entries, each (movement, key, reference), set-based:
+        one INSERT of the entries, one conditional UPDATE of the balances, one
+        INSERT of the postings. Every key must be new (KeyReused otherwise),
+        and no balance the ledger forbids to go negative may (the whole batch
+        is refused then)."""
+        rows = [
+            {
+                "kind": m.kind.value,
+                "idempotency_key": key,
+                "request_hash": request_hash,
+                "reference": ref,
+                "description": description,
+                "posted_at": now,
+            }
+            for m, key, ref in entries
+        ]
+        inserted = await self._conn.execute(
+            insert_ignoring_conflicts(self._conn, journal_entries).returning(
+                journal_entries.c.id, journal_entries.c.idempotency_key
+            ),
+            rows,
+        )
+        entry_ids = {row.idempotency_key: row.id for row in inserted}
+        if len(entry_ids) != len(entries):
+            raise KeyReused(next(key for _, key, _ in entries if key not in entry_ids))
+        deltas: dict[int, int] = {}
+        kinds: dict[int, AccountKind] = {}
+        for movement, _, _ in entries:
+            kinds |= {
+                movement.debit_account: movement.debit_kind,
+                movement.credit_account: movement.credit_kind,
+            }
+            for account_id, amount in movement.postings():
+                deltas[account_id] = deltas.get(account_id, 0) + amount
+        delta = case(deltas, value=accounts.c.id)
+        changed = await self._conn.execute(
+            update(accounts)
+            .where(
+                accounts.c.id.in_(deltas), or_(accounts.c.may_go_negative, accounts.c.balance + delta >= 0)
+            )
+            .values(balance=accounts.c.balance + delta)
+            .returning(accounts.c.id, accounts.c.balance)
+        )
+        balances = dict(changed.all())
+        if len(balances) != len(deltas):
+            raise insufficient_funds(kinds[next(a for a in deltas if a not in balances)].value)
+        # Each posting's balance_after, walking back from the final balances.
+        lines = [
+            (entry_ids[key], account_id, amount)
+            for movement, key, _ in entries
+            for account_id, amount in movement.postings()
+        ]
+        after = dict(balances)
+        values = []
+        for entry_id, account_id, amount in reversed(lines):
+            values.append(
+                {
+                    "entry_id": entry_id,
+                    "account_id": account_id,
+                    "amount": amount,
+                    "balance_after": after[account_id],
+                }
+            )
+            after[account_id] -= amount
+        await self._conn.execute(insert(postings), values[::-1])
+        return entry_ids
 
 
 async def ledger_totals(conn: AsyncConnection) -> tuple[int, int, int]:

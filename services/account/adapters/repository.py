@@ -158,6 +158,18 @@ class AccountRepository:
         query = select(holds).where(holds.c.transfer_id == transfer_id)
         return await first(self._conn, Hold, query, for_update)
 
+    async def get_holds(self, transfer_ids: list[str]) -> list[Hold]:
+        """The holds of these transfers that exist, row-locked."""
+        query = select(holds).where(holds.c.transfer_id.in_(transfer_ids)).order_by(holds.c.transfer_id)
+        return [from_row(Hold, row) for row in await self._conn.execute(query.with_for_update())]
+
+    async def save_hold_states(self, ended: list[Hold], now: datetime) -> None:
+        """Records the new state of holds that all moved to the same one."""
+        if ended:
+            ids = [hold.transfer_id for hold in ended]
+            query = update(holds).where(holds.c.transfer_id.in_(ids))
+            await self._conn.execute(query.values(state=ended[0].state.value, updated_at=now))
+
     async def add_hold(self, hold: Hold, now: datetime) -> bool:
         values = row_values(hold, created_at=now, updated_at=now)
         return await insert_new(self._conn, holds, values)

@@ -54,6 +54,7 @@ POLICY = {
         "HoldTransfer": _SERVICE_ONLY,
         "ReceiveTransfer": _SERVICE_ONLY,
         "RefundTransfer": _SERVICE_ONLY,
+        "RefundTransfers": _SERVICE_ONLY,
         "ChargeWallet": _INSTITUTION,
         "RefundPayment": _INSTITUTION,
         "PayContribution": _CITIZEN,
@@ -249,6 +250,10 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     async def RefundTransfer(self, request, context):
         return pb.RefundTransferResponse(hold=hold_pb(await self._holds.refund(request.transfer_id)))
+
+    async def RefundTransfers(self, request, context):
+        refunded = await self._holds.refund_many(list(request.transfer_ids))
+        return pb.RefundTransfersResponse(holds=[hold_pb(h) for h in refunded])
 
     async def ChargeWallet(self, request, context):
         password, ticket = verification(request)

@@ -9,14 +9,16 @@ from services.account.domain.errors import (
     person_not_found,
     source_account_missing,
     source_invalid,
+    too_many_ids,
     wallet_not_opened,
 )
 from services.account.domain.holds import Hold, HoldState
 from services.account.domain.ledger import AccountKind, EntryKind, Movement, validate_amount
 from services.account.usecases.common import AccountDeps, post
 from services.kernel.errors import required_key
-from services.kernel.idempotency import reused_request_id
+from services.kernel.idempotency import content_hash, reused_request_id
 
+MAX_BATCH = 1000  # holds per RefundTransfers call
 _KEYS = {
     EntryKind.TRANSFER_HOLD: "hold",
     EntryKind.TRANSFER_RECEIVE: "receive",
@@ -76,6 +78,47 @@ class HoldUseCases:
     async def refund(self, transfer_id: str) -> Hold:
         """Reserved -> back to the source."""
         return await self._end(transfer_id, HoldState.REFUNDED)
+
+    async def refund_many(self, transfer_ids: list[str]) -> list[Hold]:
+        """Refunds many holds at once (the 06:00 sweep), each as refund() would,
+        in one unit of work with set-based SQL; returns the holds found, in
+        their state after the call."""
+        ids = sorted({required_key(t, "transfer_ids", "TRANSFER_ID") for t in transfer_ids})
+        if len(ids) > MAX_BATCH:
+            raise too_many_ids(MAX_BATCH)
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            found = await tx.accounts.get_holds(ids)
+            outcomes = [
+                hold.end(HoldState.REFUNDED) if hold.state is HoldState.PENDING else (hold, None)
+                for hold in found
+            ]
+            moving = [
+                (before, after) for before, (after, entry) in zip(found, outcomes, strict=True) if entry
+            ]
+            if moving:
+                wanted = {(h.payer_id, kind) for h, _ in moving for kind in (AccountKind.RESERVED, h.source)}
+                ids_of = await tx.ledger.accounts_of(wanted)
+                entry = EntryKind.TRANSFER_REFUND
+                entries = [
+                    (
+                        Movement(
+                            entry,
+                            ids_of[(h.payer_id, AccountKind.RESERVED)],
+                            AccountKind.RESERVED,
+                            ids_of[(h.payer_id, h.source)],
+                            h.source,
+                            h.amount,
+                        ),
+                        _key(entry, h.transfer_id),
+                        h.transfer_id,
+                    )
+                    for h, _ in moving
+                ]
+                await tx.ledger.post_many(entries, content_hash({"batch": "refund"}), now, _TEXTS[entry])
+                await tx.accounts.save_hold_states([after for _, after in moving], now)
+                await tx.commit()
+        return [after for after, _ in outcomes]
 
     async def _end(self, transfer_id: str, outcome: HoldState) -> Hold:
         """Exactly one outcome ever moves the held money; asking for the same

@@ -82,6 +82,13 @@ class AccountClient:
     async def refund(self, transfer_id: str) -> None:
         await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
 
+    async def refund_many(self, transfer_ids: list[str]) -> set[str]:
+        """Refunds many holds at once; the ids whose hold is refunded now (a
+        hold whose receipt won, or that is unknown, is not among them)."""
+        request = pb.RefundTransfersRequest(transfer_ids=transfer_ids)
+        response = await self._call(self._stub.RefundTransfers, request)
+        return {h.transfer_id for h in response.holds if h.status == pb.HOLD_STATUS_REFUNDED}
+
     async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
         request = pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit)
         response = await self._call(self._stub.ListRelationLapses, request)

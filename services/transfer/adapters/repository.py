@@ -14,6 +14,18 @@ from services.transfer.adapters.tables import cursors, daily_counts, transfer_ev
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
 
 SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequencer
+# The next ``limit`` unnumbered events, in id order, numbered after the highest number: one statement.
+_SEQUENCE = text(
+    """
+    UPDATE transfer_events SET sequence = n.top + n.rn
+    FROM (
+        SELECT e.id, row_number() OVER (ORDER BY e.id) AS rn, t.top
+        FROM transfer_events e, (SELECT coalesce(max(sequence), 0) AS top FROM transfer_events) t
+        WHERE e.sequence IS NULL ORDER BY e.id LIMIT :limit
+    ) AS n
+    WHERE transfer_events.id = n.id
+    """
+)
 
 
 class TransferRepository:
@@ -97,7 +109,8 @@ class TransferRepository:
 
     async def claim_due(self, now: datetime, limit: int) -> list[Transfer]:
         """Moves up to ``limit`` pending transfers whose expires_at has passed
-        to refunding (reason: expired), and returns them so."""
+        to refunding (reason: expired), and returns them so: one statement.
+        Concurrent claimers (other processes) skip each other's rows."""
         waiting = [s.value for s in sources_of(Status.REFUNDING)]
         due = (
             select(transfers.c.id)
@@ -106,11 +119,20 @@ class TransferRepository:
         )
         if self._conn.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        ids = [row.id for row in await self._conn.execute(due)]
-        if ids:
-            claim = self._moving(Status.REFUNDING, now, refund_reason=RefundReason.EXPIRED.value)
-            await self._conn.execute(claim.where(transfers.c.id.in_(ids)))
-        return list((await self.get_many(ids)).values())
+        claim = self._moving(Status.REFUNDING, now, refund_reason=RefundReason.EXPIRED.value)
+        rows = await self._conn.execute(
+            claim.where(transfers.c.id.in_(due.scalar_subquery())).returning(transfers)
+        )
+        return [from_row(Transfer, row) for row in rows]
+
+    async def move_many(self, ids: Sequence[str], to: Status, now: datetime, **values) -> list[Transfer]:
+        """move() for many transfers in one statement; returns those that moved."""
+        if not ids:
+            return []
+        rows = await self._conn.execute(
+            self._moving(to, now, **values).where(transfers.c.id.in_(ids)).returning(transfers)
+        )
+        return [from_row(Transfer, row) for row in rows]
 
     async def in_states(
         self, states: Sequence[Status], older_than: datetime | None, limit: int
@@ -178,38 +200,30 @@ class TransferRepository:
 
     # --- events
     async def add_event(self, t: Transfer, kind: EventType, now: datetime) -> None:
-        await self._conn.execute(
-            insert(transfer_events).values(
-                transfer_id=t.id,
-                type=kind.value,
-                payer_province=t.payer_province,
-                payee_province=t.payee_province,
-                occurred_at=now,
-            )
-        )
+        await self.add_events([t], kind, now)
+
+    async def add_events(self, moved: Sequence[Transfer], kind: EventType, now: datetime) -> None:
+        """Outbox rows, unnumbered: the sequencer numbers them once committed."""
+        rows = [
+            {
+                "transfer_id": t.id,
+                "type": kind.value,
+                "payer_province": t.payer_province,
+                "payee_province": t.payee_province,
+                "occurred_at": now,
+            }
+            for t in moved
+        ]
+        if rows:
+            await self._conn.execute(insert(transfer_events), rows)
 
     async def sequence_events(self, limit: int = 1000) -> int:
         """Numbers unnumbered events after the highest number, under a lock,
         so numbers appear in commit order; returns how many were numbered."""
         if self._conn.dialect.name == "postgresql":
             await self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK})
-        top = (
-            await self._conn.execute(select(func.coalesce(func.max(transfer_events.c.sequence), 0)))
-        ).scalar_one()
-        ids = [
-            row.id
-            for row in await self._conn.execute(
-                select(transfer_events.c.id)
-                .where(transfer_events.c.sequence.is_(None))
-                .order_by(transfer_events.c.id)
-                .limit(limit)
-            )
-        ]
-        for offset, event_id in enumerate(ids, start=1):
-            await self._conn.execute(
-                update(transfer_events).where(transfer_events.c.id == event_id).values(sequence=top + offset)
-            )
-        return len(ids)
+        numbered = await self._conn.execute(_SEQUENCE, {"limit": limit})
+        return numbered.rowcount
 
     async def events_after(
         self, province: str, after: int, limit: int

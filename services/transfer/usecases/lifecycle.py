@@ -15,7 +15,8 @@ from services.transfer.usecases.saga import Saga
 
 log = logging.getLogger("yibao.transfer")
 
-SWEEP_BATCH = 500
+SWEEP_BATCH = 500  # transfers per claim and per RefundTransfers call
+SWEEP_IN_FLIGHT = 3  # batches being refunded at once
 CONCURRENT_STEPS = 32
 # An ACCEPTED transfer younger than this is still in its submit call.
 ACCEPTED_GRACE = timedelta(seconds=30)
@@ -82,16 +83,33 @@ class Lifecycle:
         await asyncio.gather(*(one(t) for t in transfers))
         return done
 
+    async def _refund_batch(self, refunding: list[Transfer]) -> int:
+        """One batch of refunds; if the account service is away the batch
+        stays refunding, and resume() carries it out later."""
+        try:
+            return await self._saga.refund_many(refunding)
+        except DomainError as error:
+            log.warning(
+                "refund batch left for later", extra={"transfers": len(refunding), "reason": error.reason}
+            )
+            return 0
+
     async def refund_expired(self) -> int:
-        """R15: refunds every pending transfer whose expires_at has passed, in batches."""
-        total = 0
+        """R15: refunds every pending transfer whose expires_at has passed:
+        claimed in batches (one statement each), each batch refunded with one
+        call to the account service, a few batches in flight at once."""
+        total, in_flight = 0, set()
         while True:
             async with self._d.uow() as tx:
                 claimed = await tx.transfers.claim_due(self._d.clock.now(), SWEEP_BATCH)
                 await tx.commit()
-            if not claimed:
+            if claimed:
+                in_flight.add(asyncio.create_task(self._refund_batch(claimed)))
+            if in_flight and (not claimed or len(in_flight) >= SWEEP_IN_FLIGHT):
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                total += sum(task.result() for task in done)
+            if not claimed and not in_flight:
                 return total
-            total += await self._each(claimed, self._saga.refund)
 
     async def resume(self, at_start: bool = False) -> int:
         """R17: finishes what was left between two steps. At start every
@@ -101,7 +119,10 @@ class Lifecycle:
         unfinished = [Status.ACCEPTED, Status.RECEIVING, Status.REFUNDING]
         async with self._d.uow() as tx:
             stuck = await tx.transfers.in_states(unfinished, older_than, 1000)
-        return await self._each(stuck, self._saga.finish)
+        refunding = [t for t in stuck if t.status is Status.REFUNDING]
+        others = [t for t in stuck if t.status is not Status.REFUNDING]
+        refunded = await self._refund_batch(refunding) if refunding else 0
+        return refunded + await self._each(others, self._saga.finish)
 
     async def refund_lapsed(self) -> int:
         """R8: refunds transfers pending to or from persons whose relations lapsed."""

@@ -80,6 +80,19 @@ class Saga:
         recorded = await self._record(t, Status.REFUNDED, EventType.REFUNDED, refunded_at=self._d.clock.now())
         return recorded or await self.reload(t)
 
+    async def refund_many(self, refunding: list[Transfer]) -> int:
+        """refund() for a batch (the 06:00 sweep, resuming): one call to the
+        account service, one transaction here; returns how many were refunded."""
+        refunded = await self._d.accounts.refund_many([t.id for t in refunding])
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            moved = await tx.transfers.move_many(sorted(refunded), Status.REFUNDED, now, refunded_at=now)
+            await tx.transfers.add_events(moved, EventType.REFUNDED, now)
+            await tx.commit()
+        if moved:
+            self._d.events_written.set()
+        return len(moved)
+
     async def start_refund(self, t: Transfer, reason: RefundReason) -> Transfer | None:
         """Decides a refund (only from pending); None if something else won."""
         event = EventType.DECLINED if reason is RefundReason.DECLINED else None

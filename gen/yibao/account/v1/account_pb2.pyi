@@ -472,6 +472,18 @@ class RefundTransferResponse(_message.Message):
     hold: HoldState
     def __init__(self, hold: _Optional[_Union[HoldState, _Mapping]] = ...) -> None: ...
 
+class RefundTransfersRequest(_message.Message):
+    __slots__ = ("transfer_ids",)
+    TRANSFER_IDS_FIELD_NUMBER: _ClassVar[int]
+    transfer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, transfer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RefundTransfersResponse(_message.Message):
+    __slots__ = ("holds",)
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[HoldState]
+    def __init__(self, holds: _Optional[_Iterable[_Union[HoldState, _Mapping]]] = ...) -> None: ...
+
 class ChargeWalletRequest(_message.Message):
     __slots__ = ("institution_code", "order_number", "person_id", "amount_fen", "verification")
     INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]

@@ -119,6 +119,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferResponse.FromString,
                 _registered_method=True)
+        self.RefundTransfers = channel.unary_unary(
+                '/yibao.account.v1.AccountService/RefundTransfers',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersResponse.FromString,
+                _registered_method=True)
         self.ChargeWallet = channel.unary_unary(
                 '/yibao.account.v1.AccountService/ChargeWallet',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ChargeWalletRequest.SerializeToString,
@@ -282,6 +287,16 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RefundTransfers(self, request, context):
+        """Refunds many holds in one transaction (the 06:00 sweep), each as
+        RefundTransfer would; answers the holds found, each in its state after
+        the call (REFUNDED, or RECEIVED when the receipt won). Unknown ids are
+        left out. At most 1,000 ids.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ChargeWallet(self, request, context):
         """--- wallet payments (R11, R12a)
         Charges the self-paid part of a bill (institution role), idempotent by order number.
@@ -410,6 +425,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.RefundTransfer,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferResponse.SerializeToString,
+            ),
+            'RefundTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefundTransfers,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersResponse.SerializeToString,
             ),
             'ChargeWallet': grpc.unary_unary_rpc_method_handler(
                     servicer.ChargeWallet,
@@ -879,6 +899,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/RefundTransfer',
             yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefundTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/RefundTransfers',
+            yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,
