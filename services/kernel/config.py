@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     transfer_window_closes: time = time(22, 0)
     transfer_refund_at: time = time(6, 0)
     transfer_worker_interval_seconds: float = 1.0
+    transfer_region_cache_seconds: float = 1.0
 
     # Test hooks, refused in production: a file holding the current time
     # (ISO 8601) for services run as separate processes, and a crash point.

@@ -23,7 +23,7 @@ class SqlUnitOfWork:
     def __init__(
         self, engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]
     ) -> None:
-        self._engine = engine
+        self._engine = engine  # for reads only, one in autocommit (see unit_of_work_factory)
         self._repositories = repositories
         self._conn: AsyncConnection | None = None
 
@@ -46,5 +46,17 @@ class SqlUnitOfWork:
 
 
 def unit_of_work_factory(engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]):
-    """What use cases are given: a callable that opens a new unit of work."""
-    return lambda: SqlUnitOfWork(engine, repositories)
+    """What use cases are given: ``uow()`` opens a unit of work; ``uow(read_only=True)``
+    one that only reads, which on PostgreSQL runs each statement on its own
+    (autocommit: no BEGIN and ROLLBACK round trips; each read sees committed
+    data, which is all a read-only use case needs)."""
+    readers = (
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
+
+    def uow(read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(readers if read_only else engine, repositories)
+
+    return uow

@@ -4,6 +4,8 @@ the background worker."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock
@@ -35,7 +37,9 @@ async def bootstrap(settings: TransferSettings, tokens: TokenAuthority, clock: C
         clock=clock,
         policy=settings.policy,
         accounts=AccountClient(account_channel, identity),
-        regions=RegionClient(region_channel, identity),
+        regions=RegionClient(
+            region_channel, identity, clock, timedelta(seconds=settings.region_cache_seconds)
+        ),
         crash_after=settings.crash_after,
     )
     saga = Saga(deps)

@@ -17,6 +17,7 @@ class TransferSettings:
     metrics_port: int = 0
     policy: TransferPolicy = field(default_factory=TransferPolicy)
     worker_interval: float = 1.0  # seconds between rounds of the background worker
+    region_cache_seconds: float = 1.0  # how stale a cached region answer may be (R14)
     crash_after: str = ""  # test hook: a crash point (never in production)
 
     @classmethod
@@ -37,5 +38,6 @@ class TransferSettings:
             metrics_port=env.transfer_metrics_port,
             policy=policy,
             worker_interval=env.transfer_worker_interval_seconds,
+            region_cache_seconds=env.transfer_region_cache_seconds,
             crash_after=env.crash_after,
         )

@@ -219,6 +219,7 @@ async def test_r14_each_gate_fails_with_its_own_reason(
             ),
             metadata=bearer(Role.ADMIN, "ops"),
         )
+    clock.advance(seconds=1)  # the transfer service's region answers are at most 1 s stale
     region = await gate(C.FAILED_PRECONDITION, "REGION_NOT_ENABLED")
     assert region.metadata == {"region": "110101", "role": "payee_place_of_use"}
 

@@ -25,7 +25,7 @@ class FakeUnitOfWork:
         self._store, self._repositories = store, repositories
         self.commits = 0
 
-    def __call__(self):
+    def __call__(self, read_only: bool = False):
         return _Transaction(self)
 
 
@@ -161,13 +161,11 @@ class FakeAccounts:
     refuse_hold: DomainError | None = None
     calls: list[tuple[str, str]] = field(default_factory=list)
 
-    async def parties(self, payer_id, payee_id_number, payee_name):
-        return self.parties_by_number[payee_id_number]
-
-    async def verify(self, person_id, password, face_ticket):
-        self.calls.append(("verify", person_id))
+    async def parties(self, payer_id, payee_id_number, payee_name, password, face_ticket):
+        self.calls.append(("verify", payer_id))  # the credential first, then the payee
         if password != "258036":
             raise DomainError(ErrorKind.FAILED_PRECONDITION, "VERIFICATION_FAILED", "wrong password")
+        return self.parties_by_number[payee_id_number]
 
     async def hold(self, transfer_id, payer_id, payee_id, source, amount):
         self.calls.append(("hold", transfer_id))

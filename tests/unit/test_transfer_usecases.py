@@ -82,13 +82,15 @@ async def test_r14_a_failed_gate_moves_nothing_and_records_nothing(world):
         "REGION_NOT_ENABLED",
         "payee_place_of_use",
     )
-    assert world.accounts.calls == [] and world.tables.transfers == {} and world.tables.daily == {}
+    assert world.accounts.calls == [("verify", world.parties.payer.person_id)]  # verified, nothing held
+    assert world.tables.transfers == {} and world.tables.daily == {}
 
 
-async def test_r14_the_credential_is_checked_after_the_gates_and_before_money(world):
+async def test_r14_the_credential_is_checked_before_any_gate_that_looks_at_the_payee(world):
+    world.regions.statuses_by_code[world.parties.payee.place_of_use] = RegionStatus.DISABLED
     with pytest.raises(DomainError) as refused:
         await world.submit(password="000000")
-    assert refused.value.reason == "VERIFICATION_FAILED"
+    assert refused.value.reason == "VERIFICATION_FAILED"  # not the payee's region
     assert world.accounts.calls == [("verify", world.parties.payer.person_id)]
     assert world.tables.transfers == {}
 

@@ -177,6 +177,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
 
     async def GetTransferParties(self, request, context):
+        if request.HasField("verification"):
+            password, ticket = verification(request)
+            await self._credentials.verify(request.payer_id, Purpose.TRANSFER, password, ticket)
         p = await self._persons.transfer_parties(
             request.payer_id, request.payee_id_number, request.payee_name
         )

@@ -19,7 +19,7 @@ class CredentialUseCases:
 
     async def set_password(self, caller: Principal, person_id: str, current: str, new: str) -> None:
         validate_new_password(new)
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, person_id, Role.CITIZEN)
             existing = await tx.accounts.password(person_id)
         if existing is not None:
@@ -35,7 +35,7 @@ class CredentialUseCases:
         """Attempts left after a right password; a wrong one is counted (and
         committed) before VERIFICATION_FAILED is raised."""
         now = self._d.clock.now()
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             state = await tx.accounts.password(person_id)
         if state is None:
             raise errors.password_not_set(person_id)
@@ -61,7 +61,7 @@ class CredentialUseCases:
         """Verifies one credential for a purpose; returns password attempts left."""
         if purpose is None:
             raise errors.purpose_required()
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             if await tx.accounts.person(person_id) is None:
                 raise errors.person_not_found(person_id)
         if password:

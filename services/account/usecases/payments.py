@@ -100,7 +100,7 @@ class PaymentUseCases:
             raise permission_denied()
         order_number = required_key(order_number, "order_number", "ORDER_NUMBER")
         validate_amount(amount)
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             earlier = await tx.accounts.payment(institution_code, order_number)
             patient = await tx.accounts.person(person_id)
             wallet = await tx.accounts.wallet(person_id)
@@ -184,7 +184,7 @@ class PaymentUseCases:
             raise contribution_kind_required()
         if not 2000 <= year <= 2100:
             raise year_invalid()
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, payer_id, Role.CITIZEN)
             beneficiary = await tx.accounts.person(beneficiary_id)
             wallet = await tx.accounts.wallet(payer_id)

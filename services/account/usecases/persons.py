@@ -110,13 +110,13 @@ class PersonUseCases:
         return changed, lapsed
 
     async def get(self, caller: Principal, person_id: str) -> Person:
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             return await person_for(caller, tx.accounts, person_id, *_READERS)
 
     async def lookup(self, id_number: str, name: str) -> tuple[Person, Wallet | None]:
         """For other services: a person by ID number, with the name checked."""
         number = validate_id_number(id_number, "id_number")
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             person = await tx.accounts.person_by_hash(id_number_hash(number, self._d.id_hash_key))
             if person is None:
                 raise person_not_found()
@@ -126,7 +126,7 @@ class PersonUseCases:
 
     async def transfer_parties(self, payer_id: str, payee_id_number: str, payee_name: str) -> TransferParties:
         number = validate_id_number(payee_id_number, "payee_id_number")
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             payer = await tx.accounts.person(payer_id)
             if payer is None:
                 raise person_not_found(payer_id)
@@ -171,10 +171,10 @@ class PersonUseCases:
         return RelativeView(relation, relative), RelativeView(relation.inverse(), person)
 
     async def relatives(self, caller: Principal, person_id: str) -> list[RelativeView]:
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, person_id, *_READERS)
             return await tx.accounts.relatives(person_id)
 
     async def lapses(self, after_id: int, limit: int) -> list[Lapse]:
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             return await tx.accounts.lapses_after(after_id, min(max(limit, 1), 1000))

@@ -25,7 +25,7 @@ class WalletUseCases:
     ) -> tuple[Wallet, bool]:
         validate_code(place_of_use, "place_of_use")
         mobile = validate_mobile(mobile)
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             person = await person_for(caller, tx.accounts, person_id, Role.CITIZEN)
             existing = await tx.accounts.wallet(person_id)
         if existing is not None:
@@ -43,7 +43,7 @@ class WalletUseCases:
         return (wallet, True) if created else (wallet.reopened(place_of_use, mobile), False)
 
     async def get(self, caller: Principal, person_id: str) -> Wallet:
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, person_id, *_OWNER_OR_SERVICE)
             wallet = await tx.accounts.wallet(person_id)
         if wallet is None:
@@ -63,7 +63,7 @@ class WalletUseCases:
         return changed
 
     async def balances(self, caller: Principal, person_id: str) -> dict[AccountKind, int]:
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, person_id, *_OWNER_OR_SERVICE)
             return await tx.accounts.balances(person_id)
 
@@ -81,7 +81,7 @@ class WalletUseCases:
             raise time_range_invalid()
         query = {"person": person_id, "kinds": sorted(k.value for k in kinds), "start": start, "end": end}
         request = page_request(size, token, query)
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, person_id, *_OWNER_OR_SERVICE)
             after = request.after[0] if request.after else None
             lines = await tx.accounts.statement(person_id, kinds, start, end, after, request.limit)

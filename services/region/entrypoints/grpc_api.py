@@ -94,15 +94,15 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
             if not r.known:
                 results.append(pb.RegionCheck(code=r.code, status=pb.REGION_STATUS_UNKNOWN))
                 continue
-            decided = r.enablement.decided_by
-            results.append(
-                pb.RegionCheck(
-                    code=r.code,
-                    name=r.name,
-                    status=pb.REGION_STATUS_ENABLED if r.enablement.enabled else pb.REGION_STATUS_DISABLED,
-                    decided_by=decided.region_code if decided else "",
-                )
+            decided, upcoming = r.enablement.decided_by, r.enablement.next_change
+            check = pb.RegionCheck(
+                code=r.code,
+                name=r.name,
+                status=pb.REGION_STATUS_ENABLED if r.enablement.enabled else pb.REGION_STATUS_DISABLED,
+                decided_by=decided.region_code if decided else "",
+                next_change_time=to_timestamp(upcoming.effective_from) if upcoming else None,
             )
+            results.append(check)
         return pb.CheckRegionsResponse(results=results)
 
     async def SetRegionEnablement(self, request, context):

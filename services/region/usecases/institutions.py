@@ -36,7 +36,7 @@ class InstitutionUseCases:
 
     async def get(self, code: str) -> Institution:
         validate_institution_code(code)
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             institution = await tx.regions.get_institution(code)
         if institution is None:
             raise institution_not_found(code)
@@ -60,7 +60,7 @@ class InstitutionUseCases:
         validate_code(region_code, "region_code")
         query = {"region": region_code, "kind": kind and kind.value, "wallet": accepts_wallet_only}
         request = page_request(size, token, query)
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             await known_path(tx.regions, region_code)
             after = request.after[0] if request.after else None
             found = await tx.regions.list_institutions(

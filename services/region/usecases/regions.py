@@ -67,7 +67,7 @@ class RegionUseCases:
 
     async def get_region(self, code: str) -> RegionView:
         validate_code(code)
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             return (await views(tx.regions, [await known_path(tx.regions, code)], self._clock.now()))[0]
 
     async def check_regions(self, codes: Sequence[str]) -> list[CheckResult]:
@@ -77,7 +77,7 @@ class RegionUseCases:
             raise too_many_codes(MAX_CHECK_CODES)
         for i, code in enumerate(codes):
             validate_code(code, f"codes[{i}]")
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             paths = await tx.regions.paths(codes)
             found = {
                 v.region.code: v for v in await views(tx.regions, list(paths.values()), self._clock.now())
@@ -95,7 +95,7 @@ class RegionUseCases:
         if parent_code:
             validate_code(parent_code, "parent_code")
         request = page_request(size, token, {"parent": parent_code, "enabled_only": enabled_only})
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             if parent_code:
                 await known_path(tx.regions, parent_code)
             children = await tx.regions.children(parent_code or None)
@@ -172,7 +172,7 @@ class RegionUseCases:
     async def history(self, code: str, include_ancestors: bool, size: int, token: str) -> Page[Change]:
         validate_code(code)
         request = page_request(size, token, {"code": code, "ancestors": include_ancestors})
-        async with self._uow() as tx:
+        async with self._uow(read_only=True) as tx:
             path = await known_path(tx.regions, code)
             codes = list(path.codes) if include_ancestors else [code]
             changes = await tx.regions.history(

@@ -46,25 +46,29 @@ class AccountClient:
                 raise
             raise passed_on from None
 
-    async def parties(self, payer_id: str, payee_id_number: str, payee_name: str) -> Parties:
+    async def parties(
+        self,
+        payer_id: str,
+        payee_id_number: str,
+        payee_name: str,
+        password: str | None,
+        face_ticket: str | None,
+    ) -> Parties:
+        """Verifies the payer's credential, then reads payer, payee and their relation.
+        Not retried: each attempt counts towards the lockout, and a ticket is single use."""
+        method = {"password": password} if password else {"face_ticket": face_ticket or ""}
         request = pb.GetTransferPartiesRequest(
-            payer_id=payer_id, payee_id_number=payee_id_number, payee_name=payee_name
+            payer_id=payer_id,
+            payee_id_number=payee_id_number,
+            payee_name=payee_name,
+            verification=verification_pb2.Verification(**method),
         )
-        r = await self._call(self._stub.GetTransferParties, request)
+        r = await self._call(self._stub.GetTransferParties, request, idempotent=False)
         return Parties(
             _party(r.payer, r.payer_wallet if r.HasField("payer_wallet") else None),
             _party(r.payee, r.payee_wallet if r.HasField("payee_wallet") else None),
             _RELATIONS.get(r.relation),
         )
-
-    async def verify(self, person_id: str, password: str | None, face_ticket: str | None) -> None:
-        method = {"password": password} if password else {"face_ticket": face_ticket or ""}
-        verification = verification_pb2.Verification(**method)
-        request = pb.VerifyCredentialRequest(
-            person_id=person_id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=verification
-        )
-        # Not retried: each attempt counts towards the lockout, and a ticket is single use.
-        await self._call(self._stub.VerifyCredential, request, idempotent=False)
 
     async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: Source, amount: int) -> None:
         request = pb.HoldTransferRequest(

@@ -53,7 +53,7 @@ def can_see(caller: Principal, t: Transfer | None) -> bool:
 
 
 async def visible_transfer(deps: TransferDeps, caller: Principal, transfer_id: str) -> Transfer:
-    async with deps.uow() as tx:
+    async with deps.uow(read_only=True) as tx:
         t = await tx.transfers.get(transfer_id)
     if not can_see(caller, t):
         raise permission_denied()  # the same whether it exists or not

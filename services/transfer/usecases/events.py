@@ -61,7 +61,7 @@ class Events:
         if not (caller.role is Role.ADMIN or (caller.role is Role.PROVINCE and caller.province == province)):
             raise permission_denied()
         while True:
-            async with self._d.uow() as tx:
+            async with self._d.uow(read_only=True) as tx:
                 batch = await tx.transfers.events_after(province, after, BATCH)
                 transfers = await tx.transfers.get_many(list({e[1] for e in batch}))
             for sequence, transfer_id, kind, occurred_at in batch:

@@ -117,7 +117,7 @@ class Lifecycle:
         of this or another process is still working on them."""
         older_than = None if at_start else self._d.clock.now() - ACCEPTED_GRACE
         unfinished = [Status.ACCEPTED, Status.RECEIVING, Status.REFUNDING]
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             stuck = await tx.transfers.in_states(unfinished, older_than, 1000)
         refunding = [t for t in stuck if t.status is Status.REFUNDING]
         others = [t for t in stuck if t.status is not Status.REFUNDING]
@@ -127,10 +127,10 @@ class Lifecycle:
     async def refund_lapsed(self) -> int:
         """R8: refunds transfers pending to or from persons whose relations lapsed."""
         total = 0
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             cursor = await tx.transfers.cursor(LAPSES_CURSOR)
         for lapse_id, person_id in await self._d.accounts.lapses(cursor):
-            async with self._d.uow() as tx:
+            async with self._d.uow(read_only=True) as tx:
                 affected = await tx.transfers.open_involving(person_id)
             for t in affected:
                 if t.status is Status.ACCEPTED:

@@ -81,7 +81,7 @@ class TransferQueries:
         }
         request = page_request(size, token, query)
         before = (datetime.fromisoformat(request.after[0]), request.after[1]) if request.after else None
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             found = await tx.transfers.of_person(
                 person_id, statuses, not incoming_only, not outgoing_only, before, request.limit
             )
@@ -90,7 +90,7 @@ class TransferQueries:
     async def quota(self, caller: Principal, person_id: str) -> Quota:
         _own(caller, person_id)
         policy, now = self._d.policy, self._d.clock.now()
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             used = await tx.transfers.count_today(person_id, policy.day_of(now))
         return Quota(
             max(policy.per_day - used, 0),
@@ -103,7 +103,7 @@ class TransferQueries:
 
     async def settlement(self, month: str) -> Settlement:
         start, end = month_bounds(month)
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             flows = await tx.transfers.received_between(start, end)
         positions: dict[str, int] = {}
         for payer_province, payee_province, _count, fen in flows:

@@ -99,7 +99,7 @@ class Saga:
         return await self._record(t, Status.REFUNDING, event, refund_reason=reason.value)
 
     async def reload(self, t: Transfer) -> Transfer:
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             return await tx.transfers.get(t.id)
 
     async def finish(self, t: Transfer) -> Transfer:

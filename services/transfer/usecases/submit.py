@@ -79,11 +79,14 @@ class SubmitTransferUseCase:
         if earlier := await self._earlier(cmd):
             return earlier
 
-        # R14, cheapest first; all before any money moves.
+        # R14, cheapest first; all before any money moves. The account service
+        # verifies the credential before it looks at the payee.
         policy, now = self._d.policy, self._d.clock.now()
         check_amount(policy, cmd.amount)
         check_window(policy, now)
-        parties = await self._d.accounts.parties(cmd.payer_id, cmd.payee_id_number, cmd.payee_name)
+        parties = await self._d.accounts.parties(
+            cmd.payer_id, cmd.payee_id_number, cmd.payee_name, cmd.password, cmd.face_ticket
+        )
         payer, payee = parties.payer, parties.payee
         check_not_self(payer.person_id, payee.person_id)
         check_relation(cmd.relation, parties.relation)
@@ -94,7 +97,6 @@ class SubmitTransferUseCase:
         if cmd.source is Source.PERSONAL and not payer.employee:
             raise source_requires_employee_insurance()
         await self._check_regions(payer.insured_region, payer.place_of_use, payee.place_of_use)
-        await self._d.accounts.verify(payer.person_id, cmd.password, cmd.face_ticket)
 
         transfer = Transfer(
             id=str(uuid.uuid4()),
@@ -125,7 +127,7 @@ class SubmitTransferUseCase:
 
     async def _earlier(self, cmd: SubmitTransfer) -> Transfer | None:
         """The transfer this request id made before, if the content is the same."""
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             earlier = await tx.transfers.by_request(cmd.payer_id, cmd.request_id)
         if earlier is not None and earlier.request_hash != cmd.fingerprint():
             raise reused_request_id(cmd.request_id)

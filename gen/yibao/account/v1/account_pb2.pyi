@@ -281,14 +281,16 @@ class LookupPersonResponse(_message.Message):
     def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., wallet: _Optional[_Union[Wallet, _Mapping]] = ...) -> None: ...
 
 class GetTransferPartiesRequest(_message.Message):
-    __slots__ = ("payer_id", "payee_id_number", "payee_name")
+    __slots__ = ("payer_id", "payee_id_number", "payee_name", "verification")
     PAYER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYEE_ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
     PAYEE_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_FIELD_NUMBER: _ClassVar[int]
     payer_id: str
     payee_id_number: str
     payee_name: str
-    def __init__(self, payer_id: _Optional[str] = ..., payee_id_number: _Optional[str] = ..., payee_name: _Optional[str] = ...) -> None: ...
+    verification: _verification_pb2.Verification
+    def __init__(self, payer_id: _Optional[str] = ..., payee_id_number: _Optional[str] = ..., payee_name: _Optional[str] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ...) -> None: ...
 
 class GetTransferPartiesResponse(_message.Message):
     __slots__ = ("payer", "payer_wallet", "payee", "payee_wallet", "relation")

@@ -197,7 +197,9 @@ class AccountServiceServicer:
 
     def GetTransferParties(self, request, context):
         """Everything the transfer gates need about payer and payee in one call
-        (service role): both persons, their wallets and their relation.
+        (service role): both persons, their wallets and their relation. With a
+        verification, the payer's credential (purpose transfer) is verified
+        first, before anything about the payee is looked up (R14).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

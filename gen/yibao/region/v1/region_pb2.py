@@ -26,21 +26,21 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cyibao/region/v1/region.proto\x12\x0fyibao.region.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n\x06Region\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12+\n\x05level\x18\x03 \x01(\x0e\x32\x1c.yibao.region.v1.RegionLevel\x12\x13\n\x0bparent_code\x18\x04 \x01(\t\x12/\n\nenablement\x18\x05 \x01(\x0b\x32\x1b.yibao.region.v1.Enablement\"\x9e\x01\n\nEnablement\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x12\n\ndecided_by\x18\x02 \x01(\t\x12\x33\n\x0f\x65\x66\x66\x65\x63tive_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x0bnext_change\x18\x04 \x01(\x0b\x32!.yibao.region.v1.EnablementChange\"\xc8\x02\n\x10\x45nablementChange\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x31\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32!.yibao.region.v1.EnablementAction\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12/\n\x0brecord_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63\x61ncelled_by\x18\t \x01(\t\x12\x15\n\rcancel_reason\x18\n \x01(\t\"\xe8\x01\n\x0bInstitution\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12.\n\x04kind\x18\x03 \x01(\x0e\x32 .yibao.region.v1.InstitutionKind\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63\x65pts_wallet\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\" \n\x10GetRegionRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"<\n\x11GetRegionResponse\x12\'\n\x06region\x18\x01 \x01(\x0b\x32\x17.yibao.region.v1.Region\"f\n\x12ListRegionsRequest\x12\x13\n\x0bparent_code\x18\x01 \x01(\t\x12\x14\n\x0c\x65nabled_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"X\n\x13ListRegionsResponse\x12(\n\x07regions\x18\x01 \x03(\x0b\x32\x17.yibao.region.v1.Region\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x13\x43heckRegionsRequest\x12\r\n\x05\x63odes\x18\x01 \x03(\t\"E\n\x14\x43heckRegionsResponse\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.yibao.region.v1.RegionCheck\"l\n\x0bRegionCheck\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.yibao.region.v1.RegionStatus\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x12\n\ndecided_by\x18\x04 \x01(\t\"\xb5\x01\n\x1aSetRegionEnablementRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x31\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32!.yibao.region.v1.EnablementAction\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"y\n\x1bSetRegionEnablementResponse\x12\x31\n\x06\x63hange\x18\x01 \x01(\x0b\x32!.yibao.region.v1.EnablementChange\x12\'\n\x06region\x18\x02 \x01(\x0b\x32\x17.yibao.region.v1.Region\"B\n\x1d\x43\x61ncelEnablementChangeRequest\x12\x11\n\tchange_id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"S\n\x1e\x43\x61ncelEnablementChangeResponse\x12\x31\n\x06\x63hange\x18\x01 \x01(\x0b\x32!.yibao.region.v1.EnablementChange\"n\n\x1cListEnablementChangesRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x19\n\x11include_ancestors\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"l\n\x1dListEnablementChangesResponse\x12\x32\n\x07\x63hanges\x18\x01 \x03(\x0b\x32!.yibao.region.v1.EnablementChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x18\x43reateInstitutionRequest\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\"N\n\x19\x43reateInstitutionResponse\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\"%\n\x15GetInstitutionRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"K\n\x16GetInstitutionResponse\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\"\xa2\x01\n\x17ListInstitutionsRequest\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .yibao.region.v1.InstitutionKind\x12\x1b\n\x13\x61\x63\x63\x65pts_wallet_only\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"g\n\x18ListInstitutionsResponse\x12\x32\n\x0cinstitutions\x18\x01 \x03(\x0b\x32\x1c.yibao.region.v1.Institution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x18UpdateInstitutionRequest\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x19UpdateInstitutionResponse\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution*|\n\x0bRegionLevel\x12\x1c\n\x18REGION_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n\x15REGION_LEVEL_PROVINCE\x10\x01\x12\x1b\n\x17REGION_LEVEL_PREFECTURE\x10\x02\x12\x17\n\x13REGION_LEVEL_COUNTY\x10\x03*\x7f\n\x0cRegionStatus\x12\x1d\n\x19REGION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15REGION_STATUS_ENABLED\x10\x01\x12\x1a\n\x16REGION_STATUS_DISABLED\x10\x02\x12\x19\n\x15REGION_STATUS_UNKNOWN\x10\x03*\x91\x01\n\x10\x45nablementAction\x12!\n\x1d\x45NABLEMENT_ACTION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45NABLEMENT_ACTION_ENABLE\x10\x01\x12\x1d\n\x19\x45NABLEMENT_ACTION_DISABLE\x10\x02\x12\x1d\n\x19\x45NABLEMENT_ACTION_INHERIT\x10\x03*x\n\x0fInstitutionKind\x12 \n\x1cINSTITUTION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSTITUTION_KIND_HOSPITAL\x10\x01\x12$\n INSTITUTION_KIND_RETAIL_PHARMACY\x10\x02\x32\xa3\x08\n\rRegionService\x12R\n\tGetRegion\x12!.yibao.region.v1.GetRegionRequest\x1a\".yibao.region.v1.GetRegionResponse\x12X\n\x0bListRegions\x12#.yibao.region.v1.ListRegionsRequest\x1a$.yibao.region.v1.ListRegionsResponse\x12[\n\x0c\x43heckRegions\x12$.yibao.region.v1.CheckRegionsRequest\x1a%.yibao.region.v1.CheckRegionsResponse\x12p\n\x13SetRegionEnablement\x12+.yibao.region.v1.SetRegionEnablementRequest\x1a,.yibao.region.v1.SetRegionEnablementResponse\x12y\n\x16\x43\x61ncelEnablementChange\x12..yibao.region.v1.CancelEnablementChangeRequest\x1a/.yibao.region.v1.CancelEnablementChangeResponse\x12v\n\x15ListEnablementChanges\x12-.yibao.region.v1.ListEnablementChangesRequest\x1a..yibao.region.v1.ListEnablementChangesResponse\x12j\n\x11\x43reateInstitution\x12).yibao.region.v1.CreateInstitutionRequest\x1a*.yibao.region.v1.CreateInstitutionResponse\x12\x61\n\x0eGetInstitution\x12&.yibao.region.v1.GetInstitutionRequest\x1a\'.yibao.region.v1.GetInstitutionResponse\x12g\n\x10ListInstitutions\x12(.yibao.region.v1.ListInstitutionsRequest\x1a).yibao.region.v1.ListInstitutionsResponse\x12j\n\x11UpdateInstitution\x12).yibao.region.v1.UpdateInstitutionRequest\x1a*.yibao.region.v1.UpdateInstitutionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cyibao/region/v1/region.proto\x12\x0fyibao.region.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n\x06Region\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12+\n\x05level\x18\x03 \x01(\x0e\x32\x1c.yibao.region.v1.RegionLevel\x12\x13\n\x0bparent_code\x18\x04 \x01(\t\x12/\n\nenablement\x18\x05 \x01(\x0b\x32\x1b.yibao.region.v1.Enablement\"\x9e\x01\n\nEnablement\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x12\n\ndecided_by\x18\x02 \x01(\t\x12\x33\n\x0f\x65\x66\x66\x65\x63tive_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x0bnext_change\x18\x04 \x01(\x0b\x32!.yibao.region.v1.EnablementChange\"\xc8\x02\n\x10\x45nablementChange\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x31\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32!.yibao.region.v1.EnablementAction\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12/\n\x0brecord_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63\x61ncel_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63\x61ncelled_by\x18\t \x01(\t\x12\x15\n\rcancel_reason\x18\n \x01(\t\"\xe8\x01\n\x0bInstitution\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12.\n\x04kind\x18\x03 \x01(\x0e\x32 .yibao.region.v1.InstitutionKind\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x16\n\x0e\x61\x63\x63\x65pts_wallet\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\" \n\x10GetRegionRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"<\n\x11GetRegionResponse\x12\'\n\x06region\x18\x01 \x01(\x0b\x32\x17.yibao.region.v1.Region\"f\n\x12ListRegionsRequest\x12\x13\n\x0bparent_code\x18\x01 \x01(\t\x12\x14\n\x0c\x65nabled_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"X\n\x13ListRegionsResponse\x12(\n\x07regions\x18\x01 \x03(\x0b\x32\x17.yibao.region.v1.Region\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x13\x43heckRegionsRequest\x12\r\n\x05\x63odes\x18\x01 \x03(\t\"E\n\x14\x43heckRegionsResponse\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.yibao.region.v1.RegionCheck\"\xa2\x01\n\x0bRegionCheck\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.yibao.region.v1.RegionStatus\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x12\n\ndecided_by\x18\x04 \x01(\t\x12\x34\n\x10next_change_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x01\n\x1aSetRegionEnablementRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x31\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32!.yibao.region.v1.EnablementAction\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"y\n\x1bSetRegionEnablementResponse\x12\x31\n\x06\x63hange\x18\x01 \x01(\x0b\x32!.yibao.region.v1.EnablementChange\x12\'\n\x06region\x18\x02 \x01(\x0b\x32\x17.yibao.region.v1.Region\"B\n\x1d\x43\x61ncelEnablementChangeRequest\x12\x11\n\tchange_id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"S\n\x1e\x43\x61ncelEnablementChangeResponse\x12\x31\n\x06\x63hange\x18\x01 \x01(\x0b\x32!.yibao.region.v1.EnablementChange\"n\n\x1cListEnablementChangesRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x19\n\x11include_ancestors\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"l\n\x1dListEnablementChangesResponse\x12\x32\n\x07\x63hanges\x18\x01 \x03(\x0b\x32!.yibao.region.v1.EnablementChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x18\x43reateInstitutionRequest\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\"N\n\x19\x43reateInstitutionResponse\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\"%\n\x15GetInstitutionRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\"K\n\x16GetInstitutionResponse\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\"\xa2\x01\n\x17ListInstitutionsRequest\x12\x13\n\x0bregion_code\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .yibao.region.v1.InstitutionKind\x12\x1b\n\x13\x61\x63\x63\x65pts_wallet_only\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"g\n\x18ListInstitutionsResponse\x12\x32\n\x0cinstitutions\x18\x01 \x03(\x0b\x32\x1c.yibao.region.v1.Institution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"~\n\x18UpdateInstitutionRequest\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x19UpdateInstitutionResponse\x12\x31\n\x0binstitution\x18\x01 \x01(\x0b\x32\x1c.yibao.region.v1.Institution*|\n\x0bRegionLevel\x12\x1c\n\x18REGION_LEVEL_UNSPECIFIED\x10\x00\x12\x19\n\x15REGION_LEVEL_PROVINCE\x10\x01\x12\x1b\n\x17REGION_LEVEL_PREFECTURE\x10\x02\x12\x17\n\x13REGION_LEVEL_COUNTY\x10\x03*\x7f\n\x0cRegionStatus\x12\x1d\n\x19REGION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15REGION_STATUS_ENABLED\x10\x01\x12\x1a\n\x16REGION_STATUS_DISABLED\x10\x02\x12\x19\n\x15REGION_STATUS_UNKNOWN\x10\x03*\x91\x01\n\x10\x45nablementAction\x12!\n\x1d\x45NABLEMENT_ACTION_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x45NABLEMENT_ACTION_ENABLE\x10\x01\x12\x1d\n\x19\x45NABLEMENT_ACTION_DISABLE\x10\x02\x12\x1d\n\x19\x45NABLEMENT_ACTION_INHERIT\x10\x03*x\n\x0fInstitutionKind\x12 \n\x1cINSTITUTION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSTITUTION_KIND_HOSPITAL\x10\x01\x12$\n INSTITUTION_KIND_RETAIL_PHARMACY\x10\x02\x32\xa3\x08\n\rRegionService\x12R\n\tGetRegion\x12!.yibao.region.v1.GetRegionRequest\x1a\".yibao.region.v1.GetRegionResponse\x12X\n\x0bListRegions\x12#.yibao.region.v1.ListRegionsRequest\x1a$.yibao.region.v1.ListRegionsResponse\x12[\n\x0c\x43heckRegions\x12$.yibao.region.v1.CheckRegionsRequest\x1a%.yibao.region.v1.CheckRegionsResponse\x12p\n\x13SetRegionEnablement\x12+.yibao.region.v1.SetRegionEnablementRequest\x1a,.yibao.region.v1.SetRegionEnablementResponse\x12y\n\x16\x43\x61ncelEnablementChange\x12..yibao.region.v1.CancelEnablementChangeRequest\x1a/.yibao.region.v1.CancelEnablementChangeResponse\x12v\n\x15ListEnablementChanges\x12-.yibao.region.v1.ListEnablementChangesRequest\x1a..yibao.region.v1.ListEnablementChangesResponse\x12j\n\x11\x43reateInstitution\x12).yibao.region.v1.CreateInstitutionRequest\x1a*.yibao.region.v1.CreateInstitutionResponse\x12\x61\n\x0eGetInstitution\x12&.yibao.region.v1.GetInstitutionRequest\x1a\'.yibao.region.v1.GetInstitutionResponse\x12g\n\x10ListInstitutions\x12(.yibao.region.v1.ListInstitutionsRequest\x1a).yibao.region.v1.ListInstitutionsResponse\x12j\n\x11UpdateInstitution\x12).yibao.region.v1.UpdateInstitutionRequest\x1a*.yibao.region.v1.UpdateInstitutionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'yibao.region.v1.region_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REGIONLEVEL']._serialized_start=2941
-  _globals['_REGIONLEVEL']._serialized_end=3065
-  _globals['_REGIONSTATUS']._serialized_start=3067
-  _globals['_REGIONSTATUS']._serialized_end=3194
-  _globals['_ENABLEMENTACTION']._serialized_start=3197
-  _globals['_ENABLEMENTACTION']._serialized_end=3342
-  _globals['_INSTITUTIONKIND']._serialized_start=3344
-  _globals['_INSTITUTIONKIND']._serialized_end=3464
+  _globals['_REGIONLEVEL']._serialized_start=2996
+  _globals['_REGIONLEVEL']._serialized_end=3120
+  _globals['_REGIONSTATUS']._serialized_start=3122
+  _globals['_REGIONSTATUS']._serialized_end=3249
+  _globals['_ENABLEMENTACTION']._serialized_start=3252
+  _globals['_ENABLEMENTACTION']._serialized_end=3397
+  _globals['_INSTITUTIONKIND']._serialized_start=3399
+  _globals['_INSTITUTIONKIND']._serialized_end=3519
   _globals['_REGION']._serialized_start=117
   _globals['_REGION']._serialized_end=268
   _globals['_ENABLEMENT']._serialized_start=271
@@ -61,36 +61,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKREGIONSREQUEST']._serialized_end=1323
   _globals['_CHECKREGIONSRESPONSE']._serialized_start=1325
   _globals['_CHECKREGIONSRESPONSE']._serialized_end=1394
-  _globals['_REGIONCHECK']._serialized_start=1396
-  _globals['_REGIONCHECK']._serialized_end=1504
-  _globals['_SETREGIONENABLEMENTREQUEST']._serialized_start=1507
-  _globals['_SETREGIONENABLEMENTREQUEST']._serialized_end=1688
-  _globals['_SETREGIONENABLEMENTRESPONSE']._serialized_start=1690
-  _globals['_SETREGIONENABLEMENTRESPONSE']._serialized_end=1811
-  _globals['_CANCELENABLEMENTCHANGEREQUEST']._serialized_start=1813
-  _globals['_CANCELENABLEMENTCHANGEREQUEST']._serialized_end=1879
-  _globals['_CANCELENABLEMENTCHANGERESPONSE']._serialized_start=1881
-  _globals['_CANCELENABLEMENTCHANGERESPONSE']._serialized_end=1964
-  _globals['_LISTENABLEMENTCHANGESREQUEST']._serialized_start=1966
-  _globals['_LISTENABLEMENTCHANGESREQUEST']._serialized_end=2076
-  _globals['_LISTENABLEMENTCHANGESRESPONSE']._serialized_start=2078
-  _globals['_LISTENABLEMENTCHANGESRESPONSE']._serialized_end=2186
-  _globals['_CREATEINSTITUTIONREQUEST']._serialized_start=2188
-  _globals['_CREATEINSTITUTIONREQUEST']._serialized_end=2265
-  _globals['_CREATEINSTITUTIONRESPONSE']._serialized_start=2267
-  _globals['_CREATEINSTITUTIONRESPONSE']._serialized_end=2345
-  _globals['_GETINSTITUTIONREQUEST']._serialized_start=2347
-  _globals['_GETINSTITUTIONREQUEST']._serialized_end=2384
-  _globals['_GETINSTITUTIONRESPONSE']._serialized_start=2386
-  _globals['_GETINSTITUTIONRESPONSE']._serialized_end=2461
-  _globals['_LISTINSTITUTIONSREQUEST']._serialized_start=2464
-  _globals['_LISTINSTITUTIONSREQUEST']._serialized_end=2626
-  _globals['_LISTINSTITUTIONSRESPONSE']._serialized_start=2628
-  _globals['_LISTINSTITUTIONSRESPONSE']._serialized_end=2731
-  _globals['_UPDATEINSTITUTIONREQUEST']._serialized_start=2733
-  _globals['_UPDATEINSTITUTIONREQUEST']._serialized_end=2859
-  _globals['_UPDATEINSTITUTIONRESPONSE']._serialized_start=2861
-  _globals['_UPDATEINSTITUTIONRESPONSE']._serialized_end=2939
-  _globals['_REGIONSERVICE']._serialized_start=3467
-  _globals['_REGIONSERVICE']._serialized_end=4526
+  _globals['_REGIONCHECK']._serialized_start=1397
+  _globals['_REGIONCHECK']._serialized_end=1559
+  _globals['_SETREGIONENABLEMENTREQUEST']._serialized_start=1562
+  _globals['_SETREGIONENABLEMENTREQUEST']._serialized_end=1743
+  _globals['_SETREGIONENABLEMENTRESPONSE']._serialized_start=1745
+  _globals['_SETREGIONENABLEMENTRESPONSE']._serialized_end=1866
+  _globals['_CANCELENABLEMENTCHANGEREQUEST']._serialized_start=1868
+  _globals['_CANCELENABLEMENTCHANGEREQUEST']._serialized_end=1934
+  _globals['_CANCELENABLEMENTCHANGERESPONSE']._serialized_start=1936
+  _globals['_CANCELENABLEMENTCHANGERESPONSE']._serialized_end=2019
+  _globals['_LISTENABLEMENTCHANGESREQUEST']._serialized_start=2021
+  _globals['_LISTENABLEMENTCHANGESREQUEST']._serialized_end=2131
+  _globals['_LISTENABLEMENTCHANGESRESPONSE']._serialized_start=2133
+  _globals['_LISTENABLEMENTCHANGESRESPONSE']._serialized_end=2241
+  _globals['_CREATEINSTITUTIONREQUEST']._serialized_start=2243
+  _globals['_CREATEINSTITUTIONREQUEST']._serialized_end=2320
+  _globals['_CREATEINSTITUTIONRESPONSE']._serialized_start=2322
+  _globals['_CREATEINSTITUTIONRESPONSE']._serialized_end=2400
+  _globals['_GETINSTITUTIONREQUEST']._serialized_start=2402
+  _globals['_GETINSTITUTIONREQUEST']._serialized_end=2439
+  _globals['_GETINSTITUTIONRESPONSE']._serialized_start=2441
+  _globals['_GETINSTITUTIONRESPONSE']._serialized_end=2516
+  _globals['_LISTINSTITUTIONSREQUEST']._serialized_start=2519
+  _globals['_LISTINSTITUTIONSREQUEST']._serialized_end=2681
+  _globals['_LISTINSTITUTIONSRESPONSE']._serialized_start=2683
+  _globals['_LISTINSTITUTIONSRESPONSE']._serialized_end=2786
+  _globals['_UPDATEINSTITUTIONREQUEST']._serialized_start=2788
+  _globals['_UPDATEINSTITUTIONREQUEST']._serialized_end=2914
+  _globals['_UPDATEINSTITUTIONRESPONSE']._serialized_start=2916
+  _globals['_UPDATEINSTITUTIONRESPONSE']._serialized_end=2994
+  _globals['_REGIONSERVICE']._serialized_start=3522
+  _globals['_REGIONSERVICE']._serialized_end=4581
 # @@protoc_insertion_point(module_scope)

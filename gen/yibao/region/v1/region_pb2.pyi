@@ -166,16 +166,18 @@ class CheckRegionsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[RegionCheck, _Mapping]]] = ...) -> None: ...
 
 class RegionCheck(_message.Message):
-    __slots__ = ("code", "status", "name", "decided_by")
+    __slots__ = ("code", "status", "name", "decided_by", "next_change_time")
     CODE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
     code: str
     status: RegionStatus
     name: str
     decided_by: str
-    def __init__(self, code: _Optional[str] = ..., status: _Optional[_Union[RegionStatus, str]] = ..., name: _Optional[str] = ..., decided_by: _Optional[str] = ...) -> None: ...
+    next_change_time: _timestamp_pb2.Timestamp
+    def __init__(self, code: _Optional[str] = ..., status: _Optional[_Union[RegionStatus, str]] = ..., name: _Optional[str] = ..., decided_by: _Optional[str] = ..., next_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SetRegionEnablementRequest(_message.Message):
     __slots__ = ("code", "action", "effective_from", "reason", "request_id")
