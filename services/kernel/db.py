@@ -91,14 +91,19 @@ def is_unique_violation(error: Exception) -> bool:
     return "UNIQUE constraint failed" in str(orig)
 
 
-def insert_ignoring_conflicts(conn, table):
-    """INSERT … ON CONFLICT DO NOTHING on either backend: with RETURNING, no
-    row back means the key was already there (or a concurrent insert won)."""
+def upsert(conn, table):
+    """The backend's INSERT, which has on_conflict_do_nothing / _do_update."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
+    return dialect_insert(table)
+
+
+def insert_ignoring_conflicts(conn, table):
+    """INSERT … ON CONFLICT DO NOTHING on either backend: with RETURNING, no
+    row back means the key was already there (or a concurrent insert won)."""
+    return upsert(conn, table).on_conflict_do_nothing()
 
 
 @functools.cache

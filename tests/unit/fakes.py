@@ -81,25 +81,25 @@ class FakeTransferRepository:
     async def give_back_daily_slot(self, payer_id, day):
         self._t.daily[(payer_id, day)] = max(self._t.daily.get((payer_id, day), 0) - 1, 0)
 
-    async def has_open_to(self, payer_id, payee_id):
+    async def _open_to(self, payer_id, payee_id):
         return any(
             (t.payer_id, t.payee_id) == (payer_id, payee_id) and not t.status.final
             for t in self._t.transfers.values()
         )
 
     async def add(self, t):
-        if await self.by_request(t.payer_id, t.request_id) or await self.has_open_to(t.payer_id, t.payee_id):
+        if await self.by_request(t.payer_id, t.request_id) or await self._open_to(t.payer_id, t.payee_id):
             raise Conflict("unique key")
         self._t.transfers[t.id] = t
 
     async def move(self, transfer_id, to, now, **values):
         t = self._t.transfers.get(transfer_id)
         if t is None or t.status not in sources_of(to):
-            return False
+            return None
         if "refund_reason" in values:
             values["refund_reason"] = RefundReason(values["refund_reason"])
         self._t.transfers[transfer_id] = replace(t, status=to, **values)
-        return True
+        return self._t.transfers[transfer_id]
 
     async def move_many(self, ids, to, now, **values):
         moved = [i for i in ids if await self.move(i, to, now, **values)]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values
+from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
 from services.kernel.uow import unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, transfer_events, transfers
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
@@ -48,18 +48,14 @@ class TransferRepository:
         return (await self._conn.execute(query)).scalar_one_or_none() or 0
 
     async def take_daily_slot(self, payer_id: str, day: date, limit: int) -> bool:
-        """Counts one more transfer today, unless ``limit`` are counted already."""
-        await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, daily_counts).values(payer_id=payer_id, day=day, count=0)
+        """Counts one more transfer today, unless ``limit`` are counted already: one statement."""
+        counted = upsert(self._conn, daily_counts).values(payer_id=payer_id, day=day, count=1)
+        counted = counted.on_conflict_do_update(
+            index_elements=[daily_counts.c.payer_id, daily_counts.c.day],
+            set_={"count": daily_counts.c.count + 1},
+            where=daily_counts.c.count < limit,
         )
-        taken = await self._conn.execute(
-            update(daily_counts)
-            .where(
-                daily_counts.c.payer_id == payer_id, daily_counts.c.day == day, daily_counts.c.count < limit
-            )
-            .values(count=daily_counts.c.count + 1)
-        )
-        return taken.rowcount == 1
+        return (await self._conn.execute(counted.returning(daily_counts.c.count))).first() is not None
 
     async def give_back_daily_slot(self, payer_id: str, day: date) -> None:
         await self._conn.execute(
@@ -74,10 +70,6 @@ class TransferRepository:
             insert(transfers).values(row_values(t, updated_at=t.created_at, open_pair=open_pair))
         )
 
-    async def has_open_to(self, payer_id: str, payee_id: str) -> bool:
-        query = select(transfers.c.id).where(transfers.c.open_pair == f"{payer_id}:{payee_id}")
-        return (await self._conn.execute(query)).first() is not None
-
     def _moving(self, to: Status, now: datetime, **values):
         """UPDATE of transfers into ``to``, only from a state the domain's
         TRANSITIONS allow: an illegal move cannot be written."""
@@ -90,14 +82,13 @@ class TransferRepository:
             .values(status=to.value, updated_at=now, **values)
         )
 
-    async def move(self, transfer_id: str, to: Status, now: datetime, **values) -> bool:
+    async def move(self, transfer_id: str, to: Status, now: datetime, **values) -> Transfer | None:
         """The state change that arbitrates every race (receive against
-        refund, two sweepers): False when the transfer was not in a state
-        that may move to ``to``."""
-        changed = await self._conn.execute(
-            self._moving(to, now, **values).where(transfers.c.id == transfer_id)
-        )
-        return changed.rowcount == 1
+        refund, two sweepers): the transfer as moved, or None when it was not
+        in a state that may move to ``to``."""
+        moved = self._moving(to, now, **values).where(transfers.c.id == transfer_id).returning(transfers)
+        row = (await self._conn.execute(moved)).first()
+        return from_row(Transfer, row) if row else None
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Transfer]:
         if not ids:

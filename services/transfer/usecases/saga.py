@@ -44,11 +44,11 @@ class Saga:
         that may (another step got there first)."""
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            if not await tx.transfers.move(t.id, to, now, **values):
+            moved = await tx.transfers.move(t.id, to, now, **values)
+            if moved is None:
                 return None
             if event is not None:
-                await tx.transfers.add_event(t, event, now)
-            moved = await tx.transfers.get(t.id)
+                await tx.transfers.add_event(moved, event, now)
             await tx.commit()
         if event is not None:
             self._d.events_written.set()

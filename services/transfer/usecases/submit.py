@@ -145,15 +145,13 @@ class SubmitTransferUseCase:
 
     async def _accept(self, t: Transfer) -> None:
         """Records the transfer, counting it against today's limit; both
-        limits are enforced by the database, so concurrent submissions cannot
-        slip past them."""
+        limits are enforced by the database (a unique key, a conditional
+        upsert), so concurrent submissions cannot slip past them."""
         policy = self._d.policy
         async with self._d.uow() as tx:
-            if await tx.transfers.has_open_to(t.payer_id, t.payee_id):
-                raise payee_has_pending_transfer()
+            await tx.transfers.add(t)  # Conflict: the payee has an open transfer, or a copy raced us
             if not await tx.transfers.take_daily_slot(
                 t.payer_id, policy.day_of(t.created_at), policy.per_day
             ):
                 raise daily_limit(policy.per_day)
-            await tx.transfers.add(t)
             await tx.commit()
