@@ -13,8 +13,8 @@ from services.account.domain.errors import (
     wallet_not_opened,
 )
 from services.account.domain.holds import Hold, HoldState
-from services.account.domain.ledger import AccountKind, EntryKind, Movement, validate_amount
-from services.account.usecases.common import AccountDeps, post
+from services.account.domain.ledger import AccountKind, EntryKind, KeyReused, Movement, validate_amount
+from services.account.usecases.common import AccountDeps
 from services.kernel.errors import required_key
 from services.kernel.idempotency import content_hash, reused_request_id
 
@@ -55,21 +55,42 @@ class HoldUseCases:
                 if not existing.same_request(payer_id, payee_id, source, amount):
                     raise reused_request_id(transfer_id)
                 return existing
-            for person_id in (payer_id, payee_id):
-                if await tx.accounts.person(person_id) is None:
-                    raise person_not_found(person_id)
-            if await tx.accounts.wallet(payee_id) is None:
-                raise wallet_not_opened(payee_id)
-            source_account = await tx.ledger.account(payer_id, source)
-            if source_account is None:
-                raise source_account_missing(source.value)
-            reserved = await tx.ledger.open_person_account(payer_id, AccountKind.RESERVED)
-            entry = EntryKind.TRANSFER_HOLD
-            movement = Movement(entry, source_account, source, reserved, AccountKind.RESERVED, amount)
+            payee_wallet, from_, to = (
+                (payee_id, AccountKind.WALLET),
+                (payer_id, source),
+                (payer_id, AccountKind.RESERVED),
+            )
+            ids = await tx.ledger.accounts_of({payee_wallet, from_, to})
+            if payee_wallet not in ids or from_ not in ids:
+                await self._missing(tx, wanted, payee_wallet in ids)
+            reserved = ids.get(to) or await tx.ledger.open_person_account(payer_id, AccountKind.RESERVED)
+            movement = Movement(
+                EntryKind.TRANSFER_HOLD, ids[from_], source, reserved, AccountKind.RESERVED, amount
+            )
             request = {"payer": payer_id, "payee": payee_id, "source": source.value, "amount": amount}
-            await post(tx, movement, _key(entry, transfer_id), request, transfer_id, now, _TEXTS[entry])
+            await self._post(tx, movement, transfer_id, request, now)
             await tx.commit()
         return wanted
+
+    @staticmethod
+    async def _missing(tx, hold: Hold, payee_has_wallet: bool):
+        """Why a hold cannot be made: a person unknown, the payee's wallet not
+        opened, or the payer without that source account."""
+        for person_id in (hold.payer_id, hold.payee_id):
+            if await tx.accounts.person(person_id) is None:
+                raise person_not_found(person_id)
+        if not payee_has_wallet:
+            raise wallet_not_opened(hold.payee_id)
+        raise source_account_missing(hold.source.value)
+
+    @staticmethod
+    async def _post(tx, movement: Movement, transfer_id: str, request: dict, now) -> None:
+        """The entry of one step of a transfer's money, set-based (three statements)."""
+        entries = [(movement, _key(movement.kind, transfer_id), transfer_id)]
+        try:
+            await tx.ledger.post_many(entries, content_hash(request), now, _TEXTS[movement.kind])
+        except KeyReused:
+            raise reused_request_id(transfer_id) from None
 
     async def receive(self, transfer_id: str) -> Hold:
         """Reserved -> the payee's wallet."""
@@ -132,15 +153,16 @@ class HoldUseCases:
             ended, entry = hold.end(outcome)
             if entry is None:
                 return hold
-            reserved = await tx.ledger.account(hold.payer_id, AccountKind.RESERVED)
+            reserved = (hold.payer_id, AccountKind.RESERVED)
             if outcome is HoldState.RECEIVED:
-                target, kind = await tx.ledger.account(hold.payee_id, AccountKind.WALLET), AccountKind.WALLET
+                target = (hold.payee_id, AccountKind.WALLET)
             else:
-                target, kind = await tx.ledger.account(hold.payer_id, hold.source), hold.source
-            movement = Movement(entry, reserved, AccountKind.RESERVED, target, kind, hold.amount)
-            await post(
-                tx, movement, _key(entry, transfer_id), {"t": transfer_id}, transfer_id, now, _TEXTS[entry]
+                target = (hold.payer_id, hold.source)
+            ids = await tx.ledger.accounts_of({reserved, target})
+            movement = Movement(
+                entry, ids[reserved], AccountKind.RESERVED, ids[target], target[1], hold.amount
             )
+            await self._post(tx, movement, transfer_id, {"t": transfer_id}, now)
             await tx.accounts.save_hold(ended, now)
             await tx.commit()
         return ended
