@@ -19,6 +19,7 @@ from services.kernel.clock import Clock, SystemClock
 from services.kernel.errors import Reason, permission_denied, unauthenticated
 
 LEEWAY_SECONDS = 30  # clock skew between the minting and the verifying host
+VERIFIED_CACHE_SIZE = 10_000  # tokens whose signature was checked, kept for their lifetime
 
 
 class Role(Enum):
@@ -94,6 +95,7 @@ class TokenAuthority:
         self._verify_key = verify_key
         self._issuer = issuer
         self._audience = audience
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_settings(
@@ -120,6 +122,19 @@ class TokenAuthority:
         return jwt.encode(claims, self._signing_key, algorithm=self._algorithm)
 
     def verify(self, token: str) -> Principal:
+        """The token's principal; its signature is checked once (then cached,
+        boundedly), its expiry on every call."""
+        known = self._verified.get(token)
+        if known is None:
+            known = self._verified[token] = self._decode(token)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))
+        principal, expires = known
+        if expires + LEEWAY_SECONDS <= self._clock.now().timestamp():
+            raise unauthenticated(Reason.TOKEN_EXPIRED, "the bearer token has expired")
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -132,11 +147,8 @@ class TokenAuthority:
             )
         except jwt.InvalidTokenError:
             raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token is not valid") from None
-        if (
-            not isinstance(claims["exp"], int | float)
-            or claims["exp"] + LEEWAY_SECONDS <= self._clock.now().timestamp()
-        ):
-            raise unauthenticated(Reason.TOKEN_EXPIRED, "the bearer token has expired")
+        if not isinstance(claims["exp"], int | float):
+            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token's exp is not a time")
         try:
             role = Role(claims["role"])
         except ValueError:
@@ -151,7 +163,7 @@ class TokenAuthority:
         scope = _SCOPE_CLAIM.get(role)
         if scope and not getattr(principal, scope):
             raise unauthenticated(Reason.TOKEN_INVALID, f"a {role.value} token must carry {scope}")
-        return principal
+        return principal, float(claims["exp"])
 
     def authenticate(self, authorization: str | None, access: Access) -> Principal | None:
         """The caller of a method, from its `authorization` metadata value."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -43,11 +44,15 @@ class FileClock:
 
     def __init__(self, path: str) -> None:
         self._path = path
+        self._read: tuple[int, datetime] | None = None  # (the file's mtime, its time)
 
     def now(self) -> datetime:
         try:
-            with open(self._path, encoding="utf-8") as f:
-                return as_utc(datetime.fromisoformat(f.read().strip()))
+            changed = os.stat(self._path).st_mtime_ns
+            if self._read is None or self._read[0] != changed:
+                with open(self._path, encoding="utf-8") as f:
+                    self._read = (changed, as_utc(datetime.fromisoformat(f.read().strip())))
+            return self._read[1]
         except FileNotFoundError:
             return datetime.now(UTC)
 

@@ -35,9 +35,9 @@ class ServiceMetrics:
         transactions = Counter(
             "yibao_sql_transactions", "SQL transactions begun", ["service"], registry=self.registry
         )
-        on_statement, on_begin = statements.labels(self.service), transactions.labels(self.service)
+        on_statement, on_commit = statements.labels(self.service), transactions.labels(self.service)
         event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: on_statement.inc())
-        event.listen(engine.sync_engine, "begin", lambda *_: on_begin.inc())
+        event.listen(engine.sync_engine, "commit", lambda *_: on_commit.inc())
 
     def observe(self, method: str, code: str, seconds: float) -> None:
         self._calls.labels(self.service, method, code).inc()

@@ -46,17 +46,15 @@ class SqlUnitOfWork:
 
 
 def unit_of_work_factory(engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]):
-    """What use cases are given: ``uow()`` opens a unit of work; ``uow(read_only=True)``
-    one that only reads, which on PostgreSQL runs each statement on its own
-    (autocommit: no BEGIN and ROLLBACK round trips; each read sees committed
-    data, which is all a read-only use case needs)."""
-    readers = (
-        engine.execution_options(isolation_level="AUTOCOMMIT")
-        if engine.dialect.name == "postgresql"
-        else engine
-    )
+    """What use cases are given: ``uow()`` opens a unit of work. One that only
+    reads (``read_only=True``), or writes with one statement
+    (``single_statement=True``), runs on PostgreSQL in autocommit: no BEGIN
+    and COMMIT/ROLLBACK round trips; a read sees committed data, a single
+    statement is atomic on its own."""
+    postgres = engine.dialect.name == "postgresql"
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
 
-    def uow(read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(readers if read_only else engine, repositories)
+    def uow(read_only: bool = False, single_statement: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(autocommit if read_only or single_statement else engine, repositories)
 
     return uow

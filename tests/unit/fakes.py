@@ -25,7 +25,7 @@ class FakeUnitOfWork:
         self._store, self._repositories = store, repositories
         self.commits = 0
 
-    def __call__(self, read_only: bool = False):
+    def __call__(self, read_only: bool = False, single_statement: bool = False):
         return _Transaction(self)
 
 

@@ -70,7 +70,7 @@ class CredentialUseCases:
             ticket = read_face_ticket(
                 face_ticket, self._d.face_ticket_key, person_id, purpose, self._d.clock.now()
             )
-            async with self._d.uow() as tx:
+            async with self._d.uow(single_statement=True) as tx:
                 if not await tx.accounts.use_face_ticket(ticket.ticket_id, person_id, ticket.expires_at):
                     raise errors.verification_failed(
                         errors.Cause.TICKET_REPLAYED, "the face ticket was used before"
