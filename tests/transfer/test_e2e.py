@@ -230,6 +230,42 @@ async def test_r14_each_gate_fails_with_its_own_reason(
     await invariant()
 
 
+async def test_r17_a_refund_batch_retried_after_a_crash_mid_batch_moves_money_once(
+    member, relate, submit, transfers, account, as_service, bearer, balances, invariant, clock
+):
+    """The account service refunded part of a 06:00 batch, then the transfer
+    service died before recording it. The sweep retries the whole batch:
+    what was refunded is answered as refunded, the rest is refunded now, and
+    every transfer ends refunded with its money back exactly once."""
+    payer = await member("付款人", "450102", funding=100_000)
+    payees = [await member(f"收款人{i}", "110101", kind=apb.INSURANCE_TYPE_RESIDENT) for i in range(3)]
+    sent = []
+    for payee in payees:
+        await relate(payer, payee)
+        sent.append(await submit(payer, payee, amount=1_000))
+    assert await balances(payer) == (97_000, 0)
+    already = apb.RefundTransfersRequest(transfer_ids=[sent[0].id, sent[1].id, "no-such-transfer"])
+    answered = (await account.RefundTransfers(already, metadata=as_service)).holds
+    assert sorted((h.transfer_id, h.status) for h in answered) == sorted(
+        (t.id, apb.HOLD_STATUS_REFUNDED) for t in sent[:2]
+    )
+    assert await balances(payer) == (99_000, 0)  # the account half of the batch happened
+
+    clock.set(from_timestamp(sent[0].expire_time))  # 06:00: the sweep retries all three
+    token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+
+    async def all_refunded():
+        found = [
+            (await transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=token)).transfer
+            for t in sent
+        ]
+        return {t.status for t in found} == {pb.TRANSFER_STATUS_REFUNDED}
+
+    await eventually(all_refunded)
+    assert await balances(payer) == (100_000, 0)  # each amount back once
+    await invariant()
+
+
 # --- idempotency (R16)
 async def test_r16_same_request_id_same_transfer_other_content_refused(
     family, transfers, bearer, balances, invariant

@@ -45,10 +45,10 @@ class Lifecycle:
             # The receipt wins only while pending and before expires_at: the
             # expiry sweep moves pending -> refunding under the same rule, so
             # exactly one of them ever happens.
-            moved = now < t.expires_at and await tx.transfers.move(t.id, Status.RECEIVING, now)
-            current = await tx.transfers.get(t.id)
+            moved = await tx.transfers.move(t.id, Status.RECEIVING, now) if now < t.expires_at else None
             await tx.commit()
-        if moved or current.status is Status.RECEIVING:
+            current = moved or await tx.transfers.get(t.id)
+        if current.status is Status.RECEIVING:
             return await self._saga.receive(current)
         if current.status is Status.RECEIVED:
             return current  # received before: the same answer
