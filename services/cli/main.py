@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvloop  # a faster event loop for the servers (measured in docs/performance.md)
 from rich.console import Console
 from rich.table import Table
 
@@ -114,7 +115,7 @@ def serve(service: ServiceArg) -> None:
     """Run one service (production: one process per service, migrations applied beforehand)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
-    asyncio.run(_serve(settings, (_check_service(service),), announce=False))
+    uvloop.run(_serve(settings, (_check_service(service),), announce=False))
 
 
 @app.command()
@@ -156,7 +157,7 @@ def run(
     for name in SERVICES:
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))
-    asyncio.run(_serve(settings, SERVICES, announce=True, demo=demo))
+    uvloop.run(_serve(settings, SERVICES, announce=True, demo=demo))
 
 
 async def _ledger_totals(url: str) -> tuple[int, int, int]:
