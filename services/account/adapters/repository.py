@@ -45,6 +45,13 @@ class AccountRepository:
     async def person(self, person_id: str, for_update: bool = False) -> Person | None:
         return await first(self._conn, Person, select(persons).where(persons.c.id == person_id), for_update)
 
+    async def person_and_other(self, person_id: str, id_hash: str) -> tuple[Person | None, Person | None]:
+        """A person by id and another by ID-number hash, in one query."""
+        query = select(persons).where(or_(persons.c.id == person_id, persons.c.id_hash == id_hash))
+        found = [from_row(Person, row) for row in await self._conn.execute(query)]
+        by_id = next((p for p in found if p.id == person_id), None)
+        return by_id, next((p for p in found if p.id_hash == id_hash), None)
+
     async def person_by_hash(self, id_hash: str) -> Person | None:
         return await first(self._conn, Person, select(persons).where(persons.c.id_hash == id_hash))
 
@@ -61,6 +68,14 @@ class AccountRepository:
             .where(wallets.c.person_id == person_id)
         )
         return await first(self._conn, Wallet, query)
+
+    async def wallets(self, person_ids: list[str]) -> dict[str, Wallet]:
+        query = (
+            select(wallets, accounts.c.balance)
+            .join(accounts, accounts.c.id == wallets.c.account_id)
+            .where(wallets.c.person_id.in_(person_ids))
+        )
+        return {row.person_id: from_row(Wallet, row) for row in await self._conn.execute(query)}
 
     async def add_wallet(self, wallet: Wallet) -> bool:
         values = row_values(wallet, updated_at=wallet.opened_at)

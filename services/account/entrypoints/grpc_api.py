@@ -177,11 +177,14 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
 
     async def GetTransferParties(self, request, context):
+        check = None
         if request.HasField("verification"):
             password, ticket = verification(request)
-            await self._credentials.verify(request.payer_id, Purpose.TRANSFER, password, ticket)
+            check = partial(
+                self._credentials.verify, request.payer_id, Purpose.TRANSFER, password, ticket, True
+            )
         p = await self._persons.transfer_parties(
-            request.payer_id, request.payee_id_number, request.payee_name
+            request.payer_id, request.payee_id_number, request.payee_name, verify=check
         )
         return pb.GetTransferPartiesResponse(
             payer=person_pb(p.payer),

@@ -56,14 +56,21 @@ class CredentialUseCases:
         return after.attempts_left
 
     async def verify(
-        self, person_id: str, purpose: Purpose | None, password: str | None, face_ticket: str | None
+        self,
+        person_id: str,
+        purpose: Purpose | None,
+        password: str | None,
+        face_ticket: str | None,
+        person_known: bool = False,
     ) -> int:
-        """Verifies one credential for a purpose; returns password attempts left."""
+        """Verifies one credential for a purpose; returns password attempts left.
+        ``person_known``: the caller has just read the person."""
         if purpose is None:
             raise errors.purpose_required()
-        async with self._d.uow(read_only=True) as tx:
-            if await tx.accounts.person(person_id) is None:
-                raise errors.person_not_found(person_id)
+        if not person_known:
+            async with self._d.uow(read_only=True) as tx:
+                if await tx.accounts.person(person_id) is None:
+                    raise errors.person_not_found(person_id)
         if password:
             return await self.verify_password(person_id, password)
         if face_ticket:

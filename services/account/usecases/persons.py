@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from services.account.domain.errors import (
@@ -124,25 +125,33 @@ class PersonUseCases:
                 raise name_mismatch()
             return person, await tx.accounts.wallet(person.id)
 
-    async def transfer_parties(self, payer_id: str, payee_id_number: str, payee_name: str) -> TransferParties:
+    async def transfer_parties(
+        self,
+        payer_id: str,
+        payee_id_number: str,
+        payee_name: str,
+        verify: Callable[[], Awaitable] | None = None,
+    ) -> TransferParties:
+        """Payer and payee with their wallets and relation, in three reads.
+        ``verify`` (the payer's credential) runs once the payer is known and
+        before anything about the payee is told (R14)."""
         number = validate_id_number(payee_id_number, "payee_id_number")
+        id_hash = id_number_hash(number, self._d.id_hash_key)
         async with self._d.uow(read_only=True) as tx:
-            payer = await tx.accounts.person(payer_id)
-            if payer is None:
-                raise person_not_found(payer_id)
-            payee = await tx.accounts.person_by_hash(id_number_hash(number, self._d.id_hash_key))
-            if payee is None:
-                raise payee_not_found()
-            if payee.name != (payee_name or "").strip():
-                raise payee_name_mismatch()
+            payer, payee = await tx.accounts.person_and_other(payer_id, id_hash)
+        if payer is None:
+            raise person_not_found(payer_id)
+        if verify is not None:
+            await verify()
+        if payee is None:
+            raise payee_not_found()
+        if payee.name != (payee_name or "").strip():
+            raise payee_name_mismatch()
+        async with self._d.uow(read_only=True) as tx:
             relation = await tx.accounts.relation(payer_id, payee.id)
-            return TransferParties(
-                payer,
-                await tx.accounts.wallet(payer_id),
-                payee,
-                await tx.accounts.wallet(payee.id),
-                relation.kind if relation else None,
-            )
+            found = await tx.accounts.wallets([payer_id, payee.id])
+        kind = relation.kind if relation else None
+        return TransferParties(payer, found.get(payer_id), payee, found.get(payee.id), kind)
 
     async def attest(
         self, caller: Principal, person_id: str, relative_id: str, kind: RelationKind | None
