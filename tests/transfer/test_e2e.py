@@ -266,6 +266,27 @@ async def test_r17_a_refund_batch_retried_after_a_crash_mid_batch_moves_money_on
     await invariant()
 
 
+async def test_r14_r15_concurrent_submissions_held_together_are_each_answered_as_alone(
+    member, relate, submit, balances, invariant
+):
+    """Their holds travel in one HoldTransfers call (group commit); the money
+    covers two of three: two are pending, one is refused for funds and
+    rejected, and nothing else moved."""
+    payer = await member("付款人", "450102", funding=2_500)
+    payees = [await member(f"收款人{i}", "110101", kind=apb.INSURANCE_TYPE_RESIDENT) for i in range(3)]
+    for payee in payees:
+        await relate(payer, payee)
+    answers = await asyncio.gather(*(submit(payer, p, amount=1_000) for p in payees), return_exceptions=True)
+    held = [a for a in answers if not isinstance(a, Exception)]
+    refused = [failure(a) for a in answers if isinstance(a, grpc.aio.AioRpcError)]
+    assert [t.status for t in held] == [pb.TRANSFER_STATUS_PENDING_RECEIPT] * 2
+    assert [(f.code, f.reason) for f in refused] == [
+        (grpc.StatusCode.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS")
+    ]
+    assert await balances(payer) == (500, 0)
+    await invariant()
+
+
 # --- idempotency (R16)
 async def test_r16_same_request_id_same_transfer_other_content_refused(
     family, transfers, bearer, balances, invariant

@@ -316,6 +316,11 @@ class FakeHoldsRepository:
     async def save_hold(self, hold, now):
         self._t.holds[hold.transfer_id] = hold
 
+    async def add_holds(self, wanted, now):
+        made = {h.transfer_id for h in wanted if h.transfer_id not in self._t.holds}
+        self._t.holds |= {h.transfer_id: h for h in wanted if h.transfer_id in made}
+        return made
+
     async def get_holds(self, transfer_ids):
         return [self._t.holds[t] for t in sorted(transfer_ids) if t in self._t.holds]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.account.domain.holds import HoldState
+from services.account.domain.holds import Hold, HoldState
 from services.account.domain.ledger import AccountKind
 from services.account.usecases.common import AccountDeps
 from services.account.usecases.holds import HoldUseCases
@@ -82,3 +82,37 @@ async def test_r15_a_batch_refund_moves_each_pending_hold_once_and_leaves_receiv
     again = await holds.refund_many(["t3", "t1"])  # a batch retried after a crash: nothing moves twice
     assert {h.state for h in again} == {HoldState.REFUNDED}
     assert money(tables) == {"personal": 9_000, "wallet": 1_000, "reserved": 0}
+
+
+async def test_r15_holds_made_together_are_answered_each_as_alone(holds, tables):
+    """Group commit: one unit of work for the batch; a balance short for one
+    of them sends every hold of the batch through hold() on its own."""
+    tables.balances[(PAYER, AccountKind.PERSONAL)] = 2_500
+    await holds.hold("t0", PAYER, PAYEE, AccountKind.PERSONAL, 500)
+    asked = [
+        ("t1", PAYER, PAYEE, AccountKind.PERSONAL, 1_000),
+        ("t2", PAYER, PAYEE, AccountKind.PERSONAL, 1_000),
+        ("t3", PAYER, PAYEE, AccountKind.PERSONAL, 1_000),  # 500 short: refused alone
+        ("t0", PAYER, PAYEE, AccountKind.PERSONAL, 500),  # a retry of an earlier hold
+        ("t0", PAYER, PAYEE, AccountKind.PERSONAL, 501),  # the same id with other content
+        ("", PAYER, PAYEE, AccountKind.PERSONAL, 1),  # malformed
+    ]
+    answers = await holds.hold_many(asked)
+    kinds = [a.state.value if isinstance(a, Hold) else a.reason for a in answers]
+    assert kinds == [
+        "pending",
+        "pending",
+        "INSUFFICIENT_FUNDS",
+        "pending",
+        "REQUEST_ID_REUSED",
+        "TRANSFER_ID_REQUIRED",
+    ]
+    assert money(tables) == {"personal": 0, "wallet": 0, "reserved": 2_500}
+
+
+async def test_r15_holds_made_together_in_one_unit_of_work(holds, tables):
+    commits = holds._d.uow.commits
+    asked = [(f"t{i}", PAYER, PAYEE, AccountKind.PERSONAL, 1_000) for i in range(5)]
+    assert {a.state for a in await holds.hold_many(asked)} == {HoldState.PENDING}
+    assert holds._d.uow.commits == commits + 1
+    assert money(tables) == {"personal": 5_000, "wallet": 0, "reserved": 5_000}

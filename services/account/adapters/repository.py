@@ -29,7 +29,7 @@ from services.account.domain.payments import Contribution, Payment
 from services.account.domain.persons import Person
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
-from services.kernel.db import first, from_row, insert_new, row_values
+from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values
 from services.kernel.uow import unit_of_work_factory
 
 
@@ -172,6 +172,14 @@ class AccountRepository:
     async def get_hold(self, transfer_id: str, for_update: bool = False) -> Hold | None:
         query = select(holds).where(holds.c.transfer_id == transfer_id)
         return await first(self._conn, Hold, query, for_update)
+
+    async def add_holds(self, wanted: list[Hold], now: datetime) -> set[str]:
+        """Inserts the holds whose transfer id is new; returns those ids."""
+        if not wanted:
+            return set()
+        rows = [row_values(hold, created_at=now, updated_at=now) for hold in wanted]
+        query = insert_ignoring_conflicts(self._conn, holds).returning(holds.c.transfer_id)
+        return {row.transfer_id for row in await self._conn.execute(query, rows)}
 
     async def get_holds(self, transfer_ids: list[str]) -> list[Hold]:
         """The holds of these transfers that exist, row-locked."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
@@ -21,6 +22,7 @@ from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PersonUseCases
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import Access, Role, current_principal
+from services.kernel.errors import DomainError
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import from_timestamp, to_timestamp
@@ -52,6 +54,7 @@ POLICY = {
         "SetPassword": _CITIZEN,
         "VerifyCredential": _SERVICE_ONLY,
         "HoldTransfer": _SERVICE_ONLY,
+        "HoldTransfers": _SERVICE_ONLY,
         "ReceiveTransfer": _SERVICE_ONLY,
         "RefundTransfer": _SERVICE_ONLY,
         "RefundTransfers": _SERVICE_ONLY,
@@ -121,6 +124,17 @@ def entry_pb(line: StatementLine) -> pb.StatementEntry:
         amount_fen=line.amount,
         balance_after_fen=line.balance_after,
         post_time=to_timestamp(line.posted_at),
+    )
+
+
+def outcome_pb(outcome: Hold | DomainError) -> pb.HoldOutcome:
+    if isinstance(outcome, Hold):
+        return pb.HoldOutcome(hold=hold_pb(outcome))
+    return pb.HoldOutcome(
+        error_code=code_pb2.Code.Value(outcome.kind.value),
+        error_reason=outcome.reason,
+        error_message=outcome.message,
+        error_metadata=outcome.metadata,
     )
 
 
@@ -250,6 +264,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             request.amount_fen,
         )
         return pb.HoldTransferResponse(hold=hold_pb(hold))
+
+    async def HoldTransfers(self, request, context):
+        asked = [
+            (h.transfer_id, h.payer_id, h.payee_id, _ACCOUNTS.get(h.source), h.amount_fen)
+            for h in request.holds
+        ]
+        return pb.HoldTransfersResponse(outcomes=[outcome_pb(x) for x in await self._holds.hold_many(asked)])
 
     async def ReceiveTransfer(self, request, context):
         return pb.ReceiveTransferResponse(hold=hold_pb(await self._holds.receive(request.transfer_id)))

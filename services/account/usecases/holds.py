@@ -15,10 +15,10 @@ from services.account.domain.errors import (
 from services.account.domain.holds import Hold, HoldState
 from services.account.domain.ledger import AccountKind, EntryKind, KeyReused, Movement, validate_amount
 from services.account.usecases.common import AccountDeps
-from services.kernel.errors import required_key
+from services.kernel.errors import DomainError, required_key
 from services.kernel.idempotency import content_hash, reused_request_id
 
-MAX_BATCH = 1000  # holds per RefundTransfers call
+MAX_BATCH = 1000  # holds per HoldTransfers or RefundTransfers call
 _KEYS = {
     EntryKind.TRANSFER_HOLD: "hold",
     EntryKind.TRANSFER_RECEIVE: "receive",
@@ -39,15 +39,21 @@ class HoldUseCases:
     def __init__(self, deps: AccountDeps) -> None:
         self._d = deps
 
-    async def hold(
-        self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
+    @staticmethod
+    def _wanted(
+        transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
     ) -> Hold:
-        """Source -> the payer's reserved account; the hold is pending."""
         transfer_id = required_key(transfer_id, "transfer_id", "TRANSFER_ID")
         validate_amount(amount)
         if source not in (AccountKind.PERSONAL, AccountKind.WALLET):
             raise source_invalid()
-        wanted = Hold(transfer_id, payer_id, payee_id, source, amount)
+        return Hold(transfer_id, payer_id, payee_id, source, amount)
+
+    async def hold(
+        self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
+    ) -> Hold:
+        """Source -> the payer's reserved account; the hold is pending."""
+        wanted = self._wanted(transfer_id, payer_id, payee_id, source, amount)
         now = self._d.clock.now()
         async with self._d.uow() as tx:
             if not await tx.accounts.add_hold(wanted, now):
@@ -71,6 +77,87 @@ class HoldUseCases:
             await self._post(tx, movement, transfer_id, request, now)
             await tx.commit()
         return wanted
+
+    async def hold_many(self, asked: list[tuple]) -> list[Hold | DomainError]:
+        """hold() for many transfers (group commit): each (transfer id, payer,
+        payee, source, amount) answered as hold() would answer it, in order.
+        The new holds are made in one unit of work with one set-based posting;
+        anything out of the ordinary (a repeated id, a missing account, a
+        balance short for one of them) is held one by one instead."""
+        if len(asked) > MAX_BATCH:
+            raise too_many_ids(MAX_BATCH)
+        results: list[Hold | DomainError | None] = [None] * len(asked)
+        batch: dict[int, Hold] = {}
+        for i, request in enumerate(asked):
+            try:
+                wanted = self._wanted(*request)
+            except DomainError as error:
+                results[i] = error
+                continue
+            if wanted.transfer_id not in {h.transfer_id for h in batch.values()}:
+                batch[i] = wanted
+        try:
+            results = await self._hold_batch(batch, results)
+        except (DomainError, KeyReused):
+            pass  # the batch changed nothing: every hold on its own below
+        for i in (i for i, result in enumerate(results) if result is None):
+            try:
+                results[i] = await self.hold(*asked[i])
+            except DomainError as error:
+                results[i] = error
+        return results
+
+    async def _hold_batch(self, batch: dict[int, Hold], results: list) -> list:
+        results = list(results)
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            wanted = {
+                key
+                for h in batch.values()
+                for key in ((h.payee_id, AccountKind.WALLET), (h.payer_id, h.source))
+            }
+            ids = await tx.ledger.accounts_of(
+                wanted | {(h.payer_id, AccountKind.RESERVED) for h in batch.values()}
+            )
+            ready = {
+                i: h
+                for i, h in batch.items()
+                if (h.payee_id, AccountKind.WALLET) in ids and (h.payer_id, h.source) in ids
+            }
+            made = await tx.accounts.add_holds(list(ready.values()), now)
+            earlier = {
+                h.transfer_id: h
+                for h in await tx.accounts.get_holds(
+                    [h.transfer_id for h in ready.values() if h.transfer_id not in made]
+                )
+            }
+            entries = []
+            for i, h in ready.items():
+                if h.transfer_id not in made:  # a retried hold: answered as before
+                    existing = earlier[h.transfer_id]
+                    same = existing.same_request(h.payer_id, h.payee_id, h.source, h.amount)
+                    results[i] = existing if same else reused_request_id(h.transfer_id)
+                    continue
+                reserved = ids.get((h.payer_id, AccountKind.RESERVED))
+                if reserved is None:
+                    reserved = ids[(h.payer_id, AccountKind.RESERVED)] = await tx.ledger.open_person_account(
+                        h.payer_id, AccountKind.RESERVED
+                    )
+                move = Movement(
+                    EntryKind.TRANSFER_HOLD,
+                    ids[(h.payer_id, h.source)],
+                    h.source,
+                    reserved,
+                    AccountKind.RESERVED,
+                    h.amount,
+                )
+                entries.append((move, _key(EntryKind.TRANSFER_HOLD, h.transfer_id), h.transfer_id))
+                results[i] = h
+            if entries:
+                text = _TEXTS[EntryKind.TRANSFER_HOLD]
+                await tx.ledger.post_many(entries, content_hash({"batch": "hold"}), now, text)
+            await tx.commit()
+        return results
 
     @staticmethod
     async def _missing(tx, hold: Hold, payee_has_wallet: bool):

@@ -5,11 +5,14 @@ idempotent by transfer id. Wire values are mapped to domain ones by table."""
 from __future__ import annotations
 
 import grpc
+from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
+from services.kernel.batching import MicroBatcher
 from services.kernel.calls import ServiceIdentity, call
+from services.kernel.errors import DomainError, ErrorKind
 from services.kernel.grpc_errors import domain_error_from
 from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
@@ -31,10 +34,17 @@ def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:
     )
 
 
+def _refusal(outcome: pb.HoldOutcome) -> DomainError:
+    """One hold's refusal in a HoldTransfers answer, as the same DomainError HoldTransfer raises."""
+    kind = ErrorKind[code_pb2.Code.Name(outcome.error_code)]
+    return DomainError(kind, outcome.error_reason, outcome.error_message, dict(outcome.error_metadata))
+
+
 class AccountClient:
     def __init__(self, channel: grpc.aio.Channel, identity: ServiceIdentity) -> None:
         self._stub = account_pb2_grpc.AccountServiceStub(channel)
         self._identity = identity
+        self._holds = MicroBatcher(self._hold_batch)
 
     async def _call(self, method, request, idempotent: bool = True):
         """An account error is passed on as the same DomainError."""
@@ -71,6 +81,8 @@ class AccountClient:
         )
 
     async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: Source, amount: int) -> None:
+        """Holds the money (idempotent by transfer id); concurrent holds are
+        sent together in one HoldTransfers call (group commit)."""
         request = pb.HoldTransferRequest(
             transfer_id=transfer_id,
             payer_id=payer_id,
@@ -78,7 +90,11 @@ class AccountClient:
             source=_SOURCES.wire(source),
             amount_fen=amount,
         )
-        await self._call(self._stub.HoldTransfer, request)
+        await self._holds.submit(request)
+
+    async def _hold_batch(self, requests: list[pb.HoldTransferRequest]) -> list[DomainError | None]:
+        response = await self._call(self._stub.HoldTransfers, pb.HoldTransfersRequest(holds=requests))
+        return [_refusal(outcome) if outcome.error_code else None for outcome in response.outcomes]
 
     async def receive(self, transfer_id: str) -> None:
         await self._call(self._stub.ReceiveTransfer, pb.ReceiveTransferRequest(transfer_id=transfer_id))

@@ -450,6 +450,39 @@ class HoldTransferResponse(_message.Message):
     hold: HoldState
     def __init__(self, hold: _Optional[_Union[HoldState, _Mapping]] = ...) -> None: ...
 
+class HoldTransfersRequest(_message.Message):
+    __slots__ = ("holds",)
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[HoldTransferRequest]
+    def __init__(self, holds: _Optional[_Iterable[_Union[HoldTransferRequest, _Mapping]]] = ...) -> None: ...
+
+class HoldTransfersResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[HoldOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[HoldOutcome, _Mapping]]] = ...) -> None: ...
+
+class HoldOutcome(_message.Message):
+    __slots__ = ("hold", "error_code", "error_reason", "error_message", "error_metadata")
+    class ErrorMetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    HOLD_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_METADATA_FIELD_NUMBER: _ClassVar[int]
+    hold: HoldState
+    error_code: int
+    error_reason: str
+    error_message: str
+    error_metadata: _containers.ScalarMap[str, str]
+    def __init__(self, hold: _Optional[_Union[HoldState, _Mapping]] = ..., error_code: _Optional[int] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ..., error_metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
 class ReceiveTransferRequest(_message.Message):
     __slots__ = ("transfer_id",)
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]

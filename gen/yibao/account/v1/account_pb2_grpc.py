@@ -109,6 +109,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferResponse.FromString,
                 _registered_method=True)
+        self.HoldTransfers = channel.unary_unary(
+                '/yibao.account.v1.AccountService/HoldTransfers',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransfersRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransfersResponse.FromString,
+                _registered_method=True)
         self.ReceiveTransfer = channel.unary_unary(
                 '/yibao.account.v1.AccountService/ReceiveTransfer',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.SerializeToString,
@@ -275,6 +280,15 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def HoldTransfers(self, request, context):
+        """Many holds in one transaction (group commit of concurrent transfers),
+        each answered as HoldTransfer would answer it, in the order asked.
+        At most 1,000.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReceiveTransfer(self, request, context):
         """Receive: reserved -> the payee's wallet; the hold is received.
         """
@@ -417,6 +431,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.HoldTransfer,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferResponse.SerializeToString,
+            ),
+            'HoldTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldTransfers,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransfersRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.HoldTransfersResponse.SerializeToString,
             ),
             'ReceiveTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.ReceiveTransfer,
@@ -847,6 +866,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/HoldTransfer',
             yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.HoldTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/HoldTransfers',
+            yibao_dot_account_dot_v1_dot_account__pb2.HoldTransfersRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.HoldTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,

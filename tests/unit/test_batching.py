@@ -1,0 +1,40 @@
+"""Group commit between services (kernel/batching.py): concurrent requests
+share one call, and each caller gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.kernel.batching import MicroBatcher
+
+
+class Upstream:
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.fail = fail
+
+    async def send(self, items: list[int]) -> list:
+        self.batches.append(items)
+        if self.fail:
+            raise self.fail
+        return [ValueError(f"odd {n}") if n % 2 else n * 10 for n in items]
+
+
+async def test_concurrent_requests_share_one_call_and_get_their_own_answers():
+    upstream = Upstream()
+    batcher = MicroBatcher(upstream.send, max_items=100, max_wait=0.01)
+    answers = await asyncio.gather(*(batcher.submit(n) for n in range(6)), return_exceptions=True)
+    assert upstream.batches == [[0, 1, 2, 3, 4, 5]]
+    assert [a if isinstance(a, int) else str(a) for a in answers] == [0, "odd 1", 20, "odd 3", 40, "odd 5"]
+
+
+async def test_a_full_batch_goes_at_once_and_a_failed_call_fails_its_callers_only():
+    upstream = Upstream(fail=ConnectionError("upstream away"))
+    batcher = MicroBatcher(upstream.send, max_items=2, max_wait=10)
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(asyncio.gather(batcher.submit(1), batcher.submit(2)), timeout=1)
+    upstream.fail = None
+    assert await asyncio.wait_for(asyncio.gather(batcher.submit(4), batcher.submit(6)), timeout=1) == [40, 60]
+    assert upstream.batches == [[1, 2], [4, 6]]
