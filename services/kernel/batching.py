@@ -49,7 +49,11 @@ class MicroBatcher(Generic[T, R]):
     async def _deliver(self, batch: list[tuple[T, asyncio.Future]]) -> None:
         try:
             answers = await self._send([item for item, _ in batch])
-        except BaseException as error:  # noqa: BLE001 - every caller learns it
+        except asyncio.CancelledError:  # shutting down: the callers are cancelled too
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as error:  # every caller of the batch learns it
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)

@@ -38,3 +38,19 @@ async def test_a_full_batch_goes_at_once_and_a_failed_call_fails_its_callers_onl
     upstream.fail = None
     assert await asyncio.wait_for(asyncio.gather(batcher.submit(4), batcher.submit(6)), timeout=1) == [40, 60]
     assert upstream.batches == [[1, 2], [4, 6]]
+
+
+async def test_a_batch_cancelled_at_shutdown_cancels_its_callers():
+    started = asyncio.Event()
+
+    async def never(items):
+        started.set()
+        await asyncio.sleep(3600)
+
+    batcher = MicroBatcher(never, max_items=1)
+    caller = asyncio.ensure_future(batcher.submit(1))
+    await started.wait()
+    for task in list(batcher._in_flight):
+        task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(caller, timeout=1)
