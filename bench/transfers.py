@@ -181,13 +181,14 @@ def rate(count: int, seconds: float, latencies: list[float]) -> dict:
 
 
 def counters(ports: dict[str, int]) -> dict[str, float]:
-    """The services' SQL counters, summed: statements and transactions."""
-    total = {"statements": 0.0, "transactions": 0.0}
+    """The services' counters, summed: SQL statements and transactions, gRPC calls handled."""
+    names = {"statements": "sql_statements", "transactions": "sql_transactions", "rpcs": "grpc_requests"}
+    total = dict.fromkeys(names, 0.0)
     for port in ports.values():
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        for kind in total:
+        for kind, name in names.items():
             total[kind] += sum(
-                float(v) for v in re.findall(rf"^yibao_sql_{kind}_total{{[^}}]*}} ([0-9.e+]+)$", text, re.M)
+                float(v) for v in re.findall(rf"^yibao_{name}_total{{[^}}]*}} ([0-9.e+]+)$", text, re.M)
             )
     return total
 
@@ -242,6 +243,7 @@ def report(result: dict) -> None:
         "submit_to_pgbench",
         "sql_statements_per_transfer",
         "sql_transactions_per_transfer",
+        "rpcs_per_transfer",
     ):
         print(f"{name:<26}{result[name]!s:>12}")
 
@@ -339,6 +341,7 @@ async def main() -> None:
             }
             for kind in ("statements", "transactions"):
                 result[f"sql_{kind}_per_transfer"] = round((after[kind] - before[kind]) / len(submitted), 1)
+            result["rpcs_per_transfer"] = round((after["rpcs"] - before["rpcs"]) / len(submitted), 2)
             print(f"submit: {len(submitted)} in {seconds:.1f} s = {figures}")
 
             # 2. receive, by the payees of half of them

@@ -16,12 +16,21 @@ R = TypeVar("R")
 class MicroBatcher(Generic[T, R]):
     """``send(items)`` returns one answer per item, in order: a value, or an
     exception to raise in that item's caller. If ``send`` itself fails, every
-    caller of the batch gets that failure."""
+    caller of the batch gets that failure.
+
+    With ``max_in_flight``, at most that many batches are being sent at
+    once; what arrives meanwhile waits and leaves as the next batch when one
+    of them is done (group commit: the busier, the larger the batches)."""
 
     def __init__(
-        self, send: Callable[[list[T]], Awaitable[list]], max_items: int = 64, max_wait: float = 0.002
+        self,
+        send: Callable[[list[T]], Awaitable[list]],
+        max_items: int = 64,
+        max_wait: float = 0.002,
+        max_in_flight: int | None = None,
     ) -> None:
         self._send, self._max_items, self._max_wait = send, max_items, max_wait
+        self._max_in_flight = max_in_flight
         self._waiting: list[tuple[T, asyncio.Future]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._in_flight: set[asyncio.Task] = set()
@@ -40,11 +49,17 @@ class MicroBatcher(Generic[T, R]):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        batch, self._waiting = self._waiting, []
-        if batch:
+        # Beyond max_in_flight, the next batch leaves when one in flight is done.
+        while self._waiting and (self._max_in_flight is None or len(self._in_flight) < self._max_in_flight):
+            batch, self._waiting = self._waiting[: self._max_items], self._waiting[self._max_items :]
             task = asyncio.create_task(self._deliver(batch))
             self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            task.add_done_callback(self._delivered)
+
+    def _delivered(self, task: asyncio.Task) -> None:
+        self._in_flight.discard(task)
+        if self._waiting and self._timer is None:
+            self._flush()
 
     async def _deliver(self, batch: list[tuple[T, asyncio.Future]]) -> None:
         try:

@@ -78,3 +78,22 @@ def domain_error_from(error: grpc.RpcError) -> DomainError | None:
     return DomainError(
         ErrorKind[error.code().name], details.reason, error.details(), details.metadata, details.violations
     )
+
+
+def outcome_fields(error: DomainError) -> dict:
+    """One item's refusal inside a batch answer (HoldOutcome,
+    TransferPartiesOutcome): the fields its own call's error would carry."""
+    return {
+        "error_code": _CODES[error.kind.value],
+        "error_reason": error.reason,
+        "error_message": error.message,
+        "error_metadata": error.metadata,
+    }
+
+
+def outcome_error(outcome) -> DomainError | None:
+    """The refusal in one item of a batch answer, as the DomainError its own call would raise."""
+    if not outcome.error_code:
+        return None
+    kind = ErrorKind[code_pb2.Code.Name(outcome.error_code)]
+    return DomainError(kind, outcome.error_reason, outcome.error_message, dict(outcome.error_metadata))

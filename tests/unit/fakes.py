@@ -63,20 +63,22 @@ class FakeTransferRepository:
     async def get(self, transfer_id):
         return self._t.transfers.get(transfer_id)
 
-    async def by_request(self, payer_id, request_id):
-        found = (
-            t for t in self._t.transfers.values() if (t.payer_id, t.request_id) == (payer_id, request_id)
-        )
-        return next(found, None)
+    async def by_requests(self, keys):
+        return {
+            (t.payer_id, t.request_id): t
+            for t in self._t.transfers.values()
+            if (t.payer_id, t.request_id) in set(keys)
+        }
 
     async def count_today(self, payer_id, day):
         return self._t.daily.get((payer_id, day), 0)
 
-    async def take_daily_slot(self, payer_id, day, limit):
-        if self._t.daily.get((payer_id, day), 0) >= limit:
-            return False
-        self._t.daily[(payer_id, day)] = self._t.daily.get((payer_id, day), 0) + 1
-        return True
+    async def take_daily_slots(self, payer_ids, day, limit):
+        assert len(set(payer_ids)) == len(payer_ids), "a payer at most once per statement"
+        counted = {p for p in payer_ids if self._t.daily.get((p, day), 0) < limit}
+        for p in counted:
+            self._t.daily[(p, day)] = self._t.daily.get((p, day), 0) + 1
+        return counted
 
     async def give_back_daily_slot(self, payer_id, day):
         self._t.daily[(payer_id, day)] = max(self._t.daily.get((payer_id, day), 0) - 1, 0)
@@ -87,10 +89,20 @@ class FakeTransferRepository:
             for t in self._t.transfers.values()
         )
 
-    async def add(self, t):
-        if await self.by_request(t.payer_id, t.request_id) or await self._open_to(t.payer_id, t.payee_id):
-            raise Conflict("unique key")
-        self._t.transfers[t.id] = t
+    async def add_new(self, new):
+        added = set()
+        for t in new:
+            if not (
+                await self.by_requests([(t.payer_id, t.request_id)])
+                or await self._open_to(t.payer_id, t.payee_id)
+            ):
+                self._t.transfers[t.id] = t
+                added.add(t.id)
+        return added
+
+    async def remove(self, ids):
+        for i in ids:
+            del self._t.transfers[i]
 
     async def move(self, transfer_id, to, now, **values):
         t = self._t.transfers.get(transfer_id)
@@ -161,17 +173,26 @@ class FakeAccounts:
     refuse_hold: DomainError | None = None
     calls: list[tuple[str, str]] = field(default_factory=list)
 
-    async def parties(self, payer_id, payee_id_number, payee_name, password, face_ticket):
-        self.calls.append(("verify", payer_id))  # the credential first, then the payee
-        if password != "258036":
-            raise DomainError(ErrorKind.FAILED_PRECONDITION, "VERIFICATION_FAILED", "wrong password")
-        return self.parties_by_number[payee_id_number]
+    async def parties(self, asks):
+        answers = []
+        for payer_id, payee_id_number, _name, password, _ticket in asks:
+            self.calls.append(("verify", payer_id))  # the credential first, then the payee
+            if password != "258036":
+                answers.append(
+                    DomainError(ErrorKind.FAILED_PRECONDITION, "VERIFICATION_FAILED", "wrong password")
+                )
+            else:
+                answers.append(self.parties_by_number[payee_id_number])
+        return answers
 
-    async def hold(self, transfer_id, payer_id, payee_id, source, amount):
-        self.calls.append(("hold", transfer_id))
-        if self.refuse_hold is not None:
-            raise self.refuse_hold
-        self.holds.setdefault(transfer_id, "pending")
+    async def hold(self, holds):
+        refusals = []
+        for transfer_id, *_ in holds:
+            self.calls.append(("hold", transfer_id))
+            if self.refuse_hold is None:
+                self.holds.setdefault(transfer_id, "pending")
+            refusals.append(self.refuse_hold)
+        return refusals
 
     async def _end(self, transfer_id, outcome):
         self.calls.append((outcome, transfer_id))
@@ -184,6 +205,15 @@ class FakeAccounts:
 
     async def refund(self, transfer_id):
         await self._end(transfer_id, "refunded")
+
+    async def receive_many(self, transfer_ids):
+        received = set()
+        for transfer_id in transfer_ids:
+            if self.holds.get(transfer_id) in ("pending", "received"):
+                self.calls.append(("received", transfer_id))
+                self.holds[transfer_id] = "received"
+                received.add(transfer_id)
+        return received
 
     async def refund_many(self, transfer_ids):
         refunded = set()

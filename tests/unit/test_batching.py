@@ -54,3 +54,23 @@ async def test_a_batch_cancelled_at_shutdown_cancels_its_callers():
         task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(caller, timeout=1)
+
+
+async def test_with_a_bound_on_batches_in_flight_what_arrives_meanwhile_leaves_together():
+    release = asyncio.Event()
+    sent: list[list[int]] = []
+
+    async def slow(items):
+        sent.append(items)
+        await release.wait()
+        return [n * 10 for n in items]
+
+    batcher = MicroBatcher(slow, max_items=3, max_wait=0.001, max_in_flight=1)
+    first = asyncio.ensure_future(batcher.submit(0))
+    await asyncio.sleep(0.01)  # the first batch is in flight, alone
+    later = [asyncio.ensure_future(batcher.submit(n)) for n in range(1, 6)]
+    await asyncio.sleep(0.01)
+    assert sent == [[0]]  # the others wait for it
+    release.set()
+    assert await asyncio.wait_for(asyncio.gather(first, *later), timeout=1) == [0, 10, 20, 30, 40, 50]
+    assert sent == [[0], [1, 2, 3], [4, 5]]  # at most max_items a batch

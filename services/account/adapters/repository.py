@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.account.adapters.ledger import Ledger
@@ -45,12 +45,13 @@ class AccountRepository:
     async def person(self, person_id: str, for_update: bool = False) -> Person | None:
         return await first(self._conn, Person, select(persons).where(persons.c.id == person_id), for_update)
 
-    async def person_and_other(self, person_id: str, id_hash: str) -> tuple[Person | None, Person | None]:
-        """A person by id and another by ID-number hash, in one query."""
-        query = select(persons).where(or_(persons.c.id == person_id, persons.c.id_hash == id_hash))
+    async def persons_by_ids_and_hashes(
+        self, person_ids: set[str], id_hashes: set[str]
+    ) -> tuple[dict[str, Person], dict[str, Person]]:
+        """Persons by id and by ID-number hash, in one query: (by id, by hash)."""
+        query = select(persons).where(or_(persons.c.id.in_(person_ids), persons.c.id_hash.in_(id_hashes)))
         found = [from_row(Person, row) for row in await self._conn.execute(query)]
-        by_id = next((p for p in found if p.id == person_id), None)
-        return by_id, next((p for p in found if p.id_hash == id_hash), None)
+        return {p.id: p for p in found if p.id in person_ids}, {p.id_hash: p for p in found}
 
     async def person_by_hash(self, id_hash: str) -> Person | None:
         return await first(self._conn, Person, select(persons).where(persons.c.id_hash == id_hash))
@@ -103,6 +104,17 @@ class AccountRepository:
             relations.c.lapsed_at.is_(None),
         )
         return await first(self._conn, Relation, query)
+
+    async def relations_between(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Relation]:
+        """The live relations of these (person, relative) pairs, in one query."""
+        if not pairs:
+            return {}
+        query = select(relations).where(
+            tuple_(relations.c.person_id, relations.c.relative_id).in_(sorted(pairs)),
+            relations.c.lapsed_at.is_(None),
+        )
+        found = [from_row(Relation, row) for row in await self._conn.execute(query)]
+        return {(r.person_id, r.relative_id): r for r in found}
 
     async def put_relation(self, relation: Relation) -> None:
         """Adds the link, or renews a lapsed one (a relation is re-attested after a move)."""
@@ -163,10 +175,16 @@ class AccountRepository:
         if changed.rowcount == 0:
             await self._conn.execute(insert(passwords).values(person_id=person_id, **values))
 
-    async def use_face_ticket(self, ticket_id: str, person_id: str, expires_at: datetime) -> bool:
-        """False when the ticket was used before."""
-        values = {"ticket_id": ticket_id, "person_id": person_id, "expires_at": expires_at}
-        return await insert_new(self._conn, used_face_tickets, values)
+    async def use_face_tickets(self, tickets: list[tuple[str, str, datetime]]) -> set[str]:
+        """Marks (ticket id, person id, expires at) used, in one statement;
+        returns the ids that were not used before."""
+        if not tickets:
+            return set()
+        rows = [{"ticket_id": t, "person_id": p, "expires_at": e} for t, p, e in tickets]
+        query = insert_ignoring_conflicts(self._conn, used_face_tickets).returning(
+            used_face_tickets.c.ticket_id
+        )
+        return {row.ticket_id for row in await self._conn.execute(query, rows)}
 
     # --- holds
     async def get_hold(self, transfer_id: str, for_update: bool = False) -> Hold | None:

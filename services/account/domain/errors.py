@@ -225,6 +225,10 @@ def hold_not_found(transfer_id: str) -> DomainError:
     )
 
 
+def too_many_requests(limit: int) -> DomainError:
+    return kernel.invalid_argument(Reason.TOO_MANY_IDS, "requests", f"at most {limit} requests per call")
+
+
 def too_many_ids(limit: int) -> DomainError:
     return kernel.invalid_argument(
         Reason.TOO_MANY_IDS, "transfer_ids", f"at most {limit} transfer ids per call"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
@@ -19,10 +18,11 @@ from services.account.domain.wallets import Wallet
 from services.account.usecases.credentials import CredentialUseCases
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
-from services.account.usecases.persons import PersonUseCases
+from services.account.usecases.persons import PartiesAsk, PersonUseCases, TransferParties
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.errors import DomainError
+from services.kernel.grpc_errors import outcome_fields
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import from_timestamp, to_timestamp
@@ -45,6 +45,7 @@ POLICY = {
         "GetPerson": _READ_PERSON,
         "LookupPerson": _SERVICE_ONLY,
         "GetTransferParties": _SERVICE_ONLY,
+        "BatchGetTransferParties": _SERVICE_ONLY,
         "FundPersonalAccount": _PROVINCE,
         "OpenWallet": _CITIZEN,
         "GetWallet": _READ_MONEY,
@@ -55,6 +56,7 @@ POLICY = {
         "VerifyCredential": _SERVICE_ONLY,
         "HoldTransfer": _SERVICE_ONLY,
         "HoldTransfers": _SERVICE_ONLY,
+        "ReceiveTransfers": _SERVICE_ONLY,
         "ReceiveTransfer": _SERVICE_ONLY,
         "RefundTransfer": _SERVICE_ONLY,
         "RefundTransfers": _SERVICE_ONLY,
@@ -130,11 +132,16 @@ def entry_pb(line: StatementLine) -> pb.StatementEntry:
 def outcome_pb(outcome: Hold | DomainError) -> pb.HoldOutcome:
     if isinstance(outcome, Hold):
         return pb.HoldOutcome(hold=hold_pb(outcome))
-    return pb.HoldOutcome(
-        error_code=code_pb2.Code.Value(outcome.kind.value),
-        error_reason=outcome.reason,
-        error_message=outcome.message,
-        error_metadata=outcome.metadata,
+    return pb.HoldOutcome(**outcome_fields(outcome))
+
+
+def parties_pb(p: TransferParties) -> pb.GetTransferPartiesResponse:
+    return pb.GetTransferPartiesResponse(
+        payer=person_pb(p.payer),
+        payer_wallet=wallet_pb(p.payer_wallet) if p.payer_wallet else None,
+        payee=person_pb(p.payee),
+        payee_wallet=wallet_pb(p.payee_wallet) if p.payee_wallet else None,
+        relation=_RELATIONS.wire(p.relation),
     )
 
 
@@ -191,22 +198,33 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
 
     async def GetTransferParties(self, request, context):
-        check = None
-        if request.HasField("verification"):
-            password, ticket = verification(request)
-            check = partial(
-                self._credentials.verify, request.payer_id, Purpose.TRANSFER, password, ticket, True
+        (outcome,) = await self._parties([request])
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return parties_pb(outcome)
+
+    async def BatchGetTransferParties(self, request, context):
+        outcomes = await self._parties(list(request.requests))
+        return pb.BatchGetTransferPartiesResponse(
+            outcomes=[
+                pb.TransferPartiesOutcome(**outcome_fields(o))
+                if isinstance(o, DomainError)
+                else pb.TransferPartiesOutcome(parties=parties_pb(o))
+                for o in outcomes
+            ]
+        )
+
+    async def _parties(self, requests: list) -> list[TransferParties | DomainError]:
+        asks = [
+            PartiesAsk(
+                r.payer_id,
+                r.payee_id_number,
+                r.payee_name,
+                verification(r) if r.HasField("verification") else None,
             )
-        p = await self._persons.transfer_parties(
-            request.payer_id, request.payee_id_number, request.payee_name, verify=check
-        )
-        return pb.GetTransferPartiesResponse(
-            payer=person_pb(p.payer),
-            payer_wallet=wallet_pb(p.payer_wallet) if p.payer_wallet else None,
-            payee=person_pb(p.payee),
-            payee_wallet=wallet_pb(p.payee_wallet) if p.payee_wallet else None,
-            relation=_RELATIONS.wire(p.relation),
-        )
+            for r in requests
+        ]
+        return await self._persons.transfer_parties(asks, self._credentials.verify_known)
 
     async def FundPersonalAccount(self, request, context):
         funded = await self._money.fund(
@@ -277,6 +295,10 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     async def RefundTransfer(self, request, context):
         return pb.RefundTransferResponse(hold=hold_pb(await self._holds.refund(request.transfer_id)))
+
+    async def ReceiveTransfers(self, request, context):
+        received = await self._holds.receive_many(list(request.transfer_ids))
+        return pb.ReceiveTransfersResponse(holds=[hold_pb(h) for h in received])
 
     async def RefundTransfers(self, request, context):
         refunded = await self._holds.refund_many(list(request.transfer_ids))

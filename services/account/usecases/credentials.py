@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.account.domain import errors
 from services.account.domain.credentials import (
+    FaceTicket,
     PasswordState,
     Purpose,
     read_face_ticket,
@@ -11,6 +14,7 @@ from services.account.domain.credentials import (
 )
 from services.account.usecases.common import AccountDeps, person_for
 from services.kernel.auth import Principal, Role
+from services.kernel.errors import DomainError
 
 
 class CredentialUseCases:
@@ -61,27 +65,58 @@ class CredentialUseCases:
         purpose: Purpose | None,
         password: str | None,
         face_ticket: str | None,
-        person_known: bool = False,
     ) -> int:
-        """Verifies one credential for a purpose; returns password attempts left.
-        ``person_known``: the caller has just read the person."""
+        """Verifies one credential for a purpose; returns password attempts left."""
         if purpose is None:
             raise errors.purpose_required()
-        if not person_known:
-            async with self._d.uow(read_only=True) as tx:
-                if await tx.accounts.person(person_id) is None:
-                    raise errors.person_not_found(person_id)
-        if password:
-            return await self.verify_password(person_id, password)
-        if face_ticket:
-            ticket = read_face_ticket(
-                face_ticket, self._d.face_ticket_key, person_id, purpose, self._d.clock.now()
-            )
+        async with self._d.uow(read_only=True) as tx:
+            if await tx.accounts.person(person_id) is None:
+                raise errors.person_not_found(person_id)
+        (outcome,) = await self.verify_known([(person_id, purpose, password, face_ticket)])
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    async def verify_known(self, asks: list[tuple[str, Purpose, str | None, str | None]]) -> list:
+        """Verifies the credentials of persons known to exist, many at once:
+        each (person id, purpose, password, face ticket) answered in order
+        with the password attempts left (-1 for a ticket) or the DomainError.
+        The face tickets are marked used in one statement; passwords are
+        checked concurrently, each attempt counted."""
+        results: list = [None] * len(asks)
+        tickets: dict[int, FaceTicket] = {}
+        passwords: list[int] = []
+        now = self._d.clock.now()
+        for i, (person_id, purpose, password, face_ticket) in enumerate(asks):
+            try:
+                if password:
+                    passwords.append(i)
+                    continue
+                if not face_ticket:
+                    raise errors.verification_required()
+                ticket = read_face_ticket(face_ticket, self._d.face_ticket_key, person_id, purpose, now)
+                if any(t.ticket_id == ticket.ticket_id for t in tickets.values()):
+                    raise _replayed()  # two copies of one ticket in one batch
+                tickets[i] = ticket
+            except DomainError as error:
+                results[i] = error
+        if tickets:
+            used = [(t.ticket_id, asks[i][0], t.expires_at) for i, t in tickets.items()]
             async with self._d.uow(single_statement=True) as tx:
-                if not await tx.accounts.use_face_ticket(ticket.ticket_id, person_id, ticket.expires_at):
-                    raise errors.verification_failed(
-                        errors.Cause.TICKET_REPLAYED, "the face ticket was used before"
-                    )
+                fresh = await tx.accounts.use_face_tickets(used)
                 await tx.commit()
-            return -1
-        raise errors.verification_required()
+            for i, ticket in tickets.items():
+                results[i] = -1 if ticket.ticket_id in fresh else _replayed()
+
+        async def check(i: int) -> None:
+            try:
+                results[i] = await self.verify_password(asks[i][0], asks[i][2])
+            except DomainError as error:
+                results[i] = error
+
+        await asyncio.gather(*(check(i) for i in passwords))
+        return results
+
+
+def _replayed() -> DomainError:
+    return errors.verification_failed(errors.Cause.TICKET_REPLAYED, "the face ticket was used before")

@@ -35,6 +35,13 @@ def _key(entry: EntryKind, transfer_id: str) -> str:
     return f"transfer:{_KEYS[entry]}:{transfer_id}"
 
 
+def _target(hold: Hold, outcome: HoldState) -> tuple[str, AccountKind]:
+    """Where the held money goes: the payee's wallet, or back to its source."""
+    if outcome is HoldState.RECEIVED:
+        return hold.payee_id, AccountKind.WALLET
+    return hold.payer_id, hold.source
+
+
 class HoldUseCases:
     def __init__(self, deps: AccountDeps) -> None:
         self._d = deps
@@ -187,10 +194,18 @@ class HoldUseCases:
         """Reserved -> back to the source."""
         return await self._end(transfer_id, HoldState.REFUNDED)
 
+    async def receive_many(self, transfer_ids: list[str]) -> list[Hold]:
+        """receive() for many holds at once (concurrent receipts)."""
+        return await self._end_many(transfer_ids, HoldState.RECEIVED)
+
     async def refund_many(self, transfer_ids: list[str]) -> list[Hold]:
-        """Refunds many holds at once (the 06:00 sweep), each as refund() would,
-        in one unit of work with set-based SQL; returns the holds found, in
-        their state after the call."""
+        """refund() for many holds at once (the 06:00 sweep)."""
+        return await self._end_many(transfer_ids, HoldState.REFUNDED)
+
+    async def _end_many(self, transfer_ids: list[str], outcome: HoldState) -> list[Hold]:
+        """Ends many holds with ``outcome``, each as _end() would, in one unit
+        of work with set-based SQL; returns the holds found, in their state
+        after the call (a hold the other outcome ended stays so)."""
         ids = sorted({required_key(t, "transfer_ids", "TRANSFER_ID") for t in transfer_ids})
         if len(ids) > MAX_BATCH:
             raise too_many_ids(MAX_BATCH)
@@ -198,24 +213,24 @@ class HoldUseCases:
         async with self._d.uow() as tx:
             found = await tx.accounts.get_holds(ids)
             outcomes = [
-                hold.end(HoldState.REFUNDED) if hold.state is HoldState.PENDING else (hold, None)
-                for hold in found
+                hold.end(outcome) if hold.state is HoldState.PENDING else (hold, None) for hold in found
             ]
             moving = [
                 (before, after) for before, (after, entry) in zip(found, outcomes, strict=True) if entry
             ]
             if moving:
-                wanted = {(h.payer_id, kind) for h, _ in moving for kind in (AccountKind.RESERVED, h.source)}
-                ids_of = await tx.ledger.accounts_of(wanted)
-                entry = EntryKind.TRANSFER_REFUND
+                entry = next(entry for _, entry in outcomes if entry)
+                targets = {h.transfer_id: _target(h, outcome) for h, _ in moving}
+                reserved = {(h.payer_id, AccountKind.RESERVED) for h, _ in moving}
+                ids_of = await tx.ledger.accounts_of(reserved | set(targets.values()))
                 entries = [
                     (
                         Movement(
                             entry,
                             ids_of[(h.payer_id, AccountKind.RESERVED)],
                             AccountKind.RESERVED,
-                            ids_of[(h.payer_id, h.source)],
-                            h.source,
+                            ids_of[targets[h.transfer_id]],
+                            targets[h.transfer_id][1],
                             h.amount,
                         ),
                         _key(entry, h.transfer_id),
@@ -223,7 +238,8 @@ class HoldUseCases:
                     )
                     for h, _ in moving
                 ]
-                await tx.ledger.post_many(entries, content_hash({"batch": "refund"}), now, _TEXTS[entry])
+                batch = content_hash({"batch": entry.value})
+                await tx.ledger.post_many(entries, batch, now, _TEXTS[entry])
                 await tx.accounts.save_hold_states([after for _, after in moving], now)
                 await tx.commit()
         return [after for after, _ in outcomes]
@@ -240,11 +256,7 @@ class HoldUseCases:
             ended, entry = hold.end(outcome)
             if entry is None:
                 return hold
-            reserved = (hold.payer_id, AccountKind.RESERVED)
-            if outcome is HoldState.RECEIVED:
-                target = (hold.payee_id, AccountKind.WALLET)
-            else:
-                target = (hold.payer_id, hold.source)
+            reserved, target = (hold.payer_id, AccountKind.RESERVED), _target(hold, outcome)
             ids = await tx.ledger.accounts_of({reserved, target})
             movement = Movement(
                 entry, ids[reserved], AccountKind.RESERVED, ids[target], target[1], hold.amount

@@ -5,15 +5,13 @@ idempotent by transfer id. Wire values are mapped to domain ones by table."""
 from __future__ import annotations
 
 import grpc
-from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
-from services.kernel.batching import MicroBatcher
 from services.kernel.calls import ServiceIdentity, call
-from services.kernel.errors import DomainError, ErrorKind
-from services.kernel.grpc_errors import domain_error_from
+from services.kernel.errors import DomainError
+from services.kernel.grpc_errors import domain_error_from, outcome_error
 from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
 from services.transfer.domain.parties import Parties, Party
@@ -34,17 +32,18 @@ def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:
     )
 
 
-def _refusal(outcome: pb.HoldOutcome) -> DomainError:
-    """One hold's refusal in a HoldTransfers answer, as the same DomainError HoldTransfer raises."""
-    kind = ErrorKind[code_pb2.Code.Name(outcome.error_code)]
-    return DomainError(kind, outcome.error_reason, outcome.error_message, dict(outcome.error_metadata))
+def _parties(r: pb.GetTransferPartiesResponse) -> Parties:
+    return Parties(
+        _party(r.payer, r.payer_wallet if r.HasField("payer_wallet") else None),
+        _party(r.payee, r.payee_wallet if r.HasField("payee_wallet") else None),
+        _RELATIONS.get(r.relation),
+    )
 
 
 class AccountClient:
     def __init__(self, channel: grpc.aio.Channel, identity: ServiceIdentity) -> None:
         self._stub = account_pb2_grpc.AccountServiceStub(channel)
         self._identity = identity
-        self._holds = MicroBatcher(self._hold_batch)
 
     async def _call(self, method, request, idempotent: bool = True):
         """An account error is passed on as the same DomainError."""
@@ -56,51 +55,59 @@ class AccountClient:
                 raise
             raise passed_on from None
 
-    async def parties(
-        self,
-        payer_id: str,
-        payee_id_number: str,
-        payee_name: str,
-        password: str | None,
-        face_ticket: str | None,
-    ) -> Parties:
-        """Verifies the payer's credential, then reads payer, payee and their relation.
-        Not retried: each attempt counts towards the lockout, and a ticket is single use."""
-        method = {"password": password} if password else {"face_ticket": face_ticket or ""}
-        request = pb.GetTransferPartiesRequest(
-            payer_id=payer_id,
-            payee_id_number=payee_id_number,
-            payee_name=payee_name,
-            verification=verification_pb2.Verification(**method),
+    async def parties(self, asks: list[tuple[str, str, str, str | None, str | None]]) -> list:
+        """For each (payer id, payee ID number, payee name, password, face
+        ticket): the payer's credential verified, then payer, payee and their
+        relation read; Parties or the DomainError, in order. One call for all
+        (group commit). Not retried: each attempt counts towards the lockout,
+        and a ticket is single use."""
+        requests = [
+            pb.GetTransferPartiesRequest(
+                payer_id=payer_id,
+                payee_id_number=number,
+                payee_name=name,
+                verification=verification_pb2.Verification(
+                    **({"password": password} if password else {"face_ticket": ticket or ""})
+                ),
+            )
+            for payer_id, number, name, password, ticket in asks
+        ]
+        response = await self._call(
+            self._stub.BatchGetTransferParties,
+            pb.BatchGetTransferPartiesRequest(requests=requests),
+            idempotent=False,
         )
-        r = await self._call(self._stub.GetTransferParties, request, idempotent=False)
-        return Parties(
-            _party(r.payer, r.payer_wallet if r.HasField("payer_wallet") else None),
-            _party(r.payee, r.payee_wallet if r.HasField("payee_wallet") else None),
-            _RELATIONS.get(r.relation),
-        )
+        return [outcome_error(o) or _parties(o.parties) for o in response.outcomes]
 
-    async def hold(self, transfer_id: str, payer_id: str, payee_id: str, source: Source, amount: int) -> None:
-        """Holds the money (idempotent by transfer id); concurrent holds are
-        sent together in one HoldTransfers call (group commit)."""
-        request = pb.HoldTransferRequest(
-            transfer_id=transfer_id,
-            payer_id=payer_id,
-            payee_id=payee_id,
-            source=_SOURCES.wire(source),
-            amount_fen=amount,
-        )
-        await self._holds.submit(request)
-
-    async def _hold_batch(self, requests: list[pb.HoldTransferRequest]) -> list[DomainError | None]:
+    async def hold(self, holds: list[tuple[str, str, str, Source, int]]) -> list[DomainError | None]:
+        """Holds the money of each (transfer id, payer, payee, source, amount),
+        idempotent by transfer id, in one HoldTransfers call (one transaction
+        in the account service); None for a hold made, or its refusal."""
+        requests = [
+            pb.HoldTransferRequest(
+                transfer_id=transfer_id,
+                payer_id=payer_id,
+                payee_id=payee_id,
+                source=_SOURCES.wire(source),
+                amount_fen=amount,
+            )
+            for transfer_id, payer_id, payee_id, source, amount in holds
+        ]
         response = await self._call(self._stub.HoldTransfers, pb.HoldTransfersRequest(holds=requests))
-        return [_refusal(outcome) if outcome.error_code else None for outcome in response.outcomes]
+        return [outcome_error(outcome) for outcome in response.outcomes]
 
     async def receive(self, transfer_id: str) -> None:
         await self._call(self._stub.ReceiveTransfer, pb.ReceiveTransferRequest(transfer_id=transfer_id))
 
     async def refund(self, transfer_id: str) -> None:
         await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
+
+    async def receive_many(self, transfer_ids: list[str]) -> set[str]:
+        """Receives many holds at once; the ids whose hold is received now (a
+        hold whose refund won, or that is unknown, is not among them)."""
+        request = pb.ReceiveTransfersRequest(transfer_ids=transfer_ids)
+        response = await self._call(self._stub.ReceiveTransfers, request)
+        return {h.transfer_id for h in response.holds if h.status == pb.HOLD_STATUS_RECEIVED}
 
     async def refund_many(self, transfer_ids: list[str]) -> set[str]:
         """Refunds many holds at once; the ids whose hold is refunded now (a

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
@@ -35,11 +35,15 @@ class TransferRepository:
     async def get(self, transfer_id: str) -> Transfer | None:
         return await first(self._conn, Transfer, select(transfers).where(transfers.c.id == transfer_id))
 
-    async def by_request(self, payer_id: str, request_id: str) -> Transfer | None:
+    async def by_requests(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Transfer]:
+        """The transfers made by these (payer id, request id) pairs, in one query."""
+        if not keys:
+            return {}
         query = select(transfers).where(
-            transfers.c.payer_id == payer_id, transfers.c.request_id == request_id
+            tuple_(transfers.c.payer_id, transfers.c.request_id).in_(sorted(set(keys)))
         )
-        return await first(self._conn, Transfer, query)
+        found = [from_row(Transfer, row) for row in await self._conn.execute(query)]
+        return {(t.payer_id, t.request_id): t for t in found}
 
     async def count_today(self, payer_id: str, day: date) -> int:
         query = select(daily_counts.c.count).where(
@@ -47,15 +51,22 @@ class TransferRepository:
         )
         return (await self._conn.execute(query)).scalar_one_or_none() or 0
 
-    async def take_daily_slot(self, payer_id: str, day: date, limit: int) -> bool:
-        """Counts one more transfer today, unless ``limit`` are counted already: one statement."""
-        counted = upsert(self._conn, daily_counts).values(payer_id=payer_id, day=day, count=1)
-        counted = counted.on_conflict_do_update(
+    async def take_daily_slots(self, payer_ids: Sequence[str], day: date, limit: int) -> set[str]:
+        """Counts one more transfer today for each payer (each at most once
+        here), unless ``limit`` are counted already; returns the payers
+        counted. One statement."""
+        if not payer_ids:
+            return set()
+        rows = [{"payer_id": payer_id, "day": day, "count": 1} for payer_id in payer_ids]
+        counted = upsert(self._conn, daily_counts).on_conflict_do_update(
             index_elements=[daily_counts.c.payer_id, daily_counts.c.day],
             set_={"count": daily_counts.c.count + 1},
             where=daily_counts.c.count < limit,
         )
-        return (await self._conn.execute(counted.returning(daily_counts.c.count))).first() is not None
+        # Many rows as one statement (SQLAlchemy's insertmanyvalues).
+        return {
+            row.payer_id for row in await self._conn.execute(counted.returning(daily_counts.c.payer_id), rows)
+        }
 
     async def give_back_daily_slot(self, payer_id: str, day: date) -> None:
         await self._conn.execute(
@@ -64,11 +75,20 @@ class TransferRepository:
             .values(count=daily_counts.c.count - 1)
         )
 
-    async def add(self, t: Transfer) -> None:
-        open_pair = f"{t.payer_id}:{t.payee_id}"
-        await self._conn.execute(
-            insert(transfers).values(row_values(t, updated_at=t.created_at, open_pair=open_pair))
-        )
+    async def add_new(self, new: Sequence[Transfer]) -> set[str]:
+        """Inserts the transfers, one statement; returns the ids inserted. One
+        is left out when its request id was used before or its payee already
+        has an open transfer from its payer (unique keys)."""
+        if not new:
+            return set()
+        rows = [row_values(t, updated_at=t.created_at, open_pair=f"{t.payer_id}:{t.payee_id}") for t in new]
+        added = insert_ignoring_conflicts(self._conn, transfers).returning(transfers.c.id)
+        return {row.id for row in await self._conn.execute(added, rows)}
+
+    async def remove(self, ids: Sequence[str]) -> None:
+        """Deletes transfers inserted in this unit of work (never committed ones only)."""
+        if ids:
+            await self._conn.execute(delete(transfers).where(transfers.c.id.in_(ids)))
 
     def _moving(self, to: Status, now: datetime, **values):
         """UPDATE of transfers into ``to``, only from a state the domain's

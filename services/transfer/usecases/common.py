@@ -19,6 +19,9 @@ from services.transfer.domain.policy import TransferPolicy
 from services.transfer.domain.transfer import Transfer
 
 log = logging.getLogger("yibao.transfer")
+# Batches of one kind (submissions, receipts) being worked on at once; what
+# arrives meanwhile forms the next batch (group commit).
+BATCHES_IN_FLIGHT = 2
 
 
 @dataclass
@@ -52,11 +55,15 @@ def can_see(caller: Principal, t: Transfer | None) -> bool:
     return False
 
 
-async def visible_transfer(deps: TransferDeps, caller: Principal, transfer_id: str) -> Transfer:
-    async with deps.uow(read_only=True) as tx:
-        t = await tx.transfers.get(transfer_id)
+def visible(caller: Principal, t: Transfer | None, transfer_id: str) -> Transfer:
+    """``t`` if the caller may see it; refused the same whether it exists or not."""
     if not can_see(caller, t):
-        raise permission_denied()  # the same whether it exists or not
+        raise permission_denied()
     if t is None:
         raise transfer_not_found(transfer_id)
     return t
+
+
+async def visible_transfer(deps: TransferDeps, caller: Principal, transfer_id: str) -> Transfer:
+    async with deps.uow(read_only=True) as tx:
+        return visible(caller, await tx.transfers.get(transfer_id), transfer_id)

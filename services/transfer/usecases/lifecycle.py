@@ -8,9 +8,10 @@ import logging
 from datetime import timedelta
 
 from services.kernel.auth import Principal, Role
+from services.kernel.batching import MicroBatcher
 from services.kernel.errors import DomainError, permission_denied
 from services.transfer.domain.transfer import RefundReason, Status, Transfer, not_pending_error
-from services.transfer.usecases.common import TransferDeps, visible_transfer
+from services.transfer.usecases.common import BATCHES_IN_FLIGHT, TransferDeps, visible, visible_transfer
 from services.transfer.usecases.saga import Saga
 
 log = logging.getLogger("yibao.transfer")
@@ -36,23 +37,45 @@ class Lifecycle:
     def __init__(self, deps: TransferDeps, saga: Saga) -> None:
         self._d = deps
         self._saga = saga
+        self._receipts: MicroBatcher[tuple[Principal, str], Transfer] = MicroBatcher(
+            self._receive_together, max_in_flight=BATCHES_IN_FLIGHT
+        )
 
     async def receive(self, caller: Principal, transfer_id: str) -> Transfer:
-        t = await visible_transfer(self._d, caller, transfer_id)
-        _payee_side(caller, t)
+        """The payee's receipt; concurrent receipts travel together (group commit)."""
+        return await self._receipts.submit((caller, transfer_id))
+
+    async def _receive_together(self, asked: list[tuple[Principal, str]]) -> list[Transfer | DomainError]:
+        """Receipts answered each as if alone: one read, one state change to
+        receiving, one account call and one transaction to record them."""
+        async with self._d.uow(read_only=True) as tx:
+            found = await tx.transfers.get_many(sorted({transfer_id for _, transfer_id in asked}))
+        answers: list = [None] * len(asked)
+        for i, (caller, transfer_id) in enumerate(asked):
+            try:
+                _payee_side(caller, visible(caller, found.get(transfer_id), transfer_id))
+            except DomainError as error:
+                answers[i] = error
+        wanted = sorted({transfer_id for i, (_, transfer_id) in enumerate(asked) if answers[i] is None})
         now = self._d.clock.now()
         async with self._d.uow() as tx:
             # The receipt wins only while pending and before expires_at: the
             # expiry sweep moves pending -> refunding under the same rule, so
             # exactly one of them ever happens.
-            moved = await tx.transfers.move(t.id, Status.RECEIVING, now) if now < t.expires_at else None
+            due = [tid for tid in wanted if now < found[tid].expires_at]
+            current = {t.id: t for t in await tx.transfers.move_many(due, Status.RECEIVING, now)}
             await tx.commit()
-            current = moved or await tx.transfers.get(t.id)
-        if current.status is Status.RECEIVING:
-            return await self._saga.receive(current)
-        if current.status is Status.RECEIVED:
-            return current  # received before: the same answer
-        raise not_pending_error(current, now)
+            if rest := [tid for tid in wanted if tid not in current]:
+                current |= await tx.transfers.get_many(rest)
+        receiving = [t for t in current.values() if t.status is Status.RECEIVING]
+        if receiving:
+            current |= await self._saga.receive_many(receiving)
+        for i, (_, transfer_id) in enumerate(asked):
+            if answers[i] is None:
+                t = current[transfer_id]
+                # Received, now or before: the same answer.
+                answers[i] = t if t.status is Status.RECEIVED else not_pending_error(t, now)
+        return answers
 
     async def decline(self, caller: Principal, transfer_id: str) -> Transfer:
         t = await visible_transfer(self._d, caller, transfer_id)
@@ -134,7 +157,7 @@ class Lifecycle:
                 affected = await tx.transfers.open_involving(person_id)
             for t in affected:
                 if t.status is Status.ACCEPTED:
-                    t = await self._saga.hold(t)
+                    t = await self._saga.hold_one(t)
                 if (refunding := await self._saga.start_refund(t, RefundReason.RELATION_LAPSED)) is not None:
                     await self._saga.refund(refunding)
                     total += 1

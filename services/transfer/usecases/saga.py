@@ -11,9 +11,9 @@ A crash between 1 and 2 leaves the transfer in the state it started in;
 ``finish`` (run by the worker at start and then every second) repeats the
 step, and the account service answers it as before. The steps:
 
-    hold     ACCEPTED  -> account HoldTransfer    -> PENDING   (+ CREATED)
+    hold     ACCEPTED  -> account HoldTransfers   -> PENDING   (+ CREATED)
              a definite refusal instead           -> REJECTED  (daily slot given back)
-    receive  RECEIVING -> account ReceiveTransfer -> RECEIVED  (+ RECEIVED)
+    receive  RECEIVING -> account ReceiveTransfers -> RECEIVED (+ RECEIVED)
     refund   REFUNDING -> account RefundTransfer  -> REFUNDED  (+ REFUNDED)
 
 How a transfer gets into RECEIVING or REFUNDING (the payee's receipt, a
@@ -39,30 +39,59 @@ class Saga:
     def __init__(self, deps: TransferDeps) -> None:
         self._d = deps
 
-    async def _record(self, t: Transfer, to: Status, event: EventType | None, **values) -> Transfer | None:
-        """Moves ``t`` to ``to`` with its event; None if it was not in a state
-        that may (another step got there first)."""
+    async def _record_many(
+        self, moving: list[Transfer], to: Status, event: EventType | None, **values
+    ) -> dict[str, Transfer]:
+        """Moves the transfers to ``to``, each with its event, in one
+        transaction; returns those moved (the others were not in a state that
+        may: another step got there first), by id."""
+        if not moving:
+            return {}
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            moved = await tx.transfers.move(t.id, to, now, **values)
-            if moved is None:
-                return None
+            moved = await tx.transfers.move_many(sorted(t.id for t in moving), to, now, **values)
             if event is not None:
-                await tx.transfers.add_event(moved, event, now)
+                await tx.transfers.add_events(moved, event, now)
             await tx.commit()
-        if event is not None:
+        if moved and event is not None:
             self._d.events_written.set()
-        return moved
+        return {t.id: t for t in moved}
 
-    async def hold(self, t: Transfer) -> Transfer:
+    async def _record(self, t: Transfer, to: Status, event: EventType | None, **values) -> Transfer | None:
+        return (await self._record_many([t], to, event, **values)).get(t.id)
+
+    async def hold(self, accepted: list[Transfer]) -> list[Transfer | DomainError]:
+        """Holds the money of accepted transfers with one account call, then
+        records those held as pending (with their CREATED events) in one
+        transaction; a transfer definitely refused is rejected. Answers in
+        order: the transfer as recorded, or its refusal. When the call itself
+        fails (the account service away) its error is raised and the
+        transfers stay accepted, for the worker to finish."""
+        if not accepted:
+            return []
+        asked = [(t.id, t.payer_id, t.payee_id, t.source, t.amount) for t in accepted]
         try:
-            await self._d.accounts.hold(t.id, t.payer_id, t.payee_id, t.source, t.amount)
+            refusals = await self._d.accounts.hold(asked)
         except DomainError as error:
             if _definite(error):
-                await self.reject(t)
+                for t in accepted:
+                    await self.reject(t)
             raise
         self._d.crash_point("hold")
-        return await self._record(t, Status.PENDING, EventType.CREATED) or await self.reload(t)
+        held = [t for t, refusal in zip(accepted, refusals, strict=True) if refusal is None]
+        recorded = await self._record_many(held, Status.PENDING, EventType.CREATED)
+        answers: list[Transfer | DomainError] = []
+        for t, refusal in zip(accepted, refusals, strict=True):
+            if refusal is not None and _definite(refusal):
+                await self.reject(t)
+            answers.append(refusal or recorded.get(t.id) or await self.reload(t))
+        return answers
+
+    async def hold_one(self, t: Transfer) -> Transfer:
+        (answer,) = await self.hold([t])
+        if isinstance(answer, DomainError):
+            raise answer
+        return answer
 
     async def reject(self, t: Transfer) -> None:
         async with self._d.uow() as tx:
@@ -71,9 +100,20 @@ class Saga:
                 await tx.commit()
 
     async def receive(self, t: Transfer) -> Transfer:
-        await self._d.accounts.receive(t.id)
-        recorded = await self._record(t, Status.RECEIVED, EventType.RECEIVED, received_at=self._d.clock.now())
-        return recorded or await self.reload(t)
+        return (await self.receive_many([t]))[t.id]
+
+    async def receive_many(self, receiving: list[Transfer]) -> dict[str, Transfer]:
+        """receive() for many transfers: one call to the account service, one
+        transaction here; each transfer as it is afterwards, by id."""
+        received = await self._d.accounts.receive_many([t.id for t in receiving])
+        now = self._d.clock.now()
+        recorded = await self._record_many(
+            [t for t in receiving if t.id in received], Status.RECEIVED, EventType.RECEIVED, received_at=now
+        )
+        if rest := [t.id for t in receiving if t.id not in recorded]:
+            async with self._d.uow(read_only=True) as tx:
+                recorded |= await tx.transfers.get_many(rest)
+        return recorded
 
     async def refund(self, t: Transfer) -> Transfer:
         await self._d.accounts.refund(t.id)
@@ -83,14 +123,11 @@ class Saga:
     async def refund_many(self, refunding: list[Transfer]) -> int:
         """refund() for a batch (the 06:00 sweep, resuming): one call to the
         account service, one transaction here; returns how many were refunded."""
-        refunded = await self._d.accounts.refund_many([t.id for t in refunding])
+        refunded = set(await self._d.accounts.refund_many([t.id for t in refunding]))
         now = self._d.clock.now()
-        async with self._d.uow() as tx:
-            moved = await tx.transfers.move_many(sorted(refunded), Status.REFUNDED, now, refunded_at=now)
-            await tx.transfers.add_events(moved, EventType.REFUNDED, now)
-            await tx.commit()
-        if moved:
-            self._d.events_written.set()
+        moved = await self._record_many(
+            [t for t in refunding if t.id in refunded], Status.REFUNDED, EventType.REFUNDED, refunded_at=now
+        )
         return len(moved)
 
     async def start_refund(self, t: Transfer, reason: RefundReason) -> Transfer | None:
@@ -105,7 +142,7 @@ class Saga:
     async def finish(self, t: Transfer) -> Transfer:
         """Carries an unfinished transfer to its next resting state."""
         step = {
-            Status.ACCEPTED: self.hold,
+            Status.ACCEPTED: self.hold_one,
             Status.RECEIVING: self.receive,
             Status.REFUNDING: self.refund,
         }.get(t.status)

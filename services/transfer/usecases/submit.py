@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import cached_property
 
 from services.kernel.auth import Principal
-from services.kernel.errors import Conflict, permission_denied
+from services.kernel.batching import MicroBatcher
+from services.kernel.errors import DomainError, permission_denied
 from services.kernel.idempotency import content_hash, reused_request_id, validate_request_id
 from services.kernel.region_codes import RegionStatus, province_of
 from services.kernel.relations import RelationKind
@@ -21,6 +26,7 @@ from services.transfer.domain.errors import (
     source_requires_employee_insurance,
     verification_required,
 )
+from services.transfer.domain.parties import Parties
 from services.transfer.domain.transfer import (
     Source,
     Status,
@@ -30,8 +36,11 @@ from services.transfer.domain.transfer import (
     check_relation,
     check_window,
 )
-from services.transfer.usecases.common import TransferDeps
+from services.transfer.usecases.common import BATCHES_IN_FLIGHT, TransferDeps
 from services.transfer.usecases.saga import Saga
+
+BATCH_WINDOW = 0.002  # seconds a submission waits for others to travel with
+BATCH_MAX = 64  # submissions per batch
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class SubmitTransfer:
     face_ticket: str | None
     request_id: str
 
+    @cached_property
     def fingerprint(self) -> str:
         """What makes two submissions the same request (the verification is
         left out: a retry may carry a fresh face ticket)."""
@@ -62,31 +72,104 @@ class SubmitTransfer:
 
 
 class SubmitTransferUseCase:
-    def __init__(self, deps: TransferDeps, saga: Saga) -> None:
+    """Concurrent submissions travel together (group commit, TigerBeetle's
+    batching): one replay read, one account call for the credentials and
+    parties, one transaction to accept them, one hold call and one
+    transaction to record them, for the whole batch; each is answered as if
+    it had been submitted alone."""
+
+    def __init__(self, deps: TransferDeps, saga: Saga, max_wait: float = BATCH_WINDOW) -> None:
         self._d = deps
         self._saga = saga
+        self._batches: MicroBatcher[SubmitTransfer, Transfer] = MicroBatcher(
+            self._submit_together, max_items=BATCH_MAX, max_wait=max_wait, max_in_flight=BATCHES_IN_FLIGHT
+        )
+        self._running: dict[tuple[str, str, str], asyncio.Future] = {}
 
     async def __call__(self, caller: Principal, cmd: SubmitTransfer) -> Transfer:
         if caller.person_id != cmd.payer_id:
             raise permission_denied()
-        request_id = validate_request_id(cmd.request_id, required=True)
+        cmd = replace(cmd, request_id=validate_request_id(cmd.request_id, required=True))
         if cmd.source is None:
             raise source_required()
         if cmd.relation is None:
             raise relation_required()
         if not (cmd.password or cmd.face_ticket):
             raise verification_required()
-        if earlier := await self._earlier(cmd):
-            return earlier
+        # R16: copies of a request that is still being worked on (a client's
+        # timeout-and-retry) wait for its answer; once it is done, the replay
+        # read finds the transfer it made.
+        key = (cmd.payer_id, cmd.request_id, cmd.fingerprint)
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = asyncio.ensure_future(self._batches.submit(cmd))
+            running.add_done_callback(lambda done: self._done(key, done))
+        return await asyncio.shield(running)
 
-        # R14, cheapest first; all before any money moves. The account service
-        # verifies the credential before it looks at the payee.
+    def _done(self, key: tuple[str, str, str], done: asyncio.Future) -> None:
+        del self._running[key]
+        if not done.cancelled():
+            done.exception()  # retrieved here: every copy may have gone away
+
+    async def _submit_together(self, cmds: list[SubmitTransfer]) -> list[Transfer | DomainError]:
+        """A payer's second submission in a batch goes in a later round, so
+        that a round has at most one per payer and the database's per-payer
+        limits see them one after the other."""
+        rounds: list[list[int]] = []
+        seen: Counter[str] = Counter()
+        for i, cmd in enumerate(cmds):
+            if seen[cmd.payer_id] == len(rounds):
+                rounds.append([])
+            rounds[seen[cmd.payer_id]].append(i)
+            seen[cmd.payer_id] += 1
+        answers: list = [None] * len(cmds)
+        for members in rounds:
+            try:
+                outcomes = await self._round([cmds[i] for i in members])
+            except DomainError as error:  # a step failed for the whole round
+                outcomes = [error] * len(members)
+            for i, outcome in zip(members, outcomes, strict=True):
+                answers[i] = outcome
+        return answers
+
+    async def _round(self, cmds: list[SubmitTransfer]) -> list[Transfer | DomainError]:
+        answers: list = [None] * len(cmds)
+        async with self._d.uow(read_only=True) as tx:
+            earlier = await tx.transfers.by_requests([(c.payer_id, c.request_id) for c in cmds])
+        # R14, cheapest first; all before any money moves.
         policy, now = self._d.policy, self._d.clock.now()
-        check_amount(policy, cmd.amount)
-        check_window(policy, now)
-        parties = await self._d.accounts.parties(
-            cmd.payer_id, cmd.payee_id_number, cmd.payee_name, cmd.password, cmd.face_ticket
-        )
+        live = []
+        for i, cmd in enumerate(cmds):
+            try:
+                if (made := _made_before(cmd, earlier)) is not None:
+                    answers[i] = made
+                    continue
+                check_amount(policy, cmd.amount)
+                check_window(policy, now)
+                live.append(i)
+            except DomainError as error:
+                answers[i] = error
+        # The account service verifies each credential before it looks at the payee.
+        asked = [(c.payer_id, c.payee_id_number, c.payee_name, c.password, c.face_ticket) for c in cmds]
+        found = await self._d.accounts.parties([asked[i] for i in live]) if live else []
+        accepted: dict[int, Transfer] = {}
+        for i, parties in zip(live, found, strict=True):
+            try:
+                if isinstance(parties, DomainError):
+                    raise parties
+                accepted[i] = await self._gated(cmds[i], parties, now)
+            except DomainError as error:
+                answers[i] = error
+        for i, refusal in (await self._accept(cmds, accepted)).items():
+            answers[i] = refusal
+            del accepted[i]
+        held = await self._saga.hold(list(accepted.values()))
+        for i, outcome in zip(accepted, held, strict=True):
+            answers[i] = outcome
+        return answers
+
+    async def _gated(self, cmd: SubmitTransfer, parties: Parties, now: datetime) -> Transfer:
+        """The gates on the parties' facts; the transfer they let through."""
         payer, payee = parties.payer, parties.payee
         check_not_self(payer.person_id, payee.person_id)
         check_relation(cmd.relation, parties.relation)
@@ -97,11 +180,10 @@ class SubmitTransferUseCase:
         if cmd.source is Source.PERSONAL and not payer.employee:
             raise source_requires_employee_insurance()
         await self._check_regions(payer.insured_region, payer.place_of_use, payee.place_of_use)
-
-        transfer = Transfer(
+        return Transfer(
             id=str(uuid.uuid4()),
-            request_id=request_id,
-            request_hash=cmd.fingerprint(),
+            request_id=cmd.request_id,
+            request_hash=cmd.fingerprint,
             payer_id=payer.person_id,
             payee_id=payee.person_id,
             payee_name=payee.name,
@@ -113,25 +195,8 @@ class SubmitTransferUseCase:
             payer_province=province_of(payer.insured_region),
             payee_province=province_of(payee.insured_region),
             created_at=now,
-            expires_at=policy.expires_at(now),
+            expires_at=self._d.policy.expires_at(now),
         )
-        try:
-            await self._accept(transfer)
-        except Conflict:
-            # A concurrent identical submission got in first, or the payee
-            # got another open transfer from this payer in the meantime.
-            if earlier := await self._earlier(cmd):
-                return earlier
-            raise payee_has_pending_transfer() from None
-        return await self._saga.hold(transfer)
-
-    async def _earlier(self, cmd: SubmitTransfer) -> Transfer | None:
-        """The transfer this request id made before, if the content is the same."""
-        async with self._d.uow(read_only=True) as tx:
-            earlier = await tx.transfers.by_request(cmd.payer_id, cmd.request_id)
-        if earlier is not None and earlier.request_hash != cmd.fingerprint():
-            raise reused_request_id(cmd.request_id)
-        return earlier
 
     async def _check_regions(self, insured: str, payer_place: str, payee_place: str) -> None:
         statuses = await self._d.regions.statuses(sorted({insured, payer_place, payee_place}))
@@ -143,15 +208,43 @@ class SubmitTransferUseCase:
             if statuses.get(code) is not RegionStatus.ENABLED:
                 raise region_not_enabled(code, role)
 
-    async def _accept(self, t: Transfer) -> None:
-        """Records the transfer, counting it against today's limit; both
-        limits are enforced by the database (a unique key, a conditional
-        upsert), so concurrent submissions cannot slip past them."""
+    async def _accept(self, cmds: list[SubmitTransfer], accepted: dict[int, Transfer]) -> dict:
+        """Records the transfers, counting each against its payer's limit of
+        the day, in one transaction; returns the refusals by index. Both
+        limits are the database's (unique keys, a conditional upsert), so
+        concurrent submissions cannot slip past them."""
+        if not accepted:
+            return {}
         policy = self._d.policy
+        day = policy.day_of(next(iter(accepted.values())).created_at)
         async with self._d.uow() as tx:
-            await tx.transfers.add(t)  # Conflict: the payee has an open transfer, or a copy raced us
-            if not await tx.transfers.take_daily_slot(
-                t.payer_id, policy.day_of(t.created_at), policy.per_day
-            ):
-                raise daily_limit(policy.per_day)
+            added = await tx.transfers.add_new(list(accepted.values()))
+            counted = await tx.transfers.take_daily_slots(
+                [t.payer_id for t in accepted.values() if t.id in added], day, policy.per_day
+            )
+            over = {i for i, t in accepted.items() if t.id in added and t.payer_id not in counted}
+            await tx.transfers.remove([accepted[i].id for i in over])
             await tx.commit()
+        refusals: dict = {i: daily_limit(policy.per_day) for i in over}
+        clashed = [i for i, t in accepted.items() if t.id not in added]
+        if clashed:
+            # A copy of the request got in first (the same answer, R16), or
+            # the payee has another open transfer from this payer.
+            async with self._d.uow(read_only=True) as tx:
+                earlier = await tx.transfers.by_requests(
+                    [(cmds[i].payer_id, cmds[i].request_id) for i in clashed]
+                )
+            for i in clashed:
+                try:
+                    refusals[i] = _made_before(cmds[i], earlier) or payee_has_pending_transfer()
+                except DomainError as error:
+                    refusals[i] = error
+        return refusals
+
+
+def _made_before(cmd: SubmitTransfer, earlier: dict[tuple[str, str], Transfer]) -> Transfer | None:
+    """The transfer this request id made before, if the content is the same."""
+    made = earlier.get((cmd.payer_id, cmd.request_id))
+    if made is not None and made.request_hash != cmd.fingerprint:
+        raise reused_request_id(cmd.request_id)
+    return made

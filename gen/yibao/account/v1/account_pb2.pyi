@@ -306,6 +306,39 @@ class GetTransferPartiesResponse(_message.Message):
     relation: RelationKind
     def __init__(self, payer: _Optional[_Union[Person, _Mapping]] = ..., payer_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., payee: _Optional[_Union[Person, _Mapping]] = ..., payee_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., relation: _Optional[_Union[RelationKind, str]] = ...) -> None: ...
 
+class BatchGetTransferPartiesRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[GetTransferPartiesRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[GetTransferPartiesRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchGetTransferPartiesResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[TransferPartiesOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[TransferPartiesOutcome, _Mapping]]] = ...) -> None: ...
+
+class TransferPartiesOutcome(_message.Message):
+    __slots__ = ("parties", "error_code", "error_reason", "error_message", "error_metadata")
+    class ErrorMetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PARTIES_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_METADATA_FIELD_NUMBER: _ClassVar[int]
+    parties: GetTransferPartiesResponse
+    error_code: int
+    error_reason: str
+    error_message: str
+    error_metadata: _containers.ScalarMap[str, str]
+    def __init__(self, parties: _Optional[_Union[GetTransferPartiesResponse, _Mapping]] = ..., error_code: _Optional[int] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ..., error_metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
 class FundPersonalAccountRequest(_message.Message):
     __slots__ = ("person_id", "amount_fen", "reference", "period")
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -506,6 +539,18 @@ class RefundTransferResponse(_message.Message):
     HOLD_FIELD_NUMBER: _ClassVar[int]
     hold: HoldState
     def __init__(self, hold: _Optional[_Union[HoldState, _Mapping]] = ...) -> None: ...
+
+class ReceiveTransfersRequest(_message.Message):
+    __slots__ = ("transfer_ids",)
+    TRANSFER_IDS_FIELD_NUMBER: _ClassVar[int]
+    transfer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, transfer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReceiveTransfersResponse(_message.Message):
+    __slots__ = ("holds",)
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[HoldState]
+    def __init__(self, holds: _Optional[_Iterable[_Union[HoldState, _Mapping]]] = ...) -> None: ...
 
 class RefundTransfersRequest(_message.Message):
     __slots__ = ("transfer_ids",)

@@ -64,6 +64,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesResponse.FromString,
                 _registered_method=True)
+        self.BatchGetTransferParties = channel.unary_unary(
+                '/yibao.account.v1.AccountService/BatchGetTransferParties',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetTransferPartiesRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetTransferPartiesResponse.FromString,
+                _registered_method=True)
         self.FundPersonalAccount = channel.unary_unary(
                 '/yibao.account.v1.AccountService/FundPersonalAccount',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.FundPersonalAccountRequest.SerializeToString,
@@ -118,6 +123,11 @@ class AccountServiceStub:
                 '/yibao.account.v1.AccountService/ReceiveTransfer',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferResponse.FromString,
+                _registered_method=True)
+        self.ReceiveTransfers = channel.unary_unary(
+                '/yibao.account.v1.AccountService/ReceiveTransfers',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersResponse.FromString,
                 _registered_method=True)
         self.RefundTransfer = channel.unary_unary(
                 '/yibao.account.v1.AccountService/RefundTransfer',
@@ -210,6 +220,15 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchGetTransferParties(self, request, context):
+        """GetTransferParties for many transfers in one call (the transfer
+        service's group commit of concurrent submissions), each answered as
+        GetTransferParties would answer it alone, in the order asked. At most 1,000.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def FundPersonalAccount(self, request, context):
         """--- personal accounts (R6)
         Monthly funding (划入) by the provincial platform, idempotent by its reference.
@@ -291,6 +310,16 @@ class AccountServiceServicer:
 
     def ReceiveTransfer(self, request, context):
         """Receive: reserved -> the payee's wallet; the hold is received.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveTransfers(self, request, context):
+        """Receives many holds in one transaction (group commit of concurrent
+        receipts), each as ReceiveTransfer would; answers the holds found, each
+        in its state after the call (RECEIVED, or REFUNDED when the refund won).
+        Unknown ids are left out. At most 1,000 ids.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -387,6 +416,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesResponse.SerializeToString,
             ),
+            'BatchGetTransferParties': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetTransferParties,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetTransferPartiesRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetTransferPartiesResponse.SerializeToString,
+            ),
             'FundPersonalAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.FundPersonalAccount,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.FundPersonalAccountRequest.FromString,
@@ -441,6 +475,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.ReceiveTransfer,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferResponse.SerializeToString,
+            ),
+            'ReceiveTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveTransfers,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersResponse.SerializeToString,
             ),
             'RefundTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.RefundTransfer,
@@ -623,6 +662,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/GetTransferParties',
             yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.GetTransferPartiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetTransferParties(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/BatchGetTransferParties',
+            yibao_dot_account_dot_v1_dot_account__pb2.BatchGetTransferPartiesRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.BatchGetTransferPartiesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -920,6 +986,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/ReceiveTransfer',
             yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/ReceiveTransfers',
+            yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,
