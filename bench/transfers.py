@@ -193,6 +193,12 @@ def counters(ports: dict[str, int]) -> dict[str, float]:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return round(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024, 1)
@@ -238,6 +244,8 @@ def report(result: dict) -> None:
         print(f"{name:<26}{value:>12}{goal:>10}{meets:>7.2f}x{moonshot:>10}{dreams:>7.2f}x")
     for service, mb in result["rss_mb"].items():
         print(f"{'rss_mb ' + service:<26}{mb:>12}{RSS_GOAL_MB:>10}{RSS_GOAL_MB / mb:>7.2f}x")
+    for service, ms in result.get("cpu_ms_per_transfer", {}).items():
+        print(f"{'cpu_ms_per_transfer ' + service:<26}{ms:>12}")
     for name in (
         "pgbench_tps",
         "submit_to_pgbench",
@@ -330,9 +338,9 @@ async def main() -> None:
                     await transfers.SubmitTransfer(request, metadata=citizens[payer], timeout=30)
                 ).transfer
 
-            before = counters(metrics)
+            before, cpu_before = counters(metrics), {n: cpu_seconds(p.pid) for n, p in processes.items()}
             seconds, latencies, submitted = await drive(pairs, submit)
-            after = counters(metrics)
+            after, cpu_after = counters(metrics), {n: cpu_seconds(p.pid) for n, p in processes.items()}
             figures = rate(len(submitted), seconds, latencies)
             result |= {
                 "submit_tps": figures["tps"],
@@ -342,6 +350,9 @@ async def main() -> None:
             for kind in ("statements", "transactions"):
                 result[f"sql_{kind}_per_transfer"] = round((after[kind] - before[kind]) / len(submitted), 1)
             result["rpcs_per_transfer"] = round((after["rpcs"] - before["rpcs"]) / len(submitted), 2)
+            result["cpu_ms_per_transfer"] = {
+                n: round(1000 * (cpu_after[n] - cpu_before[n]) / len(submitted), 2) for n in processes
+            }
             print(f"submit: {len(submitted)} in {seconds:.1f} s = {figures}")
 
             # 2. receive, by the payees of half of them

@@ -79,7 +79,10 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it would cost a round trip per unit of work. After a
+    # database restart the first statement on a stale connection fails, and
+    # SQLAlchemy then discards every pooled connection opened before it.
+    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
 
 
 def is_unique_violation(error: Exception) -> bool:

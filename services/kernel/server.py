@@ -5,6 +5,7 @@ port and graceful shutdown on SIGTERM / SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable, Mapping
@@ -100,8 +101,18 @@ async def start_server(
     return running
 
 
+def settle_garbage_collector() -> None:
+    """What start-up made (modules, protobuf descriptors, compiled SQL) lives
+    as long as the process: it is moved out of the cyclic collector's reach,
+    so that a full collection scans only what serving creates. Without this,
+    full collections paused the money path for 60-170 ms (measured)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_until_signalled(servers: list[RunningServer], grace: float) -> None:
     """Blocks until SIGTERM or SIGINT, then drains and stops every server."""
+    settle_garbage_collector()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

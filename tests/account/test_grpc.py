@@ -4,10 +4,12 @@ statements, and who may do what (R5–R12a, R20)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import grpc
 import pytest
+from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
 from yibao.type.v1 import verification_pb2
 
@@ -475,6 +477,31 @@ async def test_r15_hold_then_receive_moves_money_once(account, pair, as_service,
     await assert_ledger_balanced(account_server)
 
 
+async def test_r15_receive_transfers_in_one_call_retried_moves_money_once(
+    account, pair, as_service, as_citizen, account_server
+):
+    """The batched receipt (group commit): each hold received once however
+    often the batch is sent again (a retry after a crash mid-batch); a hold
+    the refund won stays refunded; unknown ids are left out."""
+    payer, payee = pair
+    for tid, amount in (("tr-a", 10_000), ("tr-b", 20_000), ("tr-c", 5_000)):
+        await account.HoldTransfer(hold_request(payer, payee, tid, amount), metadata=as_service)
+    await account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-c"), metadata=as_service)
+    ids = ["tr-a", "tr-b", "tr-c", "tr-unknown", "tr-a"]
+    for _ in range(2):
+        answer = await account.ReceiveTransfers(
+            pb.ReceiveTransfersRequest(transfer_ids=ids), metadata=as_service
+        )
+        assert [(h.transfer_id, h.status) for h in answer.holds] == [
+            ("tr-a", pb.HOLD_STATUS_RECEIVED),
+            ("tr-b", pb.HOLD_STATUS_RECEIVED),
+            ("tr-c", pb.HOLD_STATUS_REFUNDED),
+        ]
+        assert await balances(account, as_citizen, payee) == (0, 30_000)
+        assert await balances(account, as_citizen, payer) == (70_000, 0)
+    await assert_ledger_balanced(account_server)
+
+
 async def test_r15_refund_returns_to_the_source(account, pair, as_service, as_citizen, account_server):
     payer, payee = pair
     await account.HoldTransfer(hold_request(payer, payee, "tr-2", 25_000), metadata=as_service)
@@ -689,6 +716,60 @@ async def test_r12_statement_newest_first_paginated_and_filtered(
         account.ListStatementEntries(pb.ListStatementEntriesRequest(person_id=payee.id), metadata=me)
     )
     assert other.code is C.PERMISSION_DENIED
+
+
+async def test_r14_transfer_parties_of_many_transfers_each_answered_as_alone(
+    account, register, with_wallet, as_service, clock
+):
+    """BatchGetTransferParties (the transfer service's group commit): in one
+    call, each request gets what GetTransferParties would answer alone; the
+    credential is still verified before the payee is looked at (a wrong
+    ticket learns nothing about the payee), and a ticket is used once even
+    when two requests of the batch carry it."""
+    number = id_number("110101")
+    payer, payee = await register("张三"), await register("李四", region="110101", number=number)
+    await with_wallet(payee, place="110101")
+
+    def ticket(person_id, key=FACE_KEY):
+        return mint_face_ticket(key, person_id, Purpose.TRANSFER, uuid.uuid4().hex, clock.now())
+
+    def ask(face_ticket, id_no=number, name="李四", payer_id=payer.id):
+        return pb.GetTransferPartiesRequest(
+            payer_id=payer_id,
+            payee_id_number=id_no,
+            payee_name=name,
+            verification=verification_pb2.Verification(face_ticket=face_ticket),
+        )
+
+    shared = ticket(payer.id)
+    asked = [
+        ask(ticket(payer.id)),
+        ask(
+            ticket(payer.id, key="forged-key-0123456789abcdef-0123456789"), id_no=id_number()
+        ),  # wrong ticket, unknown payee
+        ask(shared),
+        ask(shared),  # the same ticket again in the same batch
+        ask(ticket(payer.id), id_no=id_number()),  # right ticket, unknown payee
+        ask(ticket(payer.id), name="李五"),
+        ask(ticket("no-such-person"), payer_id="no-such-person"),
+    ]
+    answer = await account.BatchGetTransferParties(
+        pb.BatchGetTransferPartiesRequest(requests=asked), metadata=as_service
+    )
+    outcomes = [(o.parties.payee.id, o.error_reason) for o in answer.outcomes]
+    assert outcomes == [
+        (payee.id, ""),
+        ("", "VERIFICATION_FAILED"),
+        (payee.id, ""),
+        ("", "VERIFICATION_FAILED"),
+        ("", "PAYEE_NOT_FOUND"),
+        ("", "PAYEE_NAME_MISMATCH"),
+        ("", "PERSON_NOT_FOUND"),
+    ]
+    assert answer.outcomes[0].parties.payee_wallet.place_of_use == "110101"
+    assert answer.outcomes[1].error_code == code_pb2.FAILED_PRECONDITION
+    alone = await fails(account.GetTransferParties(ask(shared), metadata=as_service))
+    assert alone.reason == "VERIFICATION_FAILED"  # used once, by the batch
 
 
 async def test_transfer_parties_in_one_call(

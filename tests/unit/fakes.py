@@ -369,8 +369,12 @@ class FakeLedger:
         return (person_id, kind) if (person_id, kind) in self._t.balances else None
 
     async def open_person_account(self, person_id, kind):
-        self._t.balances.setdefault((person_id, kind), 0)
-        return (person_id, kind)
+        return (await self.open_person_accounts({(person_id, kind)}))[(person_id, kind)]
+
+    async def open_person_accounts(self, wanted):
+        for key in wanted:
+            self._t.balances.setdefault(key, 0)
+        return {key: key for key in wanted}
 
     async def accounts_of(self, wanted):
         return {key: key for key in wanted if key in self._t.balances}

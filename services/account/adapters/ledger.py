@@ -24,12 +24,19 @@ class Ledger:
         return (await self._conn.execute(query)).scalar_one_or_none()
 
     async def open_person_account(self, person_id: str, kind: AccountKind) -> int:
-        await self._conn.execute(
-            insert_ignoring_conflicts(self._conn, accounts).values(
-                kind=kind.value, person_id=person_id, balance=0, may_go_negative=False
-            )
-        )
-        return await self.account(person_id, kind)
+        return (await self.open_person_accounts({(person_id, kind)}))[(person_id, kind)]
+
+    async def open_person_accounts(
+        self, wanted: set[tuple[str, AccountKind]]
+    ) -> dict[tuple[str, AccountKind], int]:
+        """Opens the persons' accounts that do not exist yet (one statement)
+        and returns the ids of all of them, by (person, kind)."""
+        rows = [
+            {"kind": kind.value, "person_id": person_id, "balance": 0, "may_go_negative": False}
+            for person_id, kind in sorted(wanted, key=lambda key: (key[0], key[1].value))
+        ]
+        await self._conn.execute(insert_ignoring_conflicts(self._conn, accounts), rows)
+        return await self.accounts_of(wanted)
 
     async def system_account(self, key: str, kind: AccountKind) -> int:
         """The shared account of a province fund or an institution, created on first use."""

@@ -132,12 +132,15 @@ class HoldUseCases:
                 if (h.payee_id, AccountKind.WALLET) in ids and (h.payer_id, h.source) in ids
             }
             made = await tx.accounts.add_holds(list(ready.values()), now)
-            earlier = {
-                h.transfer_id: h
-                for h in await tx.accounts.get_holds(
-                    [h.transfer_id for h in ready.values() if h.transfer_id not in made]
-                )
+            retried = [h.transfer_id for h in ready.values() if h.transfer_id not in made]
+            earlier = {h.transfer_id: h for h in await tx.accounts.get_holds(retried)} if retried else {}
+            new_reserved = {
+                (h.payer_id, AccountKind.RESERVED)
+                for h in ready.values()
+                if h.transfer_id in made and (h.payer_id, AccountKind.RESERVED) not in ids
             }
+            if new_reserved:
+                ids |= await tx.ledger.open_person_accounts(new_reserved)
             entries = []
             for i, h in ready.items():
                 if h.transfer_id not in made:  # a retried hold: answered as before
@@ -145,16 +148,11 @@ class HoldUseCases:
                     same = existing.same_request(h.payer_id, h.payee_id, h.source, h.amount)
                     results[i] = existing if same else reused_request_id(h.transfer_id)
                     continue
-                reserved = ids.get((h.payer_id, AccountKind.RESERVED))
-                if reserved is None:
-                    reserved = ids[(h.payer_id, AccountKind.RESERVED)] = await tx.ledger.open_person_account(
-                        h.payer_id, AccountKind.RESERVED
-                    )
                 move = Movement(
                     EntryKind.TRANSFER_HOLD,
                     ids[(h.payer_id, h.source)],
                     h.source,
-                    reserved,
+                    ids[(h.payer_id, AccountKind.RESERVED)],
                     AccountKind.RESERVED,
                     h.amount,
                 )

@@ -152,12 +152,15 @@ class SubmitTransferUseCase:
         # The account service verifies each credential before it looks at the payee.
         asked = [(c.payer_id, c.payee_id_number, c.payee_name, c.password, c.face_ticket) for c in cmds]
         found = await self._d.accounts.parties([asked[i] for i in live]) if live else []
+        # Every region of the round in one (cached) region check.
+        codes = {code for p in found if not isinstance(p, DomainError) for code in _regions(p) if code}
+        statuses = await self._d.regions.statuses(sorted(codes)) if codes else {}
         accepted: dict[int, Transfer] = {}
         for i, parties in zip(live, found, strict=True):
             try:
                 if isinstance(parties, DomainError):
                     raise parties
-                accepted[i] = await self._gated(cmds[i], parties, now)
+                accepted[i] = self._gated(cmds[i], parties, statuses, now)
             except DomainError as error:
                 answers[i] = error
         for i, refusal in (await self._accept(cmds, accepted)).items():
@@ -168,7 +171,9 @@ class SubmitTransferUseCase:
             answers[i] = outcome
         return answers
 
-    async def _gated(self, cmd: SubmitTransfer, parties: Parties, now: datetime) -> Transfer:
+    def _gated(
+        self, cmd: SubmitTransfer, parties: Parties, statuses: dict[str, RegionStatus], now: datetime
+    ) -> Transfer:
         """The gates on the parties' facts; the transfer they let through."""
         payer, payee = parties.payer, parties.payee
         check_not_self(payer.person_id, payee.person_id)
@@ -179,7 +184,9 @@ class SubmitTransferUseCase:
             raise payee_wallet_not_opened()
         if cmd.source is Source.PERSONAL and not payer.employee:
             raise source_requires_employee_insurance()
-        await self._check_regions(payer.insured_region, payer.place_of_use, payee.place_of_use)
+        for code, role in zip(_regions(parties), _REGION_ROLES, strict=True):
+            if statuses.get(code) is not RegionStatus.ENABLED:
+                raise region_not_enabled(code, role)
         return Transfer(
             id=str(uuid.uuid4()),
             request_id=cmd.request_id,
@@ -197,16 +204,6 @@ class SubmitTransferUseCase:
             created_at=now,
             expires_at=self._d.policy.expires_at(now),
         )
-
-    async def _check_regions(self, insured: str, payer_place: str, payee_place: str) -> None:
-        statuses = await self._d.regions.statuses(sorted({insured, payer_place, payee_place}))
-        for code, role in (
-            (insured, "payer_insured_region"),
-            (payer_place, "payer_place_of_use"),
-            (payee_place, "payee_place_of_use"),
-        ):
-            if statuses.get(code) is not RegionStatus.ENABLED:
-                raise region_not_enabled(code, role)
 
     async def _accept(self, cmds: list[SubmitTransfer], accepted: dict[int, Transfer]) -> dict:
         """Records the transfers, counting each against its payer's limit of
@@ -240,6 +237,14 @@ class SubmitTransferUseCase:
                 except DomainError as error:
                     refusals[i] = error
         return refusals
+
+
+_REGION_ROLES = ("payer_insured_region", "payer_place_of_use", "payee_place_of_use")
+
+
+def _regions(parties: Parties) -> tuple[str | None, str | None, str | None]:
+    """The regions a transfer involves (R14), in the order of _REGION_ROLES."""
+    return parties.payer.insured_region, parties.payer.place_of_use, parties.payee.place_of_use
 
 
 def _made_before(cmd: SubmitTransfer, earlier: dict[tuple[str, str], Transfer]) -> Transfer | None:
