@@ -117,7 +117,7 @@ class Clock:
 
 def token(clock: Clock, role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
     principal = Principal(scope.get("person_id") or scope.get("province") or "bench", role, **scope)
-    minted = TokenAuthority("HS256", KEY, KEY).mint(principal, clock.now(), timedelta(days=2))
+    minted = TokenAuthority("HS256", KEY, KEY).mint(principal, clock.now(), timedelta(hours=12))
     return (("authorization", f"Bearer {minted}"),)
 
 

@@ -145,13 +145,15 @@ async def walk(console) -> None:
         try:
             ids = await load_demo_persons(account.address, tokens, clock)
             payer, payee = ids[PAYER.name], ids[PAYEE.name]
-            citizen = {}
-            for pid in (payer, payee):
-                token = tokens.mint(
-                    Principal(pid, Role.CITIZEN, person_id=pid), clock.now(), timedelta(days=3)
-                )
-                citizen[pid] = (("authorization", f"Bearer {token}"),)
-            as_payee = citizen[payee]
+
+            class Citizens:
+                """Each call's token minted at the demo clock's now (it moves days ahead)."""
+
+                def __getitem__(self, pid: str):
+                    token = tokens.mint(Principal(pid, Role.CITIZEN, person_id=pid), clock.now())
+                    return (("authorization", f"Bearer {token}"),)
+
+            citizen = Citizens()
             async with (
                 grpc.aio.insecure_channel(account.address) as a_channel,
                 grpc.aio.insecure_channel(transfer.address) as t_channel,
@@ -190,7 +192,7 @@ async def walk(console) -> None:
 
                 async def payee_answers(method: str, t):
                     request = getattr(tpb, f"{method}Request")(id=t.id)
-                    return (await getattr(transfers, method)(request, metadata=as_payee)).transfer
+                    return (await getattr(transfers, method)(request, metadata=citizen[payee])).transfer
 
                 async def show(t, title: str) -> None:
                     console.print(transfers_table([t]))

@@ -19,6 +19,7 @@ from services.kernel.clock import Clock, SystemClock
 from services.kernel.errors import Reason, permission_denied, unauthenticated
 
 LEEWAY_SECONDS = 30  # clock skew between the minting and the verifying host
+MAX_LIFETIME = timedelta(hours=24)  # exp - iat of a bearer token, unless configured otherwise
 VERIFIED_CACHE_SIZE = 10_000  # tokens whose signature was checked, kept for their lifetime
 
 
@@ -88,8 +89,10 @@ class TokenAuthority:
         issuer: str = "yibao",
         audience: str = "yibao-wallet",
         clock: Clock | None = None,
+        max_lifetime: timedelta = MAX_LIFETIME,
     ) -> None:
         self._clock = clock or SystemClock()
+        self._max_lifetime = max_lifetime.total_seconds()
         self._algorithm = algorithm
         self._signing_key = signing_key
         self._verify_key = verify_key
@@ -103,7 +106,15 @@ class TokenAuthority:
     ) -> TokenAuthority:  # settings: kernel.config.Settings
         signing = settings.jwt_signing_key.get_secret_value()
         verify = settings.jwt_verify_key.get_secret_value() if settings.jwt_verify_key else signing
-        return cls(settings.jwt_algorithm, signing, verify, settings.jwt_issuer, settings.jwt_audience, clock)
+        return cls(
+            settings.jwt_algorithm,
+            signing,
+            verify,
+            settings.jwt_issuer,
+            settings.jwt_audience,
+            clock,
+            timedelta(seconds=settings.jwt_max_lifetime_seconds),
+        )
 
     def mint(self, principal: Principal, now: datetime, ttl: timedelta = timedelta(hours=1)) -> str:
         if not self._signing_key:
@@ -143,12 +154,18 @@ class TokenAuthority:
                 audience=self._audience,
                 issuer=self._issuer,
                 # Expiry is checked below against the injected clock.
-                options={"require": ["exp", "sub", "role"], "verify_exp": False, "verify_iat": False},
+                options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False, "verify_iat": False},
             )
         except jwt.InvalidTokenError:
             raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token is not valid") from None
-        if not isinstance(claims["exp"], int | float):
-            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token's exp is not a time")
+        issued, expires = claims["iat"], claims["exp"]
+        if not isinstance(expires, int | float) or not isinstance(issued, int | float):
+            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token's iat and exp must be times")
+        # R20: a bounded lifetime, and not issued in the future.
+        if issued > self._clock.now().timestamp() + LEEWAY_SECONDS:
+            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token is issued in the future")
+        if expires - issued > self._max_lifetime:
+            raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token lives longer than allowed")
         try:
             role = Role(claims["role"])
         except ValueError:

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     jwt_verify_key: SecretStr | None = None
     jwt_issuer: str = "yibao"
     jwt_audience: str = "yibao-wallet"
+    # Longest lifetime (exp - iat) a bearer token may have; iat and exp are required.
+    jwt_max_lifetime_seconds: int = 86_400
 
     # Account service secrets: the key of the ID-number hash (R5) and the key
     # the face-verification provider signs tickets with (R9).

@@ -42,6 +42,7 @@ Reason = Reasons(
     REQUEST_ID_REQUIRED REQUEST_ID_INVALID REQUEST_ID_REUSED
     PAGE_SIZE_NEGATIVE PAGE_TOKEN_INVALID PAGE_TOKEN_MISMATCH
     REGION_CODE_INVALID ENUM_VALUE_INVALID UPSTREAM_UNAVAILABLE DEADLINE_EXCEEDED INTERNAL
+    REQUEST_MALFORMED TEXT_INVALID
     """,
 )
 
@@ -71,6 +72,11 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return f"{self.kind.value} {self.reason}: {self.message}"
+
+
+def request_malformed() -> DomainError:
+    """Bytes that are not a message of the method's request type (R20a)."""
+    return DomainError(ErrorKind.INVALID_ARGUMENT, Reason.REQUEST_MALFORMED, "the request does not decode")
 
 
 def invalid_argument(reason: str, field_path: str, description: str, **metadata: str) -> DomainError:

@@ -17,9 +17,10 @@ import grpc
 
 from services.kernel.auth import Access, TokenAuthority, reset_current_principal, set_current_principal
 from services.kernel.calls import set_incoming_deadline
-from services.kernel.errors import DomainError
+from services.kernel.errors import DomainError, request_malformed
 from services.kernel.grpc_errors import internal_status, to_status
 from services.kernel.metrics import ServiceMetrics
+from services.kernel.request_text import check_request_text
 
 log = logging.getLogger("yibao.rpc")
 
@@ -33,6 +34,25 @@ class _Outcome:
 
 # Health checks and reflection answer anyone.
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+MALFORMED_LOG_INTERVAL = 60.0  # seconds between two warnings about undecodable requests
+
+
+class _Malformed:
+    """What a request that did not decode is handed to the handler as."""
+
+
+def _tolerant(deserialize):
+    """The method's request parser, except that bytes that do not decode
+    become _Malformed (answered INVALID_ARGUMENT) rather than an exception
+    grpc would answer UNKNOWN with its class name, and log with a traceback."""
+
+    def parse(data: bytes):
+        try:
+            return deserialize(data)
+        except Exception:  # DecodeError, or whatever hostile bytes make the parser raise
+            return _Malformed()
+
+    return parse
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
@@ -49,6 +69,21 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         self._domain = domain
         self._policy = policy
         self._tokens = tokens
+        self._malformed, self._malformed_logged = 0, float("-inf")
+
+    def _check_request(self, request, method: str) -> None:
+        """Refuses a request that does not decode (one WARNING a minute at
+        most, without its bytes) or holds text out of bounds (R20a)."""
+        if isinstance(request, _Malformed):
+            self._malformed += 1
+            now = time.monotonic()
+            if now - self._malformed_logged >= MALFORMED_LOG_INTERVAL:
+                log.warning(
+                    "undecodable requests refused", extra={"method": method, "count": self._malformed}
+                )
+                self._malformed, self._malformed_logged = 0, now
+            raise request_malformed()
+        check_request_text(request)
 
     async def intercept_service(self, continuation, details: grpc.HandlerCallDetails):
         handler = await continuation(details)
@@ -65,6 +100,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             async def unary(request, context: grpc.aio.ServicerContext):
                 with self._handling(short) as outcome:
+                    self._check_request(request, short)
                     outcome.caller = set_current_principal(self._tokens.authenticate(authorization, access))
                     set_incoming_deadline(context.time_remaining())
                     return await inner(request, context)
@@ -72,7 +108,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             return grpc.unary_unary_rpc_method_handler(
                 unary,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
 
@@ -81,6 +117,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             async def stream(request, context: grpc.aio.ServicerContext):
                 with self._handling(short) as outcome:
+                    self._check_request(request, short)
                     outcome.caller = set_current_principal(self._tokens.authenticate(authorization, access))
                     async for response in inner_stream(request, context):
                         yield response
@@ -89,7 +126,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             return grpc.unary_stream_rpc_method_handler(
                 stream,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 # 18-character resident ID numbers (GB 11643): 17 digits and a digit or X.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 
 
 def redact(text: str) -> str:

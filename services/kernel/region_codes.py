@@ -9,7 +9,7 @@ from enum import Enum
 
 from services.kernel.errors import Reason, invalid_argument
 
-_CODE = re.compile(r"^[1-9]\d{5}$")
+_CODE = re.compile(r"[1-9][0-9]{5}")
 # Municipalities directly under the central government pool at province level.
 _MUNICIPALITIES = {"11", "12", "31", "50"}
 
@@ -24,7 +24,7 @@ class RegionStatus(Enum):
 
 def validate_code(code: str, field_path: str = "code") -> str:
     """The code itself, or INVALID_ARGUMENT naming the field."""
-    if not _CODE.match(code or ""):
+    if not _CODE.fullmatch(code or ""):
         raise invalid_argument(
             Reason.REGION_CODE_INVALID, field_path, f"{code!r} is not a 6-digit administrative division code"
         )

@@ -26,7 +26,8 @@ from services.account.domain.ledger import AccountKind, EntryKind, Movement
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
 from services.account.domain.relations import RelationKind
 from services.kernel.errors import DomainError
-from services.kernel.region_codes import pooling_region
+from services.kernel.region_codes import pooling_region, validate_code
+from services.region.domain.institutions import validate_institution_code
 
 KEY = "face-key-0123456789abcdef0123456789abcdef"
 
@@ -187,3 +188,28 @@ def test_r15_a_hold_ends_once_in_one_of_two_ways():
     assert entry is EntryKind.TRANSFER_REFUND
     with pytest.raises(DomainError):
         refunded.end(HoldState.RECEIVED)
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(
+    "check, value",
+    [
+        (validate_id_number, "11010519491231002X".translate(FULL_WIDTH)),  # a look-alike person
+        (validate_id_number, "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"),  # Arabic-Indic digits
+        (validate_mobile, "13800138000".translate(FULL_WIDTH)),
+        (validate_new_password, "258036".translate(FULL_WIDTH)),
+        (validate_new_password, "258036\n"),
+        (validate_code, "450102".translate(FULL_WIDTH)),
+        (validate_code, "450102\n"),
+        (validate_institution_code, "H45010300001\n"),
+        (validate_institution_code, "H4501030000１"),
+    ],
+)
+def test_r20a_digits_are_ascii_digits_and_nothing_trails(check, value):
+    """R20a: a full-width or other script's digit is not the same number, and
+    a trailing newline is not part of a valid value."""
+    with pytest.raises(DomainError) as refused:
+        check(value)
+    assert refused.value.kind.value == "INVALID_ARGUMENT"

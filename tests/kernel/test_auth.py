@@ -25,6 +25,10 @@ def test_r20_token_round_trip_keeps_role_and_scope(tokens, clock):
         ({"iss": "not-us"}, "TOKEN_INVALID"),
         ({"role": "superuser"}, "TOKEN_INVALID"),
         ({"role": "institution"}, "TOKEN_INVALID"),  # no institution code
+        ({"iat": None}, "TOKEN_INVALID"),  # iat is required
+        ({"exp": None}, "TOKEN_INVALID"),  # exp too
+        ({"exp": 4102444800}, "TOKEN_INVALID"),  # a lifetime of decades
+        ({"iat": 4102444800 - 600, "exp": 4102444800}, "TOKEN_INVALID"),  # issued in the future
     ],
 )
 def test_r20_foreign_or_incomplete_tokens_are_refused(tokens, clock, claims, reason):
@@ -33,9 +37,12 @@ def test_r20_foreign_or_incomplete_tokens_are_refused(tokens, clock, claims, rea
         "role": "admin",
         "iss": "yibao",
         "aud": "yibao-wallet",
+        "iat": int(clock.now().timestamp()),
         "exp": int(clock.now().timestamp()) + 60,
     }
-    token = jwt.encode({**base, **claims}, TEST_KEY, algorithm="HS256")
+    token = jwt.encode(
+        {k: v for k, v in {**base, **claims}.items() if v is not None}, TEST_KEY, algorithm="HS256"
+    )
     with pytest.raises(DomainError) as raised:
         tokens.verify(token)
     assert (raised.value.kind, raised.value.reason) == (ErrorKind.UNAUTHENTICATED, reason)

@@ -16,6 +16,7 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.migrations import upgrade
+from services.kernel.request_text import MAX_TEXT
 from services.kernel.server import start_server
 from services.region.entrypoints.grpc_api import RegionServicer, region_service
 from tests.rpc import fails
@@ -43,6 +44,49 @@ async def test_unexpected_errors_become_internal_without_internals(tokens):
         "internal error",
     )
     assert "hunter2" not in repr(failure)
+
+
+async def test_r20a_bytes_that_do_not_decode_are_invalid_argument_and_logged_once(tokens, caplog):
+    """Before authentication, whatever the method: INVALID_ARGUMENT with a
+    reason, no class name, no traceback; one warning for a flood."""
+    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            for method in ("GetRegion", "ListRegions", "SetRegionEnablement"):
+                raw = channel.unary_unary(f"/yibao.region.v1.RegionService/{method}")
+                for garbage in (b"\xff\xff\xff\xff", b"\x0a\x05ab", b"\x08" + b"\xff" * 11):
+                    failure = await fails(raw(garbage))
+                    assert (failure.code, failure.reason) == (
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        "REQUEST_MALFORMED",
+                    )
+                    assert "class" not in failure.message and "Error" not in failure.message
+    finally:
+        await server.stop(0)
+    warnings = [r for r in caplog.records if r.name == "yibao.rpc" and r.levelname == "WARNING"]
+    assert len(warnings) == 1 and not any(r.exc_info for r in caplog.records)
+
+
+async def test_r20a_control_characters_and_overlong_text_are_refused_before_any_handler(tokens):
+    """NUL (which PostgreSQL refuses), newlines, escapes, or more than
+    MAX_TEXT characters in any string field, nested ones included:
+    INVALID_ARGUMENT naming the field; the handler (here one that would
+    fail INTERNAL) never runs."""
+    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            regions = region_pb2_grpc.RegionServiceStub(channel)
+            for code, field in (("45\x000100", "code"), ("450100\n", "code"), ("4" * (MAX_TEXT + 1), "code")):
+                failure = await fails(regions.GetRegion(pb.GetRegionRequest(code=code)))
+                assert (failure.code, failure.reason, failure.fields) == (
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "TEXT_INVALID",
+                    [field],
+                )
+            codes = pb.CheckRegionsRequest(codes=["450100", "\x1b[2J"])
+            assert (await fails(regions.CheckRegions(codes))).fields == ["codes"]
+    finally:
+        await server.stop(0)
 
 
 def _free_port() -> int:

@@ -441,9 +441,15 @@ async def test_r18_list_in_and_out_newest_first_with_status_filter(
         ).code is C.PERMISSION_DENIED
     assert (
         await fails(
-            transfers.GetTransfer(pb.GetTransferRequest(id="nope"), metadata=bearer(Role.ADMIN, "ops"))
+            transfers.GetTransfer(pb.GetTransferRequest(id="nope"), metadata=bearer(Role.SERVICE, "ops"))
         )
     ).code is C.NOT_FOUND
+    # R20: the administrator does not read persons' money data, whether the transfer exists or not.
+    for transfer_id in (out1.id, "nope"):
+        denied = await fails(
+            transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=bearer(Role.ADMIN, "ops"))
+        )
+        assert denied.code is C.PERMISSION_DENIED
     gx = await transfers.GetTransfer(
         pb.GetTransferRequest(id=out1.id), metadata=bearer(Role.PROVINCE, "gx", province="450000")
     )
@@ -529,7 +535,8 @@ async def test_r19_events_only_for_the_callers_province(family, submit, transfer
         await _take(gd, 1, timeout=1.0)
     gd.cancel()
     bad = transfers.StreamTransferEvents(
-        pb.StreamTransferEventsRequest(province="440100"), metadata=bearer(Role.ADMIN, "ops")
+        pb.StreamTransferEventsRequest(province="440100"),
+        metadata=bearer(Role.PROVINCE, "gd", province="440000"),
     )
     assert failure(await _error_of(bad)).reason == "PROVINCE_CODE_INVALID"
 

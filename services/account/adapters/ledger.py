@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.account.adapters.tables import accounts, journal_entries, postings
@@ -162,16 +162,7 @@ class Ledger:
             }
             for account_id, amount in movement.postings():
                 deltas[account_id] = deltas.get(account_id, 0) + amount
-        delta = case(deltas, value=accounts.c.id)
-        changed = await self._conn.execute(
-            update(accounts)
-            .where(
-                accounts.c.id.in_(deltas), or_(accounts.c.may_go_negative, accounts.c.balance + delta >= 0)
-            )
-            .values(balance=accounts.c.balance + delta)
-            .returning(accounts.c.id, accounts.c.balance)
-        )
-        balances = dict(changed.all())
+        balances = await self._apply(deltas)
         if len(balances) != len(deltas):
             raise insufficient_funds(kinds[next(a for a in deltas if a not in balances)].value)
         # Each posting's balance_after, walking back from the final balances.
@@ -194,6 +185,37 @@ class Ledger:
             after[account_id] -= amount
         await self._conn.execute(insert(postings), values[::-1])
         return entry_ids
+
+    async def _apply(self, deltas: dict[int, int]) -> dict[int, int]:
+        """Adds each delta to its account's balance unless that would take a
+        balance the ledger forbids to go negative below zero: one statement;
+        the balances of the accounts changed. On PostgreSQL with array
+        parameters, so the statement's text is the same whatever the batch
+        (parsed and planned once), the ids in order (rows locked in order)."""
+        ids = sorted(deltas)
+        if self._conn.dialect.name == "postgresql":
+            changed = await self._conn.execute(
+                _APPLY_POSTGRES, {"ids": ids, "deltas": [deltas[i] for i in ids]}
+            )
+            return dict(changed.all())
+        delta = case(deltas, value=accounts.c.id)
+        changed = await self._conn.execute(
+            update(accounts)
+            .where(accounts.c.id.in_(ids), or_(accounts.c.may_go_negative, accounts.c.balance + delta >= 0))
+            .values(balance=accounts.c.balance + delta)
+            .returning(accounts.c.id, accounts.c.balance)
+        )
+        return dict(changed.all())
+
+
+_APPLY_POSTGRES = text(
+    """
+    UPDATE accounts SET balance = accounts.balance + d.delta
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta)
+    WHERE accounts.id = d.id AND (accounts.may_go_negative OR accounts.balance + d.delta >= 0)
+    RETURNING accounts.id, accounts.balance
+    """
+)
 
 
 async def ledger_totals(conn: AsyncConnection) -> tuple[int, int, int]:

@@ -21,7 +21,7 @@ from services.kernel.clock import BEIJING, beijing
 
 MAX_FAILURES = 5
 MAX_TICKET_LIFETIME = timedelta(minutes=5)
-_PASSWORD = re.compile(r"^\d{6}$")
+_PASSWORD = re.compile(r"[0-9]{6}")
 
 
 class Purpose(Enum):
@@ -30,7 +30,7 @@ class Purpose(Enum):
 
 
 def validate_new_password(password: str, field_path: str = "new_password") -> str:
-    if not _PASSWORD.match(password or ""):
+    if not _PASSWORD.fullmatch(password or ""):
         raise password_format(field_path)
     digits = [int(d) for d in password]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}

@@ -17,8 +17,8 @@ from services.account.domain.errors import id_number_check_digit, id_number_inva
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def check_digit(first17: str) -> str:
@@ -29,7 +29,7 @@ def check_digit(first17: str) -> str:
 def validate_id_number(value: str, field_path: str = "id_number") -> str:
     """The normalised (upper-case X) 18-character number, or INVALID_ARGUMENT."""
     number = (value or "").strip().upper()
-    if not _ID_SHAPE.match(number):
+    if not _ID_SHAPE.fullmatch(number):
         raise id_number_invalid(field_path, "an ID number is 17 digits and a check digit or X")
     try:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -50,7 +50,7 @@ def id_number_hash(number: str, key: bytes) -> str:
 
 def validate_mobile(value: str, field_path: str = "mobile") -> str:
     mobile = (value or "").strip()
-    if not _MOBILE.match(mobile):
+    if not _MOBILE.fullmatch(mobile):
         raise mobile_invalid(field_path)
     return mobile
 

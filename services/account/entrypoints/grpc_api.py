@@ -34,8 +34,10 @@ ERROR_DOMAIN = "account.yibao"
 _SERVICE_ONLY = Access.only(Role.SERVICE)
 _PROVINCE = Access.only(Role.PROVINCE)
 _CITIZEN = Access.only(Role.CITIZEN)
-_READ_PERSON = Access.only(Role.CITIZEN, Role.PROVINCE, Role.SERVICE, Role.ADMIN)
-_READ_MONEY = Access.only(Role.CITIZEN, Role.SERVICE, Role.ADMIN)
+# R20: the administrator manages regions and institutions, not persons:
+# persons' data and money are read by themselves, their platform and services.
+_READ_PERSON = Access.only(Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
+_READ_MONEY = Access.only(Role.CITIZEN, Role.SERVICE)
 _INSTITUTION = Access.only(Role.INSTITUTION)
 POLICY = {
     f"/{SERVICE}/{method}": access

@@ -29,7 +29,7 @@ from services.kernel.auth import Principal, Role
 from services.kernel.errors import DomainError, permission_denied
 from services.kernel.region_codes import province_of, validate_code
 
-_READERS = (Role.CITIZEN, Role.PROVINCE, Role.SERVICE, Role.ADMIN)
+_READERS = (Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
 
 
 MAX_PARTIES = 1000  # requests per BatchGetTransferParties call

@@ -13,7 +13,7 @@ from services.kernel.auth import Principal, Role
 from services.kernel.pagination import Page, page_request
 from services.kernel.region_codes import validate_code
 
-_OWNER_OR_SERVICE = (Role.CITIZEN, Role.SERVICE, Role.ADMIN)
+_OWNER_OR_SERVICE = (Role.CITIZEN, Role.SERVICE)
 
 
 class WalletUseCases:

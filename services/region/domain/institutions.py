@@ -12,7 +12,7 @@ from services.region.domain.errors import institution_code_invalid, institution_
 
 # National medical-insurance codes: H (定点医疗机构) or P (定点零售药店),
 # the 6-digit region code, then a 5-digit serial.
-_CODE = re.compile(r"^([HP])(\d{6})(\d{5})$")
+_CODE = re.compile(r"([HP])([0-9]{6})([0-9]{5})")
 MAX_NAME_LENGTH = 200
 
 
@@ -25,7 +25,7 @@ _KIND_LETTER = {"H": Kind.HOSPITAL, "P": Kind.RETAIL_PHARMACY}
 
 
 def validate_institution_code(code: str, field_path: str = "code") -> str:
-    if not _CODE.match(code or ""):
+    if not _CODE.fullmatch(code or ""):
         raise institution_code_invalid(field_path)
     return code
 

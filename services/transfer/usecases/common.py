@@ -43,8 +43,8 @@ class TransferDeps:
 
 
 def can_see(caller: Principal, t: Transfer | None) -> bool:
-    """Payer and payee, their provinces' platforms, services and administrators."""
-    if caller.role in (Role.SERVICE, Role.ADMIN):
+    """Payer and payee, their provinces' platforms, and services (R20: not administrators)."""
+    if caller.role is Role.SERVICE:
         return True
     if t is None:
         return False

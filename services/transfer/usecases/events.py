@@ -58,7 +58,7 @@ class Events:
             raise province_code_invalid()
         if after < 0:
             raise cursor_invalid()
-        if not (caller.role is Role.ADMIN or (caller.role is Role.PROVINCE and caller.province == province)):
+        if not (caller.role is Role.PROVINCE and caller.province == province):
             raise permission_denied()
         while True:
             async with self._d.uow(read_only=True) as tx:
