@@ -37,6 +37,7 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         hasher=PasswordHasher(
             time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib, parallelism=1
         ),
+        max_hold=settings.transfer_max_amount_fen,
     )
     credentials = CredentialUseCases(deps)
     servicer = AccountServicer(

@@ -18,6 +18,8 @@ class AccountSettings:
     # argon2id cost of the 6-digit password hash (OWASP minimum: t=2, m=19 MiB).
     password_time_cost: int = 2
     password_memory_kib: int = 19456
+    # The largest transfer the transfer service's policy allows: no hold is larger.
+    transfer_max_amount_fen: int = 200_000
 
     @classmethod
     def from_env(cls, env: Settings) -> AccountSettings:
@@ -30,4 +32,5 @@ class AccountSettings:
             metrics_port=env.account_metrics_port,
             password_time_cost=env.password_hash_time_cost,
             password_memory_kib=env.password_hash_memory_kib,
+            transfer_max_amount_fen=env.transfer_max_amount_fen,
         )

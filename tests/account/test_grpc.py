@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
 from yibao.type.v1 import verification_pb2
@@ -475,6 +476,33 @@ async def test_r15_hold_then_receive_moves_money_once(account, pair, as_service,
     assert (late.code, late.reason) == (C.FAILED_PRECONDITION, "HOLD_ALREADY_RECEIVED")
     assert await balances(account, as_citizen, payer) == (70_000, 0)
     await assert_ledger_balanced(account_server)
+
+
+async def test_r20a_every_money_rpc_has_a_ceiling_and_times_a_range(
+    account, pair, as_service, as_province, as_citizen
+):
+    """A hold above the transfer policy's maximum, a funding of 10^12 fen, a
+    statement window outside 1970-2999: INVALID_ARGUMENT, nothing moved."""
+    payer, payee = pair
+    too_big = await fails(
+        account.HoldTransfer(hold_request(payer, payee, amount=200_001), metadata=as_service)
+    )
+    assert (too_big.code, too_big.reason, too_big.metadata) == (
+        C.INVALID_ARGUMENT,
+        "AMOUNT_TOO_LARGE",
+        {"max_amount_fen": "200000"},
+    )
+    funding = await fails(funded(account, as_province, payer, 10**12, "huge"))
+    assert (funding.code, funding.reason) == (C.INVALID_ARGUMENT, "AMOUNT_TOO_LARGE")
+    assert await balances(account, as_citizen, payer) == (100_000, 0)
+    for stamp in (Timestamp(seconds=253402300800), Timestamp(seconds=0, nanos=-1), Timestamp(seconds=-1)):
+        bad = await fails(
+            account.ListStatementEntries(
+                pb.ListStatementEntriesRequest(person_id=payer.id, start_time=stamp),
+                metadata=as_citizen(payer.id),
+            )
+        )
+        assert (bad.code, bad.reason, bad.fields) == (C.INVALID_ARGUMENT, "TIMESTAMP_INVALID", ["start_time"])
 
 
 async def test_r15_receive_transfers_in_one_call_retried_moves_money_once(

@@ -594,12 +594,13 @@ async def test_r19a_monthly_settlement_agrees_with_the_ledger(
         pb.GetSettlementStatementRequest(month="2026-04"), metadata=bearer(Role.ADMIN, "ops")
     )
     assert list(empty.flows) == [] and empty.total_fen == 0
-    bad = await fails(
-        transfers.GetSettlementStatement(
-            pb.GetSettlementStatementRequest(month="2026-13"), metadata=bearer(Role.ADMIN, "ops")
+    for month in ("2026-13", "9999-12", "2026-3", "2026-03\n", "１９９９-01"):
+        bad = await fails(
+            transfers.GetSettlementStatement(
+                pb.GetSettlementStatementRequest(month=month), metadata=bearer(Role.ADMIN, "ops")
+            )
         )
-    )
-    assert bad.fields == ["month"]
+        assert (bad.code, bad.fields) == (C.INVALID_ARGUMENT, ["month"])
     await invariant()
 
 

@@ -53,13 +53,18 @@ FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
 }
 
 MAX_AMOUNT = 10**12  # fen; far above any real amount, well inside int64
+# Ceilings of each money RPC (R20a), far above real amounts: ¥100,000 funded
+# at once, ¥100,000 self-paid on one bill, ¥10,000 for one year's contribution.
+MAX_FUNDING = 10_000_000
+MAX_PAYMENT = 10_000_000
+MAX_CONTRIBUTION = 1_000_000
 
 
-def validate_amount(amount: int, field_path: str = "amount_fen") -> int:
+def validate_amount(amount: int, ceiling: int = MAX_AMOUNT, field_path: str = "amount_fen") -> int:
     if amount <= 0:
         raise amount_not_positive(field_path)
-    if amount > MAX_AMOUNT:
-        raise amount_too_large(field_path)
+    if amount > ceiling:
+        raise amount_too_large(field_path, ceiling)
     return amount
 
 

@@ -25,7 +25,7 @@ from services.kernel.errors import DomainError
 from services.kernel.grpc_errors import outcome_fields
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_messages import message, page_response
-from services.kernel.proto_time import from_timestamp, to_timestamp
+from services.kernel.proto_time import timestamp_argument, to_timestamp
 from services.kernel.server import ServiceDefinition
 
 SERVICE = pb.DESCRIPTOR.services_by_name["AccountService"].full_name
@@ -362,8 +362,8 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             current_principal(),
             request.person_id,
             [k for k in kinds if k],
-            from_timestamp(request.start_time) if request.HasField("start_time") else None,
-            from_timestamp(request.end_time) if request.HasField("end_time") else None,
+            timestamp_argument(request.start_time, "start_time") if request.HasField("start_time") else None,
+            timestamp_argument(request.end_time, "end_time") if request.HasField("end_time") else None,
             request.page_size,
             request.page_token,
         )

@@ -28,6 +28,7 @@ class AccountDeps:
     id_hash_key: bytes
     face_ticket_key: str
     hasher: PasswordHasher
+    max_hold: int = 200_000  # fen: the transfer policy's maximum amount (R14, R20a)
 
     async def hash_password(self, password: str) -> str:
         # argon2 is deliberately slow: keep it off the event loop.

@@ -46,12 +46,11 @@ class HoldUseCases:
     def __init__(self, deps: AccountDeps) -> None:
         self._d = deps
 
-    @staticmethod
     def _wanted(
-        transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
+        self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
     ) -> Hold:
         transfer_id = required_key(transfer_id, "transfer_id", "TRANSFER_ID")
-        validate_amount(amount)
+        validate_amount(amount, self._d.max_hold)
         if source not in (AccountKind.PERSONAL, AccountKind.WALLET):
             raise source_invalid()
         return Hold(transfer_id, payer_id, payee_id, source, amount)

@@ -21,6 +21,9 @@ from services.account.domain.errors import (
     year_invalid,
 )
 from services.account.domain.ledger import (
+    MAX_CONTRIBUTION,
+    MAX_FUNDING,
+    MAX_PAYMENT,
     AccountKind,
     EntryKind,
     KeyReused,
@@ -67,7 +70,7 @@ class PaymentUseCases:
     async def fund(
         self, caller: Principal, person_id: str, amount: int, reference: str, period: str
     ) -> Funded:
-        validate_amount(amount)
+        validate_amount(amount, MAX_FUNDING)
         reference = required_key(reference, "reference", "REFERENCE")
         now = self._d.clock.now()
         async with self._d.uow() as tx:
@@ -99,7 +102,7 @@ class PaymentUseCases:
         if caller.institution != institution_code:
             raise permission_denied()
         order_number = required_key(order_number, "order_number", "ORDER_NUMBER")
-        validate_amount(amount)
+        validate_amount(amount, MAX_PAYMENT)
         async with self._d.uow(read_only=True) as tx:
             earlier = await tx.accounts.payment(institution_code, order_number)
             patient = await tx.accounts.person(person_id)
@@ -136,7 +139,7 @@ class PaymentUseCases:
     ) -> Payment:
         if caller.institution != institution_code:
             raise permission_denied()
-        validate_amount(amount)
+        validate_amount(amount, MAX_PAYMENT)
         refund_id = required_key(refund_id, "refund_id", "REFUND_ID")
         now = self._d.clock.now()
         async with self._d.uow() as tx:
@@ -179,7 +182,7 @@ class PaymentUseCases:
         password: str | None,
         face_ticket: str | None,
     ) -> Posted:
-        validate_amount(amount)
+        validate_amount(amount, MAX_CONTRIBUTION)
         if kind is None:
             raise contribution_kind_required()
         if not 2000 <= year <= 2100:

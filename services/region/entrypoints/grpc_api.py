@@ -10,7 +10,7 @@ from yibao.region.v1 import region_pb2_grpc
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_messages import message, page_response
-from services.kernel.proto_time import from_timestamp, to_timestamp
+from services.kernel.proto_time import timestamp_argument, to_timestamp
 from services.kernel.server import ServiceDefinition
 from services.region.domain.codes import Level
 from services.region.domain.enablement import Action, Change, Enablement
@@ -110,7 +110,9 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
             current_principal(),
             request.code,
             _ACTIONS.parse(request.action, "action"),
-            from_timestamp(request.effective_from) if request.HasField("effective_from") else None,
+            timestamp_argument(request.effective_from, "effective_from")
+            if request.HasField("effective_from")
+            else None,
             request.reason,
             request.request_id,
         )

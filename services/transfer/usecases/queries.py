@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,12 +40,14 @@ def _own(caller: Principal, person_id: str) -> None:
         raise permission_denied()
 
 
+_MONTH = re.compile(r"2[0-9]{3}-(0[1-9]|1[0-2])")
+
+
 def month_bounds(month: str) -> tuple[datetime, datetime]:
-    """[start, end) of a Beijing calendar month "YYYY-MM"."""
-    try:
-        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
-    except ValueError:
-        raise month_invalid() from None
+    """[start, end) of a Beijing calendar month "YYYY-MM", years 2000 to 2999."""
+    if not _MONTH.fullmatch(month or ""):
+        raise month_invalid()
+    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
     end = (
         start.replace(year=start.year + 1, month=1)
         if start.month == 12
