@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -59,25 +61,39 @@ def _fingerprint(query: dict) -> str:
     return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+# Page tokens are signed (R20a): a token this process did not issue is
+# refused before anything in it is read, so no edited position reaches a
+# query. The key lives as long as the process: after a restart a client
+# starts its listing again (PAGE_TOKEN_INVALID).
+_KEY = secrets.token_bytes(32)
+
+
+def _signature(payload: bytes) -> str:
+    return base64.urlsafe_b64encode(hmac.new(_KEY, payload, hashlib.sha256).digest()[:18]).decode()
+
+
 def encode_token(position: list, query: dict) -> str:
     raw = json.dumps({"p": position, "q": _fingerprint(query)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{payload}.{_signature(payload.encode())}"
+
+
+def _invalid_token():
+    return invalid_argument(
+        Reason.PAGE_TOKEN_INVALID, "page_token", "page_token is not one this service issued"
+    )
 
 
 def decode_token(token: str, query: dict) -> list | None:
     """The position after which the next page starts; None for the first page."""
     if not token:
         return None
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        position, fingerprint = data["p"], data["q"]
-    except (ValueError, KeyError, TypeError):
-        raise invalid_argument(
-            Reason.PAGE_TOKEN_INVALID, "page_token", "page_token is not one this service issued"
-        ) from None
-    if fingerprint != _fingerprint(query) or not isinstance(position, list):
+    payload, _, signature = token.partition(".")
+    if not hmac.compare_digest(signature.encode(), _signature(payload.encode()).encode()):
+        raise _invalid_token()
+    data = json.loads(base64.urlsafe_b64decode((payload + "=" * (-len(payload) % 4)).encode()))
+    if data["q"] != _fingerprint(query):
         raise invalid_argument(
             Reason.PAGE_TOKEN_MISMATCH, "page_token", "page_token belongs to a query with other parameters"
         )
-    return position
+    return data["p"]

@@ -3,6 +3,8 @@ PostgreSQL: every RPC, its errors, and who may call it (R1–R4, R20)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import grpc
@@ -282,6 +284,27 @@ async def test_list_regions_errors(region_stub):
     )
     garbage = await fails(region_stub.ListRegions(pb.ListRegionsRequest(page_token="%%%")))
     assert garbage.reason == "PAGE_TOKEN_INVALID"
+    # R20a: an edited token (another position, a deep nesting, the
+    # signature kept or dropped) is refused before anything in it is read.
+    payload, _, signature = page.next_page_token.partition(".")
+    for position in ([-1], [[[[[[[[[[[]]]]]]]]]]], ["' OR 1=1 --"], [10**30]):
+        edited = (
+            base64.urlsafe_b64encode(
+                json.dumps(
+                    {
+                        "p": position,
+                        "q": json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["q"],
+                    }
+                ).encode()
+            )
+            .decode()
+            .rstrip("=")
+        )
+        for token in (f"{edited}.{signature}", edited):
+            forged = await fails(
+                region_stub.ListRegions(pb.ListRegionsRequest(page_size=5, page_token=token))
+            )
+            assert (forged.code, forged.reason) == (OK.INVALID_ARGUMENT, "PAGE_TOKEN_INVALID")
     negative = await fails(region_stub.ListRegions(pb.ListRegionsRequest(page_size=-1)))
     assert negative.fields == ["page_size"]
 
