@@ -1,4 +1,6 @@
-"""Structured (JSON-lines) logs that never carry a resident ID number in clear."""
+"""Structured (JSON-lines) logs that never carry a resident ID number or a
+mobile number in clear (R5, R7), whatever the level: the database drivers,
+which would log statements with their values, stay at WARNING."""
 
 from __future__ import annotations
 
@@ -8,12 +10,18 @@ import re
 import sys
 from datetime import UTC, datetime
 
-# 18-character resident ID numbers (GB 11643): 17 digits and a digit or X.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+# 18-character resident ID numbers (GB 11643): 17 digits and a digit or X,
+# wherever they stand (after a letter too), but not inside a longer digit run.
+_ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
+# Mainland mobile numbers: 11 digits, 1[3-9]…
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+# Loggers that would write SQL with its values, or raw protocol bytes.
+QUIET_LOGGERS = ("sqlalchemy", "aiosqlite", "psycopg", "asyncio", "grpc")
 
 
 def redact(text: str) -> str:
-    return _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)[-4:]}", text)
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)[-4:]}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -47,3 +55,5 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

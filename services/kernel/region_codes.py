@@ -26,7 +26,10 @@ def validate_code(code: str, field_path: str = "code") -> str:
     """The code itself, or INVALID_ARGUMENT naming the field."""
     if not _CODE.fullmatch(code or ""):
         raise invalid_argument(
-            Reason.REGION_CODE_INVALID, field_path, f"{code!r} is not a 6-digit administrative division code"
+            # The caller's text is not echoed: it may be anything, an ID number too.
+            Reason.REGION_CODE_INVALID,
+            field_path,
+            "not a 6-digit administrative division code",
         )
     return code
 
