@@ -570,6 +570,16 @@ async def test_r10_hold_errors_move_nothing(account, pair, as_service, as_citize
         account.HoldTransfer(hold_request(payee, payer, "tr-6", 1), metadata=as_service)
     )
     assert no_personal.reason == "SOURCE_ACCOUNT_MISSING"
+    for ghost in (pb.Person(id="no-such-payer"), pb.Person(id=str(uuid.uuid4()))):
+        unknown = await fails(account.HoldTransfer(hold_request(ghost, payee, "tr-9"), metadata=as_service))
+        assert (unknown.code, unknown.reason) == (C.NOT_FOUND, "PERSON_NOT_FOUND")
+        batch = await account.HoldTransfers(
+            pb.HoldTransfersRequest(holds=[hold_request(payer, ghost, "tr-10", 1)]), metadata=as_service
+        )
+        assert (batch.outcomes[0].error_code, batch.outcomes[0].error_reason) == (
+            code_pb2.NOT_FOUND,
+            "PERSON_NOT_FOUND",
+        )
     assert (
         await fails(account.HoldTransfer(hold_request(payer, payee, "tr-7", 0), metadata=as_service))
     ).reason == "AMOUNT_NOT_POSITIVE"

@@ -61,20 +61,21 @@ class HoldUseCases:
         """Source -> the payer's reserved account; the hold is pending."""
         wanted = self._wanted(transfer_id, payer_id, payee_id, source, amount)
         now = self._d.clock.now()
+        payee_wallet, from_, to = (
+            (payee_id, AccountKind.WALLET),
+            (payer_id, source),
+            (payer_id, AccountKind.RESERVED),
+        )
         async with self._d.uow() as tx:
+            # The persons and accounts first: a hold names existing persons only.
+            ids = await tx.ledger.accounts_of({payee_wallet, from_, to})
+            if payee_wallet not in ids or from_ not in ids:
+                await self._missing(tx, wanted, payee_wallet in ids)
             if not await tx.accounts.add_hold(wanted, now):
                 existing = await tx.accounts.get_hold(transfer_id)
                 if not existing.same_request(payer_id, payee_id, source, amount):
                     raise reused_request_id(transfer_id)
                 return existing
-            payee_wallet, from_, to = (
-                (payee_id, AccountKind.WALLET),
-                (payer_id, source),
-                (payer_id, AccountKind.RESERVED),
-            )
-            ids = await tx.ledger.accounts_of({payee_wallet, from_, to})
-            if payee_wallet not in ids or from_ not in ids:
-                await self._missing(tx, wanted, payee_wallet in ids)
             reserved = ids.get(to) or await tx.ledger.open_person_account(payer_id, AccountKind.RESERVED)
             movement = Movement(
                 EntryKind.TRANSFER_HOLD, ids[from_], source, reserved, AccountKind.RESERVED, amount
