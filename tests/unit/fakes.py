@@ -200,29 +200,24 @@ class FakeAccounts:
             raise DomainError(ErrorKind.FAILED_PRECONDITION, "HOLD_ALREADY_ENDED", "the other outcome won")
         self.holds[transfer_id] = outcome
 
-    async def receive(self, transfer_id):
-        await self._end(transfer_id, "received")
-
     async def refund(self, transfer_id):
         await self._end(transfer_id, "refunded")
 
-    async def receive_many(self, transfer_ids):
-        received = set()
+    async def _end_many(self, transfer_ids, outcome):
+        """The ids whose hold has ``outcome`` after the call."""
+        ended = set()
         for transfer_id in transfer_ids:
-            if self.holds.get(transfer_id) in ("pending", "received"):
-                self.calls.append(("received", transfer_id))
-                self.holds[transfer_id] = "received"
-                received.add(transfer_id)
-        return received
+            if self.holds.get(transfer_id) in ("pending", outcome):
+                self.calls.append((outcome, transfer_id))
+                self.holds[transfer_id] = outcome
+                ended.add(transfer_id)
+        return ended
+
+    async def receive_many(self, transfer_ids):
+        return await self._end_many(transfer_ids, "received")
 
     async def refund_many(self, transfer_ids):
-        refunded = set()
-        for transfer_id in transfer_ids:
-            if self.holds.get(transfer_id) in ("pending", "refunded"):
-                self.calls.append(("refunded", transfer_id))
-                self.holds[transfer_id] = "refunded"
-                refunded.add(transfer_id)
-        return refunded
+        return await self._end_many(transfer_ids, "refunded")
 
     async def lapses(self, after_id, limit=500):
         return []

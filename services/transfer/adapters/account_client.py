@@ -96,9 +96,6 @@ class AccountClient:
         response = await self._call(self._stub.HoldTransfers, pb.HoldTransfersRequest(holds=requests))
         return [outcome_error(outcome) for outcome in response.outcomes]
 
-    async def receive(self, transfer_id: str) -> None:
-        await self._call(self._stub.ReceiveTransfer, pb.ReceiveTransferRequest(transfer_id=transfer_id))
-
     async def refund(self, transfer_id: str) -> None:
         await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
 
