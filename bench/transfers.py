@@ -49,7 +49,7 @@ from bench.bulk import load_due_transfers
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.account.domain.identity import check_digit
 from services.kernel.auth import Principal, Role, TokenAuthority
-from services.kernel.clock import BEIJING
+from services.kernel.clock import BEIJING, beijing_month
 from services.kernel.migrations import upgrade
 from services.region.adapters.seed import seed_region
 
@@ -140,7 +140,10 @@ async def make_pairs(account, clock: Clock, n: int) -> list[tuple[str, str, str,
             payer = await register(payer_no, "付款人", apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
             payee = await register(payee_no, "收款人", apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
             funding = apb.FundPersonalAccountRequest(
-                person_id=payer.id, amount_fen=1_000_000, reference=f"b-{payer.id}"
+                person_id=payer.id,
+                amount_fen=1_000_000,
+                reference=f"b-{payer.id}",
+                period=beijing_month(clock.now()),
             )
             await account.FundPersonalAccount(funding, metadata=gx)
             for person, place in ((payer, "450102"), (payee, "110101")):

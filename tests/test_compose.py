@@ -27,6 +27,7 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import verification_pb2
 
 from services.kernel.auth import Principal, Role, TokenAuthority
+from services.kernel.clock import beijing_month
 from tests.cluster import id_number
 from tests.conftest import _docker_available
 from tests.kernel.test_server import _free_port
@@ -161,7 +162,12 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         payer = register(payer_number, "黄海", apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
         payee = register(payee_number, "黄母", apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
         accounts.FundPersonalAccount(
-            apb.FundPersonalAccountRequest(person_id=payer.id, amount_fen=100_000, reference=f"c-{payer.id}"),
+            apb.FundPersonalAccountRequest(
+                person_id=payer.id,
+                amount_fen=100_000,
+                reference=f"c-{payer.id}",
+                period=beijing_month(datetime.now(UTC)),
+            ),
             metadata=gx,
         )
         for person, region in ((payer, "450102"), (payee, "110101")):

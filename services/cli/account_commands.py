@@ -17,7 +17,7 @@ from yibao.type.v1 import verification_pb2
 
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.cli.client import Token, caller, choice, target_option, to_fen, yuan
-from services.kernel.clock import beijing
+from services.kernel.clock import beijing, beijing_month
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
 
@@ -100,13 +100,16 @@ def fund(
     person_id: str,
     amount: Annotated[str, typer.Argument(help="yuan, e.g. 500.00")],
     reference: Annotated[str, typer.Option(help="your reference: the idempotency key")],
-    period: Annotated[str, typer.Option(help="month funded, YYYY-MM")] = "",
+    period: Annotated[str, typer.Option(help="month funded, YYYY-MM (default: this month, Beijing)")] = "",
     target: Target = None,
     token: Token = None,
 ) -> None:
     """Fund a personal account (个人账户划入); idempotent by reference."""
     request = pb.FundPersonalAccountRequest(
-        person_id=person_id, amount_fen=to_fen(amount), reference=reference, period=period
+        person_id=person_id,
+        amount_fen=to_fen(amount),
+        reference=reference,
+        period=period or beijing_month(datetime.now(UTC)),
     )
     out.print(f"personal account: {yuan(_call(target, 'FundPersonalAccount', request, token).balance_fen)}")
 

@@ -13,7 +13,7 @@ from yibao.account.v1 import account_pb2_grpc
 
 from services.account.domain.identity import check_digit
 from services.kernel.auth import Principal, Role, TokenAuthority
-from services.kernel.clock import Clock
+from services.kernel.clock import Clock, beijing_month
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
                         person_id=person.id,
                         amount_fen=demo.funding_fen,
                         reference=f"demo-{person.id}",
-                        period="demo",
+                        period=beijing_month(clock.now()),
                     ),
                     metadata=province,
                 )

@@ -65,3 +65,8 @@ def as_utc(at: datetime) -> datetime:
 
 def beijing(at: datetime) -> datetime:
     return at.astimezone(BEIJING)
+
+
+def beijing_month(at: datetime) -> str:
+    """The Beijing calendar month of ``at``, "YYYY-MM"."""
+    return beijing(at).strftime("%Y-%m")

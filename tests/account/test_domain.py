@@ -154,6 +154,22 @@ def test_r9_a_right_password_resets_the_count_and_an_expired_lock_starts_afresh(
     assert after_lock.failures == 1 and after_lock.locked_until is None
 
 
+def test_r9_wrong_attempts_count_per_beijing_day():
+    evening = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 23:00 Beijing
+    state = PasswordState("hash")
+    for _ in range(4):
+        state = state.after_attempt(False, evening)
+    assert state.attempts_left == 1
+    next_morning = evening + timedelta(hours=2)  # 01:00 Beijing, the next day
+    state = state.after_attempt(False, next_morning)
+    assert (state.failures, state.attempts_left, state.locked_at(next_morning)) == (1, 4, False)
+    same_day = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 Beijing: four, then one more that day
+    state = PasswordState("hash")
+    for hour in range(5):
+        state = state.after_attempt(False, same_day + timedelta(hours=hour))
+    assert state.locked_at(same_day + timedelta(hours=5))
+
+
 def test_r9_face_ticket_expiry():
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
     token = mint_face_ticket(KEY, "p1", Purpose.TRANSFER, "t1", now, ttl=timedelta(minutes=2))

@@ -168,7 +168,15 @@ async def test_r6_funding_is_idempotent_by_reference_and_only_for_employees(
     assert (no_account.code, no_account.reason) == (C.FAILED_PRECONDITION, "NO_PERSONAL_ACCOUNT")
     bad = await fails(funded(account, as_province, employee, 0))
     assert (bad.reason, bad.fields) == ("AMOUNT_NOT_POSITIVE", ["amount_fen"])
-    other_province = pb.FundPersonalAccountRequest(person_id=employee.id, amount_fen=1, reference="x")
+    for period in ("", "2026-3", "2026-04", "2026-13", "２026-03"):  # now is 2026-03-02
+        request = pb.FundPersonalAccountRequest(
+            person_id=employee.id, amount_fen=1, reference="p", period=period
+        )
+        wrong = await fails(account.FundPersonalAccount(request, metadata=as_province("450000")))
+        assert (wrong.reason, wrong.fields) == ("PERIOD_INVALID", ["period"]), period
+    other_province = pb.FundPersonalAccountRequest(
+        person_id=employee.id, amount_fen=1, reference="x", period="2026-03"
+    )
     assert (
         await fails(account.FundPersonalAccount(other_province, metadata=as_province("110000")))
     ).code is C.PERMISSION_DENIED
@@ -618,12 +626,12 @@ async def test_r11_charge_and_refund(
         "H11010100001"
     )  # 北京协和医院, accepts the wallet; the payee is insured in 110101
 
-    def charge(order, amount, p="258036", who=hospital, code="H11010100001"):
+    def charge(order, amount, p="258036", who=hospital, code="H11010100001", patient=payee.id):
         return account.ChargeWallet(
             pb.ChargeWalletRequest(
                 institution_code=code,
                 order_number=order,
-                person_id=payee.id,
+                person_id=patient,
                 amount_fen=amount,
                 verification=password(p),
             ),
@@ -637,8 +645,29 @@ async def test_r11_charge_and_refund(
     assert await balances(account, as_citizen, payee) == (0, 38_000)
     assert (await fails(charge("ORD-2", 1, p="000000"))).reason == "VERIFICATION_FAILED"
     assert (await fails(charge("ORD-3", 38_001))).reason == "INSUFFICIENT_FUNDS"
-    elsewhere = await fails(charge("ORD-4", 1, who=as_institution("H45010300001"), code="H45010300001"))
-    assert elsewhere.reason == "INSTITUTION_OUTSIDE_INSURED_REGION"
+    nanning = dict(who=as_institution("H45010300001"), code="H45010300001")
+    # Credential first: a wrong password learns nothing about the patient's place of use.
+    assert (await fails(charge("ORD-4", 1, p="000000", **nanning))).reason == "VERIFICATION_FAILED"
+    elsewhere = await fails(charge("ORD-4", 1, **nanning))
+    unknown = await fails(charge("ORD-4", 1, patient=str(uuid.uuid4()), **nanning))
+    assert (elsewhere.code, elsewhere.reason, elsewhere.message, elsewhere.metadata) == (
+        unknown.code,
+        "WALLET_NOT_USABLE_HERE",
+        unknown.message,
+        unknown.metadata,
+    )
+    # The wallet pays where its place of use is, not where the patient is insured.
+    await account.ChangePlaceOfUse(
+        pb.ChangePlaceOfUseRequest(person_id=payee.id, place_of_use="450102"), metadata=me
+    )
+    assert (await charge("ORD-4", 1, **nanning)).payment.amount_fen == 1
+    assert (await fails(charge("ORD-6", 1))).reason == "WALLET_NOT_USABLE_HERE"  # Beijing, no longer
+    await account.RefundPayment(
+        pb.RefundPaymentRequest(
+            institution_code="H45010300001", order_number="ORD-4", amount_fen=1, refund_id="R-0"
+        ),
+        metadata=nanning["who"],
+    )
     assert (
         await fails(charge("ORD-5", 1, code="H45010300001"))
     ).code is C.PERMISSION_DENIED  # not its own code
@@ -801,7 +830,7 @@ async def test_r14_transfer_parties_of_many_transfers_each_answered_as_alone(
         (payee.id, ""),
         ("", "VERIFICATION_FAILED"),
         ("", "PAYEE_NOT_FOUND"),
-        ("", "PAYEE_NAME_MISMATCH"),
+        ("", "PAYEE_NOT_FOUND"),  # a wrong name: the same answer
         ("", "PERSON_NOT_FOUND"),
     ]
     assert answer.outcomes[0].parties.payee_wallet.place_of_use == "110101"
@@ -835,8 +864,12 @@ async def test_transfer_parties_in_one_call(
         metadata=as_province(),
     )
     assert (await parties()).relation == pb.RELATION_KIND_PARENT
-    assert (await fails(parties(name="李五"))).reason == "PAYEE_NAME_MISMATCH"
-    assert (await fails(parties(id_no=id_number()))).reason == "PAYEE_NOT_FOUND"
+    wrong_name, unknown = await fails(parties(name="李五")), await fails(parties(id_no=id_number()))
+    assert (wrong_name.code, wrong_name.reason, wrong_name.message) == (
+        unknown.code,
+        "PAYEE_NOT_FOUND",
+        unknown.message,
+    )
     assert (await fails(parties(id_no="123"))).fields == ["payee_id_number"]
     denied = await fails(
         account.GetTransferParties(
@@ -845,3 +878,49 @@ async def test_transfer_parties_in_one_call(
         )
     )
     assert denied.code is C.PERMISSION_DENIED
+
+
+async def test_r14_failed_payee_matches_are_limited_per_payer_and_beijing_day(
+    account, register, with_wallet, bearer, clock
+):
+    number = id_number("110101")
+    payer, payee = await register("张三"), await register("李四", region="110101", number=number)
+    other_payer = await register("王五")
+    await with_wallet(payee, place="110101")
+
+    def parties(name="李四", id_no=number, payer_id=payer.id):
+        return account.GetTransferParties(
+            pb.GetTransferPartiesRequest(payer_id=payer_id, payee_id_number=id_no, payee_name=name),
+            metadata=bearer(Role.SERVICE, "transfer"),  # minted now: the clock moves
+        )
+
+    for guess in ("李五", "李六", "李七", "李八", "李九"):
+        assert (await fails(parties(name=guess))).reason == "PAYEE_NOT_FOUND"
+    locked = await fails(parties())  # even the right name, once five missed today
+    assert (locked.code, locked.reason) == (C.FAILED_PRECONDITION, "PAYEE_MATCH_LOCKED")
+    # Now 2026-03-02 10:00 Beijing: locked until 03-03 00:00 Beijing.
+    assert locked.metadata["locked_until"] == "2026-03-03T00:00:00+08:00"
+    assert (await parties(payer_id=other_payer.id)).payee.id == payee.id  # per payer
+    clock.set(clock.now().replace(hour=16, minute=0, second=0))  # 00:00 Beijing, the next day
+    assert (await parties()).payee.id == payee.id
+
+
+async def test_r9_wrong_passwords_of_an_earlier_beijing_day_do_not_lock(
+    account, register, as_citizen, bearer, clock
+):
+    person = await register("张三")
+    me = as_citizen(person.id)
+    await account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="258036"), metadata=me)
+
+    def verify(p):
+        request = pb.VerifyCredentialRequest(
+            person_id=person.id, purpose=pb.VERIFICATION_PURPOSE_TRANSFER, verification=password(p)
+        )
+        return account.VerifyCredential(request, metadata=bearer(Role.SERVICE, "transfer"))
+
+    for _ in range(4):
+        await fails(verify("000000"))
+    clock.set(clock.now().replace(hour=16, minute=30))  # 00:30 Beijing, the next day
+    failure = await fails(verify("000000"))
+    assert (failure.reason, failure.metadata["attempts_left"]) == ("VERIFICATION_FAILED", "4")
+    assert (await verify("258036")).attempts_left == 5

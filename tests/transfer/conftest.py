@@ -38,7 +38,7 @@ def member(account, as_province, as_citizen):
         if funding:
             await account.FundPersonalAccount(
                 apb.FundPersonalAccountRequest(
-                    person_id=person.id, amount_fen=funding, reference=f"f-{person.id}"
+                    person_id=person.id, amount_fen=funding, reference=f"f-{person.id}", period="2026-03"
                 ),
                 metadata=province,
             )

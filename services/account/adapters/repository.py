@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import date, datetime
 
 from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,6 +15,7 @@ from services.account.adapters.tables import (
     holds,
     journal_entries,
     passwords,
+    payee_misses,
     payments,
     persons,
     postings,
@@ -29,7 +31,7 @@ from services.account.domain.payments import Contribution, Payment
 from services.account.domain.persons import Person
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
-from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values
+from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values, upsert
 from services.kernel.uow import unit_of_work_factory
 
 
@@ -174,6 +176,25 @@ class AccountRepository:
         )
         if changed.rowcount == 0:
             await self._conn.execute(insert(passwords).values(person_id=person_id, **values))
+
+    async def payee_misses(self, person_ids: set[str], day: date) -> dict[str, int]:
+        """How many payees did not match for each of these payers on ``day``."""
+        query = select(payee_misses.c.person_id, payee_misses.c.count).where(
+            payee_misses.c.person_id.in_(person_ids), payee_misses.c.day == day
+        )
+        return {row.person_id: row.count for row in await self._conn.execute(query)}
+
+    async def count_payee_misses(self, misses: Counter[str], day: date) -> None:
+        """Adds the payers' failed payee matches of ``day``, one statement."""
+        if not misses:
+            return
+        rows = [{"person_id": p, "day": day, "count": n} for p, n in misses.items()]
+        query = upsert(self._conn, payee_misses)
+        counted = query.on_conflict_do_update(
+            index_elements=[payee_misses.c.person_id, payee_misses.c.day],
+            set_={"count": payee_misses.c.count + query.excluded.count},
+        )
+        await self._conn.execute(counted, rows)
 
     async def use_face_tickets(self, tickets: list[tuple[str, str, datetime]]) -> set[str]:
         """Marks (ticket id, person id, expires at) used, in one statement;

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -86,6 +87,15 @@ passwords = Table(
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("locked_until", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Payees that did not match (R14), per payer and Beijing day.
+payee_misses = Table(
+    "payee_misses",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("count", Integer, nullable=False),
 )
 
 used_face_tickets = Table(

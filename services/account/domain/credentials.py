@@ -20,6 +20,7 @@ from services.account.domain.errors import (
 from services.kernel.clock import BEIJING, beijing
 
 MAX_FAILURES = 5
+MAX_PAYEE_MISSES = 5  # payees that did not match, per payer and Beijing day (R14)
 MAX_TICKET_LIFETIME = timedelta(minutes=5)
 _PASSWORD = re.compile(r"[0-9]{6}")
 
@@ -46,32 +47,44 @@ def next_beijing_midnight(at: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class PasswordState:
-    """A person's password hash and its lockout counter."""
+    """A person's password hash and its lockout counter; ``updated_at`` is
+    when the counter last changed."""
 
     password_hash: str
     failures: int = 0
     locked_until: datetime | None = None
+    updated_at: datetime | None = None
 
     def locked_at(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 
     def require_unlocked(self, now: datetime) -> None:
         if self.locked_at(now):
-            raise verification_locked(self.locked_until.isoformat())
+            raise verification_locked(beijing(self.locked_until).isoformat())
 
     def after_attempt(self, correct: bool, now: datetime) -> PasswordState:
-        """Five wrong attempts in a row lock the password until 00:00 Beijing
-        the next day; a right one (or the lock running out) starts afresh."""
+        """Five wrong attempts in one Beijing day lock the password until
+        00:00 Beijing the next day; a right one starts afresh, and mistakes of
+        an earlier day never count (R9)."""
         if correct:
-            return replace(self, failures=0, locked_until=None)
-        failures = 1 if self.locked_until is not None else self.failures + 1
-        if failures >= MAX_FAILURES:
-            return replace(self, failures=failures, locked_until=next_beijing_midnight(now))
-        return replace(self, failures=failures, locked_until=None)
+            return replace(self, failures=0, locked_until=None, updated_at=now)
+        failures = (self.failures if same_beijing_day(self.updated_at, now) else 0) + 1
+        locked_until = next_beijing_midnight(now) if failures >= MAX_FAILURES else None
+        return replace(self, failures=failures, locked_until=locked_until, updated_at=now)
 
     @property
     def attempts_left(self) -> int:
         return max(MAX_FAILURES - self.failures, 0)
+
+
+def same_beijing_day(earlier: datetime | None, now: datetime) -> bool:
+    return earlier is not None and beijing(earlier).date() == beijing(now).date()
+
+
+def payee_matches_locked(misses_today: int) -> bool:
+    """Failed payee matches count per payer and Beijing day like wrong
+    passwords (R14): after MAX_PAYEE_MISSES the payer is locked until 00:00."""
+    return misses_today >= MAX_PAYEE_MISSES
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ Reason = kernel.Reasons(
     "Reason",
     """
     ID_NUMBER_INVALID ID_NUMBER_CHECK_DIGIT MOBILE_INVALID INSURANCE_TYPE_REQUIRED PERSON_NOT_FOUND
-    PERSON_ALREADY_REGISTERED PAYEE_NOT_FOUND PAYEE_NAME_MISMATCH NAME_MISMATCH INSURANCE_ENDED
+    PERSON_ALREADY_REGISTERED PAYEE_NOT_FOUND PAYEE_MATCH_LOCKED NAME_MISMATCH INSURANCE_ENDED
     RELATION_KIND_REQUIRED RELATION_TO_SELF RELATION_EXISTS REGION_UNKNOWN REGION_NOT_ENABLED
     WALLET_NOT_OPENED WALLET_ALREADY_OPENED TIME_RANGE_INVALID
     PASSWORD_FORMAT PASSWORD_TOO_WEAK PASSWORD_NOT_SET CURRENT_PASSWORD_REQUIRED PURPOSE_REQUIRED
     VERIFICATION_REQUIRED VERIFICATION_FAILED VERIFICATION_LOCKED
-    AMOUNT_NOT_POSITIVE AMOUNT_TOO_LARGE INSUFFICIENT_FUNDS NO_PERSONAL_ACCOUNT SOURCE_INVALID
+    PERIOD_INVALID AMOUNT_NOT_POSITIVE AMOUNT_TOO_LARGE INSUFFICIENT_FUNDS NO_PERSONAL_ACCOUNT SOURCE_INVALID
     SOURCE_ACCOUNT_MISSING HOLD_NOT_FOUND TOO_MANY_IDS HOLD_ALREADY_RECEIVED HOLD_ALREADY_REFUNDED
-    INSTITUTION_NOT_ACCEPTING_WALLET INSTITUTION_OUTSIDE_INSURED_REGION ORDER_ALREADY_PAID
+    INSTITUTION_NOT_ACCEPTING_WALLET WALLET_NOT_USABLE_HERE ORDER_ALREADY_PAID
     PAYMENT_NOT_FOUND REFUND_EXCEEDS_PAYMENT CONTRIBUTION_KIND_REQUIRED CONTRIBUTION_NOT_ALLOWED
     CONTRIBUTION_ALREADY_PAID YEAR_INVALID
     """,
@@ -68,12 +68,15 @@ def person_already_registered() -> DomainError:
 
 
 def payee_not_found() -> DomainError:
-    return kernel.not_found(Reason.PAYEE_NOT_FOUND, "no insured person has this ID number")
+    """One answer for "no such ID number" and "the name does not match" (R14)."""
+    return kernel.not_found(Reason.PAYEE_NOT_FOUND, "no insured person has this name and ID number")
 
 
-def payee_name_mismatch() -> DomainError:
+def payee_match_locked(locked_until: str) -> DomainError:
     return kernel.failed_precondition(
-        Reason.PAYEE_NAME_MISMATCH, "the payee's name does not match the ID number"
+        Reason.PAYEE_MATCH_LOCKED,
+        "too many payees did not match today: locked until 00:00 Beijing time",
+        locked_until=locked_until,
     )
 
 
@@ -197,6 +200,12 @@ def amount_too_large(field_path: str, ceiling: int) -> DomainError:
     )
 
 
+def period_invalid() -> DomainError:
+    return kernel.invalid_argument(
+        Reason.PERIOD_INVALID, "period", "the month funded, YYYY-MM, not a month still to come"
+    )
+
+
 def insufficient_funds(account: str) -> DomainError:
     return kernel.failed_precondition(
         Reason.INSUFFICIENT_FUNDS, "the account does not hold enough money", account=account
@@ -248,11 +257,12 @@ def institution_not_accepting_wallet() -> DomainError:
     )
 
 
-def institution_outside_insured_region(insured_region: str) -> DomainError:
+def wallet_not_usable_here() -> DomainError:
+    """One answer for "no such patient" and "the wallet is used elsewhere",
+    naming no region: an institution learns nothing about other people (R11)."""
     return kernel.failed_precondition(
-        Reason.INSTITUTION_OUTSIDE_INSURED_REGION,
-        "the wallet pays only at institutions where the patient is insured",
-        insured_region=insured_region,
+        Reason.WALLET_NOT_USABLE_HERE,
+        "this person has no wallet that pays at this institution's place of use",
     )
 
 

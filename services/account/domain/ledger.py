@@ -9,11 +9,13 @@ personal account: the allowed flows are listed here, once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.account.domain.errors import amount_not_positive, amount_too_large
+from services.account.domain.errors import amount_not_positive, amount_too_large, period_invalid
+from services.kernel.clock import beijing_month
 
 
 class AccountKind(Enum):
@@ -66,6 +68,16 @@ def validate_amount(amount: int, ceiling: int = MAX_AMOUNT, field_path: str = "a
     if amount > ceiling:
         raise amount_too_large(field_path, ceiling)
     return amount
+
+
+_PERIOD = re.compile(r"2[0-9]{3}-(0[1-9]|1[0-2])")
+
+
+def validate_period(period: str, now: datetime) -> str:
+    """The month a funding is for (R6): "YYYY-MM", not after this Beijing month."""
+    if not _PERIOD.fullmatch(period or "") or period > beijing_month(now):
+        raise period_invalid()
+    return period
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from services.account.domain.errors import (
     contribution_kind_required,
     contribution_not_allowed,
     institution_not_accepting_wallet,
-    institution_outside_insured_region,
     no_personal_account,
     payment_not_found,
     person_not_found,
     wallet_not_opened,
+    wallet_not_usable_here,
     year_invalid,
 )
 from services.account.domain.ledger import (
@@ -30,6 +30,7 @@ from services.account.domain.ledger import (
     Movement,
     Posted,
     validate_amount,
+    validate_period,
 )
 from services.account.domain.payments import (
     FIRST_LONG_TERM_CARE_YEAR,
@@ -73,6 +74,7 @@ class PaymentUseCases:
         validate_amount(amount, MAX_FUNDING)
         reference = required_key(reference, "reference", "REFERENCE")
         now = self._d.clock.now()
+        period = validate_period(period, now)
         async with self._d.uow() as tx:
             person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE)
             if person.insurance_type is not InsuranceType.EMPLOYEE:
@@ -83,7 +85,7 @@ class PaymentUseCases:
                 EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, amount
             )
             key, request = f"fund:{person.province}:{reference}", {"p": person_id, "a": amount, "m": period}
-            posted = await post(tx, movement, key, request, reference, now, f"个人账户划入 {period}".strip())
+            posted = await post(tx, movement, key, request, reference, now, f"个人账户划入 {period}")
             balance = await tx.ledger.balance(personal)
             await tx.commit()
         return Funded(posted.entry_id, balance)
@@ -112,13 +114,14 @@ class PaymentUseCases:
         institution = await self._d.regions.institution(institution_code)
         if institution is None or not institution.accepts_wallet:
             raise institution_not_accepting_wallet()
+        # The patient's credential comes before anything about them is told (R11, R14).
         if patient is None:
-            raise person_not_found(person_id)
+            raise wallet_not_usable_here()
+        await self._credentials.verify(person_id, Purpose.PAYMENT, password, face_ticket)
         if wallet is None:
             raise wallet_not_opened(person_id)
-        if pooling_region(institution.region_code) != pooling_region(patient.insured_region):
-            raise institution_outside_insured_region(patient.insured_region)
-        await self._credentials.verify(person_id, Purpose.PAYMENT, password, face_ticket)
+        if pooling_region(institution.region_code) != pooling_region(wallet.place_of_use):
+            raise wallet_not_usable_here()
         now = self._d.clock.now()
         payment = Payment(institution_code, order_number, person_id, amount, 0, now)
         async with self._d.uow() as tx:

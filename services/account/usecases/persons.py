@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from services.account.domain.credentials import Purpose
+from services.account.domain.credentials import Purpose, next_beijing_midnight, payee_matches_locked
 from services.account.domain.errors import (
     insurance_type_required,
     name_mismatch,
-    payee_name_mismatch,
+    payee_match_locked,
     payee_not_found,
     person_already_registered,
     person_not_found,
@@ -26,6 +27,7 @@ from services.account.domain.relations import Lapse, LapseCause, Relation, Relat
 from services.account.domain.wallets import Wallet
 from services.account.usecases.common import AccountDeps, person_for
 from services.kernel.auth import Principal, Role
+from services.kernel.clock import beijing
 from services.kernel.errors import DomainError, permission_denied
 from services.kernel.region_codes import province_of, validate_code
 
@@ -146,7 +148,9 @@ class PersonUseCases:
         """The gates' facts for many transfers, each answered in order as if
         asked alone; three reads for the whole batch. Each payer's credential,
         when given, is verified (``verify``: CredentialUseCases.verify_known)
-        once the payer is known and before anything about the payee is told (R14)."""
+        once the payer is known and before anything about the payee is told;
+        an unknown ID number and a wrong name get one answer, and count
+        toward the payer's daily limit of misses (R14)."""
         if len(asks) > MAX_PARTIES:
             raise too_many_requests(MAX_PARTIES)
         results: list = [None] * len(asks)
@@ -158,9 +162,12 @@ class PersonUseCases:
                 results[i] = error
                 continue
             hashes[i] = id_number_hash(number, self._d.id_hash_key)
+        now = self._d.clock.now()
+        today = beijing(now).date()
         async with self._d.uow(read_only=True) as tx:
             payer_ids = {asks[i].payer_id for i in hashes}
             by_id, by_hash = await tx.accounts.persons_by_ids_and_hashes(payer_ids, set(hashes.values()))
+            misses = Counter(await tx.accounts.payee_misses(payer_ids, today))
         for i in hashes:
             if asks[i].payer_id not in by_id:
                 results[i] = person_not_found(asks[i].payer_id)
@@ -172,14 +179,21 @@ class PersonUseCases:
             if isinstance(outcome, DomainError):
                 results[i] = outcome
         found: dict[int, tuple[Person, Person]] = {}
+        missed: Counter[str] = Counter()
         for i in (i for i in hashes if results[i] is None):
+            payer_id = asks[i].payer_id
             payee = by_hash.get(hashes[i])
-            if payee is None:
+            if payee_matches_locked(misses[payer_id] + missed[payer_id]):
+                results[i] = payee_match_locked(beijing(next_beijing_midnight(now)).isoformat())
+            elif payee is None or payee.name != (asks[i].payee_name or "").strip():
                 results[i] = payee_not_found()
-            elif payee.name != (asks[i].payee_name or "").strip():
-                results[i] = payee_name_mismatch()
+                missed[payer_id] += 1
             else:
-                found[i] = (by_id[asks[i].payer_id], payee)
+                found[i] = (by_id[payer_id], payee)
+        if missed:
+            async with self._d.uow(single_statement=True) as tx:
+                await tx.accounts.count_payee_misses(missed, today)
+                await tx.commit()
         if found:
             async with self._d.uow(read_only=True) as tx:
                 links = await tx.accounts.relations_between({(a.id, b.id) for a, b in found.values()})
