@@ -34,13 +34,19 @@ def id_number(region: str = "450102", birth: str = "19900307") -> str:
 
 
 @pytest.fixture
-async def region_target(new_database, tokens, clock):
+async def region_server(new_database, tokens, clock):
     url = new_database()
     upgrade("region", url)
     await seed_region(url, clock, demo=True)  # 广西, 北京, 广东 enabled; 桂林 (450300) not
     server = await start_region(RegionSettings(url), tokens, clock)
-    yield server.address
+    server.database_url = url
+    yield server
     await server.stop(0)
+
+
+@pytest.fixture
+def region_target(region_server) -> str:
+    return region_server.address
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ skipped on a developer machine and fail in CI (CI=true), where they must run.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import FrozenClock
+from services.kernel.logs import configure_logging
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
@@ -101,6 +103,21 @@ def postgres_url(postgres_server) -> str:
 def pytest_collection_modifyitems(items):
     """Unit tests (tests/unit: use cases on fake units of work, no database) run first."""
     items.sort(key=lambda item: not item.nodeid.startswith("tests/unit/"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_logs_to_file():
+    """With YIBAO_TEST_LOG_FILE set, the services log as deployed (JSON
+    lines, redacted, drivers quiet) at DEBUG into that file: what the PII
+    scan (tests/hostile/test_pii.py) reads."""
+    path = os.environ.get("YIBAO_TEST_LOG_FILE")
+    if not path:
+        yield
+        return
+    with open(path, "a", encoding="utf-8") as stream:
+        configure_logging("DEBUG", stream=stream)
+        yield
+        logging.getLogger().handlers.clear()
 
 
 # 2026-03-02 10:00 Beijing: a Monday inside the transfer window.

@@ -29,6 +29,7 @@ log = logging.getLogger("yibao.rpc")
 class _Outcome:
     code: str = "OK"
     status: grpc.Status | None = None
+    error: DomainError | None = None
     caller: contextvars.Token | None = None  # to reset the current principal
 
 
@@ -140,6 +141,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             yield outcome
         except DomainError as error:
             outcome.code, outcome.status = error.kind.value, to_status(error, self._domain)
+            outcome.error = error
         except grpc.aio.AbortError:
             outcome.code = "ABORTED_BY_HANDLER"
             raise
@@ -149,12 +151,19 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         finally:
             if outcome.caller is not None:
                 reset_current_principal(outcome.caller)
-            self._observe(method, outcome.code, started)
+            self._observe(method, outcome, started)
 
-    def _observe(self, method: str, code: str, started: float) -> None:
+    def _observe(self, method: str, outcome: _Outcome, started: float) -> None:
         elapsed = time.perf_counter() - started
-        self._metrics.observe(method, code, elapsed)
-        log.debug(
-            "rpc",
-            extra={"service": self._service, "method": method, "code": code, "ms": round(elapsed * 1000, 2)},
-        )
+        self._metrics.observe(method, outcome.code, elapsed)
+        if log.isEnabledFor(logging.DEBUG):
+            line = {
+                "service": self._service,
+                "method": method,
+                "code": outcome.code,
+                "ms": round(elapsed * 1000, 2),
+            }
+            if outcome.error is not None:  # our own words: the reason and message the caller got
+                error = outcome.error
+                line |= {"reason": error.reason, "error": error.message, "error_metadata": error.metadata}
+            log.debug("rpc", extra=line)
