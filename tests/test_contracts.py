@@ -59,3 +59,30 @@ def test_ruff_finds_nothing(command):
         [sys.executable, "-m", "ruff", *command, *paths], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_r20a_every_string_field_of_every_request_has_a_documented_bound():
+    from google.protobuf.descriptor import FieldDescriptor
+    from yibao.account.v1 import account_pb2
+    from yibao.region.v1 import region_pb2
+    from yibao.transfer.v1 import transfer_pb2
+
+    from services.kernel.request_text import MAX_TEXT, max_chars
+
+    unbounded, seen = [], set()
+
+    def walk(message) -> None:
+        if message.full_name in seen or message.full_name.startswith("google.protobuf."):
+            return
+        seen.add(message.full_name)
+        for field in message.fields:
+            if field.type == FieldDescriptor.TYPE_STRING and max_chars(field) == MAX_TEXT:
+                unbounded.append(field.full_name)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                walk(field.message_type)
+
+    for module in (account_pb2, region_pb2, transfer_pb2):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                walk(method.input_type)
+    assert len(seen) > 40 and not unbounded, unbounded

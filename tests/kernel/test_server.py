@@ -15,8 +15,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
+from services.kernel.errors import DomainError
 from services.kernel.migrations import upgrade
-from services.kernel.request_text import MAX_TEXT
+from services.kernel.request_text import MAX_TEXT, check_request_text
 from services.kernel.server import start_server
 from services.region.entrypoints.grpc_api import RegionServicer, region_service
 from tests.rpc import fails
@@ -69,22 +70,28 @@ async def test_r20a_bytes_that_do_not_decode_are_invalid_argument_and_logged_onc
 
 async def test_r20a_control_characters_and_overlong_text_are_refused_before_any_handler(tokens):
     """NUL (which PostgreSQL refuses), newlines, escapes, or more than
-    MAX_TEXT characters in any string field, nested ones included:
+    characters than its bound in any string field, nested ones included:
     INVALID_ARGUMENT naming the field; the handler (here one that would
     fail INTERNAL) never runs."""
     server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
     try:
         async with grpc.aio.insecure_channel(server.address) as channel:
             regions = region_pb2_grpc.RegionServiceStub(channel)
-            for code, field in (("45\x000100", "code"), ("450100\n", "code"), ("4" * (MAX_TEXT + 1), "code")):
+            for code, field in (("45\x000100", "code"), ("450100\n", "code"), ("4501000", "code")):
                 failure = await fails(regions.GetRegion(pb.GetRegionRequest(code=code)))
                 assert (failure.code, failure.reason, failure.fields) == (
                     grpc.StatusCode.INVALID_ARGUMENT,
                     "TEXT_INVALID",
                     [field],
                 )
+            too_long = await fails(regions.GetRegion(pb.GetRegionRequest(code="4501000")))
+            assert too_long.metadata["max_chars"] == "6"  # the bound written on the field in the proto
             codes = pb.CheckRegionsRequest(codes=["450100", "\x1b[2J"])
             assert (await fails(regions.CheckRegions(codes))).fields == ["codes"]
+            unbounded = pb.GetRegionResponse(region=pb.Region(name="x" * (MAX_TEXT + 1)))
+            with pytest.raises(DomainError) as raised:
+                check_request_text(unbounded)  # a field without a bound of its own gets MAX_TEXT
+            assert raised.value.violations[0].field == "region.name"
     finally:
         await server.stop(0)
 
