@@ -111,8 +111,10 @@ def test_r14_relation_must_be_attested_and_as_declared():
 
 
 def test_r15_the_lifecycle_has_exactly_these_moves():
-    """hold -> receive | refund: each state is reached from one state only,
-    and final states are left by none (the 06:00 claim uses the same table)."""
+    """hold -> receive | refund: each state is reached by default from one
+    state only, and final states are left by none (the 06:00 claim uses the
+    same table). A receipt under way turns into a refund only when named:
+    the account service refused it because the relation lapsed (R8)."""
     from services.transfer.domain.transfer import TRANSITIONS, Status, sources_of
 
     assert {(a.name, b.name) for a, b in TRANSITIONS} == {
@@ -120,9 +122,12 @@ def test_r15_the_lifecycle_has_exactly_these_moves():
         ("ACCEPTED", "REJECTED"),
         ("PENDING", "RECEIVING"),
         ("PENDING", "REFUNDING"),
+        ("RECEIVING", "REFUNDING"),
         ("RECEIVING", "RECEIVED"),
         ("REFUNDING", "REFUNDED"),
     }
     assert {s for s in Status if s.final} == {Status.RECEIVED, Status.REFUNDED, Status.REJECTED}
-    assert sources_of(Status.REFUNDING) == [Status.PENDING]
+    assert sources_of(Status.REFUNDING) == [Status.PENDING]  # no decline or expiry of a receipt under way
+    assert sources_of(Status.REFUNDING, Status.RECEIVING) == [Status.RECEIVING]
+    assert sources_of(Status.RECEIVED, Status.PENDING) == []
     assert sources_of(Status.ACCEPTED) == []  # nothing ever moves back to the start

@@ -669,3 +669,60 @@ async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
         await restarted.stop(0)
     assert await balances(payer) == (100_000, 0)
     await invariant()
+
+
+async def test_r8_a_receipt_after_a_lapse_is_refused_and_refunded_before_the_feed_is_followed(
+    family,
+    submit,
+    transfer_server,
+    account_server,
+    region_target,
+    tokens,
+    clock,
+    account,
+    as_province,
+    bearer,
+    balances,
+    invariant,
+):
+    from yibao.transfer.v1 import transfer_pb2_grpc
+
+    from services.transfer.adapters.tables import cursors
+    from services.transfer.bootstrap import bootstrap as start_transfer
+    from services.transfer.settings import TransferSettings
+
+    payer, payee = family
+    t = await submit(payer, payee, amount=40_000)
+    # A transfer service whose worker follows the lapse feed once, at start, then not for an hour.
+    await transfer_server.stop(0)
+    settings = TransferSettings(
+        transfer_server.database_url, account_server.address, region_target, worker_interval=3600
+    )
+    slow = await start_transfer(settings, tokens, clock)
+    try:
+        await asyncio.sleep(0.5)  # its start-up round is over
+        await account.UpdateInsurance(
+            apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED),
+            metadata=as_province("110000"),
+        )
+        async with grpc.aio.insecure_channel(slow.address) as channel:
+            stub = transfer_pb2_grpc.TransferServiceStub(channel)
+            payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+            refused = await fails(
+                stub.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=payee_token)
+            )
+            assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "RELATION_LAPSED")
+            got = (await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payee_token)).transfer
+            assert (got.status, got.refund_reason) == (
+                pb.TRANSFER_STATUS_REFUNDED,
+                pb.REFUND_REASON_RELATION_LAPSED,
+            )
+        engine = create_engine(transfer_server.database_url)
+        async with engine.connect() as conn:
+            followed = (await conn.execute(select(func.count()).select_from(cursors))).scalar_one()
+        await engine.dispose()
+        assert followed == 0  # refunded by the receipt, not by the lapse feed
+    finally:
+        await slow.stop(0)
+    assert await balances(payer) == (100_000, 0) and await balances(payee) == (0, 0)
+    await invariant()

@@ -104,17 +104,17 @@ class FakeTransferRepository:
         for i in ids:
             del self._t.transfers[i]
 
-    async def move(self, transfer_id, to, now, **values):
+    async def move(self, transfer_id, to, now, from_=None, **values):
         t = self._t.transfers.get(transfer_id)
-        if t is None or t.status not in sources_of(to):
+        if t is None or t.status not in sources_of(to, from_):
             return None
         if "refund_reason" in values:
             values["refund_reason"] = RefundReason(values["refund_reason"])
         self._t.transfers[transfer_id] = replace(t, status=to, **values)
         return self._t.transfers[transfer_id]
 
-    async def move_many(self, ids, to, now, **values):
-        moved = [i for i in ids if await self.move(i, to, now, **values)]
+    async def move_many(self, ids, to, now, from_=None, **values):
+        moved = [i for i in ids if await self.move(i, to, now, from_, **values)]
         return [self._t.transfers[i] for i in moved]
 
     async def add_events(self, moved, kind, now):
@@ -214,7 +214,7 @@ class FakeAccounts:
         return ended
 
     async def receive_many(self, transfer_ids):
-        return await self._end_many(transfer_ids, "received")
+        return await self._end_many(transfer_ids, "received"), set()
 
     async def refund_many(self, transfer_ids):
         return await self._end_many(transfer_ids, "refunded")
@@ -317,6 +317,7 @@ class AccountTables:
     holds: dict = field(default_factory=dict)  # transfer id -> Hold
     balances: dict = field(default_factory=dict)  # (person, AccountKind) -> fen
     entries: dict = field(default_factory=dict)  # idempotency key -> (EntryKind, request hash)
+    lapsed: set = field(default_factory=set)  # (person, relative) pairs no longer related
 
 
 class FakeHoldsRepository:
@@ -345,6 +346,9 @@ class FakeHoldsRepository:
         made = {h.transfer_id for h in wanted if h.transfer_id not in self._t.holds}
         self._t.holds |= {h.transfer_id: h for h in wanted if h.transfer_id in made}
         return made
+
+    async def lapsed_between(self, pairs):
+        return set(pairs) & self._t.lapsed
 
     async def get_holds(self, transfer_ids):
         return [self._t.holds[t] for t in sorted(transfer_ids) if t in self._t.holds]

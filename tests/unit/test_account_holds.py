@@ -116,3 +116,19 @@ async def test_r15_holds_made_together_in_one_unit_of_work(holds, tables):
     assert {a.state for a in await holds.hold_many(asked)} == {HoldState.PENDING}
     assert holds._d.uow.commits == commits + 1
     assert money(tables) == {"personal": 5_000, "wallet": 0, "reserved": 5_000}
+
+
+async def test_r8_a_lapsed_relation_keeps_the_money_from_being_received(holds, tables):
+    await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)
+    await holds.hold("t2", PAYER, PAYEE, AccountKind.PERSONAL, 1_000)
+    tables.lapsed.add((PAYER, PAYEE))
+    found, lapsed = await holds.receive_many(["t1", "t2"])
+    assert lapsed == {"t1", "t2"} and {h.state for h in found} == {HoldState.PENDING}
+    with pytest.raises(DomainError) as refused:
+        await holds.receive("t1")
+    assert refused.value.reason == "RELATION_LAPSED"
+    assert money(tables)["wallet"] == 0
+    assert {h.state for h in await holds.refund_many(["t1", "t2"])} == {
+        HoldState.REFUNDED
+    }  # refunds still go
+    assert money(tables) == {"personal": 10_000, "wallet": 0, "reserved": 0}

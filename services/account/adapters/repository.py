@@ -118,6 +118,16 @@ class AccountRepository:
         found = [from_row(Relation, row) for row in await self._conn.execute(query)]
         return {(r.person_id, r.relative_id): r for r in found}
 
+    async def lapsed_between(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (person, relative) pairs among ``pairs`` whose relation has lapsed."""
+        if not pairs:
+            return set()
+        query = select(relations.c.person_id, relations.c.relative_id).where(
+            tuple_(relations.c.person_id, relations.c.relative_id).in_(sorted(pairs)),
+            relations.c.lapsed_at.is_not(None),
+        )
+        return {(row.person_id, row.relative_id) for row in await self._conn.execute(query)}
+
     async def put_relation(self, relation: Relation) -> None:
         """Adds the link, or renews a lapsed one (a relation is re-attested after a move)."""
         key = and_(

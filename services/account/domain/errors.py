@@ -12,7 +12,7 @@ Reason = kernel.Reasons(
     """
     ID_NUMBER_INVALID ID_NUMBER_CHECK_DIGIT MOBILE_INVALID INSURANCE_TYPE_REQUIRED PERSON_NOT_FOUND
     PERSON_ALREADY_REGISTERED PAYEE_NOT_FOUND PAYEE_MATCH_LOCKED NAME_MISMATCH INSURANCE_ENDED
-    RELATION_KIND_REQUIRED RELATION_TO_SELF RELATION_EXISTS REGION_UNKNOWN REGION_NOT_ENABLED
+    RELATION_KIND_REQUIRED RELATION_TO_SELF RELATION_EXISTS RELATION_LAPSED REGION_UNKNOWN REGION_NOT_ENABLED
     WALLET_NOT_OPENED WALLET_ALREADY_OPENED TIME_RANGE_INVALID
     PASSWORD_FORMAT PASSWORD_TOO_WEAK PASSWORD_NOT_SET CURRENT_PASSWORD_REQUIRED PURPOSE_REQUIRED
     VERIFICATION_REQUIRED VERIFICATION_FAILED VERIFICATION_LOCKED
@@ -107,6 +107,14 @@ def relation_to_self() -> DomainError:
 def relation_exists(kind: str) -> DomainError:
     return kernel.already_exists(
         Reason.RELATION_EXISTS, "these persons are already related otherwise", kind=kind
+    )
+
+
+def relation_lapsed(transfer_id: str) -> DomainError:
+    return kernel.failed_precondition(
+        Reason.RELATION_LAPSED,
+        "payer and payee are no longer close relatives: the transfer can only be refunded",
+        transfer_id=transfer_id,
     )
 
 

@@ -299,8 +299,10 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.RefundTransferResponse(hold=hold_pb(await self._holds.refund(request.transfer_id)))
 
     async def ReceiveTransfers(self, request, context):
-        received = await self._holds.receive_many(list(request.transfer_ids))
-        return pb.ReceiveTransfersResponse(holds=[hold_pb(h) for h in received])
+        received, lapsed = await self._holds.receive_many(list(request.transfer_ids))
+        return pb.ReceiveTransfersResponse(
+            holds=[hold_pb(h) for h in received], lapsed_transfer_ids=sorted(lapsed)
+        )
 
     async def RefundTransfers(self, request, context):
         refunded = await self._holds.refund_many(list(request.transfer_ids))

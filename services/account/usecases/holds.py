@@ -7,6 +7,7 @@ from __future__ import annotations
 from services.account.domain.errors import (
     hold_not_found,
     person_not_found,
+    relation_lapsed,
     source_account_missing,
     source_invalid,
     too_many_ids,
@@ -40,6 +41,17 @@ def _target(hold: Hold, outcome: HoldState) -> tuple[str, AccountKind]:
     if outcome is HoldState.RECEIVED:
         return hold.payee_id, AccountKind.WALLET
     return hold.payer_id, hold.source
+
+
+async def _lapsed(tx, pending: list[Hold], outcome: HoldState) -> set[str]:
+    """R8: the transfers among ``pending`` whose payer and payee are no
+    longer close relatives (the relation lapsed when an insurance ended or
+    moved), when they are to be received; such money is only refunded, even
+    before the transfer service has followed the lapse."""
+    if outcome is not HoldState.RECEIVED or not pending:
+        return set()
+    lapsed = await tx.accounts.lapsed_between({(h.payer_id, h.payee_id) for h in pending})
+    return {h.transfer_id for h in pending if (h.payer_id, h.payee_id) in lapsed}
 
 
 class HoldUseCases:
@@ -192,26 +204,33 @@ class HoldUseCases:
         """Reserved -> back to the source."""
         return await self._end(transfer_id, HoldState.REFUNDED)
 
-    async def receive_many(self, transfer_ids: list[str]) -> list[Hold]:
-        """receive() for many holds at once (concurrent receipts)."""
+    async def receive_many(self, transfer_ids: list[str]) -> tuple[list[Hold], set[str]]:
+        """receive() for many holds at once (concurrent receipts); also the
+        ids of the holds not received because payer and payee are no longer
+        related (R8), which stay pending for the transfer service to refund."""
         return await self._end_many(transfer_ids, HoldState.RECEIVED)
 
     async def refund_many(self, transfer_ids: list[str]) -> list[Hold]:
         """refund() for many holds at once (the 06:00 sweep)."""
-        return await self._end_many(transfer_ids, HoldState.REFUNDED)
+        return (await self._end_many(transfer_ids, HoldState.REFUNDED))[0]
 
-    async def _end_many(self, transfer_ids: list[str], outcome: HoldState) -> list[Hold]:
+    async def _end_many(self, transfer_ids: list[str], outcome: HoldState) -> tuple[list[Hold], set[str]]:
         """Ends many holds with ``outcome``, each as _end() would, in one unit
         of work with set-based SQL; returns the holds found, in their state
-        after the call (a hold the other outcome ended stays so)."""
+        after the call (a hold the other outcome ended stays so), and the
+        ids of those a lapsed relation kept from being received."""
         ids = sorted({required_key(t, "transfer_ids", "TRANSFER_ID") for t in transfer_ids})
         if len(ids) > MAX_BATCH:
             raise too_many_ids(MAX_BATCH)
         now = self._d.clock.now()
         async with self._d.uow() as tx:
             found = await tx.accounts.get_holds(ids)
+            lapsed = await _lapsed(tx, [h for h in found if h.state is HoldState.PENDING], outcome)
             outcomes = [
-                hold.end(outcome) if hold.state is HoldState.PENDING else (hold, None) for hold in found
+                hold.end(outcome)
+                if hold.state is HoldState.PENDING and hold.transfer_id not in lapsed
+                else (hold, None)
+                for hold in found
             ]
             moving = [
                 (before, after) for before, (after, entry) in zip(found, outcomes, strict=True) if entry
@@ -240,7 +259,7 @@ class HoldUseCases:
                 await tx.ledger.post_many(entries, batch, now, _TEXTS[entry])
                 await tx.accounts.save_hold_states([after for _, after in moving], now)
                 await tx.commit()
-        return [after for after, _ in outcomes]
+        return [after for after, _ in outcomes], lapsed
 
     async def _end(self, transfer_id: str, outcome: HoldState) -> Hold:
         """Exactly one outcome ever moves the held money; asking for the same
@@ -251,6 +270,8 @@ class HoldUseCases:
             hold = await tx.accounts.get_hold(transfer_id, for_update=True)
             if hold is None:
                 raise hold_not_found(transfer_id)
+            if hold.state is HoldState.PENDING and await _lapsed(tx, [hold], outcome):
+                raise relation_lapsed(transfer_id)
             ended, entry = hold.end(outcome)
             if entry is None:
                 return hold

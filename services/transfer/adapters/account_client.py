@@ -99,12 +99,14 @@ class AccountClient:
     async def refund(self, transfer_id: str) -> None:
         await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
 
-    async def receive_many(self, transfer_ids: list[str]) -> set[str]:
-        """Receives many holds at once; the ids whose hold is received now (a
-        hold whose refund won, or that is unknown, is not among them)."""
+    async def receive_many(self, transfer_ids: list[str]) -> tuple[set[str], set[str]]:
+        """Receives many holds at once: the ids whose hold is received now (a
+        hold whose refund won, or that is unknown, is not among them), and
+        those refused because the relation lapsed (R8)."""
         request = pb.ReceiveTransfersRequest(transfer_ids=transfer_ids)
         response = await self._call(self._stub.ReceiveTransfers, request)
-        return {h.transfer_id for h in response.holds if h.status == pb.HOLD_STATUS_RECEIVED}
+        received = {h.transfer_id for h in response.holds if h.status == pb.HOLD_STATUS_RECEIVED}
+        return received, set(response.lapsed_transfer_ids)
 
     async def refund_many(self, transfer_ids: list[str]) -> set[str]:
         """Refunds many holds at once; the ids whose hold is refunded now (a

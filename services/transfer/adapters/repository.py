@@ -90,12 +90,13 @@ class TransferRepository:
         if ids:
             await self._conn.execute(delete(transfers).where(transfers.c.id.in_(ids)))
 
-    def _moving(self, to: Status, now: datetime, **values):
+    def _moving(self, to: Status, now: datetime, from_: Status | None = None, **values):
         """UPDATE of transfers into ``to``, only from a state the domain's
-        TRANSITIONS allow: an illegal move cannot be written."""
+        TRANSITIONS allow (only ``from_`` when given): an illegal move cannot
+        be written."""
         if to.final:
             values["open_pair"] = None
-        allowed = [s.value for s in sources_of(to)]
+        allowed = [s.value for s in sources_of(to, from_)]
         return (
             update(transfers)
             .where(transfers.c.status.in_(allowed))
@@ -136,12 +137,14 @@ class TransferRepository:
         ids = [row.id for row in await self._conn.execute(due)]
         return await self.move_many(ids, Status.REFUNDING, now, refund_reason=RefundReason.EXPIRED.value)
 
-    async def move_many(self, ids: Sequence[str], to: Status, now: datetime, **values) -> list[Transfer]:
+    async def move_many(
+        self, ids: Sequence[str], to: Status, now: datetime, from_: Status | None = None, **values
+    ) -> list[Transfer]:
         """move() for many transfers in one statement; returns those that moved."""
         if not ids:
             return []
         rows = await self._conn.execute(
-            self._moving(to, now, **values).where(transfers.c.id.in_(ids)).returning(transfers)
+            self._moving(to, now, from_, **values).where(transfers.c.id.in_(ids)).returning(transfers)
         )
         return [from_row(Transfer, row) for row in rows]
 

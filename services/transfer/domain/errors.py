@@ -17,7 +17,7 @@ Reason = kernel.Reasons(
     AMOUNT_OUT_OF_RANGE TRANSFER_WINDOW_CLOSED PAYEE_IS_PAYER NOT_CLOSE_RELATIVE RELATION_MISMATCH
     PAYER_WALLET_NOT_OPENED PAYEE_WALLET_NOT_OPENED SOURCE_REQUIRES_EMPLOYEE_INSURANCE
     REGION_NOT_ENABLED DAILY_TRANSFER_LIMIT PAYEE_HAS_PENDING_TRANSFER
-    TRANSFER_NOT_FOUND TRANSFER_EXPIRED TRANSFER_NOT_PENDING
+    TRANSFER_NOT_FOUND TRANSFER_EXPIRED TRANSFER_NOT_PENDING RELATION_LAPSED
     DIRECTION_INVALID MONTH_INVALID PROVINCE_CODE_INVALID CURSOR_INVALID
     """,
 )
@@ -112,6 +112,14 @@ def transfer_not_found(transfer_id: str) -> DomainError:
 def transfer_expired(transfer_id: str) -> DomainError:
     return _gate(
         Reason.TRANSFER_EXPIRED, "the transfer expired and is being refunded", transfer_id=transfer_id
+    )
+
+
+def relation_lapsed(transfer_id: str) -> DomainError:
+    return _gate(
+        Reason.RELATION_LAPSED,
+        "payer and payee are no longer close relatives: the transfer is refunded",
+        transfer_id=transfer_id,
     )
 
 

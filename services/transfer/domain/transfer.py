@@ -25,6 +25,7 @@ from services.transfer.domain.errors import (
     amount_out_of_range,
     not_close_relative,
     payee_is_payer,
+    relation_lapsed,
     relation_mismatch,
     transfer_expired,
     transfer_not_pending,
@@ -59,15 +60,24 @@ TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
         (Status.ACCEPTED, Status.REJECTED),  # the hold was refused
         (Status.PENDING, Status.RECEIVING),  # receive (before expires_at)
         (Status.PENDING, Status.REFUNDING),  # decline, expiry (06:00), relation lapsed
+        (Status.RECEIVING, Status.REFUNDING),  # the receipt refused: the relation lapsed (R8)
         (Status.RECEIVING, Status.RECEIVED),
         (Status.REFUNDING, Status.REFUNDED),
     }
 )
 
 
-def sources_of(to: Status) -> list[Status]:
-    """The states a transfer may move to ``to`` from (empty: none, never)."""
-    return [source for source, target in TRANSITIONS if target is to]
+# Moves made only when named (``from_``): a decline or the 06:00 sweep never
+# takes a transfer whose receipt is under way.
+_BY_NAME_ONLY = frozenset({(Status.RECEIVING, Status.REFUNDING)})
+
+
+def sources_of(to: Status, from_: Status | None = None) -> list[Status]:
+    """The states a transfer may move to ``to`` from (empty: none, never);
+    only ``from_`` when it is given."""
+    if from_ is not None:
+        return [from_] if (from_, to) in TRANSITIONS else []
+    return [source for source, target in TRANSITIONS if target is to and (source, to) not in _BY_NAME_ONLY]
 
 
 class RefundReason(Enum):
@@ -133,4 +143,6 @@ def not_pending_error(transfer: Transfer, now: datetime):
     """Why a pending-only action (receive, decline) cannot happen now."""
     if transfer.status is Status.PENDING and now >= transfer.expires_at:
         return transfer_expired(transfer.id)
+    if transfer.refund_reason is RefundReason.RELATION_LAPSED:
+        return relation_lapsed(transfer.id)
     return transfer_not_pending(transfer.id, transfer.status.value)

@@ -14,6 +14,7 @@ step, and the account service answers it as before. The steps:
     hold     ACCEPTED  -> account HoldTransfers   -> PENDING   (+ CREATED)
              a definite refusal instead           -> REJECTED  (daily slot given back)
     receive  RECEIVING -> account ReceiveTransfers -> RECEIVED (+ RECEIVED)
+             refused, the relation lapsed (R8)     -> REFUNDING -> refund
     refund   REFUNDING -> account RefundTransfer  -> REFUNDED  (+ REFUNDED)
 
 How a transfer gets into RECEIVING or REFUNDING (the payee's receipt, a
@@ -40,7 +41,12 @@ class Saga:
         self._d = deps
 
     async def _record_many(
-        self, moving: list[Transfer], to: Status, event: EventType | None, **values
+        self,
+        moving: list[Transfer],
+        to: Status,
+        event: EventType | None,
+        from_: Status | None = None,
+        **values,
     ) -> dict[str, Transfer]:
         """Moves the transfers to ``to``, each with its event, in one
         transaction; returns those moved (the others were not in a state that
@@ -49,7 +55,7 @@ class Saga:
             return {}
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            moved = await tx.transfers.move_many(sorted(t.id for t in moving), to, now, **values)
+            moved = await tx.transfers.move_many(sorted(t.id for t in moving), to, now, from_, **values)
             if event is not None:
                 await tx.transfers.add_events(moved, event, now)
             await tx.commit()
@@ -105,11 +111,20 @@ class Saga:
     async def receive_many(self, receiving: list[Transfer]) -> dict[str, Transfer]:
         """receive() for many transfers: one call to the account service, one
         transaction here; each transfer as it is afterwards, by id."""
-        received = await self._d.accounts.receive_many([t.id for t in receiving])
+        received, lapsed = await self._d.accounts.receive_many([t.id for t in receiving])
         now = self._d.clock.now()
         recorded = await self._record_many(
             [t for t in receiving if t.id in received], Status.RECEIVED, EventType.RECEIVED, received_at=now
         )
+        if lapsed:  # R8: the relation lapsed before the receipt: refunded instead
+            refunding = await self._record_many(
+                [t for t in receiving if t.id in lapsed],
+                Status.REFUNDING,
+                None,
+                Status.RECEIVING,
+                refund_reason=RefundReason.RELATION_LAPSED.value,
+            )
+            await self.refund_many(list(refunding.values()))
         if rest := [t.id for t in receiving if t.id not in recorded]:
             async with self._d.uow(read_only=True) as tx:
                 recorded |= await tx.transfers.get_many(rest)

@@ -548,10 +548,12 @@ class ReceiveTransfersRequest(_message.Message):
     def __init__(self, transfer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReceiveTransfersResponse(_message.Message):
-    __slots__ = ("holds",)
+    __slots__ = ("holds", "lapsed_transfer_ids")
     HOLDS_FIELD_NUMBER: _ClassVar[int]
+    LAPSED_TRANSFER_IDS_FIELD_NUMBER: _ClassVar[int]
     holds: _containers.RepeatedCompositeFieldContainer[HoldState]
-    def __init__(self, holds: _Optional[_Iterable[_Union[HoldState, _Mapping]]] = ...) -> None: ...
+    lapsed_transfer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, holds: _Optional[_Iterable[_Union[HoldState, _Mapping]]] = ..., lapsed_transfer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RefundTransfersRequest(_message.Message):
     __slots__ = ("transfer_ids",)
