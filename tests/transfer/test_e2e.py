@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import grpc
@@ -549,49 +549,88 @@ async def _error_of(stream):
 
 
 # --- settlement (R19a)
+async def _ledger_flows(account_url: str, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
+    """What reached wallets by transfer in [start, end), per ordered pair of
+    provinces that differ: read from the account ledger, not the transfers."""
+    from sqlalchemy.orm import aliased
+
+    from services.account.adapters.tables import holds, journal_entries, persons, postings
+
+    payer, payee = aliased(persons), aliased(persons)
+    query = (
+        select(payer.c.province, payee.c.province, func.count(), func.sum(postings.c.amount))
+        .select_from(journal_entries)
+        .join(postings, (postings.c.entry_id == journal_entries.c.id) & (postings.c.amount > 0))
+        .join(holds, holds.c.transfer_id == journal_entries.c.reference)
+        .join(payer, payer.c.id == holds.c.payer_id)
+        .join(payee, payee.c.id == holds.c.payee_id)
+        .where(
+            journal_entries.c.kind == "transfer_receive",
+            journal_entries.c.posted_at >= start,
+            journal_entries.c.posted_at < end,
+            payer.c.province != payee.c.province,
+        )
+        .group_by(payer.c.province, payee.c.province)
+        .order_by(payer.c.province, payee.c.province)
+    )
+    engine = create_engine(account_url)
+    try:
+        async with engine.connect() as conn:
+            return [(a, b, int(n), int(fen)) for a, b, n, fen in await conn.execute(query)]
+    finally:
+        await engine.dispose()
+
+
 async def test_r19a_monthly_settlement_agrees_with_the_ledger(
-    family, member, relate, submit, transfers, bearer, account_server, invariant
+    family, member, relate, submit, transfers, bearer, account_server, invariant, clock
 ):
     payer, payee = family
     sister = await member("张丽", "440104", funding=50_000)
     await relate(sister, payee, apb.RELATION_KIND_CHILD)
-    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
-    a = await submit(payer, payee, amount=12_345)
-    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=a.id), metadata=payee_token)
-    b = await submit(sister, payee, amount=6_789, relation=pb.RELATION_CHILD)
-    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=b.id), metadata=payee_token)
+    wife = await member("王芳", "450103", kind=apb.INSURANCE_TYPE_RESIDENT)
+    await relate(payer, wife, apb.RELATION_KIND_SPOUSE)
+
+    async def received(sender, receiver, amount, relation=pb.RELATION_PARENT):
+        t = await submit(sender, receiver, amount=amount, relation=relation)
+        token = bearer(Role.CITIZEN, receiver.id, person_id=receiver.id)
+        await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=token)
+
+    await received(payer, payee, 12_345)
+    await received(sister, payee, 6_789, pb.RELATION_CHILD)
+    await received(payer, wife, 2_000, pb.RELATION_SPOUSE)  # inside 广西: settles nothing
     c = await submit(payer, payee, amount=500)
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
     await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=c.id), metadata=payee_token)  # not received
-    statement = await transfers.GetSettlementStatement(
-        pb.GetSettlementStatementRequest(month="2026-03"), metadata=bearer(Role.ADMIN, "ops")
-    )
-    assert [(f.from_province, f.to_province, f.count, f.amount_fen) for f in statement.flows] == [
-        ("440000", "110000", 1, 6_789),
-        ("450000", "110000", 1, 12_345),
-    ]
-    assert {p.province: p.net_fen for p in statement.positions} == {
+    clock.set(datetime(2026, 4, 1, 2, 0, tzinfo=UTC))  # 10:00 Beijing on 1 April: another month
+    await received(sister, payee, 1_111, pb.RELATION_CHILD)
+
+    def statement(month, who):
+        return transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month=month), metadata=who)
+
+    march = await statement("2026-03", bearer(Role.ADMIN, "ops"))
+    flows = [(f.from_province, f.to_province, f.count, f.amount_fen) for f in march.flows]
+    assert flows == [("440000", "110000", 1, 6_789), ("450000", "110000", 1, 12_345)]
+    assert {p.province: p.net_fen for p in march.positions} == {
         "110000": 19_134,
         "440000": -6_789,
         "450000": -12_345,
     }
-    # The same money, seen from the account ledger: what reached wallets by transfer.
-    from services.account.adapters.tables import journal_entries, postings
-
-    engine = create_engine(account_server.database_url)
-    try:
-        async with engine.connect() as conn:
-            credited = (
-                await conn.execute(
-                    select(func.sum(postings.c.amount))
-                    .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
-                    .where(journal_entries.c.kind == "transfer_receive", postings.c.amount > 0)
-                )
-            ).scalar_one()
-    finally:
-        await engine.dispose()
-    assert statement.total_fen == credited == 19_134
+    beijing_march = (datetime(2026, 2, 28, 16, 0, tzinfo=UTC), datetime(2026, 3, 31, 16, 0, tzinfo=UTC))
+    assert flows == await _ledger_flows(account_server.database_url, *beijing_march)  # per pair, to the fen
+    assert march.total_fen == 19_134
+    april = await statement("2026-04", bearer(Role.SERVICE, "ops"))
+    assert [(f.from_province, f.to_province, f.amount_fen) for f in april.flows] == [
+        ("440000", "110000", 1_111)
+    ]
+    # A provincial platform sees the rows of its province, and its own position.
+    guangxi = await statement("2026-03", bearer(Role.PROVINCE, "gx", province="450000"))
+    assert [(f.from_province, f.to_province) for f in guangxi.flows] == [("450000", "110000")]
+    assert [(p.province, p.net_fen) for p in guangxi.positions] == [("450000", -12_345)]
+    assert guangxi.total_fen == 12_345
+    hainan = await statement("2026-03", bearer(Role.PROVINCE, "hi", province="460000"))
+    assert (list(hainan.flows), list(hainan.positions), hainan.total_fen) == ([], [], 0)
     empty = await transfers.GetSettlementStatement(
-        pb.GetSettlementStatementRequest(month="2026-04"), metadata=bearer(Role.ADMIN, "ops")
+        pb.GetSettlementStatementRequest(month="2026-05"), metadata=bearer(Role.ADMIN, "ops")
     )
     assert list(empty.flows) == [] and empty.total_fen == 0
     for month in ("2026-13", "9999-12", "2026-3", "2026-03\n", "１９９９-01"):

@@ -193,8 +193,11 @@ class TransferRepository:
         )
         return [from_row(Transfer, r) for r in rows]
 
-    async def received_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
-        """(payer province, payee province, count, sum) of transfers received in [start, end)."""
+    async def received_across_provinces(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str, str, int, int]]:
+        """(payer province, payee province, count, sum) of transfers received
+        in [start, end) whose payer and payee are in different provinces."""
         query = (
             select(
                 transfers.c.payer_province,
@@ -204,6 +207,7 @@ class TransferRepository:
             )
             .where(
                 transfers.c.status == Status.RECEIVED.value,
+                transfers.c.payer_province != transfers.c.payee_province,
                 transfers.c.received_at >= start,
                 transfers.c.received_at < end,
             )

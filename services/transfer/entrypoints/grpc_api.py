@@ -138,7 +138,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             )
 
     async def GetSettlementStatement(self, request, context):
-        s = await self._queries.settlement(request.month)
+        s = await self._queries.settlement(current_principal(), request.month)
         return pb.GetSettlementStatementResponse(
             month=s.month,
             total_fen=s.total_fen,

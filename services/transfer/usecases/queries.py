@@ -104,12 +104,19 @@ class TransferQueries:
             policy.next_opening(now),
         )
 
-    async def settlement(self, month: str) -> Settlement:
+    async def settlement(self, caller: Principal, month: str) -> Settlement:
+        """R19a: money received across provinces in a Beijing month, per
+        ordered pair and net per province. The national administrator (and
+        services) see all of it; a provincial platform the rows that involve
+        its province, and its own position."""
         start, end = month_bounds(month)
         async with self._d.uow(read_only=True) as tx:
-            flows = await tx.transfers.received_between(start, end)
+            flows = await tx.transfers.received_across_provinces(start, end)
         positions: dict[str, int] = {}
         for payer_province, payee_province, _count, fen in flows:
             positions[payer_province] = positions.get(payer_province, 0) - fen
             positions[payee_province] = positions.get(payee_province, 0) + fen
+        if caller.role is Role.PROVINCE:
+            flows = [f for f in flows if caller.province in (f[0], f[1])]
+            positions = {p: net for p, net in positions.items() if p == caller.province}
         return Settlement(month, flows, dict(sorted(positions.items())), sum(f[3] for f in flows))
