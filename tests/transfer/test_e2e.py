@@ -519,6 +519,44 @@ async def test_r19_events_follow_a_province_and_resume_without_loss_or_repeat(
     resumed.cancel()
 
 
+async def test_r19_a_replayed_event_carries_the_transfer_as_it_was_then(family, submit, transfers, bearer):
+    payer, payee = family
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    received = await submit(payer, payee, amount=1_000)
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=received.id), metadata=payee_token)
+    declined = await submit(payer, payee, amount=2_000)
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=declined.id), metadata=payee_token)
+    replay = transfers.StreamTransferEvents(
+        pb.StreamTransferEventsRequest(province="450000", after_sequence=0),
+        metadata=bearer(Role.PROVINCE, "gx", province="450000"),
+    )
+    events = await _take(replay, 5)
+    replay.cancel()
+    as_then = [
+        (
+            e.type,
+            e.transfer.amount_fen,
+            e.transfer.status,
+            e.transfer.refund_reason,
+            e.transfer.HasField("receive_time"),
+            e.transfer.HasField("refund_time"),
+        )
+        for e in events
+    ]
+    pending, received_, refunded = (
+        pb.TRANSFER_STATUS_PENDING_RECEIPT,
+        pb.TRANSFER_STATUS_RECEIVED,
+        pb.TRANSFER_STATUS_REFUNDED,
+    )
+    assert as_then == [
+        (pb.TRANSFER_EVENT_TYPE_CREATED, 1_000, pending, pb.REFUND_REASON_UNSPECIFIED, False, False),
+        (pb.TRANSFER_EVENT_TYPE_RECEIVED, 1_000, received_, pb.REFUND_REASON_UNSPECIFIED, True, False),
+        (pb.TRANSFER_EVENT_TYPE_CREATED, 2_000, pending, pb.REFUND_REASON_UNSPECIFIED, False, False),
+        (pb.TRANSFER_EVENT_TYPE_DECLINED, 2_000, pending, pb.REFUND_REASON_DECLINED, False, False),
+        (pb.TRANSFER_EVENT_TYPE_REFUNDED, 2_000, refunded, pb.REFUND_REASON_DECLINED, False, True),
+    ]
+
+
 async def test_r19_events_only_for_the_callers_province(family, submit, transfers, bearer):
     payer, payee = family
     await submit(payer, payee, amount=1_000)

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
 from services.kernel.uow import unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, transfer_events, transfers
-from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
+from services.transfer.domain.transfer import (
+    EventType,
+    RefundReason,
+    Status,
+    StoredEvent,
+    Transfer,
+    sources_of,
+)
 
 SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequencer
 # The next ``limit`` unnumbered events, in id order, numbered after the highest number: one statement.
@@ -226,6 +233,8 @@ class TransferRepository:
             {
                 "transfer_id": t.id,
                 "type": kind.value,
+                "status": t.status.value,
+                "refund_reason": t.refund_reason.value if t.refund_reason else None,
                 "payer_province": t.payer_province,
                 "payee_province": t.payee_province,
                 "occurred_at": now,
@@ -243,15 +252,15 @@ class TransferRepository:
         numbered = await self._conn.execute(_SEQUENCE, {"limit": limit})
         return numbered.rowcount
 
-    async def events_after(
-        self, province: str, after: int, limit: int
-    ) -> list[tuple[int, str, EventType, datetime]]:
+    async def events_after(self, province: str, after: int, limit: int) -> list[StoredEvent]:
         query = (
             select(
                 transfer_events.c.sequence,
                 transfer_events.c.transfer_id,
                 transfer_events.c.type,
                 transfer_events.c.occurred_at,
+                transfer_events.c.status,
+                transfer_events.c.refund_reason,
             )
             .where(
                 transfer_events.c.sequence > after,
@@ -263,7 +272,14 @@ class TransferRepository:
             .limit(limit)
         )
         return [
-            (r.sequence, r.transfer_id, EventType(r.type), r.occurred_at)
+            StoredEvent(
+                r.sequence,
+                r.transfer_id,
+                EventType(r.type),
+                r.occurred_at,
+                Status(r.status) if r.status else None,
+                RefundReason(r.refund_reason) if r.refund_reason else None,
+            )
             for r in await self._conn.execute(query)
         ]
 

@@ -61,6 +61,10 @@ transfer_events = Table(
     Column("sequence", BigInteger, nullable=True, unique=True),
     Column("transfer_id", String(36), nullable=False),
     Column("type", String(10), nullable=False),
+    # The transfer's state when the event happened (R19); NULL in events
+    # written before migration 0002, which show the transfer as it is now.
+    Column("status", String(10), nullable=True),
+    Column("refund_reason", String(20), nullable=True),
     Column("payer_province", String(6), nullable=False, index=True),
     Column("payee_province", String(6), nullable=False, index=True),
     Column("occurred_at", UtcDateTime, nullable=False),

@@ -16,7 +16,7 @@ the 06:00 claim included, goes through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
@@ -113,6 +113,32 @@ class Transfer:
     refund_reason: RefundReason | None = None
     received_at: datetime | None = None
     refunded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the outbox keeps it: the transfer's state at that moment
+    (None in events older than that record)."""
+
+    sequence: int
+    transfer_id: str
+    type: EventType
+    occurred_at: datetime
+    status: Status | None
+    refund_reason: RefundReason | None
+
+    def snapshot(self, now: Transfer) -> Transfer:
+        """The transfer as it was when this event happened (R19), from the
+        transfer as it is ``now``: only status, reason and times change."""
+        if self.status is None:
+            return now
+        return replace(
+            now,
+            status=self.status,
+            refund_reason=self.refund_reason,
+            received_at=now.received_at if self.status is Status.RECEIVED else None,
+            refunded_at=now.refunded_at if self.status is Status.REFUNDED else None,
+        )
 
 
 def check_amount(policy: TransferPolicy, amount: int) -> None:

@@ -63,10 +63,15 @@ class Events:
         while True:
             async with self._d.uow(read_only=True) as tx:
                 batch = await tx.transfers.events_after(province, after, BATCH)
-                transfers = await tx.transfers.get_many(list({e[1] for e in batch}))
-            for sequence, transfer_id, kind, occurred_at in batch:
-                yield Event(sequence, kind, transfers[transfer_id], occurred_at)
-                after = sequence
+                transfers = await tx.transfers.get_many(list({e.transfer_id for e in batch}))
+            for stored in batch:
+                yield Event(
+                    stored.sequence,
+                    stored.type,
+                    stored.snapshot(transfers[stored.transfer_id]),
+                    stored.occurred_at,
+                )
+                after = stored.sequence
             if len(batch) < BATCH:
                 async with self._numbered:
                     try:
