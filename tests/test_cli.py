@@ -116,6 +116,8 @@ def test_account_actions_through_the_cli(embedded):
     opened = cli(me, "wallet", "open", person_id, "450103", "13712345678")
     assert "137****5678" in opened.stdout, opened.stderr
     assert cli(me, "wallet", "password", person_id, "258036").returncode == 0
+    moved = cli(me, "wallet", "mobile", person_id, "13912345678", "--password", "258036")
+    assert "139****5678" in moved.stdout, moved.stderr
     balance = cli(me, "wallet", "balance", person_id).stdout
     assert "¥100.50" in balance and "¥0.00" in balance
     assert "funding" in cli(me, "wallet", "statement", person_id).stdout

@@ -188,6 +188,24 @@ def move_wallet(person_id: str, place_of_use: str, target: Target = None, token:
     out.print(f"place of use now {w.place_of_use}")
 
 
+@wallet_app.command("mobile")
+def change_mobile(
+    person_id: str,
+    mobile: str,
+    password: Annotated[str, typer.Option(help="your password (a platform sends none)")] = "",
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """Bind another mobile number to the wallet (the person with their password, or their platform)."""
+    request = pb.ChangeMobileRequest(
+        person_id=person_id,
+        mobile=mobile,
+        verification=verification_pb2.Verification(password=password) if password else None,
+    )
+    w = _call(target, "ChangeMobile", request, token).wallet
+    out.print(f"mobile now {w.masked_mobile}")
+
+
 @wallet_app.command("balance")
 def balance(person_id: str, target: Target = None, token: Token = None) -> None:
     """Balances of the personal account and the wallet."""
@@ -247,7 +265,7 @@ def set_password(
 
 @wallet_app.command("face-ticket")
 def face_ticket(
-    person_id: str, purpose: Annotated[str, typer.Option(help="transfer or payment")] = "transfer"
+    person_id: str, purpose: Annotated[str, typer.Option(help="transfer, payment or settings")] = "transfer"
 ) -> None:
     """Mint a face-verification ticket with the configured key (what the face provider does)."""
     key = load_settings().face_ticket_key.get_secret_value()

@@ -226,6 +226,48 @@ async def test_r7_open_wallet_needs_an_enabled_place_and_is_idempotent(account, 
     assert different.reason == "WALLET_ALREADY_OPENED"
 
 
+async def test_r7_the_place_of_use_defaults_to_the_insured_pooling_region(account, register, as_citizen):
+    nanning = await register("张三", region="450102")
+    opened = await account.OpenWallet(
+        pb.OpenWalletRequest(person_id=nanning.id, mobile="13800138000"), metadata=as_citizen(nanning.id)
+    )
+    assert opened.wallet.place_of_use == "450100"  # 南宁市, the city of 兴宁区
+    again = await account.OpenWallet(
+        pb.OpenWalletRequest(person_id=nanning.id, mobile="13800138000"), metadata=as_citizen(nanning.id)
+    )
+    assert (again.created, again.wallet.place_of_use) == (False, "450100")
+    beijing = await register("李四", region="110101")
+    opened = await account.OpenWallet(
+        pb.OpenWalletRequest(person_id=beijing.id, mobile="13800138000"), metadata=as_citizen(beijing.id)
+    )
+    assert opened.wallet.place_of_use == "110000"  # a municipality pools at the province
+
+
+async def test_r7_the_bound_mobile_changes_after_verification_or_by_the_platform(
+    account, register, with_wallet, as_citizen, as_province
+):
+    person, other = await register("张三"), await register("王五")
+    await with_wallet(person, mobile="13800138000")
+    me = as_citizen(person.id)
+    await account.SetPassword(pb.SetPasswordRequest(person_id=person.id, new_password="258036"), metadata=me)
+
+    def change(mobile, who, p=None):
+        request = pb.ChangeMobileRequest(
+            person_id=person.id, mobile=mobile, verification=password(p) if p else None
+        )
+        return account.ChangeMobile(request, metadata=who)
+
+    assert (await fails(change("13912345678", me))).reason == "VERIFICATION_REQUIRED"
+    assert (await fails(change("13912345678", me, "000000"))).reason == "VERIFICATION_FAILED"
+    assert (await change("13912345678", me, "258036")).wallet.masked_mobile == "139****5678"
+    assert (await change("13712345678", as_province("450000"))).wallet.masked_mobile == "137****5678"
+    assert (await fails(change("12912345678", as_province("450000")))).reason == "MOBILE_INVALID"
+    for stranger in (as_province("110000"), as_citizen(other.id)):
+        assert (await fails(change("13600000000", stranger))).code is C.PERMISSION_DENIED
+    wallet = await account.GetWallet(pb.GetWalletRequest(person_id=person.id), metadata=me)
+    assert wallet.wallet.masked_mobile == "137****5678"
+
+
 async def test_r7_change_place_of_use(account, register, with_wallet, as_citizen):
     person = await register("张三")
     await with_wallet(person)

@@ -43,6 +43,7 @@ account.FundPersonalAccount           payer    U    D    D     A     D     D    
 account.OpenWallet                    payer    U    A    D     D     D     D     D     D     D
 account.GetWallet                     payer    U    A    D     D     D     D     D     D     A
 account.ChangePlaceOfUse              payer    U    A    D     D     D     D     D     D     D
+account.ChangeMobile                  payer    U    A    D     A     D     D     D     D     D
 account.AttestRelation                payer    U    D    D     A     D     D     D     D     D
 account.ListRelations                 payer    U    A    D     A     D     D     D     D     A
 account.SetPassword                   payer    U    A    D     D     D     D     D     D     D

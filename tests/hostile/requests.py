@@ -85,6 +85,9 @@ def valid_request(rpc: str, w: World):
         "account.ChangePlaceOfUse": lambda: apb.ChangePlaceOfUseRequest(
             person_id=payer.id, place_of_use=payer.region
         ),
+        "account.ChangeMobile": lambda: apb.ChangeMobileRequest(
+            person_id=payer.id, mobile="13912345678", verification=password
+        ),
         "account.AttestRelation": lambda: apb.AttestRelationRequest(
             person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
         ),

@@ -92,6 +92,11 @@ class AccountRepository:
             .values(place_of_use=place_of_use, updated_at=now)
         )
 
+    async def set_mobile(self, person_id: str, mobile: str, now: datetime) -> None:
+        await self._conn.execute(
+            update(wallets).where(wallets.c.person_id == person_id).values(mobile=mobile, updated_at=now)
+        )
+
     async def balances(self, person_id: str) -> dict[AccountKind, int]:
         rows = await self._conn.execute(
             select(accounts.c.kind, accounts.c.balance).where(accounts.c.person_id == person_id)

@@ -28,6 +28,7 @@ _PASSWORD = re.compile(r"[0-9]{6}")
 class Purpose(Enum):
     TRANSFER = "transfer"
     PAYMENT = "payment"
+    SETTINGS = "settings"  # changing the wallet's settings, e.g. the bound mobile (R7)
 
 
 def validate_new_password(password: str, field_path: str = "new_password") -> str:

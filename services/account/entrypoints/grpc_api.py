@@ -52,6 +52,7 @@ POLICY = {
         "OpenWallet": _CITIZEN,
         "GetWallet": _READ_MONEY,
         "ChangePlaceOfUse": _CITIZEN,
+        "ChangeMobile": Access.only(Role.CITIZEN, Role.PROVINCE),
         "AttestRelation": _PROVINCE,
         "ListRelations": _READ_PERSON,
         "SetPassword": _CITIZEN,
@@ -250,6 +251,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             current_principal(), request.person_id, request.place_of_use
         )
         return pb.ChangePlaceOfUseResponse(wallet=wallet_pb(wallet))
+
+    async def ChangeMobile(self, request, context):
+        password, ticket = verification(request)
+        wallet = await self._wallets.change_mobile(
+            current_principal(), request.person_id, request.mobile, self._credentials.verify, password, ticket
+        )
+        return pb.ChangeMobileResponse(wallet=wallet_pb(wallet))
 
     async def AttestRelation(self, request, context):
         kind = _RELATIONS.parse(request.kind, "kind")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from services.account.domain.credentials import Purpose
 from services.account.domain.errors import time_range_invalid, wallet_not_opened
 from services.account.domain.identity import validate_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
@@ -11,7 +13,7 @@ from services.account.domain.wallets import Wallet
 from services.account.usecases.common import AccountDeps, person_for
 from services.kernel.auth import Principal, Role
 from services.kernel.pagination import Page, page_request
-from services.kernel.region_codes import validate_code
+from services.kernel.region_codes import pooling_region, validate_code
 
 _OWNER_OR_SERVICE = (Role.CITIZEN, Role.SERVICE)
 
@@ -23,11 +25,14 @@ class WalletUseCases:
     async def open(
         self, caller: Principal, person_id: str, place_of_use: str, mobile: str
     ) -> tuple[Wallet, bool]:
-        validate_code(place_of_use, "place_of_use")
+        """The place of use defaults to the person's insured pooling region (R7)."""
+        if place_of_use:
+            validate_code(place_of_use, "place_of_use")
         mobile = validate_mobile(mobile)
         async with self._d.uow(read_only=True) as tx:
             person = await person_for(caller, tx.accounts, person_id, Role.CITIZEN)
             existing = await tx.accounts.wallet(person_id)
+        place_of_use = place_of_use or pooling_region(person.insured_region)
         if existing is not None:
             return existing.reopened(place_of_use, mobile), False
         person.require_active()
@@ -58,6 +63,34 @@ class WalletUseCases:
         await self._d.require_enabled(place_of_use, "place_of_use")
         async with self._d.uow() as tx:
             await tx.accounts.set_place_of_use(person_id, place_of_use, self._d.clock.now())
+            changed = await tx.accounts.wallet(person_id)
+            await tx.commit()
+        return changed
+
+    async def change_mobile(
+        self,
+        caller: Principal,
+        person_id: str,
+        mobile: str,
+        verify: Callable[[str, Purpose, str | None, str | None], Awaitable[int]],
+        password: str | None,
+        face_ticket: str | None,
+    ) -> Wallet:
+        """R7: the person, after verifying their credential, or the platform of
+        their province (which verified them at its counter) binds another
+        mobile number to the wallet."""
+        mobile = validate_mobile(mobile)
+        async with self._d.uow(read_only=True) as tx:
+            await person_for(caller, tx.accounts, person_id, Role.CITIZEN, Role.PROVINCE)
+            wallet = await tx.accounts.wallet(person_id)
+        if caller.role is Role.CITIZEN:
+            await verify(person_id, Purpose.SETTINGS, password, face_ticket)
+        if wallet is None:
+            raise wallet_not_opened(person_id)
+        if wallet.mobile == mobile:
+            return wallet
+        async with self._d.uow() as tx:
+            await tx.accounts.set_mobile(person_id, mobile, self._d.clock.now())
             changed = await tx.accounts.wallet(person_id)
             await tx.commit()
         return changed

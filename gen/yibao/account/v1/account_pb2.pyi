@@ -45,6 +45,7 @@ class VerificationPurpose(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VERIFICATION_PURPOSE_UNSPECIFIED: _ClassVar[VerificationPurpose]
     VERIFICATION_PURPOSE_TRANSFER: _ClassVar[VerificationPurpose]
     VERIFICATION_PURPOSE_PAYMENT: _ClassVar[VerificationPurpose]
+    VERIFICATION_PURPOSE_SETTINGS: _ClassVar[VerificationPurpose]
 
 class EntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -94,6 +95,7 @@ ACCOUNT_KIND_WALLET: AccountKind
 VERIFICATION_PURPOSE_UNSPECIFIED: VerificationPurpose
 VERIFICATION_PURPOSE_TRANSFER: VerificationPurpose
 VERIFICATION_PURPOSE_PAYMENT: VerificationPurpose
+VERIFICATION_PURPOSE_SETTINGS: VerificationPurpose
 ENTRY_KIND_UNSPECIFIED: EntryKind
 ENTRY_KIND_FUNDING: EntryKind
 ENTRY_KIND_TRANSFER_HOLD: EntryKind
@@ -399,6 +401,22 @@ class ChangePlaceOfUseRequest(_message.Message):
     def __init__(self, person_id: _Optional[str] = ..., place_of_use: _Optional[str] = ...) -> None: ...
 
 class ChangePlaceOfUseResponse(_message.Message):
+    __slots__ = ("wallet",)
+    WALLET_FIELD_NUMBER: _ClassVar[int]
+    wallet: Wallet
+    def __init__(self, wallet: _Optional[_Union[Wallet, _Mapping]] = ...) -> None: ...
+
+class ChangeMobileRequest(_message.Message):
+    __slots__ = ("person_id", "mobile", "verification")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    MOBILE_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    mobile: str
+    verification: _verification_pb2.Verification
+    def __init__(self, person_id: _Optional[str] = ..., mobile: _Optional[str] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ...) -> None: ...
+
+class ChangeMobileResponse(_message.Message):
     __slots__ = ("wallet",)
     WALLET_FIELD_NUMBER: _ClassVar[int]
     wallet: Wallet

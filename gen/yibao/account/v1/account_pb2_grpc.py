@@ -89,6 +89,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangePlaceOfUseRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangePlaceOfUseResponse.FromString,
                 _registered_method=True)
+        self.ChangeMobile = channel.unary_unary(
+                '/yibao.account.v1.AccountService/ChangeMobile',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangeMobileRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangeMobileResponse.FromString,
+                _registered_method=True)
         self.AttestRelation = channel.unary_unary(
                 '/yibao.account.v1.AccountService/AttestRelation',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.AttestRelationRequest.SerializeToString,
@@ -254,6 +259,14 @@ class AccountServiceServicer:
 
     def ChangePlaceOfUse(self, request, context):
         """Changes the place of use (使用地变更) to another enabled region.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeMobile(self, request, context):
+        """Binds another mobile number to the wallet (R7): the person, with their
+        credential (purpose SETTINGS), or the platform of their province.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -440,6 +453,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.ChangePlaceOfUse,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangePlaceOfUseRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangePlaceOfUseResponse.SerializeToString,
+            ),
+            'ChangeMobile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeMobile,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangeMobileRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ChangeMobileResponse.SerializeToString,
             ),
             'AttestRelation': grpc.unary_unary_rpc_method_handler(
                     servicer.AttestRelation,
@@ -797,6 +815,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/ChangePlaceOfUse',
             yibao_dot_account_dot_v1_dot_account__pb2.ChangePlaceOfUseRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.ChangePlaceOfUseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeMobile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/ChangeMobile',
+            yibao_dot_account_dot_v1_dot_account__pb2.ChangeMobileRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.ChangeMobileResponse.FromString,
             options,
             channel_credentials,
             insecure,

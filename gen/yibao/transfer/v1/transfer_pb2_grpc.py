@@ -134,14 +134,19 @@ class TransferServiceServicer:
 
     def StreamTransferEvents(self, request, context):
         """Transfer events for persons insured in a province, resumable from a
-        cursor (R19). Provincial platform role.
+        cursor (R19). Provincial platform role. Each event carries the transfer
+        as it was when the event happened.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSettlementStatement(self, request, context):
-        """The monthly inter-provincial settlement statement (R19a).
+        """The monthly inter-provincial settlement statement (R19a): transfers
+        received in the Beijing month between two different provinces, per
+        ordered pair and net per province. The administrator (and services) see
+        every row; a provincial platform the rows involving its province and
+        its own position.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
