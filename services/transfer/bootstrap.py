@@ -21,12 +21,18 @@ from services.transfer.settings import TransferSettings
 from services.transfer.usecases.common import TransferDeps
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
+from services.transfer.usecases.notifications import NotificationProvider, Notifications, RecordOnlyProvider
 from services.transfer.usecases.queries import TransferQueries
 from services.transfer.usecases.saga import Saga
 from services.transfer.usecases.submit import SubmitTransferUseCase
 
 
-async def bootstrap(settings: TransferSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
+async def bootstrap(
+    settings: TransferSettings,
+    tokens: TokenAuthority,
+    clock: Clock,
+    notification_provider: NotificationProvider | None = None,
+) -> RunningServer:
     engine = create_engine(settings.database_url)
     metrics = ServiceMetrics("transfer")
     metrics.count_sql(engine)
@@ -44,8 +50,11 @@ async def bootstrap(settings: TransferSettings, tokens: TokenAuthority, clock: C
     )
     saga = Saga(deps)
     lifecycle, events = Lifecycle(deps, saga), Events(deps)
-    servicer = TransferServicer(SubmitTransferUseCase(deps, saga), lifecycle, TransferQueries(deps), events)
-    worker = Worker(lifecycle, events, settings.worker_interval)
+    notifications = Notifications(deps, notification_provider or RecordOnlyProvider())
+    servicer = TransferServicer(
+        SubmitTransferUseCase(deps, saga), lifecycle, TransferQueries(deps), events, notifications
+    )
+    worker = Worker(lifecycle, events, notifications, settings.worker_interval)
 
     async def close() -> None:
         await worker.stop()

@@ -68,6 +68,7 @@ transfer.ReceiveTransfer              payee    U    A    D     A     D     D    
 transfer.DeclineTransfer              payee    U    A    D     A     D     D     D     D     D
 transfer.StreamTransferEvents         payer    U    D    D     A     D     D     D     D     D
 transfer.GetSettlementStatement       payer    U    D    D     A     A     D     D     A     A
+transfer.ListNotifications            payer    U    A    D     D     D     D     D     D     A
 """
 
 

@@ -141,5 +141,6 @@ def valid_request(rpc: str, w: World):
         "transfer.ReceiveTransfer": lambda: tpb.ReceiveTransferRequest(id=w.transfer_id),
         "transfer.DeclineTransfer": lambda: tpb.DeclineTransferRequest(id=w.transfer_id),
         "transfer.StreamTransferEvents": lambda: tpb.StreamTransferEventsRequest(province=payer.province),
+        "transfer.ListNotifications": lambda: tpb.ListNotificationsRequest(person_id=payer.id),
         "transfer.GetSettlementStatement": lambda: tpb.GetSettlementStatementRequest(month="2026-03"),
     }[rpc]()

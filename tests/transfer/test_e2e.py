@@ -765,6 +765,7 @@ async def test_r8_a_receipt_after_a_lapse_is_refused_and_refunded_before_the_fee
     from yibao.transfer.v1 import transfer_pb2_grpc
 
     from services.transfer.adapters.tables import cursors
+    from services.transfer.usecases.lifecycle import LAPSES_CURSOR
     from services.transfer.bootstrap import bootstrap as start_transfer
     from services.transfer.settings import TransferSettings
 
@@ -796,10 +797,98 @@ async def test_r8_a_receipt_after_a_lapse_is_refused_and_refunded_before_the_fee
             )
         engine = create_engine(transfer_server.database_url)
         async with engine.connect() as conn:
-            followed = (await conn.execute(select(func.count()).select_from(cursors))).scalar_one()
+            lapses = select(func.count()).select_from(cursors).where(cursors.c.name == LAPSES_CURSOR)
+            followed = (await conn.execute(lapses)).scalar_one()
         await engine.dispose()
         assert followed == 0  # refunded by the receipt, not by the lapse feed
     finally:
         await slow.stop(0)
     assert await balances(payer) == (100_000, 0) and await balances(payee) == (0, 0)
     await invariant()
+
+
+# --- notifications (R19b)
+async def _notified(transfers, token, person) -> list[tuple[int, str, str]]:
+    page = await transfers.ListNotifications(pb.ListNotificationsRequest(person_id=person.id), metadata=token)
+    return [(n.kind, n.transfer_id, n.text) for n in page.notifications]
+
+
+async def test_r19b_the_payee_is_told_a_transfer_waits_and_the_payer_what_became_of_it(
+    family, submit, transfers, bearer
+):
+    payer, payee = family
+    payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    a = await submit(payer, payee, amount=30_000)
+    await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=a.id), metadata=payee_token)
+    b = await submit(payer, payee, amount=1_234)
+    await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=b.id), metadata=payee_token)
+
+    async def delivered():
+        return len(await _notified(transfers, payer_token, payer)) == 2
+
+    await eventually(delivered)
+    told_payee = await transfers.ListNotifications(
+        pb.ListNotificationsRequest(person_id=payee.id), metadata=payee_token
+    )
+    waiting = [(n.kind, n.transfer_id, n.amount_fen) for n in told_payee.notifications]
+    assert waiting == [  # newest first
+        (pb.NOTIFICATION_KIND_TRANSFER_WAITING, b.id, 1_234),
+        (pb.NOTIFICATION_KIND_TRANSFER_WAITING, a.id, 30_000),
+    ]
+    first = told_payee.notifications[-1]
+    assert first.expire_time == a.expire_time
+    assert "¥300.00" in first.text and "2026-03-03 06:00" in first.text  # 06:00 Beijing the next day
+    told_payer = await _notified(transfers, payer_token, payer)
+    assert [(kind, tid) for kind, tid, _ in told_payer] == [
+        (pb.NOTIFICATION_KIND_TRANSFER_REFUNDED, b.id),
+        (pb.NOTIFICATION_KIND_TRANSFER_RECEIVED, a.id),
+    ]
+    assert "对方已拒收" in told_payer[0][2]
+    refused = await fails(
+        transfers.ListNotifications(pb.ListNotificationsRequest(person_id=payer.id), metadata=payee_token)
+    )
+    assert refused.code is grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_r19b_a_provider_that_fails_gets_the_batch_again_and_nothing_is_recorded_twice(
+    family, submit, transfers, transfer_server, account_server, region_target, tokens, clock, bearer
+):
+    from yibao.transfer.v1 import transfer_pb2_grpc
+
+    from services.transfer.bootstrap import bootstrap as start_transfer
+    from services.transfer.settings import TransferSettings
+
+    class Flaky:
+        """Refuses its first batch, as a gateway that is down would."""
+
+        def __init__(self):
+            self.batches = []
+
+        async def send(self, notes):
+            self.batches.append([(n.event_sequence, n.person_id) for n in notes])
+            if len(self.batches) == 1:
+                raise ConnectionError("gateway down")
+
+    payer, payee = family
+    await transfer_server.stop(0)  # the notifier of the default server must not take the events
+    provider = Flaky()
+    settings = TransferSettings(
+        transfer_server.database_url, account_server.address, region_target, worker_interval=0.05
+    )
+    server = await start_transfer(settings, tokens, clock, notification_provider=provider)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            stub = transfer_pb2_grpc.TransferServiceStub(channel)
+            payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+            t = await stub.SubmitTransfer(submit_request(payer, payee, amount=500), metadata=payer_token)
+            payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+
+            async def delivered():
+                return len(await _notified(stub, payee_token, payee)) == 1
+
+            await eventually(delivered)
+            assert [tid for _, tid, _ in await _notified(stub, payee_token, payee)] == [t.transfer.id]
+    finally:
+        await server.stop(0)
+    assert len(provider.batches) >= 2 and provider.batches[0] == provider.batches[1]  # offered again

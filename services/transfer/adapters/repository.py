@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
 from services.kernel.uow import unit_of_work_factory
-from services.transfer.adapters.tables import cursors, daily_counts, transfer_events, transfers
+from services.transfer.adapters.tables import cursors, daily_counts, notifications, transfer_events, transfers
+from services.transfer.domain.notifications import Notification
 from services.transfer.domain.transfer import (
     EventType,
     RefundReason,
@@ -252,7 +253,9 @@ class TransferRepository:
         numbered = await self._conn.execute(_SEQUENCE, {"limit": limit})
         return numbered.rowcount
 
-    async def events_after(self, province: str, after: int, limit: int) -> list[StoredEvent]:
+    async def events_after(self, province: str | None, after: int, limit: int) -> list[StoredEvent]:
+        """Numbered events after ``after``: of one province (payer's or
+        payee's side), or of all with None."""
         query = (
             select(
                 transfer_events.c.sequence,
@@ -262,15 +265,16 @@ class TransferRepository:
                 transfer_events.c.status,
                 transfer_events.c.refund_reason,
             )
-            .where(
-                transfer_events.c.sequence > after,
-                or_(
-                    transfer_events.c.payer_province == province, transfer_events.c.payee_province == province
-                ),
-            )
+            .where(transfer_events.c.sequence > after)
             .order_by(transfer_events.c.sequence)
             .limit(limit)
         )
+        if province is not None:
+            query = query.where(
+                or_(
+                    transfer_events.c.payer_province == province, transfer_events.c.payee_province == province
+                )
+            )
         return [
             StoredEvent(
                 r.sequence,
@@ -282,6 +286,19 @@ class TransferRepository:
             )
             for r in await self._conn.execute(query)
         ]
+
+    # --- notifications (R19b)
+    async def record_notifications(self, sent: Sequence[Notification], now: datetime) -> None:
+        if sent:
+            rows = [row_values(n, sent_at=now) for n in sent]
+            await self._conn.execute(insert_ignoring_conflicts(self._conn, notifications), rows)
+
+    async def notifications_of(self, person_id: str, before: int | None, limit: int) -> list[Notification]:
+        query = select(notifications).where(notifications.c.person_id == person_id)
+        if before is not None:
+            query = query.where(notifications.c.event_sequence < before)
+        rows = await self._conn.execute(query.order_by(notifications.c.event_sequence.desc()).limit(limit))
+        return [from_row(Notification, r) for r in rows]
 
     # --- cursors
     async def cursor(self, name: str) -> int:

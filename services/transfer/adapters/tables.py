@@ -70,6 +70,23 @@ transfer_events = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
 )
 
+# What was sent to whom (R19b): one row per event and recipient, written
+# once the provider took it (usecases/notifications.py).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("event_sequence", BigInteger, primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("transfer_id", String(36), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("text", String(200), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+)
+Index("ix_notifications_person", notifications.c.person_id, notifications.c.event_sequence)
+
 # Where background readers of other services' feeds have got to.
 cursors = Table(
     "cursors",

@@ -13,9 +13,11 @@ from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import to_timestamp
 from services.kernel.relations import RelationKind
 from services.kernel.server import ServiceDefinition
+from services.transfer.domain.notifications import Notification, NotificationKind
 from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
+from services.transfer.usecases.notifications import Notifications
 from services.transfer.usecases.queries import TransferQueries
 from services.transfer.usecases.submit import SubmitTransfer, SubmitTransferUseCase
 
@@ -35,6 +37,7 @@ POLICY = {
         "GetQuota": Access.only(Role.CITIZEN, Role.SERVICE),
         "StreamTransferEvents": Access.only(Role.PROVINCE),
         "GetSettlementStatement": Access.only(Role.PROVINCE, Role.ADMIN, Role.SERVICE),
+        "ListNotifications": Access.only(Role.CITIZEN, Role.SERVICE),
     }.items()
 }
 
@@ -42,6 +45,7 @@ _SOURCES = WireEnum(Source, pb.TransferSource, names={Source.PERSONAL: "PERSONAL
 _RELATIONS = WireEnum(RelationKind, pb.Relation)
 _REASONS = WireEnum(RefundReason, pb.RefundReason)
 _EVENTS = WireEnum(EventType, pb.TransferEventType)
+_NOTIFICATIONS = WireEnum(NotificationKind, pb.NotificationKind)
 # Receiving and refunding are inner steps: to a caller the transfer is still pending.
 _STILL_PENDING = (Status.PENDING, Status.RECEIVING, Status.REFUNDING)
 _STATUSES = {
@@ -72,9 +76,15 @@ def transfer_pb(t: Transfer) -> pb.Transfer:
 
 class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
     def __init__(
-        self, submit: SubmitTransferUseCase, lifecycle: Lifecycle, queries: TransferQueries, events: Events
+        self,
+        submit: SubmitTransferUseCase,
+        lifecycle: Lifecycle,
+        queries: TransferQueries,
+        events: Events,
+        notifications: Notifications,
     ) -> None:
         self._submit, self._lifecycle, self._queries, self._events = submit, lifecycle, queries, events
+        self._notifications = notifications
 
     async def SubmitTransfer(self, request, context):
         method = request.verification.WhichOneof("method")
@@ -148,6 +158,22 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
             ],
             positions=[pb.ProvincePosition(province=p, net_fen=net) for p, net in s.positions.items()],
         )
+
+    async def ListNotifications(self, request, context):
+        page = await self._notifications.of_person(
+            current_principal(), request.person_id, request.page_size, request.page_token
+        )
+        return page_response(pb.ListNotificationsResponse, "notifications", page, notification_pb)
+
+
+def notification_pb(n: Notification) -> pb.Notification:
+    return message(
+        pb.Notification,
+        n,
+        kind=_NOTIFICATIONS.wire(n.kind),
+        expire_time=to_timestamp(n.expires_at),
+        send_time=to_timestamp(n.occurred_at),
+    )
 
 
 def transfer_service(servicer: TransferServicer, on_stop=()) -> ServiceDefinition:

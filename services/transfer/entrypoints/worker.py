@@ -1,7 +1,8 @@
 """The transfer service's background work, beside its gRPC server: resume
 what a crash left unfinished (R17), refund what fell due at 06:00 (R15) —
 including while the service was down — and follow relation lapses (R8);
-and number the events of the outbox (R19)."""
+number the events of the outbox (R19) and deliver the notifications they
+cause (R19b)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from functools import partial
 from services.kernel.errors import DomainError
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
+from services.transfer.usecases.notifications import Notifications
 
 log = logging.getLogger("yibao.transfer")
 
@@ -37,11 +39,14 @@ async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float)
 class Worker:
     """The background tasks of one transfer service process."""
 
-    def __init__(self, lifecycle: Lifecycle, events: Events, interval: float) -> None:
+    def __init__(
+        self, lifecycle: Lifecycle, events: Events, notifications: Notifications, interval: float
+    ) -> None:
         self._stop = asyncio.Event()
         self._tasks = [
             asyncio.create_task(run_worker(lifecycle, self._stop, interval), name="transfer-worker"),
             asyncio.create_task(events.run_sequencer(self._stop), name="event-sequencer"),
+            asyncio.create_task(notifications.run(self._stop), name="notifier"),
         ]
 
     async def stop(self) -> None:

@@ -51,6 +51,13 @@ class TransferEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSFER_EVENT_TYPE_RECEIVED: _ClassVar[TransferEventType]
     TRANSFER_EVENT_TYPE_DECLINED: _ClassVar[TransferEventType]
     TRANSFER_EVENT_TYPE_REFUNDED: _ClassVar[TransferEventType]
+
+class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NOTIFICATION_KIND_UNSPECIFIED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_TRANSFER_WAITING: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_TRANSFER_RECEIVED: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_TRANSFER_REFUNDED: _ClassVar[NotificationKind]
 TRANSFER_SOURCE_UNSPECIFIED: TransferSource
 TRANSFER_SOURCE_PERSONAL_ACCOUNT: TransferSource
 TRANSFER_SOURCE_WALLET: TransferSource
@@ -76,6 +83,10 @@ TRANSFER_EVENT_TYPE_CREATED: TransferEventType
 TRANSFER_EVENT_TYPE_RECEIVED: TransferEventType
 TRANSFER_EVENT_TYPE_DECLINED: TransferEventType
 TRANSFER_EVENT_TYPE_REFUNDED: TransferEventType
+NOTIFICATION_KIND_UNSPECIFIED: NotificationKind
+NOTIFICATION_KIND_TRANSFER_WAITING: NotificationKind
+NOTIFICATION_KIND_TRANSFER_RECEIVED: NotificationKind
+NOTIFICATION_KIND_TRANSFER_REFUNDED: NotificationKind
 
 class Transfer(_message.Message):
     __slots__ = ("id", "payer_id", "payee_id", "payee_name", "payee_masked_id_number", "relation", "source", "amount_fen", "status", "refund_reason", "payer_province", "payee_province", "create_time", "expire_time", "receive_time", "refund_time")
@@ -284,3 +295,41 @@ class ProvincePosition(_message.Message):
     province: str
     net_fen: int
     def __init__(self, province: _Optional[str] = ..., net_fen: _Optional[int] = ...) -> None: ...
+
+class Notification(_message.Message):
+    __slots__ = ("event_sequence", "person_id", "kind", "transfer_id", "amount_fen", "expire_time", "text", "send_time")
+    EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    SEND_TIME_FIELD_NUMBER: _ClassVar[int]
+    event_sequence: int
+    person_id: str
+    kind: NotificationKind
+    transfer_id: str
+    amount_fen: int
+    expire_time: _timestamp_pb2.Timestamp
+    text: str
+    send_time: _timestamp_pb2.Timestamp
+    def __init__(self, event_sequence: _Optional[int] = ..., person_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., transfer_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., text: _Optional[str] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListNotificationsRequest(_message.Message):
+    __slots__ = ("person_id", "page_size", "page_token")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, person_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListNotificationsResponse(_message.Message):
+    __slots__ = ("notifications", "next_page_token")
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    notifications: _containers.RepeatedCompositeFieldContainer[Notification]
+    next_page_token: str
+    def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

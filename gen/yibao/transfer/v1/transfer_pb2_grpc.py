@@ -79,6 +79,11 @@ class TransferServiceStub:
                 request_serializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.GetSettlementStatementRequest.SerializeToString,
                 response_deserializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.GetSettlementStatementResponse.FromString,
                 _registered_method=True)
+        self.ListNotifications = channel.unary_unary(
+                '/yibao.transfer.v1.TransferService/ListNotifications',
+                request_serializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.ListNotificationsRequest.SerializeToString,
+                response_deserializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
 
 
 class TransferServiceServicer:
@@ -152,6 +157,15 @@ class TransferServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListNotifications(self, request, context):
+        """What a person was told about their transfers (R19b), newest first: the
+        payee that a transfer waits, with its expiry; the payer that it was
+        received or refunded. The person themselves, or a service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TransferServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -194,6 +208,11 @@ def add_TransferServiceServicer_to_server(servicer, server):
                     servicer.GetSettlementStatement,
                     request_deserializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.GetSettlementStatementRequest.FromString,
                     response_serializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.GetSettlementStatementResponse.SerializeToString,
+            ),
+            'ListNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotifications,
+                    request_deserializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.ListNotificationsRequest.FromString,
+                    response_serializer=yibao_dot_transfer_dot_v1_dot_transfer__pb2.ListNotificationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -417,6 +436,33 @@ class TransferService:
             '/yibao.transfer.v1.TransferService/GetSettlementStatement',
             yibao_dot_transfer_dot_v1_dot_transfer__pb2.GetSettlementStatementRequest.SerializeToString,
             yibao_dot_transfer_dot_v1_dot_transfer__pb2.GetSettlementStatementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.transfer.v1.TransferService/ListNotifications',
+            yibao_dot_transfer_dot_v1_dot_transfer__pb2.ListNotificationsRequest.SerializeToString,
+            yibao_dot_transfer_dot_v1_dot_transfer__pb2.ListNotificationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
