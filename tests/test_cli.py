@@ -162,3 +162,5 @@ def test_the_scripted_demo_walks_a_cross_province_transfer():
     final = text[text.index("06:00 the next morning") :]
     assert "¥4,500.00" in final and "¥500.00" in final and "expired" in text and "declined" in text
     assert "450000 -> 110000: 1 transfer(s), ¥500.00" in text
+    told = text[text.index("Notifications to 李秀英") :]
+    assert "待领取" in told and "已被领取" in told and "对方已拒收" in told and "未在规定时间内领取" in told

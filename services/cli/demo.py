@@ -111,7 +111,7 @@ async def walk(console) -> None:
     from yibao.type.v1 import verification_pb2
 
     from services.cli.client import yuan
-    from services.cli.transfer_commands import transfers_table
+    from services.cli.transfer_commands import notifications_table, transfers_table
     from services.cluster import start_cluster
     from services.kernel.clock import BEIJING, FrozenClock, beijing
     from services.kernel.config import load_settings
@@ -222,13 +222,26 @@ async def walk(console) -> None:
                     await asyncio.sleep(0.1)
                 console.print(transfers_table([t3]))
                 await show_balances("06:00 the next morning: refunded to the source")
+                for _ in range(100):  # the notifier follows the events on its own time
+                    told = await transfers.ListNotifications(
+                        tpb.ListNotificationsRequest(person_id=payer), metadata=citizen[payer]
+                    )
+                    if len(told.notifications) == 3:
+                        break
+                    await asyncio.sleep(0.1)
+                for pid, who in ((payee, "李秀英"), (payer, "张伟")):
+                    told = await transfers.ListNotifications(
+                        tpb.ListNotificationsRequest(person_id=pid), metadata=citizen[pid]
+                    )
+                    console.rule(f"Notifications to {who} (SMS / app push)")
+                    console.print(notifications_table(reversed(told.notifications)))
                 quota = await transfers.GetQuota(
                     tpb.GetQuotaRequest(person_id=payer), metadata=citizen[payer]
                 )
                 console.print(
                     f"张伟's quota today: {quota.transfers_left_today} of {quota.transfers_per_day} transfers left"
                 )
-                month = f"{beijing(clock.now()):%Y-%m}"
+                month = f"{beijing(from_timestamp(t1.create_time)):%Y-%m}"  # when ¥500.00 crossed
                 admin = (
                     ("authorization", f"Bearer {tokens.mint(Principal('demo', Role.ADMIN), clock.now())}"),
                 )

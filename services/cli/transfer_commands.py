@@ -188,6 +188,25 @@ def settlement(month: str, target: Target = None, token: Token = None) -> None:
     out.print(f"total {yuan(s.total_fen)}")
 
 
+def notifications_table(items) -> Table:
+    table = Table("when (Beijing)", "kind", "transfer", "text")
+    for n in items:
+        table.add_row(
+            _when(n.event_time),
+            _name(pb.NotificationKind, n.kind, "NOTIFICATION_KIND_"),
+            n.transfer_id,
+            n.text,
+        )
+    return table
+
+
+@transfer_app.command("notifications")
+def notifications(person_id: str, target: Target = None, token: Token = None) -> None:
+    """What you were told about your transfers (SMS / push), newest first."""
+    request = pb.ListNotificationsRequest(person_id=person_id)
+    out.print(notifications_table(_call(target, "ListNotifications", request, token).notifications))
+
+
 @transfer_app.command("events")
 def events(
     province: str,

@@ -765,9 +765,9 @@ async def test_r8_a_receipt_after_a_lapse_is_refused_and_refunded_before_the_fee
     from yibao.transfer.v1 import transfer_pb2_grpc
 
     from services.transfer.adapters.tables import cursors
-    from services.transfer.usecases.lifecycle import LAPSES_CURSOR
     from services.transfer.bootstrap import bootstrap as start_transfer
     from services.transfer.settings import TransferSettings
+    from services.transfer.usecases.lifecycle import LAPSES_CURSOR
 
     payer, payee = family
     t = await submit(payer, payee, amount=40_000)

@@ -172,7 +172,7 @@ def notification_pb(n: Notification) -> pb.Notification:
         n,
         kind=_NOTIFICATIONS.wire(n.kind),
         expire_time=to_timestamp(n.expires_at),
-        send_time=to_timestamp(n.occurred_at),
+        event_time=to_timestamp(n.occurred_at),
     )
 
 

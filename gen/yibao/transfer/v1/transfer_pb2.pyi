@@ -297,7 +297,7 @@ class ProvincePosition(_message.Message):
     def __init__(self, province: _Optional[str] = ..., net_fen: _Optional[int] = ...) -> None: ...
 
 class Notification(_message.Message):
-    __slots__ = ("event_sequence", "person_id", "kind", "transfer_id", "amount_fen", "expire_time", "text", "send_time")
+    __slots__ = ("event_sequence", "person_id", "kind", "transfer_id", "amount_fen", "expire_time", "text", "event_time")
     EVENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -305,7 +305,7 @@ class Notification(_message.Message):
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
-    SEND_TIME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     event_sequence: int
     person_id: str
     kind: NotificationKind
@@ -313,8 +313,8 @@ class Notification(_message.Message):
     amount_fen: int
     expire_time: _timestamp_pb2.Timestamp
     text: str
-    send_time: _timestamp_pb2.Timestamp
-    def __init__(self, event_sequence: _Optional[int] = ..., person_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., transfer_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., text: _Optional[str] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    event_time: _timestamp_pb2.Timestamp
+    def __init__(self, event_sequence: _Optional[int] = ..., person_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., transfer_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., text: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
     __slots__ = ("person_id", "page_size", "page_token")
