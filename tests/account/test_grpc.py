@@ -757,34 +757,95 @@ async def test_r11_institution_must_accept_the_wallet(
     assert (failure.code, failure.reason) == (C.FAILED_PRECONDITION, "INSTITUTION_NOT_ACCEPTING_WALLET")
 
 
-async def test_r12a_resident_contribution_once_a_year(account, pair, as_service, as_citizen, account_server):
-    payer, payee = pair  # payee is resident-insured
+async def test_r12a_the_wallet_pays_the_bill_its_platform_issued_once(
+    account, pair, as_service, as_citizen, as_province, account_server
+):
+    payer, payee = pair  # payee is resident-insured in 北京
     await account.HoldTransfer(hold_request(payer, payee, "tr-c", 40_000), metadata=as_service)
     await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-c"), metadata=as_service)
     me = as_citizen(payee.id)
     await account.SetPassword(pb.SetPasswordRequest(person_id=payee.id, new_password="258036"), metadata=me)
+    beijing = as_province("110000")
 
-    def pay(year, amount=38_000, beneficiary=payee, kind=pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE):
-        return account.PayContribution(
-            pb.PayContributionRequest(
-                payer_id=payee.id,
-                beneficiary_id=beneficiary.id,
-                kind=kind,
-                year=year,
-                amount_fen=amount,
-                verification=password("258036"),
-            ),
-            metadata=me,
+    def issue(year, amount, person=payee, kind=pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE, who=beijing):
+        request = pb.IssueContributionBillRequest(
+            person_id=person.id, kind=kind, year=year, amount_fen=amount
         )
+        return account.IssueContributionBill(request, metadata=who)
 
+    def pay(year, beneficiary=payee, kind=pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE, p="258036"):
+        request = pb.PayContributionRequest(
+            payer_id=payee.id, beneficiary_id=beneficiary.id, kind=kind, year=year, verification=password(p)
+        )
+        return account.PayContribution(request, metadata=me)
+
+    assert (await fails(pay(2026))).reason == "BILL_NOT_ISSUED"  # nothing to pay before the platform bills
+    issued = await issue(2026, 38_000)
+    assert (issued.created, issued.bill.amount_fen, issued.bill.province) == (True, 38_000, "110000")
+    assert (await issue(2026, 38_000)).created is False  # issued again: the same bill
+    other = await fails(issue(2026, 39_000))
+    assert (other.code, other.reason) == (C.ALREADY_EXISTS, "BILL_ALREADY_ISSUED")
+    assert (await fails(issue(2026, 100, who=as_province("450000")))).code is C.PERMISSION_DENIED
     first = await pay(2026)
-    assert first.wallet_balance_fen == 2_000
+    assert first.wallet_balance_fen == 2_000  # exactly the bill
     assert (await pay(2026)).entry_id == first.entry_id  # a retry
-    assert (await fails(pay(2026, 1_000))).reason == "CONTRIBUTION_ALREADY_PAID"
-    assert (await fails(pay(2027, 2_001))).reason == "INSUFFICIENT_FUNDS"
-    assert (await fails(pay(2027, 100, beneficiary=payer))).reason == "CONTRIBUTION_NOT_ALLOWED"
-    not_relative = await fails(pay(2026, 100, beneficiary=payer, kind=pb.CONTRIBUTION_KIND_LONG_TERM_CARE))
-    assert not_relative.reason == "CONTRIBUTION_NOT_ALLOWED"
+    await issue(2027, 2_001)
+    assert (await fails(pay(2027))).reason == "INSUFFICIENT_FUNDS"
+    assert (await fails(pay(2027, beneficiary=payer))).reason == "CONTRIBUTION_NOT_ALLOWED"
+    bills = await account.ListContributionBills(
+        pb.ListContributionBillsRequest(person_id=payee.id), metadata=me
+    )
+    assert [(b.year, b.amount_fen, b.paid_by) for b in bills.bills] == [
+        (2027, 2_001, ""),
+        (2026, 38_000, payee.id),
+    ]
+    # The platform follows its bills: issued, then paid.
+    feed = await account.ListBillEvents(pb.ListBillEventsRequest(province="110000"), metadata=beijing)
+    assert [(e.type, e.bill.year) for e in feed.events] == [
+        (pb.BILL_EVENT_TYPE_ISSUED, 2026),
+        (pb.BILL_EVENT_TYPE_PAID, 2026),
+        (pb.BILL_EVENT_TYPE_ISSUED, 2027),
+    ]
+    assert feed.events[1].bill.HasField("paid_time")
+    later = await account.ListBillEvents(
+        pb.ListBillEventsRequest(province="110000", after_id=feed.events[1].id), metadata=beijing
+    )
+    assert [e.bill.year for e in later.events] == [2027]
+    wrong = await fails(
+        account.ListBillEvents(pb.ListBillEventsRequest(province="110000"), metadata=as_province())
+    )
+    assert wrong.code is C.PERMISSION_DENIED
+    await assert_ledger_balanced(account_server)
+
+
+async def test_r12a_a_relatives_long_term_care_contribution(
+    account, pair, as_service, as_citizen, as_province, account_server
+):
+    payer, payee = pair
+    await account.HoldTransfer(hold_request(payer, payee, "tr-l", 20_000), metadata=as_service)
+    await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-l"), metadata=as_service)
+    me = as_citizen(payee.id)
+    await account.SetPassword(pb.SetPasswordRequest(person_id=payee.id, new_password="258036"), metadata=me)
+    ltc = pb.CONTRIBUTION_KIND_LONG_TERM_CARE
+
+    def pay(year=2026):
+        request = pb.PayContributionRequest(
+            payer_id=payee.id, beneficiary_id=payer.id, kind=ltc, year=year, verification=password("258036")
+        )
+        return account.PayContribution(request, metadata=me)
+
+    request = pb.IssueContributionBillRequest(person_id=payer.id, kind=ltc, year=2026, amount_fen=15_000)
+    await account.IssueContributionBill(request, metadata=as_province("450000"))  # 张三's platform bills him
+    assert (await fails(pay())).reason == "CONTRIBUTION_NOT_ALLOWED"  # not yet related
+    await account.AttestRelation(
+        pb.AttestRelationRequest(person_id=payee.id, relative_id=payer.id, kind=pb.RELATION_KIND_CHILD),
+        metadata=as_province("110000"),
+    )
+    assert (await pay()).wallet_balance_fen == 5_000  # 李四 pays her son's bill from her wallet
+    early = pb.IssueContributionBillRequest(person_id=payer.id, kind=ltc, year=2025, amount_fen=100)
+    assert (await fails(account.IssueContributionBill(early, metadata=as_province()))).reason == (
+        "CONTRIBUTION_NOT_ALLOWED"
+    )
     await assert_ledger_balanced(account_server)
 
 

@@ -57,6 +57,9 @@ account.RefundTransfers               payer    U    D    D     D     D     D    
 account.ChargeWallet                  payer    U    D    D     D     D     A     D     D     D
 account.RefundPayment                 payer    U    D    D     D     D     A     D     D     D
 account.PayContribution               payer    U    A    D     D     D     D     D     D     D
+account.IssueContributionBill         payer    U    D    D     A     D     D     D     D     D
+account.ListContributionBills         payer    U    A    D     A     D     D     D     D     A
+account.ListBillEvents                payer    U    D    D     A     D     D     D     D     D
 account.GetBalances                   payer    U    A    D     D     D     D     D     D     A
 account.ListStatementEntries          payer    U    A    D     D     D     D     D     D     A
 account.ListRelationLapses            payer    U    D    D     D     D     D     D     D     A

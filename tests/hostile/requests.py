@@ -119,9 +119,13 @@ def valid_request(rpc: str, w: World):
             beneficiary_id=payer.id,
             kind=apb.CONTRIBUTION_KIND_RESIDENT_INSURANCE,
             year=2026,
-            amount_fen=100,
             verification=password,
         ),
+        "account.IssueContributionBill": lambda: apb.IssueContributionBillRequest(
+            person_id=payer.id, kind=apb.CONTRIBUTION_KIND_LONG_TERM_CARE, year=2026, amount_fen=100
+        ),
+        "account.ListContributionBills": lambda: apb.ListContributionBillsRequest(person_id=payer.id),
+        "account.ListBillEvents": lambda: apb.ListBillEventsRequest(province=payer.province),
         "account.GetBalances": lambda: apb.GetBalancesRequest(person_id=payer.id),
         "account.ListStatementEntries": lambda: apb.ListStatementEntriesRequest(person_id=payer.id),
         "account.ListRelationLapses": lambda: apb.ListRelationLapsesRequest(after_id=0),

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.account.adapters.ledger import Ledger
 from services.account.adapters.tables import (
     accounts,
+    bill_events,
+    contribution_bills,
     contributions,
     holds,
     journal_entries,
@@ -27,7 +29,14 @@ from services.account.adapters.tables import (
 from services.account.domain.credentials import PasswordState
 from services.account.domain.holds import Hold
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
-from services.account.domain.payments import Contribution, Payment
+from services.account.domain.payments import (
+    BillEvent,
+    BillEventType,
+    Contribution,
+    ContributionBill,
+    ContributionKind,
+    Payment,
+)
 from services.account.domain.persons import Person
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
@@ -277,9 +286,53 @@ class AccountRepository:
             .values(refunded=payments.c.refunded + amount)
         )
 
-    # --- contributions
+    # --- contributions and their bills (R12a)
     async def add_contribution(self, contribution: Contribution) -> None:
         await self._conn.execute(insert(contributions).values(row_values(contribution)))
+
+    def _bill_key(self, person_id: str, kind: ContributionKind, year: int):
+        c = contribution_bills.c
+        return and_(c.person_id == person_id, c.kind == kind.value, c.year == year)
+
+    async def bill(
+        self, person_id: str, kind: ContributionKind, year: int, for_update: bool = False
+    ) -> ContributionBill | None:
+        query = select(contribution_bills).where(self._bill_key(person_id, kind, year))
+        return await first(self._conn, ContributionBill, query, for_update)
+
+    async def add_bill(self, bill: ContributionBill) -> bool:
+        """False when the bill was issued before (it is left as it was)."""
+        return await insert_new(self._conn, contribution_bills, row_values(bill))
+
+    async def bills_of(self, person_id: str) -> list[ContributionBill]:
+        c = contribution_bills.c
+        query = select(contribution_bills).where(c.person_id == person_id).order_by(c.year.desc(), c.kind)
+        return [from_row(ContributionBill, row) for row in await self._conn.execute(query)]
+
+    async def mark_bill_paid(self, bill: ContributionBill, payer_id: str, now: datetime) -> None:
+        key = self._bill_key(bill.person_id, bill.kind, bill.year)
+        await self._conn.execute(update(contribution_bills).where(key).values(paid_by=payer_id, paid_at=now))
+
+    async def add_bill_event(self, kind: BillEventType, bill: ContributionBill, now: datetime) -> None:
+        values = {"person_id": bill.person_id, "kind": bill.kind.value, "year": bill.year}
+        await self._conn.execute(
+            insert(bill_events).values(type=kind.value, province=bill.province, occurred_at=now, **values)
+        )
+
+    async def bill_events_after(self, province: str, after_id: int, limit: int) -> list[BillEvent]:
+        """The province's bill events after ``after_id``, each with its bill as it is now."""
+        e, c = bill_events.c, contribution_bills.c
+        query = (
+            select(e.id, e.type, e.occurred_at, contribution_bills)
+            .join(contribution_bills, and_(c.person_id == e.person_id, c.kind == e.kind, c.year == e.year))
+            .where(e.province == province, e.id > after_id)
+            .order_by(e.id)
+            .limit(limit)
+        )
+        return [
+            BillEvent(row.id, BillEventType(row.type), from_row(ContributionBill, row), row.occurred_at)
+            for row in await self._conn.execute(query)
+        ]
 
     # --- statements
     async def statement(

@@ -157,6 +157,34 @@ payments = Table(
     CheckConstraint("refunded >= 0 AND refunded <= amount", name="ck_payments_refund_within_amount"),
 )
 
+# Contribution bills (R12a), issued by the beneficiary's platform, one per
+# person, kind and year; paid once, from a wallet.
+contribution_bills = Table(
+    "contribution_bills",
+    metadata,
+    Column("person_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("province", String(6), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("paid_by", String(36), nullable=True),
+    Column("paid_at", UtcDateTime, nullable=True),
+)
+
+# What happened to bills, for their platform to follow (resumable by id).
+bill_events = Table(
+    "bill_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("type", String(10), nullable=False),
+    Column("person_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("province", String(6), nullable=False, index=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+)
+
 contributions = Table(
     "contributions",
     metadata,

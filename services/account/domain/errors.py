@@ -20,7 +20,7 @@ Reason = kernel.Reasons(
     SOURCE_ACCOUNT_MISSING HOLD_NOT_FOUND TOO_MANY_IDS HOLD_ALREADY_RECEIVED HOLD_ALREADY_REFUNDED
     INSTITUTION_NOT_ACCEPTING_WALLET WALLET_NOT_USABLE_HERE ORDER_ALREADY_PAID
     PAYMENT_NOT_FOUND REFUND_EXCEEDS_PAYMENT CONTRIBUTION_KIND_REQUIRED CONTRIBUTION_NOT_ALLOWED
-    CONTRIBUTION_ALREADY_PAID YEAR_INVALID
+    CONTRIBUTION_ALREADY_PAID YEAR_INVALID BILL_NOT_ISSUED BILL_ALREADY_ISSUED
     """,
 )
 
@@ -303,6 +303,18 @@ def contribution_not_allowed(message: str) -> DomainError:
 def contribution_already_paid() -> DomainError:
     return kernel.failed_precondition(
         Reason.CONTRIBUTION_ALREADY_PAID, "this contribution is paid for the year"
+    )
+
+
+def bill_not_issued() -> DomainError:
+    return kernel.failed_precondition(
+        Reason.BILL_NOT_ISSUED, "the provincial platform has issued no such contribution bill"
+    )
+
+
+def bill_already_issued(amount: int) -> DomainError:
+    return kernel.already_exists(
+        Reason.BILL_ALREADY_ISSUED, "this bill is issued with another amount", amount_fen=str(amount)
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.account.domain.errors import order_already_paid, refund_exceeds_payment
+from services.account.domain.errors import bill_already_issued, order_already_paid, refund_exceeds_payment
 
 FIRST_LONG_TERM_CARE_YEAR = 2026
 
@@ -35,6 +35,42 @@ class Payment:
     def check_refund(self, amount: int) -> None:
         if amount > self.amount - self.refunded:
             raise refund_exceeds_payment(self.amount - self.refunded)
+
+
+class BillEventType(Enum):
+    ISSUED = "issued"
+    PAID = "paid"
+
+
+@dataclass(frozen=True)
+class ContributionBill:
+    """What the beneficiary's provincial platform bills for one kind and year
+    (R12a): the wallet pays exactly this amount, once."""
+
+    person_id: str
+    kind: ContributionKind
+    year: int
+    amount: int
+    province: str
+    issued_at: datetime
+    paid_by: str | None = None
+    paid_at: datetime | None = None
+
+    def reissued(self, amount: int) -> ContributionBill:
+        """Issuing the same bill again is a no-op; another amount is refused."""
+        if amount != self.amount:
+            raise bill_already_issued(self.amount)
+        return self
+
+
+@dataclass(frozen=True)
+class BillEvent:
+    """A bill issued or paid, for the platform that issued it to follow."""
+
+    id: int
+    type: BillEventType
+    bill: ContributionBill
+    occurred_at: datetime
 
 
 @dataclass(frozen=True)

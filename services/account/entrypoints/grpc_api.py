@@ -11,7 +11,7 @@ from services.account.domain.credentials import Purpose
 from services.account.domain.holds import Hold, HoldState
 from services.account.domain.identity import mask_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
-from services.account.domain.payments import ContributionKind, Payment
+from services.account.domain.payments import BillEventType, ContributionBill, ContributionKind, Payment
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
 from services.account.domain.relations import Lapse, LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
@@ -66,6 +66,9 @@ POLICY = {
         "ChargeWallet": _INSTITUTION,
         "RefundPayment": _INSTITUTION,
         "PayContribution": _CITIZEN,
+        "IssueContributionBill": _PROVINCE,
+        "ListContributionBills": _READ_PERSON,
+        "ListBillEvents": _PROVINCE,
         "GetBalances": _READ_MONEY,
         "ListStatementEntries": _READ_MONEY,
         "ListRelationLapses": _SERVICE_ONLY,
@@ -79,6 +82,7 @@ _ACCOUNTS = WireEnum(AccountKind, pb.AccountKind, members=[AccountKind.PERSONAL,
 _ENTRIES = WireEnum(EntryKind, pb.EntryKind)
 _PURPOSES = WireEnum(Purpose, pb.VerificationPurpose)
 _CONTRIBUTIONS = WireEnum(ContributionKind, pb.ContributionKind)
+_BILL_EVENTS = WireEnum(BillEventType, pb.BillEventType)
 _HOLDS = WireEnum(HoldState, pb.HoldStatus)
 _LAPSES = WireEnum(LapseCause, pb.LapseCause, names={c: f"INSURANCE_{c.name}" for c in LapseCause})
 
@@ -151,6 +155,18 @@ def parties_pb(p: TransferParties) -> pb.GetTransferPartiesResponse:
 def lapse_pb(lapse: Lapse) -> pb.RelationLapse:
     return message(
         pb.RelationLapse, lapse, lapse_time=to_timestamp(lapse.lapsed_at), cause=_LAPSES.wire(lapse.cause)
+    )
+
+
+def bill_pb(bill: ContributionBill) -> pb.ContributionBill:
+    return message(
+        pb.ContributionBill,
+        bill,
+        kind=_CONTRIBUTIONS.wire(bill.kind),
+        amount_fen=bill.amount,
+        paid_by=bill.paid_by or "",
+        issue_time=to_timestamp(bill.issued_at),
+        paid_time=to_timestamp(bill.paid_at),
     )
 
 
@@ -348,13 +364,42 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             request.beneficiary_id,
             _CONTRIBUTIONS.parse(request.kind, "kind"),
             request.year,
-            request.amount_fen,
             password,
             ticket,
         )
         balances = await self._wallets.balances(caller, request.payer_id)
         return pb.PayContributionResponse(
             wallet_balance_fen=balances.get(AccountKind.WALLET, 0), entry_id=posted.entry_id
+        )
+
+    async def IssueContributionBill(self, request, context):
+        bill, created = await self._money.issue_bill(
+            current_principal(),
+            request.person_id,
+            _CONTRIBUTIONS.parse(request.kind, "kind"),
+            request.year,
+            request.amount_fen,
+        )
+        return pb.IssueContributionBillResponse(bill=bill_pb(bill), created=created)
+
+    async def ListContributionBills(self, request, context):
+        bills = await self._money.bills(current_principal(), request.person_id)
+        return pb.ListContributionBillsResponse(bills=[bill_pb(b) for b in bills])
+
+    async def ListBillEvents(self, request, context):
+        events = await self._money.bill_events(
+            current_principal(), request.province, request.after_id, request.page_size or 100
+        )
+        return pb.ListBillEventsResponse(
+            events=[
+                pb.BillEvent(
+                    id=e.id,
+                    type=_BILL_EVENTS.wire(e.type),
+                    bill=bill_pb(e.bill),
+                    event_time=to_timestamp(e.occurred_at),
+                )
+                for e in events
+            ]
         )
 
     async def GetBalances(self, request, context):

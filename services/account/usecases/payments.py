@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from services.account.domain.credentials import Purpose
 from services.account.domain.errors import (
+    bill_not_issued,
     contribution_already_paid,
     contribution_kind_required,
     contribution_not_allowed,
@@ -34,7 +35,10 @@ from services.account.domain.ledger import (
 )
 from services.account.domain.payments import (
     FIRST_LONG_TERM_CARE_YEAR,
+    BillEvent,
+    BillEventType,
     Contribution,
+    ContributionBill,
     ContributionKind,
     Payment,
 )
@@ -45,7 +49,7 @@ from services.account.usecases.credentials import CredentialUseCases
 from services.kernel.auth import Principal, Role
 from services.kernel.errors import permission_denied, required_key
 from services.kernel.idempotency import content_hash
-from services.kernel.region_codes import pooling_region
+from services.kernel.region_codes import pooling_region, validate_code
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,47 @@ class PaymentUseCases:
             await tx.commit()
         return refunded
 
-    # --- R12a: contributions paid from the wallet
+    # --- R12a: contribution bills, paid from the wallet
+    async def issue_bill(
+        self, caller: Principal, person_id: str, kind: ContributionKind | None, year: int, amount: int
+    ) -> tuple[ContributionBill, bool]:
+        """The beneficiary's platform bills a contribution; issuing the same
+        bill again returns it (False), with another amount is refused."""
+        validate_amount(amount, MAX_CONTRIBUTION)
+        kind = _contribution(kind, year)
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE)
+            if (
+                kind is ContributionKind.RESIDENT_INSURANCE
+                and person.insurance_type is not InsuranceType.RESIDENT
+            ):
+                raise contribution_not_allowed(
+                    "resident contributions are billed to resident-insured persons"
+                )
+            bill = ContributionBill(person_id, kind, year, amount, person.province, now)
+            if await tx.accounts.add_bill(bill):
+                await tx.accounts.add_bill_event(BillEventType.ISSUED, bill, now)
+                await tx.commit()
+                return bill, True
+            existing = await tx.accounts.bill(person_id, kind, year)
+        return existing.reissued(amount), False
+
+    async def bills(self, caller: Principal, person_id: str) -> list[ContributionBill]:
+        async with self._d.uow(read_only=True) as tx:
+            await person_for(caller, tx.accounts, person_id, Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
+            return await tx.accounts.bills_of(person_id)
+
+    async def bill_events(
+        self, caller: Principal, province: str, after_id: int, limit: int
+    ) -> list[BillEvent]:
+        """A platform follows the bills of its province: issued, then paid."""
+        validate_code(province, "province")
+        if caller.role is not Role.PROVINCE or caller.province != province:
+            raise permission_denied()
+        async with self._d.uow(read_only=True) as tx:
+            return await tx.accounts.bill_events_after(province, max(after_id, 0), min(max(limit, 1), 1000))
+
     async def contribute(
         self,
         caller: Principal,
@@ -181,20 +225,17 @@ class PaymentUseCases:
         beneficiary_id: str,
         kind: ContributionKind | None,
         year: int,
-        amount: int,
         password: str | None,
         face_ticket: str | None,
     ) -> Posted:
-        validate_amount(amount, MAX_CONTRIBUTION)
-        if kind is None:
-            raise contribution_kind_required()
-        if not 2000 <= year <= 2100:
-            raise year_invalid()
+        """Pays the bill the beneficiary's platform issued, exactly, once."""
+        kind = _contribution(kind, year)
         async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, payer_id, Role.CITIZEN)
             beneficiary = await tx.accounts.person(beneficiary_id)
             wallet = await tx.accounts.wallet(payer_id)
             related = await tx.accounts.relation(payer_id, beneficiary_id)
+            bill = await tx.accounts.bill(beneficiary_id, kind, year)
         if wallet is None:
             raise wallet_not_opened(payer_id)
         if beneficiary is None:
@@ -202,8 +243,11 @@ class PaymentUseCases:
         if kind is ContributionKind.RESIDENT_INSURANCE:
             if beneficiary_id != payer_id or beneficiary.insurance_type is not InsuranceType.RESIDENT:
                 raise contribution_not_allowed("the wallet pays only its owner's own resident contribution")
-        elif related is None or year < FIRST_LONG_TERM_CARE_YEAR:
-            raise contribution_not_allowed("long-term-care contributions are for a close relative, from 2026")
+        elif related is None:
+            raise contribution_not_allowed("long-term-care contributions are for a close relative")
+        if bill is None:
+            raise bill_not_issued()
+        amount = bill.amount
         await self._credentials.verify(payer_id, Purpose.PAYMENT, password, face_ticket)
         now = self._d.clock.now()
         async with self._d.uow() as tx:
@@ -225,5 +269,17 @@ class PaymentUseCases:
             if not posted.replayed:
                 paid = Contribution(beneficiary_id, kind, year, payer_id, amount, posted.entry_id)
                 await tx.accounts.add_contribution(paid)
+                await tx.accounts.mark_bill_paid(bill, payer_id, now)
+                await tx.accounts.add_bill_event(BillEventType.PAID, bill, now)
             await tx.commit()
         return posted
+
+
+def _contribution(kind: ContributionKind | None, year: int) -> ContributionKind:
+    if kind is None:
+        raise contribution_kind_required()
+    if not 2000 <= year <= 2100:
+        raise year_invalid()
+    if kind is ContributionKind.LONG_TERM_CARE and year < FIRST_LONG_TERM_CARE_YEAR:
+        raise contribution_not_allowed("long-term-care contributions are paid from 2026")
+    return kind

@@ -76,6 +76,12 @@ class LapseCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LAPSE_CAUSE_UNSPECIFIED: _ClassVar[LapseCause]
     LAPSE_CAUSE_INSURANCE_ENDED: _ClassVar[LapseCause]
     LAPSE_CAUSE_INSURANCE_MOVED: _ClassVar[LapseCause]
+
+class BillEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BILL_EVENT_TYPE_UNSPECIFIED: _ClassVar[BillEventType]
+    BILL_EVENT_TYPE_ISSUED: _ClassVar[BillEventType]
+    BILL_EVENT_TYPE_PAID: _ClassVar[BillEventType]
 INSURANCE_TYPE_UNSPECIFIED: InsuranceType
 INSURANCE_TYPE_EMPLOYEE: InsuranceType
 INSURANCE_TYPE_RESIDENT: InsuranceType
@@ -114,6 +120,9 @@ HOLD_STATUS_REFUNDED: HoldStatus
 LAPSE_CAUSE_UNSPECIFIED: LapseCause
 LAPSE_CAUSE_INSURANCE_ENDED: LapseCause
 LAPSE_CAUSE_INSURANCE_MOVED: LapseCause
+BILL_EVENT_TYPE_UNSPECIFIED: BillEventType
+BILL_EVENT_TYPE_ISSUED: BillEventType
+BILL_EVENT_TYPE_PAID: BillEventType
 
 class Person(_message.Message):
     __slots__ = ("id", "masked_id_number", "name", "insurance_type", "insured_region", "insurance_status", "create_time")
@@ -624,20 +633,98 @@ class RefundPaymentResponse(_message.Message):
     def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
 
 class PayContributionRequest(_message.Message):
-    __slots__ = ("payer_id", "beneficiary_id", "kind", "year", "amount_fen", "verification")
+    __slots__ = ("payer_id", "beneficiary_id", "kind", "year", "verification")
     PAYER_ID_FIELD_NUMBER: _ClassVar[int]
     BENEFICIARY_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
-    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     VERIFICATION_FIELD_NUMBER: _ClassVar[int]
     payer_id: str
     beneficiary_id: str
     kind: ContributionKind
     year: int
-    amount_fen: int
     verification: _verification_pb2.Verification
-    def __init__(self, payer_id: _Optional[str] = ..., beneficiary_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., amount_fen: _Optional[int] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ...) -> None: ...
+    def __init__(self, payer_id: _Optional[str] = ..., beneficiary_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ...) -> None: ...
+
+class ContributionBill(_message.Message):
+    __slots__ = ("person_id", "kind", "year", "amount_fen", "province", "issue_time", "paid_by", "paid_time")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    ISSUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAID_BY_FIELD_NUMBER: _ClassVar[int]
+    PAID_TIME_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    kind: ContributionKind
+    year: int
+    amount_fen: int
+    province: str
+    issue_time: _timestamp_pb2.Timestamp
+    paid_by: str
+    paid_time: _timestamp_pb2.Timestamp
+    def __init__(self, person_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., amount_fen: _Optional[int] = ..., province: _Optional[str] = ..., issue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., paid_by: _Optional[str] = ..., paid_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class IssueContributionBillRequest(_message.Message):
+    __slots__ = ("person_id", "kind", "year", "amount_fen")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    kind: ContributionKind
+    year: int
+    amount_fen: int
+    def __init__(self, person_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+
+class IssueContributionBillResponse(_message.Message):
+    __slots__ = ("bill", "created")
+    BILL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    bill: ContributionBill
+    created: bool
+    def __init__(self, bill: _Optional[_Union[ContributionBill, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class ListContributionBillsRequest(_message.Message):
+    __slots__ = ("person_id",)
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    def __init__(self, person_id: _Optional[str] = ...) -> None: ...
+
+class ListContributionBillsResponse(_message.Message):
+    __slots__ = ("bills",)
+    BILLS_FIELD_NUMBER: _ClassVar[int]
+    bills: _containers.RepeatedCompositeFieldContainer[ContributionBill]
+    def __init__(self, bills: _Optional[_Iterable[_Union[ContributionBill, _Mapping]]] = ...) -> None: ...
+
+class BillEvent(_message.Message):
+    __slots__ = ("id", "type", "bill", "event_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    BILL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    type: BillEventType
+    bill: ContributionBill
+    event_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., type: _Optional[_Union[BillEventType, str]] = ..., bill: _Optional[_Union[ContributionBill, _Mapping]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListBillEventsRequest(_message.Message):
+    __slots__ = ("province", "after_id", "page_size")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    after_id: int
+    page_size: int
+    def __init__(self, province: _Optional[str] = ..., after_id: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListBillEventsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[BillEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[BillEvent, _Mapping]]] = ...) -> None: ...
 
 class PayContributionResponse(_message.Message):
     __slots__ = ("wallet_balance_fen", "entry_id")

@@ -159,6 +159,21 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.PayContributionRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.PayContributionResponse.FromString,
                 _registered_method=True)
+        self.IssueContributionBill = channel.unary_unary(
+                '/yibao.account.v1.AccountService/IssueContributionBill',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.IssueContributionBillRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.IssueContributionBillResponse.FromString,
+                _registered_method=True)
+        self.ListContributionBills = channel.unary_unary(
+                '/yibao.account.v1.AccountService/ListContributionBills',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListContributionBillsRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListContributionBillsResponse.FromString,
+                _registered_method=True)
+        self.ListBillEvents = channel.unary_unary(
+                '/yibao.account.v1.AccountService/ListBillEvents',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListBillEventsRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListBillEventsResponse.FromString,
+                _registered_method=True)
         self.GetBalances = channel.unary_unary(
                 '/yibao.account.v1.AccountService/GetBalances',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetBalancesRequest.SerializeToString,
@@ -371,8 +386,33 @@ class AccountServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PayContribution(self, request, context):
-        """Pays a contribution (resident insurance, long-term care) from the wallet;
-        once per beneficiary, kind and year (a retry returns the same entry).
+        """Pays a contribution bill (resident insurance, long-term care) from the
+        wallet: exactly the amount the beneficiary's platform billed, once per
+        beneficiary, kind and year (a retry returns the same entry).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueContributionBill(self, request, context):
+        """Issues a contribution bill (provincial platform of the beneficiary):
+        one per person, kind and year; issuing it again with the same amount
+        returns it, with another is ALREADY_EXISTS BILL_ALREADY_ISSUED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListContributionBills(self, request, context):
+        """A person's contribution bills, paid or not (the person, their platform, services).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBillEvents(self, request, context):
+        """The bill events of a province (issued, paid) after a cursor: how its
+        platform learns that a bill was paid. Provincial platform of that province.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -523,6 +563,21 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.PayContribution,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.PayContributionRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.PayContributionResponse.SerializeToString,
+            ),
+            'IssueContributionBill': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueContributionBill,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.IssueContributionBillRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.IssueContributionBillResponse.SerializeToString,
+            ),
+            'ListContributionBills': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContributionBills,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListContributionBillsRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListContributionBillsResponse.SerializeToString,
+            ),
+            'ListBillEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBillEvents,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListBillEventsRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListBillEventsResponse.SerializeToString,
             ),
             'GetBalances': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBalances,
@@ -1193,6 +1248,87 @@ class AccountService:
             '/yibao.account.v1.AccountService/PayContribution',
             yibao_dot_account_dot_v1_dot_account__pb2.PayContributionRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.PayContributionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueContributionBill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/IssueContributionBill',
+            yibao_dot_account_dot_v1_dot_account__pb2.IssueContributionBillRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.IssueContributionBillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContributionBills(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/ListContributionBills',
+            yibao_dot_account_dot_v1_dot_account__pb2.ListContributionBillsRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.ListContributionBillsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBillEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/ListBillEvents',
+            yibao_dot_account_dot_v1_dot_account__pb2.ListBillEventsRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.ListBillEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
