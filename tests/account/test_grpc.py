@@ -153,6 +153,26 @@ async def test_lookup_person_for_the_transfer_service(account, register, as_serv
     assert citizen.code is C.PERMISSION_DENIED
 
 
+async def test_a_province_finds_its_own_persons_by_id_number(account, register, as_province):
+    number, elsewhere = id_number(), id_number("110101")
+    person = await register("赵六", number=number)  # insured in 450102
+    await register("钱七", region="110101", number=elsewhere)
+
+    def lookup(id_no, name="", province="450000"):
+        return account.LookupPerson(
+            pb.LookupPersonRequest(id_number=id_no, name=name), metadata=as_province(province)
+        )
+
+    assert (await lookup(number)).person.id == person.id  # no re-registering to learn the id
+    assert (await fails(lookup(number, "赵七"))).reason == "NAME_MISMATCH"
+    other_province, unknown = await fails(lookup(elsewhere)), await fails(lookup(id_number()))
+    assert (other_province.code, other_province.reason, other_province.message) == (
+        unknown.code,
+        "PERSON_NOT_FOUND",
+        unknown.message,
+    )  # a person of another province is not told apart from nobody
+
+
 # --- personal accounts (R6)
 async def test_r6_funding_is_idempotent_by_reference_and_only_for_employees(
     account, register, as_province, as_citizen, account_server
@@ -683,6 +703,16 @@ async def test_r11_charge_and_refund(
     paid = await charge("ORD-1", 12_000)
     assert (paid.payment.amount_fen, paid.payment.refunded_fen) == (12_000, 0)
     assert (await charge("ORD-1", 12_000)).payment == paid.payment  # idempotent by order number
+    read_back = await account.GetPayment(
+        pb.GetPaymentRequest(institution_code="H11010100001", order_number="ORD-1"), metadata=hospital
+    )
+    assert read_back.payment == paid.payment
+    unknown_order = pb.GetPaymentRequest(institution_code="H11010100001", order_number="ORD-404")
+    assert (await fails(account.GetPayment(unknown_order, metadata=hospital))).reason == "PAYMENT_NOT_FOUND"
+    someone_elses = pb.GetPaymentRequest(institution_code="H11010100001", order_number="ORD-1")
+    assert (
+        await fails(account.GetPayment(someone_elses, metadata=as_institution("H45010300001")))
+    ).code is C.PERMISSION_DENIED
     assert (await fails(charge("ORD-1", 13_000))).reason == "ORDER_ALREADY_PAID"
     assert await balances(account, as_citizen, payee) == (0, 38_000)
     assert (await fails(charge("ORD-2", 1, p="000000"))).reason == "VERIFICATION_FAILED"

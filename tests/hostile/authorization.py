@@ -5,7 +5,9 @@ UNAUTHENTICATED. "self" and "own" are the row's subject (the payer, or the
 payee for what only the payee does); "other" is a stranger, 广东's platform
 (a province neither party is in) and another hospital. The five forged
 callers (an expired token, a wrong key, alg=none, a wrong audience, a
-lifetime of 100 years) claim the service role and get U on every row."""
+lifetime of 100 years) claim the service role and get U on every row.
+LookupPerson lets every province ask, and answers about a person of another
+province NOT_FOUND, exactly as about nobody (tests/account)."""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ region.UpdateInstitution              payer    U    D    D     D     D     D    
 account.RegisterPerson                payer    U    D    D     A     D     D     D     D     D
 account.UpdateInsurance               payer    U    D    D     A     D     D     D     D     D
 account.GetPerson                     payer    U    A    D     A     D     D     D     D     A
-account.LookupPerson                  payer    U    D    D     D     D     D     D     D     A
+account.LookupPerson                  payer    U    D    D     A     A     D     D     D     A
 account.GetTransferParties            payer    U    D    D     D     D     D     D     D     A
 account.BatchGetTransferParties       payer    U    D    D     D     D     D     D     D     A
 account.FundPersonalAccount           payer    U    D    D     A     D     D     D     D     D
@@ -56,6 +58,7 @@ account.RefundTransfer                payer    U    D    D     D     D     D    
 account.RefundTransfers               payer    U    D    D     D     D     D     D     D     A
 account.ChargeWallet                  payer    U    D    D     D     D     A     D     D     D
 account.RefundPayment                 payer    U    D    D     D     D     A     D     D     D
+account.GetPayment                    payer    U    D    D     D     D     A     D     D     D
 account.PayContribution               payer    U    A    D     D     D     D     D     D     D
 account.IssueContributionBill         payer    U    D    D     A     D     D     D     D     D
 account.ListContributionBills         payer    U    A    D     A     D     D     D     D     A

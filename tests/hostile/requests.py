@@ -72,7 +72,10 @@ def valid_request(rpc: str, w: World):
             person_id=payer.id, insurance_status=apb.INSURANCE_STATUS_ACTIVE
         ),
         "account.GetPerson": lambda: apb.GetPersonRequest(person_id=payer.id),
-        "account.LookupPerson": lambda: apb.LookupPersonRequest(id_number=payee.id_number, name=payee.name),
+        "account.LookupPerson": lambda: apb.LookupPersonRequest(id_number=payer.id_number, name=payer.name),
+        "account.GetPayment": lambda: apb.GetPaymentRequest(
+            institution_code=HOSPITAL, order_number="no-such-order"
+        ),
         "account.GetTransferParties": lambda: parties,
         "account.BatchGetTransferParties": lambda: apb.BatchGetTransferPartiesRequest(requests=[parties]),
         "account.FundPersonalAccount": lambda: apb.FundPersonalAccountRequest(

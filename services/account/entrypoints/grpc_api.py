@@ -45,7 +45,7 @@ POLICY = {
         "RegisterPerson": _PROVINCE,
         "UpdateInsurance": _PROVINCE,
         "GetPerson": _READ_PERSON,
-        "LookupPerson": _SERVICE_ONLY,
+        "LookupPerson": Access.only(Role.PROVINCE, Role.SERVICE),
         "GetTransferParties": _SERVICE_ONLY,
         "BatchGetTransferParties": _SERVICE_ONLY,
         "FundPersonalAccount": _PROVINCE,
@@ -65,6 +65,7 @@ POLICY = {
         "RefundTransfers": _SERVICE_ONLY,
         "ChargeWallet": _INSTITUTION,
         "RefundPayment": _INSTITUTION,
+        "GetPayment": _INSTITUTION,
         "PayContribution": _CITIZEN,
         "IssueContributionBill": _PROVINCE,
         "ListContributionBills": _READ_PERSON,
@@ -213,7 +214,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         )
 
     async def LookupPerson(self, request, context):
-        person, wallet = await self._persons.lookup(request.id_number, request.name)
+        person, wallet = await self._persons.lookup(current_principal(), request.id_number, request.name)
         return pb.LookupPersonResponse(person=person_pb(person), wallet=wallet_pb(wallet) if wallet else None)
 
     async def GetTransferParties(self, request, context):
@@ -331,6 +332,12 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     async def RefundTransfers(self, request, context):
         refunded = await self._holds.refund_many(list(request.transfer_ids))
         return pb.RefundTransfersResponse(holds=[hold_pb(h) for h in refunded])
+
+    async def GetPayment(self, request, context):
+        payment = await self._money.payment(
+            current_principal(), request.institution_code, request.order_number
+        )
+        return pb.GetPaymentResponse(payment=payment_pb(payment))
 
     async def ChargeWallet(self, request, context):
         password, ticket = verification(request)

@@ -141,6 +141,17 @@ class PaymentUseCases:
             await tx.commit()
         return payment
 
+    async def payment(self, caller: Principal, institution_code: str, order_number: str) -> Payment:
+        """An institution reads back one of its payments by order number."""
+        if caller.institution != institution_code:
+            raise permission_denied()
+        order_number = required_key(order_number, "order_number", "ORDER_NUMBER")
+        async with self._d.uow(read_only=True) as tx:
+            payment = await tx.accounts.payment(institution_code, order_number)
+        if payment is None:
+            raise payment_not_found(order_number)
+        return payment
+
     async def refund(
         self, caller: Principal, institution_code: str, order_number: str, amount: int, refund_id: str
     ) -> Payment:

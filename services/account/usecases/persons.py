@@ -131,14 +131,18 @@ class PersonUseCases:
         async with self._d.uow(read_only=True) as tx:
             return await person_for(caller, tx.accounts, person_id, *_READERS)
 
-    async def lookup(self, id_number: str, name: str) -> tuple[Person, Wallet | None]:
-        """For other services: a person by ID number, with the name checked."""
+    async def lookup(self, caller: Principal, id_number: str, name: str) -> tuple[Person, Wallet | None]:
+        """A person by ID number: for a provincial platform only those insured
+        in its province (anyone else is not found, whether they exist or
+        not); the name is checked when given, and a service must give it."""
         number = validate_id_number(id_number, "id_number")
+        if caller.role is not Role.PROVINCE and not name:
+            raise name_mismatch()
         async with self._d.uow(read_only=True) as tx:
             person = await tx.accounts.person_by_hash(id_number_hash(number, self._d.id_hash_key))
-            if person is None:
+            if person is None or (caller.role is Role.PROVINCE and person.province != caller.province):
                 raise person_not_found()
-            if person.name != (name or "").strip():
+            if name and person.name != name.strip():
                 raise name_mismatch()
             return person, await tx.accounts.wallet(person.id)
 

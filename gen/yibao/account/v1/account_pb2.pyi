@@ -614,6 +614,20 @@ class ChargeWalletResponse(_message.Message):
     payment: Payment
     def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
 
+class GetPaymentRequest(_message.Message):
+    __slots__ = ("institution_code", "order_number")
+    INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    institution_code: str
+    order_number: str
+    def __init__(self, institution_code: _Optional[str] = ..., order_number: _Optional[str] = ...) -> None: ...
+
+class GetPaymentResponse(_message.Message):
+    __slots__ = ("payment",)
+    PAYMENT_FIELD_NUMBER: _ClassVar[int]
+    payment: Payment
+    def __init__(self, payment: _Optional[_Union[Payment, _Mapping]] = ...) -> None: ...
+
 class RefundPaymentRequest(_message.Message):
     __slots__ = ("institution_code", "order_number", "amount_fen", "refund_id")
     INSTITUTION_CODE_FIELD_NUMBER: _ClassVar[int]

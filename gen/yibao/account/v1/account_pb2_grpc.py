@@ -154,6 +154,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundPaymentRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundPaymentResponse.FromString,
                 _registered_method=True)
+        self.GetPayment = channel.unary_unary(
+                '/yibao.account.v1.AccountService/GetPayment',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetPaymentRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetPaymentResponse.FromString,
+                _registered_method=True)
         self.PayContribution = channel.unary_unary(
                 '/yibao.account.v1.AccountService/PayContribution',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.PayContributionRequest.SerializeToString,
@@ -223,8 +228,9 @@ class AccountServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LookupPerson(self, request, context):
-        """Finds a person by ID number and checks the name (transfer gate R14).
-        Service role only; answers not-found and name mismatch distinctly.
+        """Finds a person by ID number. A provincial platform finds only persons
+        insured in its province (anyone else is NOT_FOUND, exists or not), the
+        name checked if given; a service must give the name.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -380,6 +386,13 @@ class AccountServiceServicer:
 
     def RefundPayment(self, request, context):
         """Refunds (退费) part or all of a payment; never more than was paid.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayment(self, request, context):
+        """A payment of the calling institution, by its order number.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -558,6 +571,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.RefundPayment,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundPaymentRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundPaymentResponse.SerializeToString,
+            ),
+            'GetPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayment,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetPaymentRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetPaymentResponse.SerializeToString,
             ),
             'PayContribution': grpc.unary_unary_rpc_method_handler(
                     servicer.PayContribution,
@@ -1221,6 +1239,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/RefundPayment',
             yibao_dot_account_dot_v1_dot_account__pb2.RefundPaymentRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.RefundPaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/GetPayment',
+            yibao_dot_account_dot_v1_dot_account__pb2.GetPaymentRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.GetPaymentResponse.FromString,
             options,
             channel_credentials,
             insecure,
