@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 BUF    := tools/node_modules/.bin/buf
-PROTOS := $(sort $(shell find protos -name '*.proto'))
+PROTOS := $(sort $(shell find protos/yibao -name '*.proto'))
 PYTEST_ARGS ?=
 
 IMAGE   ?= yibao-wallet:latest

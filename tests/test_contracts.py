@@ -20,7 +20,7 @@ def test_buf_lint_standard_passes():
 
 
 def test_generated_code_is_fresh(tmp_path):
-    protos = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "protos").rglob("*.proto"))
+    protos = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "protos" / "yibao").rglob("*.proto"))
     subprocess.run(
         [
             sys.executable,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from yibao.type.v1 import bounds_pb2
+from yibao.type.v1 import conventions_pb2
 
 from services.kernel.errors import DomainError, Reason, invalid_argument
 
@@ -23,7 +23,7 @@ MAX_TEXT = 4096  # characters in a string field without a bound of its own
 @functools.cache
 def max_chars(field: FieldDescriptor) -> int:
     """The field's documented bound: its max_chars option, else MAX_TEXT."""
-    return field.GetOptions().Extensions[bounds_pb2.max_chars] or MAX_TEXT
+    return field.GetOptions().Extensions[conventions_pb2.max_chars] or MAX_TEXT
 
 
 def _texts(message: Message, prefix: str = "") -> Iterator[tuple[str, str, int]]:

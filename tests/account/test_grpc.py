@@ -422,6 +422,7 @@ async def test_r9_password_lockout_until_beijing_midnight(account, register, as_
         assert (failure.reason, failure.metadata["attempts_left"]) == ("VERIFICATION_FAILED", str(left))
     locked = await fails(verify("000000"))
     assert (locked.code, locked.reason) == (C.FAILED_PRECONDITION, "VERIFICATION_LOCKED")
+    assert locked.metadata["locked_until"] == "2026-03-03T00:00:00+08:00"  # Beijing time, like the message
     assert (await fails(verify("258036"))).reason == "VERIFICATION_LOCKED"  # even the right one
     # Now 2026-03-02 10:00 Beijing: the lock ends at 03-03 00:00 Beijing = 03-02 16:00 UTC.
     clock.set(clock.now().replace(hour=15, minute=59, second=59))

@@ -102,6 +102,34 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+async def test_reflection_puts_the_error_detail_types_in_each_services_schema(tokens):
+    """grpcurl and other reflection clients decode ErrorInfo and BadRequest
+    only if the service's own schema reaches them."""
+    import asyncio
+
+    from google.protobuf.descriptor_pool import DescriptorPool
+    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+
+    def closure() -> set[str]:
+        with grpc.insecure_channel(server.address) as channel:
+            pool = DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
+            seen, todo = set(), [pool.FindServiceByName("yibao.region.v1.RegionService").file]
+            while todo:
+                file = todo.pop()
+                if file.name not in seen:
+                    seen.add(file.name)
+                    todo.extend(file.dependencies)
+            return seen
+
+    try:
+        files = await asyncio.to_thread(closure)
+    finally:
+        await server.stop(0)
+    assert {"google/rpc/error_details.proto", "yibao/type/v1/conventions.proto"} <= files
+
+
 def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 'region.db'}"
     upgrade("region", url)

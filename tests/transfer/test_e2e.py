@@ -225,7 +225,9 @@ async def test_r14_each_gate_fails_with_its_own_reason(
 
     clock.set(clock.now().replace(hour=14))  # 22:00 Beijing
     closed = await gate(C.FAILED_PRECONDITION, "TRANSFER_WINDOW_CLOSED")
-    assert closed.metadata["next_open_time"] == "2026-03-02T22:00:00+00:00"  # 03-03 06:00 Beijing
+    assert (
+        closed.metadata["next_open_time"] == "2026-03-03T06:00:00+08:00"
+    )  # in Beijing time, like the message
     assert await balances(payer) == (100_000, 0)
     await invariant()
 

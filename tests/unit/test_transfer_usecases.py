@@ -199,4 +199,4 @@ async def test_r14_the_window_is_checked_before_anyone_is_asked(world):
         await world.submit()
     assert refused.value.reason == "TRANSFER_WINDOW_CLOSED"
     assert world.regions.calls == 0 and world.accounts.calls == []
-    assert refused.value.metadata["next_open_time"] == "2026-03-02T22:00:00+00:00"  # 06:00 Beijing
+    assert refused.value.metadata["next_open_time"] == "2026-03-03T06:00:00+08:00"  # Beijing time

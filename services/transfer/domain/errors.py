@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.kernel import errors as kernel
+from services.kernel.clock import beijing
 from services.kernel.errors import DomainError
 
 # The reasons, as constants (Reason.X == "X"); the constructors below use them.
@@ -58,7 +59,7 @@ def window_closed(opens: str, closes: str, next_open: datetime) -> DomainError:
     return _gate(
         Reason.TRANSFER_WINDOW_CLOSED,
         f"transfers are accepted from {opens} to {closes} Beijing time",
-        next_open_time=next_open.isoformat(),
+        next_open_time=beijing(next_open).isoformat(),  # with +08:00, as the message speaks Beijing time
     )
 
 

@@ -1,7 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
-from yibao.type.v1 import bounds_pb2 as _bounds_pb2
+from yibao.type.v1 import conventions_pb2 as _conventions_pb2
 from yibao.type.v1 import verification_pb2 as _verification_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper

@@ -22,10 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from yibao.type.v1 import bounds_pb2 as yibao_dot_type_dot_v1_dot_bounds__pb2
+from yibao.type.v1 import conventions_pb2 as yibao_dot_type_dot_v1_dot_conventions__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n yibao/type/v1/verification.proto\x12\ryibao.type.v1\x1a\x1ayibao/type/v1/bounds.proto\"P\n\x0cVerification\x12\x18\n\x08password\x18\x01 \x01(\tB\x04\x88\xb5\x18\x06H\x00\x12\x1c\n\x0b\x66\x61\x63\x65_ticket\x18\x02 \x01(\tB\x05\x88\xb5\x18\x80\x10H\x00\x42\x08\n\x06methodb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n yibao/type/v1/verification.proto\x12\ryibao.type.v1\x1a\x1fyibao/type/v1/conventions.proto\"P\n\x0cVerification\x12\x18\n\x08password\x18\x01 \x01(\tB\x04\x88\xb5\x18\x06H\x00\x12\x1c\n\x0b\x66\x61\x63\x65_ticket\x18\x02 \x01(\tB\x05\x88\xb5\x18\x80\x10H\x00\x42\x08\n\x06methodb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,6 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERIFICATION'].fields_by_name['password']._serialized_options = b'\210\265\030\006'
   _globals['_VERIFICATION'].fields_by_name['face_ticket']._loaded_options = None
   _globals['_VERIFICATION'].fields_by_name['face_ticket']._serialized_options = b'\210\265\030\200\020'
-  _globals['_VERIFICATION']._serialized_start=79
-  _globals['_VERIFICATION']._serialized_end=159
+  _globals['_VERIFICATION']._serialized_start=84
+  _globals['_VERIFICATION']._serialized_end=164
 # @@protoc_insertion_point(module_scope)
