@@ -164,3 +164,17 @@ def test_the_scripted_demo_walks_a_cross_province_transfer():
     assert "450000 -> 110000: 1 transfer(s), ¥500.00" in text
     told = text[text.index("Notifications to 李秀英") :]
     assert "待领取" in told and "已被领取" in told and "对方已拒收" in told and "未在规定时间内领取" in told
+
+
+def test_token_mint_issues_at_the_services_clock(tmp_path):
+    import jwt
+
+    clock_file = tmp_path / "clock"
+    clock_file.write_text("2026-03-02T02:00:00+00:00")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")} | {
+        "YIBAO_CLOCK_FILE": str(clock_file)
+    }
+    minted = cli(env, "token", "mint", "--role", "admin", "--ttl-minutes", "5")
+    assert minted.returncode == 0, minted.stderr
+    claims = jwt.decode(minted.stdout.strip(), options={"verify_signature": False})
+    assert (claims["iat"], claims["exp"] - claims["iat"]) == (1772416800, 300)  # 2026-03-02 02:00 UTC

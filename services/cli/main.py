@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -207,10 +207,13 @@ def mint(
     institution: Annotated[str, typer.Option(help="institution: its code")] = "",
     ttl_minutes: Annotated[int, typer.Option(help="lifetime")] = 60,
 ) -> None:
-    """Mint a bearer token with the configured key (YIBAO_JWT_SIGNING_KEY)."""
-    tokens = TokenAuthority.from_settings(load_settings())
+    """Mint a bearer token with the configured key (YIBAO_JWT_SIGNING_KEY), issued
+    at the services' time (YIBAO_CLOCK_FILE, when a test moves it)."""
+    settings = load_settings()
+    clock = clock_from(settings)
+    tokens = TokenAuthority.from_settings(settings, clock)
     principal = Principal(subject, role, person_id=person_id, province=province, institution=institution)
-    print(tokens.mint(principal, datetime.now(UTC), timedelta(minutes=ttl_minutes)))
+    print(tokens.mint(principal, clock.now(), timedelta(minutes=ttl_minutes)))
 
 
 if __name__ == "__main__":
