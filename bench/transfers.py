@@ -43,7 +43,7 @@ from yibao.account.v1 import account_pb2 as apb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from bench.bulk import load_due_transfers
 from services.account.domain.credentials import Purpose, mint_face_ticket
@@ -150,7 +150,7 @@ async def make_pairs(account, clock: Clock, n: int) -> list[tuple[str, str, str,
                 opening = apb.OpenWalletRequest(person_id=person.id, place_of_use=place, mobile="13800138000")
                 await account.OpenWallet(opening, metadata=token(clock, Role.CITIZEN, person_id=person.id))
             relation = apb.AttestRelationRequest(
-                person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
+                person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
             )
             await account.AttestRelation(relation, metadata=gx)
             return payer.id, payee.id, "收款人", payee_no
@@ -332,7 +332,7 @@ async def main() -> None:
                     source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
                     payee_name=name,
                     payee_id_number=number,
-                    relation=pb.RELATION_PARENT,
+                    relation=relation_pb2.RELATION_KIND_PARENT,
                     amount_fen=10_000,
                     request_id=str(uuid.uuid4()),
                     verification=verification_pb2.Verification(face_ticket=tickets[payer]),

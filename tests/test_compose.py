@@ -24,7 +24,7 @@ from yibao.region.v1 import region_pb2 as rpb
 from yibao.region.v1 import region_pb2_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import beijing_month
@@ -182,7 +182,7 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         )
         accounts.AttestRelation(
             apb.AttestRelationRequest(
-                person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
+                person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
             ),
             metadata=gx,
         )
@@ -194,7 +194,7 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
                     source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
                     payee_name="黄母",
                     payee_id_number=payee_number,
-                    relation=pb.RELATION_PARENT,
+                    relation=relation_pb2.RELATION_KIND_PARENT,
                     amount_fen=amount,
                     verification=verification_pb2.Verification(password="258036"),
                     request_id=str(uuid.uuid4()),

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.cli.client import Token, caller, choice, target_option, to_fen, yuan
@@ -37,7 +37,9 @@ FaceTicket = Annotated[
 
 _TYPES = {"employee": pb.INSURANCE_TYPE_EMPLOYEE, "resident": pb.INSURANCE_TYPE_RESIDENT}
 _KINDS = {
-    name.removeprefix("RELATION_KIND_").lower(): value for name, value in pb.RelationKind.items() if value
+    name.removeprefix("RELATION_KIND_").lower(): value
+    for name, value in relation_pb2.RelationKind.items()
+    if value
 }
 
 
@@ -145,7 +147,7 @@ def attest(
     )
     response = _call(target, "AttestRelation", request, token)
     out.print(
-        f"{response.relation.relative_name} is {kind}; {response.inverse.relative_name} is {pb.RelationKind.Name(response.inverse.kind).removeprefix('RELATION_KIND_').lower()}"
+        f"{response.relation.relative_name} is {kind}; {response.inverse.relative_name} is {relation_pb2.RelationKind.Name(response.inverse.kind).removeprefix('RELATION_KIND_').lower()}"
     )
 
 
@@ -158,7 +160,7 @@ def list_relations(person_id: str, target: Target = None, token: Token = None) -
             r.relative_id,
             r.relative_name,
             r.relative_masked_id_number,
-            pb.RelationKind.Name(r.kind).removeprefix("RELATION_KIND_").lower(),
+            relation_pb2.RelationKind.Name(r.kind).removeprefix("RELATION_KIND_").lower(),
             _when(r.attest_time),
         )
     out.print(table)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import grpc
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
+from yibao.type.v1 import relation_pb2
 
 from services.account.domain.identity import check_digit
 from services.kernel.auth import Principal, Role, TokenAuthority
@@ -88,7 +89,7 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
                 )
         await stub.AttestRelation(
             pb.AttestRelationRequest(
-                person_id=ids[PAYER.name], relative_id=ids[PAYEE.name], kind=pb.RELATION_KIND_PARENT
+                person_id=ids[PAYER.name], relative_id=ids[PAYEE.name], kind=relation_pb2.RELATION_KIND_PARENT
             ),
             metadata=as_(Role.PROVINCE, province="450000"),
         )
@@ -183,7 +184,7 @@ async def walk(console) -> None:
                         source=tpb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
                         payee_name=PAYEE.name,
                         payee_id_number=PAYEE.id_number,
-                        relation=tpb.RELATION_PARENT,
+                        relation=relation_pb2.RELATION_KIND_PARENT,
                         amount_fen=amount_fen,
                         verification=verification_pb2.Verification(password=PAYER.password),
                         request_id=str(uuid.uuid4()),

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.cli.client import (
     Token,
@@ -35,7 +35,11 @@ transfer_app = typer.Typer(help="Transfers to close relatives (transfer service)
 Target = target_option("transfer")
 
 _SOURCES = {"personal": pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, "wallet": pb.TRANSFER_SOURCE_WALLET}
-_RELATIONS = {name.removeprefix("RELATION_").lower(): value for name, value in pb.Relation.items() if value}
+_RELATIONS = {
+    name.removeprefix("RELATION_KIND_").lower(): value
+    for name, value in relation_pb2.RelationKind.items()
+    if value
+}
 _STATUSES = {
     name.removeprefix("TRANSFER_STATUS_").lower(): value for name, value in pb.TransferStatus.items() if value
 }

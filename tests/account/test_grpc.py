@@ -12,7 +12,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2
 from yibao.account.v1 import account_pb2 as pb
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.adapters.ledger import ledger_totals
 from services.account.domain.credentials import Purpose, mint_face_ticket
@@ -318,21 +318,26 @@ async def test_r8_relations_are_known_both_ways_and_lapse_on_a_move(
 ):
     parent, child = await register("张父"), await register("张子", region="450103")
     attested = await account.AttestRelation(
-        pb.AttestRelationRequest(person_id=parent.id, relative_id=child.id, kind=pb.RELATION_KIND_CHILD),
+        pb.AttestRelationRequest(
+            person_id=parent.id, relative_id=child.id, kind=relation_pb2.RELATION_KIND_CHILD
+        ),
         metadata=as_province(),
     )
     assert (
-        attested.relation.kind == pb.RELATION_KIND_CHILD and attested.inverse.kind == pb.RELATION_KIND_PARENT
+        attested.relation.kind == relation_pb2.RELATION_KIND_CHILD
+        and attested.inverse.kind == relation_pb2.RELATION_KIND_PARENT
     )
     seen_by_child = await account.ListRelations(
         pb.ListRelationsRequest(person_id=child.id), metadata=as_citizen(child.id)
     )
     assert [(r.relative_id, r.kind, r.relative_name) for r in seen_by_child.relations] == [
-        (parent.id, pb.RELATION_KIND_PARENT, "张父")
+        (parent.id, relation_pb2.RELATION_KIND_PARENT, "张父")
     ]
     other_kind = await fails(
         account.AttestRelation(
-            pb.AttestRelationRequest(person_id=child.id, relative_id=parent.id, kind=pb.RELATION_KIND_SPOUSE),
+            pb.AttestRelationRequest(
+                person_id=child.id, relative_id=parent.id, kind=relation_pb2.RELATION_KIND_SPOUSE
+            ),
             metadata=as_province(),
         )
     )
@@ -374,7 +379,7 @@ async def test_r8_ended_insurance_lapses_relations_and_blocks_new_ones(
 ):
     a, b = await register("甲"), await register("乙")
     await account.AttestRelation(
-        pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=pb.RELATION_KIND_SPOUSE),
+        pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=relation_pb2.RELATION_KIND_SPOUSE),
         metadata=as_province(),
     )
     ended = await account.UpdateInsurance(
@@ -384,7 +389,9 @@ async def test_r8_ended_insurance_lapses_relations_and_blocks_new_ones(
     assert ended.lapsed_relations == 1 and ended.person.insurance_status == pb.INSURANCE_STATUS_ENDED
     again = await fails(
         account.AttestRelation(
-            pb.AttestRelationRequest(person_id=a.id, relative_id=b.id, kind=pb.RELATION_KIND_SPOUSE),
+            pb.AttestRelationRequest(
+                person_id=a.id, relative_id=b.id, kind=relation_pb2.RELATION_KIND_SPOUSE
+            ),
             metadata=as_province(),
         )
     )
@@ -393,7 +400,9 @@ async def test_r8_ended_insurance_lapses_relations_and_blocks_new_ones(
     assert [(x.person_id, x.cause) for x in lapses.lapses] == [(b.id, pb.LAPSE_CAUSE_INSURANCE_ENDED)]
     self_relation = await fails(
         account.AttestRelation(
-            pb.AttestRelationRequest(person_id=a.id, relative_id=a.id, kind=pb.RELATION_KIND_SIBLING),
+            pb.AttestRelationRequest(
+                person_id=a.id, relative_id=a.id, kind=relation_pb2.RELATION_KIND_SIBLING
+            ),
             metadata=as_province(),
         )
     )
@@ -869,7 +878,9 @@ async def test_r12a_a_relatives_long_term_care_contribution(
     await account.IssueContributionBill(request, metadata=as_province("450000"))  # 张三's platform bills him
     assert (await fails(pay())).reason == "CONTRIBUTION_NOT_ALLOWED"  # not yet related
     await account.AttestRelation(
-        pb.AttestRelationRequest(person_id=payee.id, relative_id=payer.id, kind=pb.RELATION_KIND_CHILD),
+        pb.AttestRelationRequest(
+            person_id=payee.id, relative_id=payer.id, kind=relation_pb2.RELATION_KIND_CHILD
+        ),
         metadata=as_province("110000"),
     )
     assert (await pay()).wallet_balance_fen == 5_000  # 李四 pays her son's bill from her wallet
@@ -990,14 +1001,16 @@ async def test_transfer_parties_in_one_call(
     assert (found.payer.id, found.payee.id, found.relation) == (
         payer.id,
         payee.id,
-        pb.RELATION_KIND_UNSPECIFIED,
+        relation_pb2.RELATION_KIND_UNSPECIFIED,
     )
     assert not found.HasField("payer_wallet") and found.payee_wallet.place_of_use == "110101"
     await account.AttestRelation(
-        pb.AttestRelationRequest(person_id=payer.id, relative_id=payee.id, kind=pb.RELATION_KIND_PARENT),
+        pb.AttestRelationRequest(
+            person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
+        ),
         metadata=as_province(),
     )
-    assert (await parties()).relation == pb.RELATION_KIND_PARENT
+    assert (await parties()).relation == relation_pb2.RELATION_KIND_PARENT
     wrong_name, unknown = await fails(parties(name="李五")), await fails(parties(id_no=id_number()))
     assert (wrong_name.code, wrong_name.reason, wrong_name.message) == (
         unknown.code,

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from yibao.account.v1 import account_pb2 as apb
 from yibao.region.v1 import region_pb2
 from yibao.transfer.v1 import transfer_pb2
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.entrypoints.grpc_api import SERVICE as ACCOUNT
 from services.kernel.auth import Principal, Role
@@ -198,7 +198,7 @@ async def world(region_server, account_server, transfer_server, tokens, clock, b
         stranger = await person("王五", "450102", funding=1_000)
         await account.AttestRelation(
             apb.AttestRelationRequest(
-                person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
+                person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
             ),
             metadata=bearer(Role.PROVINCE, "platform", province=payer.province),
         )
@@ -211,7 +211,7 @@ async def world(region_server, account_server, transfer_server, tokens, clock, b
                 source=transfer_pb2.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
                 payee_name=payee.name,
                 payee_id_number=payee.id_number,
-                relation=transfer_pb2.RELATION_PARENT,
+                relation=relation_pb2.RELATION_KIND_PARENT,
                 amount_fen=10_000,
                 verification=verification_pb2.Verification(password=PASSWORD),
                 request_id="world-1",

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from yibao.account.v1 import account_pb2 as apb
 from yibao.region.v1 import region_pb2 as rpb
 from yibao.transfer.v1 import transfer_pb2 as tpb
+from yibao.type.v1 import relation_pb2
 from yibao.type.v1.verification_pb2 import Verification
 
 from tests.cluster import id_number
@@ -92,7 +93,7 @@ def valid_request(rpc: str, w: World):
             person_id=payer.id, mobile="13912345678", verification=password
         ),
         "account.AttestRelation": lambda: apb.AttestRelationRequest(
-            person_id=payer.id, relative_id=payee.id, kind=apb.RELATION_KIND_PARENT
+            person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
         ),
         "account.ListRelations": lambda: apb.ListRelationsRequest(person_id=payer.id),
         "account.SetPassword": lambda: apb.SetPasswordRequest(
@@ -137,7 +138,7 @@ def valid_request(rpc: str, w: World):
             source=tpb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
             payee_name=payee.name,
             payee_id_number=payee.id_number,
-            relation=tpb.RELATION_PARENT,
+            relation=relation_pb2.RELATION_KIND_PARENT,
             amount_fen=100,
             verification=password,
             request_id=_key("submit"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from yibao.account.v1 import account_pb2 as apb
+from yibao.type.v1 import relation_pb2
 
 from services.kernel.auth import Role
 from tests.cluster import id_number
@@ -49,7 +50,7 @@ def member(account, as_province, as_citizen):
 
 @pytest.fixture
 def relate(account, as_province):
-    async def make(person, relative, kind=apb.RELATION_KIND_PARENT):
+    async def make(person, relative, kind=relation_pb2.RELATION_KIND_PARENT):
         await account.AttestRelation(
             apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind),
             metadata=as_province(person.region[:2] + "0000"),
@@ -63,7 +64,7 @@ async def family(member, relate):
     """张伟 in 南宁 (employee, ¥1,000 in his personal account) and his mother in 北京."""
     payer = await member("张伟", "450102", funding=100_000)
     payee = await member("李秀英", "110101", kind=apb.INSURANCE_TYPE_RESIDENT)
-    await relate(payer, payee, apb.RELATION_KIND_PARENT)
+    await relate(payer, payee, relation_pb2.RELATION_KIND_PARENT)
     return payer, payee
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from yibao.transfer.v1 import transfer_pb2 as pb
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.adapters.tables import accounts
 from services.kernel.db import create_engine
@@ -33,7 +33,7 @@ def submit_request(
     payee,
     amount=30_000,
     request_id=None,
-    relation=pb.RELATION_PARENT,
+    relation=relation_pb2.RELATION_KIND_PARENT,
     source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
     password=PASSWORD,
     **over,

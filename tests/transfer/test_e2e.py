@@ -15,7 +15,7 @@ from yibao.account.v1 import account_pb2 as apb
 from yibao.region.v1 import region_pb2 as rpb
 from yibao.region.v1 import region_pb2_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.kernel.auth import Role
@@ -168,11 +168,11 @@ async def test_r14_each_gate_fails_with_its_own_reason(
     payer, payee = family
     stranger = await member("王五", "110101")
     no_wallet = await member("赵六", "110101", wallet=False)
-    await relate(payer, no_wallet, apb.RELATION_KIND_SIBLING)
+    await relate(payer, no_wallet, relation_pb2.RELATION_KIND_SIBLING)
     resident_payer = await member("钱七", "450103", kind=apb.INSURANCE_TYPE_RESIDENT)
-    await relate(resident_payer, payee, apb.RELATION_KIND_CHILD)
+    await relate(resident_payer, payee, relation_pb2.RELATION_KIND_CHILD)
     walletless_payer = await member("孙八", "450102", wallet=False, funding=1_000)
-    await relate(walletless_payer, payee, apb.RELATION_KIND_PARENT)
+    await relate(walletless_payer, payee, relation_pb2.RELATION_KIND_PARENT)
 
     async def gate(code, reason, payer_=payer, payee_=payee, **kw):
         with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -187,15 +187,18 @@ async def test_r14_each_gate_fails_with_its_own_reason(
     await gate(C.NOT_FOUND, "PAYEE_NOT_FOUND", payee_name="李秀")  # one answer: no name oracle
     await gate(C.INVALID_ARGUMENT, "PAYEE_IS_PAYER", payee_=payer)
     await gate(C.FAILED_PRECONDITION, "NOT_CLOSE_RELATIVE", payee_=stranger)
-    await gate(C.FAILED_PRECONDITION, "RELATION_MISMATCH", relation=pb.RELATION_SPOUSE)
+    await gate(C.FAILED_PRECONDITION, "RELATION_MISMATCH", relation=relation_pb2.RELATION_KIND_SPOUSE)
     await gate(
-        C.FAILED_PRECONDITION, "PAYEE_WALLET_NOT_OPENED", payee_=no_wallet, relation=pb.RELATION_SIBLING
+        C.FAILED_PRECONDITION,
+        "PAYEE_WALLET_NOT_OPENED",
+        payee_=no_wallet,
+        relation=relation_pb2.RELATION_KIND_SIBLING,
     )
     await gate(
         C.FAILED_PRECONDITION,
         "SOURCE_REQUIRES_EMPLOYEE_INSURANCE",
         payer_=resident_payer,
-        relation=pb.RELATION_CHILD,
+        relation=relation_pb2.RELATION_KIND_CHILD,
     )
     wrong = await gate(C.FAILED_PRECONDITION, "VERIFICATION_FAILED", password="000000")
     assert wrong.metadata["attempts_left"] == "4"
@@ -380,13 +383,14 @@ async def test_r14_five_concurrent_submissions_exactly_three_succeed(
     payer, _ = family
     relatives = [await member(f"亲属{i}", "110101", kind=apb.INSURANCE_TYPE_RESIDENT) for i in range(5)]
     for relative in relatives:
-        await relate(payer, relative, apb.RELATION_KIND_SIBLING)
+        await relate(payer, relative, relation_pb2.RELATION_KIND_SIBLING)
     me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
 
     async def attempt(relative):
         try:
             await transfers.SubmitTransfer(
-                submit_request(payer, relative, amount=1_000, relation=pb.RELATION_SIBLING), metadata=me
+                submit_request(payer, relative, amount=1_000, relation=relation_pb2.RELATION_KIND_SIBLING),
+                metadata=me,
             )
             return "OK"
         except grpc.aio.AioRpcError as error:
@@ -404,10 +408,10 @@ async def test_r18_list_in_and_out_newest_first_with_status_filter(
 ):
     payer, payee = family
     sister = await member("张丽", "440104", funding=50_000)
-    await relate(sister, payer, apb.RELATION_KIND_SIBLING)
+    await relate(sister, payer, relation_pb2.RELATION_KIND_SIBLING)
     out1 = await submit(payer, payee, amount=1_000)
     clock.advance(minutes=1)
-    incoming = await submit(sister, payer, amount=2_000, relation=pb.RELATION_SIBLING)
+    incoming = await submit(sister, payer, amount=2_000, relation=relation_pb2.RELATION_KIND_SIBLING)
     me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
     await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=incoming.id), metadata=me)
 
@@ -626,23 +630,23 @@ async def test_r19a_monthly_settlement_agrees_with_the_ledger(
 ):
     payer, payee = family
     sister = await member("张丽", "440104", funding=50_000)
-    await relate(sister, payee, apb.RELATION_KIND_CHILD)
+    await relate(sister, payee, relation_pb2.RELATION_KIND_CHILD)
     wife = await member("王芳", "450103", kind=apb.INSURANCE_TYPE_RESIDENT)
-    await relate(payer, wife, apb.RELATION_KIND_SPOUSE)
+    await relate(payer, wife, relation_pb2.RELATION_KIND_SPOUSE)
 
-    async def received(sender, receiver, amount, relation=pb.RELATION_PARENT):
+    async def received(sender, receiver, amount, relation=relation_pb2.RELATION_KIND_PARENT):
         t = await submit(sender, receiver, amount=amount, relation=relation)
         token = bearer(Role.CITIZEN, receiver.id, person_id=receiver.id)
         await transfers.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=token)
 
     await received(payer, payee, 12_345)
-    await received(sister, payee, 6_789, pb.RELATION_CHILD)
-    await received(payer, wife, 2_000, pb.RELATION_SPOUSE)  # inside 广西: settles nothing
+    await received(sister, payee, 6_789, relation_pb2.RELATION_KIND_CHILD)
+    await received(payer, wife, 2_000, relation_pb2.RELATION_KIND_SPOUSE)  # inside 广西: settles nothing
     c = await submit(payer, payee, amount=500)
     payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
     await transfers.DeclineTransfer(pb.DeclineTransferRequest(id=c.id), metadata=payee_token)  # not received
     clock.set(datetime(2026, 4, 1, 2, 0, tzinfo=UTC))  # 10:00 Beijing on 1 April: another month
-    await received(sister, payee, 1_111, pb.RELATION_CHILD)
+    await received(sister, payee, 1_111, relation_pb2.RELATION_KIND_CHILD)
 
     def statement(month, who):
         return transfers.GetSettlementStatement(pb.GetSettlementStatementRequest(month=month), metadata=who)

@@ -6,6 +6,7 @@ from functools import partial
 
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
+from yibao.type.v1 import relation_pb2
 
 from services.account.domain.credentials import Purpose
 from services.account.domain.holds import Hold, HoldState
@@ -78,7 +79,7 @@ POLICY = {
 
 _INSURANCE_TYPES = WireEnum(InsuranceType, pb.InsuranceType)
 _STATUSES = WireEnum(InsuranceStatus, pb.InsuranceStatus)
-_RELATIONS = WireEnum(RelationKind, pb.RelationKind)
+_RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
 _ACCOUNTS = WireEnum(AccountKind, pb.AccountKind, members=[AccountKind.PERSONAL, AccountKind.WALLET])
 _ENTRIES = WireEnum(EntryKind, pb.EntryKind)
 _PURPOSES = WireEnum(Purpose, pb.VerificationPurpose)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import grpc
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
-from yibao.type.v1 import verification_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.calls import ServiceIdentity, call
 from services.kernel.errors import DomainError
@@ -18,7 +18,7 @@ from services.transfer.domain.parties import Parties, Party
 from services.transfer.domain.transfer import Source
 
 _SOURCES = WireEnum(Source, pb.AccountKind)
-_RELATIONS = WireEnum(RelationKind, pb.RelationKind)
+_RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
 
 
 def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:

@@ -6,6 +6,7 @@ from functools import partial
 
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
+from yibao.type.v1 import relation_pb2
 
 from services.kernel.auth import Access, Role, current_principal
 from services.kernel.proto_enums import WireEnum, enum_value_invalid
@@ -42,7 +43,7 @@ POLICY = {
 }
 
 _SOURCES = WireEnum(Source, pb.TransferSource, names={Source.PERSONAL: "PERSONAL_ACCOUNT"})
-_RELATIONS = WireEnum(RelationKind, pb.Relation)
+_RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
 _REASONS = WireEnum(RefundReason, pb.RefundReason)
 _EVENTS = WireEnum(EventType, pb.TransferEventType)
 _NOTIFICATIONS = WireEnum(NotificationKind, pb.NotificationKind)

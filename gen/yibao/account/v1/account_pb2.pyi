@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from yibao.type.v1 import conventions_pb2 as _conventions_pb2
+from yibao.type.v1 import relation_pb2 as _relation_pb2
 from yibao.type.v1 import verification_pb2 as _verification_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -23,16 +24,6 @@ class InsuranceStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INSURANCE_STATUS_UNSPECIFIED: _ClassVar[InsuranceStatus]
     INSURANCE_STATUS_ACTIVE: _ClassVar[InsuranceStatus]
     INSURANCE_STATUS_ENDED: _ClassVar[InsuranceStatus]
-
-class RelationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    RELATION_KIND_UNSPECIFIED: _ClassVar[RelationKind]
-    RELATION_KIND_SPOUSE: _ClassVar[RelationKind]
-    RELATION_KIND_PARENT: _ClassVar[RelationKind]
-    RELATION_KIND_CHILD: _ClassVar[RelationKind]
-    RELATION_KIND_SIBLING: _ClassVar[RelationKind]
-    RELATION_KIND_GRANDPARENT: _ClassVar[RelationKind]
-    RELATION_KIND_GRANDCHILD: _ClassVar[RelationKind]
 
 class AccountKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -88,13 +79,6 @@ INSURANCE_TYPE_RESIDENT: InsuranceType
 INSURANCE_STATUS_UNSPECIFIED: InsuranceStatus
 INSURANCE_STATUS_ACTIVE: InsuranceStatus
 INSURANCE_STATUS_ENDED: InsuranceStatus
-RELATION_KIND_UNSPECIFIED: RelationKind
-RELATION_KIND_SPOUSE: RelationKind
-RELATION_KIND_PARENT: RelationKind
-RELATION_KIND_CHILD: RelationKind
-RELATION_KIND_SIBLING: RelationKind
-RELATION_KIND_GRANDPARENT: RelationKind
-RELATION_KIND_GRANDCHILD: RelationKind
 ACCOUNT_KIND_UNSPECIFIED: AccountKind
 ACCOUNT_KIND_PERSONAL: AccountKind
 ACCOUNT_KIND_WALLET: AccountKind
@@ -166,11 +150,11 @@ class Relation(_message.Message):
     ATTEST_TIME_FIELD_NUMBER: _ClassVar[int]
     person_id: str
     relative_id: str
-    kind: RelationKind
+    kind: _relation_pb2.RelationKind
     relative_name: str
     relative_masked_id_number: str
     attest_time: _timestamp_pb2.Timestamp
-    def __init__(self, person_id: _Optional[str] = ..., relative_id: _Optional[str] = ..., kind: _Optional[_Union[RelationKind, str]] = ..., relative_name: _Optional[str] = ..., relative_masked_id_number: _Optional[str] = ..., attest_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, person_id: _Optional[str] = ..., relative_id: _Optional[str] = ..., kind: _Optional[_Union[_relation_pb2.RelationKind, str]] = ..., relative_name: _Optional[str] = ..., relative_masked_id_number: _Optional[str] = ..., attest_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StatementEntry(_message.Message):
     __slots__ = ("entry_id", "kind", "account", "amount_fen", "balance_after_fen", "reference", "description", "post_time")
@@ -315,8 +299,8 @@ class GetTransferPartiesResponse(_message.Message):
     payer_wallet: Wallet
     payee: Person
     payee_wallet: Wallet
-    relation: RelationKind
-    def __init__(self, payer: _Optional[_Union[Person, _Mapping]] = ..., payer_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., payee: _Optional[_Union[Person, _Mapping]] = ..., payee_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., relation: _Optional[_Union[RelationKind, str]] = ...) -> None: ...
+    relation: _relation_pb2.RelationKind
+    def __init__(self, payer: _Optional[_Union[Person, _Mapping]] = ..., payer_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., payee: _Optional[_Union[Person, _Mapping]] = ..., payee_wallet: _Optional[_Union[Wallet, _Mapping]] = ..., relation: _Optional[_Union[_relation_pb2.RelationKind, str]] = ...) -> None: ...
 
 class BatchGetTransferPartiesRequest(_message.Message):
     __slots__ = ("requests",)
@@ -438,8 +422,8 @@ class AttestRelationRequest(_message.Message):
     KIND_FIELD_NUMBER: _ClassVar[int]
     person_id: str
     relative_id: str
-    kind: RelationKind
-    def __init__(self, person_id: _Optional[str] = ..., relative_id: _Optional[str] = ..., kind: _Optional[_Union[RelationKind, str]] = ...) -> None: ...
+    kind: _relation_pb2.RelationKind
+    def __init__(self, person_id: _Optional[str] = ..., relative_id: _Optional[str] = ..., kind: _Optional[_Union[_relation_pb2.RelationKind, str]] = ...) -> None: ...
 
 class AttestRelationResponse(_message.Message):
     __slots__ = ("relation", "inverse")

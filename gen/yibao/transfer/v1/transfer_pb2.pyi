@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from yibao.type.v1 import conventions_pb2 as _conventions_pb2
+from yibao.type.v1 import relation_pb2 as _relation_pb2
 from yibao.type.v1 import verification_pb2 as _verification_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -34,16 +35,6 @@ class RefundReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REFUND_REASON_DECLINED: _ClassVar[RefundReason]
     REFUND_REASON_RELATION_LAPSED: _ClassVar[RefundReason]
 
-class Relation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    RELATION_UNSPECIFIED: _ClassVar[Relation]
-    RELATION_SPOUSE: _ClassVar[Relation]
-    RELATION_PARENT: _ClassVar[Relation]
-    RELATION_CHILD: _ClassVar[Relation]
-    RELATION_SIBLING: _ClassVar[Relation]
-    RELATION_GRANDPARENT: _ClassVar[Relation]
-    RELATION_GRANDCHILD: _ClassVar[Relation]
-
 class TransferEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     TRANSFER_EVENT_TYPE_UNSPECIFIED: _ClassVar[TransferEventType]
@@ -71,13 +62,6 @@ REFUND_REASON_UNSPECIFIED: RefundReason
 REFUND_REASON_EXPIRED: RefundReason
 REFUND_REASON_DECLINED: RefundReason
 REFUND_REASON_RELATION_LAPSED: RefundReason
-RELATION_UNSPECIFIED: Relation
-RELATION_SPOUSE: Relation
-RELATION_PARENT: Relation
-RELATION_CHILD: Relation
-RELATION_SIBLING: Relation
-RELATION_GRANDPARENT: Relation
-RELATION_GRANDCHILD: Relation
 TRANSFER_EVENT_TYPE_UNSPECIFIED: TransferEventType
 TRANSFER_EVENT_TYPE_CREATED: TransferEventType
 TRANSFER_EVENT_TYPE_RECEIVED: TransferEventType
@@ -111,7 +95,7 @@ class Transfer(_message.Message):
     payee_id: str
     payee_name: str
     payee_masked_id_number: str
-    relation: Relation
+    relation: _relation_pb2.RelationKind
     source: TransferSource
     amount_fen: int
     status: TransferStatus
@@ -122,7 +106,7 @@ class Transfer(_message.Message):
     expire_time: _timestamp_pb2.Timestamp
     receive_time: _timestamp_pb2.Timestamp
     refund_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., payee_name: _Optional[str] = ..., payee_masked_id_number: _Optional[str] = ..., relation: _Optional[_Union[Relation, str]] = ..., source: _Optional[_Union[TransferSource, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[TransferStatus, str]] = ..., refund_reason: _Optional[_Union[RefundReason, str]] = ..., payer_province: _Optional[str] = ..., payee_province: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., payee_name: _Optional[str] = ..., payee_masked_id_number: _Optional[str] = ..., relation: _Optional[_Union[_relation_pb2.RelationKind, str]] = ..., source: _Optional[_Union[TransferSource, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[TransferStatus, str]] = ..., refund_reason: _Optional[_Union[RefundReason, str]] = ..., payer_province: _Optional[str] = ..., payee_province: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., refund_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TransferEvent(_message.Message):
     __slots__ = ("sequence", "type", "transfer", "event_time")
@@ -150,11 +134,11 @@ class SubmitTransferRequest(_message.Message):
     source: TransferSource
     payee_name: str
     payee_id_number: str
-    relation: Relation
+    relation: _relation_pb2.RelationKind
     amount_fen: int
     verification: _verification_pb2.Verification
     request_id: str
-    def __init__(self, payer_id: _Optional[str] = ..., source: _Optional[_Union[TransferSource, str]] = ..., payee_name: _Optional[str] = ..., payee_id_number: _Optional[str] = ..., relation: _Optional[_Union[Relation, str]] = ..., amount_fen: _Optional[int] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, payer_id: _Optional[str] = ..., source: _Optional[_Union[TransferSource, str]] = ..., payee_name: _Optional[str] = ..., payee_id_number: _Optional[str] = ..., relation: _Optional[_Union[_relation_pb2.RelationKind, str]] = ..., amount_fen: _Optional[int] = ..., verification: _Optional[_Union[_verification_pb2.Verification, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class SubmitTransferResponse(_message.Message):
     __slots__ = ("transfer",)
