@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 from yibao.account.v1 import account_pb2 as apb
 from yibao.type.v1 import relation_pb2
@@ -93,3 +94,36 @@ def balances(account, bearer):
 @pytest.fixture
 def invariant(account_server, transfer_server):
     return lambda: check_invariant(account_server.database_url, transfer_server.database_url)
+
+
+@pytest.fixture
+async def restart_transfer(transfer_server, account_server, region_target, tokens, clock):
+    """restart_transfer(worker_interval, provider, while_down) -> a stub of the
+    transfer service stopped and started again on its own database, with that
+    worker interval and notification provider; ``while_down`` runs between."""
+    from yibao.transfer.v1 import transfer_pb2_grpc
+
+    from services.transfer.bootstrap import bootstrap as start_transfer
+    from services.transfer.settings import TransferSettings
+
+    started, channels = [], []
+
+    async def restart(worker_interval=3600.0, provider=None, while_down=None):
+        await transfer_server.stop(0)
+        if while_down is not None:
+            while_down()
+        settings = TransferSettings(
+            transfer_server.database_url,
+            account_server.address,
+            region_target,
+            worker_interval=worker_interval,
+        )
+        started.append(await start_transfer(settings, tokens, clock, notification_provider=provider))
+        channels.append(grpc.aio.insecure_channel(started[-1].address))
+        return transfer_pb2_grpc.TransferServiceStub(channels[-1])
+
+    yield restart
+    for channel in channels:
+        await channel.close()
+    for server in started:
+        await server.stop(0)

@@ -712,103 +712,52 @@ async def test_r8_a_lapsed_relation_refunds_what_is_pending(
 
 
 async def test_r17_refunds_that_fell_due_while_down_happen_on_restart(
-    family,
-    submit,
-    transfers,
-    bearer,
-    balances,
-    invariant,
-    clock,
-    transfer_server,
-    account_server,
-    region_target,
-    tokens,
+    family, submit, bearer, balances, invariant, clock, restart_transfer
 ):
-    from services.transfer.bootstrap import bootstrap as start_transfer
-    from services.transfer.settings import TransferSettings
-
     payer, payee = family
     t = await submit(payer, payee, amount=25_000)
-    await transfer_server.stop(0)  # the service goes down …
-    clock.set(from_timestamp(t.expire_time) + timedelta(hours=1))  # … over 06:00
-    settings = TransferSettings(
-        transfer_server.database_url, account_server.address, region_target, worker_interval=3600
-    )
-    restarted = await start_transfer(settings, tokens, clock)
-    try:
-        async with grpc.aio.insecure_channel(restarted.address) as channel:
-            from yibao.transfer.v1 import transfer_pb2_grpc
 
-            stub = transfer_pb2_grpc.TransferServiceStub(channel)
-            me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    def over_0600():
+        clock.set(from_timestamp(t.expire_time) + timedelta(hours=1))
 
-            async def refunded():
-                return (
-                    await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)
-                ).transfer.status == pb.TRANSFER_STATUS_REFUNDED
+    stub = await restart_transfer(worker_interval=3600, while_down=over_0600)  # down over 06:00
+    me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
 
-            await eventually(refunded)  # done by the start-up round, not a later tick
-    finally:
-        await restarted.stop(0)
+    async def refunded():
+        got = await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=me)
+        return got.transfer.status == pb.TRANSFER_STATUS_REFUNDED
+
+    await eventually(refunded)  # done by the start-up round, not a later tick
     assert await balances(payer) == (100_000, 0)
     await invariant()
 
 
 async def test_r8_a_receipt_after_a_lapse_is_refused_and_refunded_before_the_feed_is_followed(
-    family,
-    submit,
-    transfer_server,
-    account_server,
-    region_target,
-    tokens,
-    clock,
-    account,
-    as_province,
-    bearer,
-    balances,
-    invariant,
+    family, submit, transfer_server, account, as_province, bearer, balances, invariant, restart_transfer
 ):
-    from yibao.transfer.v1 import transfer_pb2_grpc
-
     from services.transfer.adapters.tables import cursors
-    from services.transfer.bootstrap import bootstrap as start_transfer
-    from services.transfer.settings import TransferSettings
     from services.transfer.usecases.lifecycle import LAPSES_CURSOR
 
     payer, payee = family
     t = await submit(payer, payee, amount=40_000)
     # A transfer service whose worker follows the lapse feed once, at start, then not for an hour.
-    await transfer_server.stop(0)
-    settings = TransferSettings(
-        transfer_server.database_url, account_server.address, region_target, worker_interval=3600
+    stub = await restart_transfer(worker_interval=3600)
+    await asyncio.sleep(0.5)  # its start-up round is over
+    await account.UpdateInsurance(
+        apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED),
+        metadata=as_province("110000"),
     )
-    slow = await start_transfer(settings, tokens, clock)
-    try:
-        await asyncio.sleep(0.5)  # its start-up round is over
-        await account.UpdateInsurance(
-            apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED),
-            metadata=as_province("110000"),
-        )
-        async with grpc.aio.insecure_channel(slow.address) as channel:
-            stub = transfer_pb2_grpc.TransferServiceStub(channel)
-            payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
-            refused = await fails(
-                stub.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=payee_token)
-            )
-            assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "RELATION_LAPSED")
-            got = (await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payee_token)).transfer
-            assert (got.status, got.refund_reason) == (
-                pb.TRANSFER_STATUS_REFUNDED,
-                pb.REFUND_REASON_RELATION_LAPSED,
-            )
-        engine = create_engine(transfer_server.database_url)
-        async with engine.connect() as conn:
-            lapses = select(func.count()).select_from(cursors).where(cursors.c.name == LAPSES_CURSOR)
-            followed = (await conn.execute(lapses)).scalar_one()
-        await engine.dispose()
-        assert followed == 0  # refunded by the receipt, not by the lapse feed
-    finally:
-        await slow.stop(0)
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    refused = await fails(stub.ReceiveTransfer(pb.ReceiveTransferRequest(id=t.id), metadata=payee_token))
+    assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "RELATION_LAPSED")
+    got = (await stub.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=payee_token)).transfer
+    assert (got.status, got.refund_reason) == (pb.TRANSFER_STATUS_REFUNDED, pb.REFUND_REASON_RELATION_LAPSED)
+    engine = create_engine(transfer_server.database_url)
+    async with engine.connect() as conn:
+        lapses = select(func.count()).select_from(cursors).where(cursors.c.name == LAPSES_CURSOR)
+        followed = (await conn.execute(lapses)).scalar_one()
+    await engine.dispose()
+    assert followed == 0  # refunded by the receipt, not by the lapse feed
     assert await balances(payer) == (100_000, 0) and await balances(payee) == (0, 0)
     await invariant()
 
@@ -858,13 +807,8 @@ async def test_r19b_the_payee_is_told_a_transfer_waits_and_the_payer_what_became
 
 
 async def test_r19b_a_provider_that_fails_gets_the_batch_again_and_nothing_is_recorded_twice(
-    family, submit, transfers, transfer_server, account_server, region_target, tokens, clock, bearer
+    family, bearer, restart_transfer
 ):
-    from yibao.transfer.v1 import transfer_pb2_grpc
-
-    from services.transfer.bootstrap import bootstrap as start_transfer
-    from services.transfer.settings import TransferSettings
-
     class Flaky:
         """Refuses its first batch, as a gateway that is down would."""
 
@@ -877,24 +821,16 @@ async def test_r19b_a_provider_that_fails_gets_the_batch_again_and_nothing_is_re
                 raise ConnectionError("gateway down")
 
     payer, payee = family
-    await transfer_server.stop(0)  # the notifier of the default server must not take the events
     provider = Flaky()
-    settings = TransferSettings(
-        transfer_server.database_url, account_server.address, region_target, worker_interval=0.05
-    )
-    server = await start_transfer(settings, tokens, clock, notification_provider=provider)
-    try:
-        async with grpc.aio.insecure_channel(server.address) as channel:
-            stub = transfer_pb2_grpc.TransferServiceStub(channel)
-            payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
-            t = await stub.SubmitTransfer(submit_request(payer, payee, amount=500), metadata=payer_token)
-            payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    # Restarted with it, so that the default provider does not take the events first.
+    stub = await restart_transfer(worker_interval=0.05, provider=provider)
+    payer_token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    t = await stub.SubmitTransfer(submit_request(payer, payee, amount=500), metadata=payer_token)
+    payee_token = bearer(Role.CITIZEN, payee.id, person_id=payee.id)
 
-            async def delivered():
-                return len(await _notified(stub, payee_token, payee)) == 1
+    async def delivered():
+        return len(await _notified(stub, payee_token, payee)) == 1
 
-            await eventually(delivered)
-            assert [tid for _, tid, _ in await _notified(stub, payee_token, payee)] == [t.transfer.id]
-    finally:
-        await server.stop(0)
+    await eventually(delivered)
+    assert [tid for _, tid, _ in await _notified(stub, payee_token, payee)] == [t.transfer.id]
     assert len(provider.batches) >= 2 and provider.batches[0] == provider.batches[1]  # offered again
