@@ -164,6 +164,5 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 "ms": round(elapsed * 1000, 2),
             }
             if outcome.error is not None:  # our own words: the reason and message the caller got
-                error = outcome.error
-                line |= {"reason": error.reason, "error": error.message, "error_metadata": error.metadata}
+                line |= {"reason": outcome.error.reason, "error": outcome.error.message}
             log.debug("rpc", extra=line)
