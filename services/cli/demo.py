@@ -15,6 +15,7 @@ from yibao.type.v1 import relation_pb2
 from services.account.domain.identity import check_digit
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import Clock, beijing_month
+from services.kernel.grpc_errors import error_details
 
 
 @dataclass(frozen=True)
@@ -66,26 +67,36 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
             ).person
             ids[demo.name] = person.id
             me = as_(Role.CITIZEN, person_id=person.id)
-            await stub.OpenWallet(
-                pb.OpenWalletRequest(person_id=person.id, place_of_use=demo.region, mobile=demo.mobile),
-                metadata=me,
+            # Each step below may have been done on an earlier run (perhaps
+            # in another month, or changed since through the CLI): then it is
+            # left as it is.
+            await _unless_done(
+                stub.OpenWallet(
+                    pb.OpenWalletRequest(person_id=person.id, place_of_use=demo.region, mobile=demo.mobile),
+                    metadata=me,
+                ),
+                "WALLET_ALREADY_OPENED",
             )
-            try:
-                await stub.SetPassword(
+            await _unless_done(
+                stub.SetPassword(
                     pb.SetPasswordRequest(person_id=person.id, new_password=demo.password), metadata=me
-                )
-            except grpc.aio.AioRpcError as error:  # set on an earlier run
-                if error.code() is not grpc.StatusCode.INVALID_ARGUMENT:
-                    raise
+                ),
+                "CURRENT_PASSWORD_REQUIRED",
+            )
             if demo.funding_fen:
-                await stub.FundPersonalAccount(
-                    pb.FundPersonalAccountRequest(
-                        person_id=person.id,
-                        amount_fen=demo.funding_fen,
-                        reference=f"demo-{person.id}",
-                        period=beijing_month(clock.now()),
+                # The reference is the demo's own: "used with other content"
+                # means funded on an earlier run, for the month of that run.
+                await _unless_done(
+                    stub.FundPersonalAccount(
+                        pb.FundPersonalAccountRequest(
+                            person_id=person.id,
+                            amount_fen=demo.funding_fen,
+                            reference=f"demo-{person.id}",
+                            period=beijing_month(clock.now()),
+                        ),
+                        metadata=province,
                     ),
-                    metadata=province,
+                    "REQUEST_ID_REUSED",
                 )
         await stub.AttestRelation(
             pb.AttestRelationRequest(
@@ -94,6 +105,16 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
             metadata=as_(Role.PROVINCE, province="450000"),
         )
     return ids
+
+
+async def _unless_done(call, done_reason: str) -> None:
+    """Awaits a loading call; a refusal for ``done_reason`` means it was done before."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        details = error_details(error)
+        if details is None or details.reason != done_reason:
+            raise
 
 
 async def walk(console) -> None:

@@ -76,10 +76,14 @@ async def load_demo(engine: AsyncEngine, clock: Clock) -> None:
     regions_, institutions = RegionUseCases(uow, clock), InstitutionUseCases(uow, clock)
     seeder = Principal("seed", Role.ADMIN)
     for code, action, delay, reason in DEMO_SETTINGS:
-        # Scheduled ones start at 00:00 Beijing, so a re-run on the same day repeats the same request.
-        at = (
-            beijing(clock.now() + delay).replace(hour=0, minute=0, second=0, microsecond=0) if delay else None
-        )
+        at = None
+        if delay:
+            # A scheduled one is dated from the first run: a re-run on a later
+            # day finds the region's settings there and leaves them.
+            async with uow(read_only=True) as tx:
+                if await tx.regions.history([code], None, 1):
+                    continue
+            at = beijing(clock.now() + delay).replace(hour=0, minute=0, second=0, microsecond=0)
         request_id = f"demo-enablement-{code}" + (f"-{at:%Y%m%d}" if at else "")
         await regions_.set_enablement(seeder, code, action, at, reason, request_id)
     for code, name, kind, region, accepts in DEMO_INSTITUTIONS:
