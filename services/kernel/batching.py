@@ -1,16 +1,61 @@
 """Group commit for calls between services: concurrent requests of one kind
 are collected for a moment and sent as one batch call, then each caller
 gets its own answer. Under load many requests share one RPC and one
-transaction; alone, a request waits at most ``max_wait``."""
+transaction; alone, a request waits at most ``max_wait``.
+
+Requests that travel together share no fate they did not earn (R21):
+
+- a batch runs in a context of its own, never in one of its members', with
+  its own deadline: the longest of its members' (capped), so one caller's
+  short deadline bounds neither the batch nor the batches after it;
+- a member that gives up (its deadline passed, its client went away) leaves
+  before its batch does, or its answer is dropped; the others go on;
+- the queue is bounded: when full, a request is refused at once with
+  RESOURCE_EXHAUSTED and a retry delay, never left to wait without end;
+- an answer of the wrong length fails every member loudly; nobody hangs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from services.kernel import calls
+from services.kernel.errors import DomainError, ErrorKind, Reason
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+log = logging.getLogger("yibao.batching")
+
+OVERLOAD_RETRY_AFTER = 0.2  # seconds a refused caller is asked to wait
+
+
+class BatchAnswerMismatch(RuntimeError):
+    """``send`` answered a different number of items than it was given: a bug."""
+
+
+def overloaded(waiting: int) -> DomainError:
+    return DomainError(
+        ErrorKind.RESOURCE_EXHAUSTED,
+        Reason.OVERLOADED,
+        "too many requests are waiting; try again shortly",
+        {"waiting": str(waiting)},
+        retry_delay=OVERLOAD_RETRY_AFTER,
+    )
+
+
+@dataclass(eq=False)
+class _Member:
+    item: object
+    answer: asyncio.Future
+    deadline: float | None = field(default_factory=calls.deadline)
 
 
 class MicroBatcher(Generic[T, R]):
@@ -20,7 +65,8 @@ class MicroBatcher(Generic[T, R]):
 
     With ``max_in_flight``, at most that many batches are being sent at
     once; what arrives meanwhile waits and leaves as the next batch when one
-    of them is done (group commit: the busier, the larger the batches)."""
+    of them is done (group commit: the busier, the larger the batches). At
+    most ``max_waiting`` requests wait (default: 16 batches' worth)."""
 
     def __init__(
         self,
@@ -28,22 +74,38 @@ class MicroBatcher(Generic[T, R]):
         max_items: int = 64,
         max_wait: float = 0.002,
         max_in_flight: int | None = None,
+        max_waiting: int | None = None,
+        max_batch_seconds: float = calls.DEFAULT_TIMEOUT,
     ) -> None:
         self._send, self._max_items, self._max_wait = send, max_items, max_wait
         self._max_in_flight = max_in_flight
-        self._waiting: list[tuple[T, asyncio.Future]] = []
+        self._max_waiting = max_waiting or 16 * max_items
+        self._max_batch_seconds = max_batch_seconds
+        self._waiting: list[_Member] = []
         self._timer: asyncio.TimerHandle | None = None
         self._in_flight: set[asyncio.Task] = set()
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
     async def submit(self, item: T) -> R:
+        if len(self._waiting) >= self._max_waiting:
+            raise overloaded(len(self._waiting))
         loop = asyncio.get_running_loop()
-        answer = loop.create_future()
-        self._waiting.append((item, answer))
+        member = _Member(item, loop.create_future())
+        self._waiting.append(member)
         if len(self._waiting) >= self._max_items:
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self._max_wait, self._flush)
-        return await answer
+        try:
+            return await member.answer
+        except asyncio.CancelledError:
+            # The caller gave up: if its item has not left yet, it never will.
+            with contextlib.suppress(ValueError):
+                self._waiting.remove(member)
+            raise
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -52,7 +114,12 @@ class MicroBatcher(Generic[T, R]):
         # Beyond max_in_flight, the next batch leaves when one in flight is done.
         while self._waiting and (self._max_in_flight is None or len(self._in_flight) < self._max_in_flight):
             batch, self._waiting = self._waiting[: self._max_items], self._waiting[self._max_items :]
-            task = asyncio.create_task(self._deliver(batch))
+            batch = [m for m in batch if not m.answer.done()]  # gone meanwhile
+            if not batch:
+                continue
+            # A fresh context: nothing of the caller who happened to fill the
+            # batch (its deadline above all) reaches the batch's calls.
+            task = asyncio.get_running_loop().create_task(self._deliver(batch), context=contextvars.Context())
             self._in_flight.add(task)
             task.add_done_callback(self._delivered)
 
@@ -61,22 +128,33 @@ class MicroBatcher(Generic[T, R]):
         if self._waiting and self._timer is None:
             self._flush()
 
-    async def _deliver(self, batch: list[tuple[T, asyncio.Future]]) -> None:
+    def _batch_deadline(self, batch: list[_Member]) -> float:
+        """The longest deadline of the members, within the cap; a member
+        without one counts as the cap."""
+        cap = time.monotonic() + self._max_batch_seconds
+        return min(cap, max(cap if m.deadline is None else m.deadline for m in batch))
+
+    async def _deliver(self, batch: list[_Member]) -> None:
+        calls.set_deadline(self._batch_deadline(batch))
         try:
-            answers = await self._send([item for item, _ in batch])
+            answers = await self._send([m.item for m in batch])
+            if len(answers) != len(batch):
+                raise BatchAnswerMismatch(f"{len(answers)} answers for {len(batch)} requests")
         except asyncio.CancelledError:  # shutting down: the callers are cancelled too
-            for _, future in batch:
-                future.cancel()
+            for m in batch:
+                m.answer.cancel()
             raise
         except Exception as error:  # every caller of the batch learns it
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            if isinstance(error, BatchAnswerMismatch) or not isinstance(error, DomainError):
+                log.exception("a batch failed as a whole", extra={"members": len(batch)})
+            for m in batch:
+                if not m.answer.done():
+                    m.answer.set_exception(error)
             return
-        for (_, future), answer in zip(batch, answers, strict=True):
-            if future.done():
+        for m, answer in zip(batch, answers, strict=True):
+            if m.answer.done():  # the caller gave up: its answer is dropped
                 continue
             if isinstance(answer, BaseException):
-                future.set_exception(answer)
+                m.answer.set_exception(answer)
             else:
-                future.set_result(answer)
+                m.answer.set_result(answer)

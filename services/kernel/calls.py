@@ -13,7 +13,15 @@ import grpc
 
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import Clock
-from services.kernel.errors import DomainError, ErrorKind, Reason
+from services.kernel.errors import ErrorKind, Reason
+from services.kernel.grpc_errors import domain_error_from
+from services.kernel.upstream import (
+    RETRY_AFTER,
+    UpstreamBroken,
+    UpstreamError,
+    UpstreamRefused,
+    UpstreamUnavailable,
+)
 
 DEFAULT_TIMEOUT = 5.0
 RETRY_DELAYS = (0.1, 0.3, 1.0)
@@ -37,13 +45,27 @@ def set_incoming_deadline(time_remaining: float | None) -> None:
     _deadline.set(None if time_remaining is None else time.monotonic() + time_remaining)
 
 
+def deadline() -> float | None:
+    """The monotonic time by which the call being served must be answered."""
+    return _deadline.get()
+
+
+def set_deadline(at: float | None) -> None:
+    _deadline.set(at)
+
+
 def timeout_left(default: float = DEFAULT_TIMEOUT) -> float:
-    deadline = _deadline.get()
-    if deadline is None:
+    at = _deadline.get()
+    if at is None:
         return default
-    left = deadline - time.monotonic()
+    left = at - time.monotonic()
     if left <= 0:
-        raise DomainError(ErrorKind.UNAVAILABLE, Reason.DEADLINE_EXCEEDED, "the call ran out of time")
+        raise UpstreamUnavailable(
+            ErrorKind.UNAVAILABLE,
+            Reason.DEADLINE_EXCEEDED,
+            "the call ran out of time",
+            retry_delay=RETRY_AFTER,
+        )
     return min(default, left)
 
 
@@ -65,26 +87,46 @@ class ServiceIdentity:
         return (("authorization", f"Bearer {self._token}"),)
 
 
+_UNAVAILABLE = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ABORTED,
+}
+_BROKEN = {
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.DATA_LOSS,
+}
+
+
+def upstream_error(error: grpc.aio.AioRpcError, upstream: str) -> UpstreamError:
+    """Every way a call can fail, as one class of the hierarchy."""
+    if error.code() in _UNAVAILABLE:
+        return UpstreamUnavailable.of(upstream)
+    refusal = None if error.code() in _BROKEN else domain_error_from(error)
+    if refusal is None:  # a bug of the callee's, or a refusal without a reason
+        return UpstreamBroken.of(upstream, error.code().name)
+    return UpstreamRefused.passing_on(refusal, upstream)
+
+
 async def call(method, request, identity: ServiceIdentity, *, idempotent: bool, upstream: str):
-    """One outgoing unary call; UNAVAILABLE is retried only when idempotent,
-    and surfaces as UNAVAILABLE naming the upstream service."""
+    """One outgoing unary call, within what the incoming call has left;
+    UNAVAILABLE is retried only when idempotent. Every failure is raised as
+    an UpstreamError (kernel/upstream.py), never as a raw gRPC error."""
     for attempt in range(len(RETRY_DELAYS) + 1):
         try:
             return await method(request, timeout=timeout_left(), metadata=identity.metadata())
         except grpc.aio.AioRpcError as error:
             retry = error.code() is grpc.StatusCode.UNAVAILABLE and idempotent and attempt < len(RETRY_DELAYS)
-            if retry:
-                await asyncio.sleep(RETRY_DELAYS[attempt])
-                continue
-            if error.code() in (
-                grpc.StatusCode.UNAVAILABLE,
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                grpc.StatusCode.CANCELLED,
-            ):
-                raise DomainError(
-                    ErrorKind.UNAVAILABLE,
-                    Reason.UPSTREAM_UNAVAILABLE,
-                    f"the {upstream} service did not answer",
-                    {"service": upstream},
-                ) from None
-            raise
+            if not retry:
+                raise upstream_error(error, upstream) from None
+            await asyncio.sleep(RETRY_DELAYS[attempt])
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def chunks(items: list, size: int) -> list[list]:
+    """``items`` in runs of at most ``size``: a batched call within the callee's maximum."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

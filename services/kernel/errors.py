@@ -41,7 +41,8 @@ Reason = Reasons(
     PERMISSION_DENIED TOKEN_MISSING TOKEN_INVALID TOKEN_EXPIRED
     REQUEST_ID_REQUIRED REQUEST_ID_INVALID REQUEST_ID_REUSED
     PAGE_SIZE_NEGATIVE PAGE_TOKEN_INVALID PAGE_TOKEN_MISMATCH
-    REGION_CODE_INVALID ENUM_VALUE_INVALID UPSTREAM_UNAVAILABLE DEADLINE_EXCEEDED INTERNAL
+    REGION_CODE_INVALID ENUM_VALUE_INVALID UPSTREAM_UNAVAILABLE UPSTREAM_BROKEN DEADLINE_EXCEEDED INTERNAL
+    OVERLOADED
     REQUEST_MALFORMED TEXT_INVALID TIMESTAMP_INVALID
     """,
 )
@@ -65,6 +66,7 @@ class DomainError(Exception):
     message: str
     metadata: dict[str, str] = field(default_factory=dict)
     violations: list[FieldViolation] = field(default_factory=list)
+    retry_delay: float | None = None  # seconds; sent as google.rpc.RetryInfo
 
     def __post_init__(self) -> None:
         self.reason = str(self.reason)  # a Reasons member travels as its plain name

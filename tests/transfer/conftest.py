@@ -98,9 +98,10 @@ def invariant(account_server, transfer_server):
 
 @pytest.fixture
 async def restart_transfer(transfer_server, account_server, region_target, tokens, clock):
-    """restart_transfer(worker_interval, provider, while_down) -> a stub of the
-    transfer service stopped and started again on its own database, with that
-    worker interval and notification provider; ``while_down`` runs between."""
+    """restart_transfer(worker_interval, provider, while_down, **settings) ->
+    a stub of the transfer service stopped and started again on its own
+    database, with that worker interval, notification provider and other
+    settings (account_target, batch_window …); ``while_down`` runs between."""
     from yibao.transfer.v1 import transfer_pb2_grpc
 
     from services.transfer.bootstrap import bootstrap as start_transfer
@@ -108,15 +109,16 @@ async def restart_transfer(transfer_server, account_server, region_target, token
 
     started, channels = [], []
 
-    async def restart(worker_interval=3600.0, provider=None, while_down=None):
+    async def restart(worker_interval=3600.0, provider=None, while_down=None, **over):
         await transfer_server.stop(0)
         if while_down is not None:
             while_down()
         settings = TransferSettings(
             transfer_server.database_url,
-            account_server.address,
+            over.pop("account_target", account_server.address),
             region_target,
             worker_interval=worker_interval,
+            **over,
         )
         started.append(await start_transfer(settings, tokens, clock, notification_provider=provider))
         channels.append(grpc.aio.insecure_channel(started[-1].address))

@@ -132,3 +132,26 @@ async def test_r8_a_lapsed_relation_keeps_the_money_from_being_received(holds, t
         HoldState.REFUNDED
     }  # refunds still go
     assert money(tables) == {"personal": 10_000, "wallet": 0, "reserved": 0}
+
+
+async def test_r16_copies_of_one_hold_in_a_batch_get_its_answer_and_move_the_money_once(holds, tables):
+    asked = [("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)] * 1000
+    answers = await holds.hold_many(asked)
+    assert len({id(a) for a in answers}) == 1 and answers[0].state is HoldState.PENDING
+    assert money(tables) == {"personal": 7_000, "wallet": 0, "reserved": 3_000}
+
+
+async def test_r22_a_retried_hold_is_found_before_a_lowered_ceiling_refuses_it(holds, tables):
+    """The first answer was lost; the ceiling was lowered before the retry.
+    The retry answers the hold that was made (else the money would stay in
+    the reserved account with its transfer rejected); a new hold that large
+    is refused."""
+    held = await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)
+    holds._d.max_hold = 2_000
+    assert await holds.hold("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000) == held
+    assert await holds.hold_many([("t1", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)]) == [held]
+    (refused,) = await holds.hold_many([("t2", PAYER, PAYEE, AccountKind.PERSONAL, 3_000)])
+    assert isinstance(refused, DomainError) and refused.reason == "AMOUNT_TOO_LARGE"
+    (reused,) = await holds.hold_many([("t1", PAYER, PAYEE, AccountKind.PERSONAL, 2_500)])
+    assert isinstance(reused, DomainError) and reused.reason == "REQUEST_ID_REUSED"
+    assert money(tables) == {"personal": 7_000, "wallet": 0, "reserved": 3_000}

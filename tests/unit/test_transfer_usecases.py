@@ -4,6 +4,8 @@ network (R14, R15, R16, R17)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from services.kernel.auth import Principal, Role
@@ -11,8 +13,10 @@ from services.kernel.clock import FrozenClock
 from services.kernel.errors import DomainError, ErrorKind
 from services.kernel.region_codes import RegionStatus
 from services.kernel.relations import RelationKind
+from services.kernel.upstream import UpstreamRefused, UpstreamUnavailable
 from services.transfer.domain.policy import TransferPolicy
-from services.transfer.domain.transfer import EventType, RefundReason, Source, Status
+from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer
+from services.transfer.usecases import lifecycle as lifecycle_module
 from services.transfer.usecases.common import TransferDeps
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.saga import Saga
@@ -32,7 +36,7 @@ class World:
         self.accounts = FakeAccounts({"payee-number": self.parties})
         codes = {self.parties.payer.insured_region, self.parties.payee.place_of_use}
         self.regions = FakeRegions(dict.fromkeys(codes, ENABLED))
-        deps = TransferDeps(self.uow, self.clock, TransferPolicy(), self.accounts, self.regions)
+        deps = self.deps = TransferDeps(self.uow, self.clock, TransferPolicy(), self.accounts, self.regions)
         saga = Saga(deps)
         self.submit_case, self.lifecycle = SubmitTransferUseCase(deps, saga), Lifecycle(deps, saga)
         self.payer = Principal("payer", Role.CITIZEN, person_id=self.parties.payer.person_id)
@@ -200,3 +204,78 @@ async def test_r14_the_window_is_checked_before_anyone_is_asked(world):
     assert refused.value.reason == "TRANSFER_WINDOW_CLOSED"
     assert world.regions.calls == 0 and world.accounts.calls == []
     assert refused.value.metadata["next_open_time"] == "2026-03-03T06:00:00+08:00"  # Beijing time
+
+
+async def test_r15_a_decline_after_0600_is_refused_and_the_refund_is_the_expirys(world):
+    t = await world.submit()
+    world.clock.set(t.expires_at)
+    with pytest.raises(DomainError) as late:
+        await world.lifecycle.decline(world.payee, t.id)
+    assert late.value.reason == "TRANSFER_EXPIRED"
+    assert world.tables.transfers[t.id].status is Status.PENDING  # nothing recorded as declined
+    assert await world.lifecycle.refund_expired() == 1
+    done = world.tables.transfers[t.id]
+    assert (done.status, done.refund_reason) == (Status.REFUNDED, RefundReason.EXPIRED)
+
+
+async def test_r15_before_0600_the_sweep_takes_nothing_and_a_decline_wins(world):
+    t = await world.submit()
+    world.clock.set(t.expires_at - timedelta(seconds=1))
+    assert await world.lifecycle.refund_expired() == 0
+    declined = await world.lifecycle.decline(world.payee, t.id)
+    assert (declined.status, declined.refund_reason) == (Status.REFUNDED, RefundReason.DECLINED)
+
+
+def accepted(world: World, n: int) -> Transfer:
+    """Transfer ``t-n`` of its own payer, accepted (not yet held), stored in the fake tables."""
+    now = world.clock.now()
+    t = Transfer(
+        f"t-{n}", f"r-{n}", "h", f"payer-{n}", "payee", "李秀英", "1101**", RelationKind.PARENT,
+        Source.PERSONAL, 100, Status.ACCEPTED, "450000", "110000", now, world.deps.policy.expires_at(now),
+    )  # fmt: skip
+    world.tables.transfers[t.id] = t
+    return t
+
+
+async def test_r17_resume_walks_every_stuck_transfer_past_a_page(world, monkeypatch):
+    """The oldest page cannot be finished now (the account service does not
+    answer for those): the walk goes on past it, and ends."""
+    monkeypatch.setattr(lifecycle_module, "RESUME_PAGE", 2)
+    stuck = [accepted(world, n) for n in range(5)]
+    real_hold = world.accounts.hold
+
+    async def hold(asked):
+        if asked[0][0] in ("t-0", "t-1"):
+            raise UpstreamUnavailable.of("account")
+        return await real_hold(asked)
+
+    world.accounts.hold = hold
+    assert await world.lifecycle.resume(at_start=True) == 3
+    statuses = [world.tables.transfers[t.id].status for t in stuck]
+    assert statuses == [Status.ACCEPTED] * 2 + [Status.PENDING] * 3
+
+
+async def test_r21_a_hold_call_refused_as_a_whole_is_split_until_each_refusal_is_its_own(world):
+    """The account service refuses a whole HoldTransfers call that carries one
+    bad hold: nothing was held, so the saga asks again in halves, and only
+    the bad one is rejected; the others are held."""
+    sizes = []
+    real_hold = world.accounts.hold
+
+    async def hold(asked):
+        sizes.append(len(asked))
+        if any(transfer_id == "t-2" for transfer_id, *_ in asked):
+            raise UpstreamRefused(
+                ErrorKind.INVALID_ARGUMENT, "AMOUNT_TOO_LARGE", "too much", upstream="account"
+            )
+        return await real_hold(asked)
+
+    world.accounts.hold = hold
+    batch = [accepted(world, n) for n in range(4)]
+    answers = await Saga(world.deps).hold(batch)
+    assert [type(a).__name__ for a in answers] == ["Transfer", "Transfer", "UpstreamRefused", "Transfer"]
+    assert {t: world.tables.transfers[t].status for t in ("t-0", "t-2")} == {
+        "t-0": Status.PENDING,
+        "t-2": Status.REJECTED,
+    }
+    assert sizes[0] == 4 and len(sizes) > 1

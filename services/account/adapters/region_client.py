@@ -1,5 +1,6 @@
 """The account service's client of the region service: whether the wallet is
-enabled in a region (R7) and what an institution is (R11)."""
+enabled in a region (R7) and what an institution is (R11). Failures leave
+as UpstreamError (kernel/upstream.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
 from services.kernel.calls import ServiceIdentity, call
+from services.kernel.errors import ErrorKind
 from services.kernel.proto_enums import WireEnum
 from services.kernel.region_codes import RegionStatus
+from services.kernel.upstream import UpstreamBroken, UpstreamRefused
 
 _STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
 
@@ -33,6 +36,8 @@ class RegionClient:
         response = await call(
             self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region"
         )
+        if len(response.results) != 1:
+            raise UpstreamBroken.of("region", f"{len(response.results)} answers for 1 code")
         return _STATUSES.get(response.results[0].status)
 
     async def institution(self, code: str) -> InstitutionInfo | None:
@@ -41,8 +46,8 @@ class RegionClient:
             response = await call(
                 self._stub.GetInstitution, request, self._identity, idempotent=True, upstream="region"
             )
-        except grpc.aio.AioRpcError as error:
-            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+        except UpstreamRefused as refusal:
+            if refusal.kind in (ErrorKind.NOT_FOUND, ErrorKind.INVALID_ARGUMENT):
                 return None
             raise
         i = response.institution

@@ -5,6 +5,7 @@ journal entry, idempotent by transfer id, in one unit of work with the hold."""
 from __future__ import annotations
 
 from services.account.domain.errors import (
+    amount_too_large,
     hold_not_found,
     person_not_found,
     relation_lapsed,
@@ -61,11 +62,30 @@ class HoldUseCases:
     def _wanted(
         self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
     ) -> Hold:
+        """The hold asked for, well formed; the policy's ceiling is checked
+        later, once no earlier hold of the transfer was found (_within_ceiling)."""
         transfer_id = required_key(transfer_id, "transfer_id", "TRANSFER_ID")
-        validate_amount(amount, self._d.max_hold)
+        validate_amount(amount)
         if source not in (AccountKind.PERSONAL, AccountKind.WALLET):
             raise source_invalid()
         return Hold(transfer_id, payer_id, payee_id, source, amount)
+
+    async def _within_ceiling(self, tx, wanted: list[Hold]) -> dict[str, Hold | DomainError]:
+        """For holds over the policy's ceiling: the earlier hold of the same
+        transfer, answered as before (a retry after the ceiling was lowered
+        must find the money it held, or it would freeze in the reserved
+        account); else the refusal."""
+        earlier = {h.transfer_id: h for h in await tx.accounts.get_holds([h.transfer_id for h in wanted])}
+        answers: dict[str, Hold | DomainError] = {}
+        for h in wanted:
+            found = earlier.get(h.transfer_id)
+            if found is None:
+                answers[h.transfer_id] = amount_too_large("amount_fen", self._d.max_hold)
+            elif found.same_request(h.payer_id, h.payee_id, h.source, h.amount):
+                answers[h.transfer_id] = found
+            else:
+                answers[h.transfer_id] = reused_request_id(h.transfer_id)
+        return answers
 
     async def hold(
         self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
@@ -79,6 +99,11 @@ class HoldUseCases:
             (payer_id, AccountKind.RESERVED),
         )
         async with self._d.uow() as tx:
+            if amount > self._d.max_hold:
+                answer = (await self._within_ceiling(tx, [wanted]))[transfer_id]
+                if isinstance(answer, DomainError):
+                    raise answer
+                return answer
             # The persons and accounts first: a hold names existing persons only.
             ids = await tx.ledger.accounts_of({payee_wallet, from_, to})
             if payee_wallet not in ids or from_ not in ids:
@@ -101,24 +126,40 @@ class HoldUseCases:
         """hold() for many transfers (group commit): each (transfer id, payer,
         payee, source, amount) answered as hold() would answer it, in order.
         The new holds are made in one unit of work with one set-based posting;
-        anything out of the ordinary (a repeated id, a missing account, a
-        balance short for one of them) is held one by one instead."""
+        copies of one request in the batch get its answer; anything out of the
+        ordinary (one id with two contents, a missing account, a balance
+        short for one of them) is held one by one instead."""
         if len(asked) > MAX_BATCH:
             raise too_many_ids(MAX_BATCH)
         results: list[Hold | DomainError | None] = [None] * len(asked)
         batch: dict[int, Hold] = {}
+        over: dict[int, Hold] = {}
+        first: dict[str, int] = {}  # transfer id -> index of its first copy in the batch
+        copies: dict[int, int] = {}
         for i, request in enumerate(asked):
             try:
                 wanted = self._wanted(*request)
             except DomainError as error:
                 results[i] = error
                 continue
-            if wanted.transfer_id not in {h.transfer_id for h in batch.values()}:
+            if wanted.amount > self._d.max_hold:
+                over[i] = wanted
+            elif wanted.transfer_id not in first:
+                first[wanted.transfer_id] = i
                 batch[i] = wanted
+            elif batch[first[wanted.transfer_id]] == wanted:
+                copies[i] = first[wanted.transfer_id]
+        if over:
+            async with self._d.uow(read_only=True) as tx:
+                answers = await self._within_ceiling(tx, list(over.values()))
+            for i, h in over.items():
+                results[i] = answers[h.transfer_id]
         try:
             results = await self._hold_batch(batch, results)
         except (DomainError, KeyReused):
             pass  # the batch changed nothing: every hold on its own below
+        for i, j in copies.items():
+            results[i] = results[j]
         for i in (i for i, result in enumerate(results) if result is None):
             try:
                 results[i] = await self.hold(*asked[i])

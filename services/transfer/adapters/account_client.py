@@ -1,6 +1,10 @@
 """The transfer service's client of the account service: the gates' facts,
 verification, and the money of a transfer (hold -> receive | refund), each
-idempotent by transfer id. Wire values are mapped to domain ones by table."""
+idempotent by transfer id. Wire values are mapped to domain ones by table.
+
+Every failure leaves here as an UpstreamError (kernel/upstream.py); batched
+calls are cut to the account service's documented maximum (1,000 items) and
+an answer of the wrong length is UpstreamBroken, never a silent mismatch."""
 
 from __future__ import annotations
 
@@ -9,16 +13,18 @@ from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
-from services.kernel.calls import ServiceIdentity, call
+from services.kernel.calls import ServiceIdentity, call, chunks
 from services.kernel.errors import DomainError
-from services.kernel.grpc_errors import domain_error_from, outcome_error
+from services.kernel.grpc_errors import outcome_error
 from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
+from services.kernel.upstream import UpstreamBroken
 from services.transfer.domain.parties import Parties, Party
 from services.transfer.domain.transfer import Source
 
 _SOURCES = WireEnum(Source, pb.AccountKind)
 _RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
+MAX_ITEMS = 1000  # the account service's maximum per batched call
 
 
 def _party(person: pb.Person, wallet: pb.Wallet | None) -> Party:
@@ -46,14 +52,15 @@ class AccountClient:
         self._identity = identity
 
     async def _call(self, method, request, idempotent: bool = True):
-        """An account error is passed on as the same DomainError."""
-        try:
-            return await call(method, request, self._identity, idempotent=idempotent, upstream="account")
-        except grpc.aio.AioRpcError as error:
-            passed_on = domain_error_from(error)
-            if passed_on is None:
-                raise
-            raise passed_on from None
+        return await call(method, request, self._identity, idempotent=idempotent, upstream="account")
+
+    @staticmethod
+    def _each(asked: list, answered) -> list:
+        """One answer per item asked, or UpstreamBroken."""
+        answered = list(answered)
+        if len(answered) != len(asked):
+            raise UpstreamBroken.of("account", f"{len(answered)} answers for {len(asked)} items")
+        return answered
 
     async def parties(self, asks: list[tuple[str, str, str, str | None, str | None]]) -> list:
         """For each (payer id, payee ID number, payee name, password, face
@@ -72,12 +79,15 @@ class AccountClient:
             )
             for payer_id, number, name, password, ticket in asks
         ]
-        response = await self._call(
-            self._stub.BatchGetTransferParties,
-            pb.BatchGetTransferPartiesRequest(requests=requests),
-            idempotent=False,
-        )
-        return [outcome_error(o) or _parties(o.parties) for o in response.outcomes]
+        answers: list = []
+        for part in chunks(requests, MAX_ITEMS):
+            response = await self._call(
+                self._stub.BatchGetTransferParties,
+                pb.BatchGetTransferPartiesRequest(requests=part),
+                idempotent=False,
+            )
+            answers += self._each(part, response.outcomes)
+        return [outcome_error(o) or _parties(o.parties) for o in answers]
 
     async def hold(self, holds: list[tuple[str, str, str, Source, int]]) -> list[DomainError | None]:
         """Holds the money of each (transfer id, payer, payee, source, amount),
@@ -93,27 +103,37 @@ class AccountClient:
             )
             for transfer_id, payer_id, payee_id, source, amount in holds
         ]
-        response = await self._call(self._stub.HoldTransfers, pb.HoldTransfersRequest(holds=requests))
-        return [outcome_error(outcome) for outcome in response.outcomes]
+        answers: list = []
+        for part in chunks(requests, MAX_ITEMS):
+            response = await self._call(self._stub.HoldTransfers, pb.HoldTransfersRequest(holds=part))
+            answers += self._each(part, response.outcomes)
+        return [outcome_error(outcome) for outcome in answers]
 
     async def refund(self, transfer_id: str) -> None:
         await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
+
+    async def _end_many(self, method, request_type, transfer_ids: list[str]) -> list:
+        """ReceiveTransfers / RefundTransfers, within the maximum; the responses."""
+        return [
+            await self._call(method, request_type(transfer_ids=part))
+            for part in chunks(transfer_ids, MAX_ITEMS)
+        ]
 
     async def receive_many(self, transfer_ids: list[str]) -> tuple[set[str], set[str]]:
         """Receives many holds at once: the ids whose hold is received now (a
         hold whose refund won, or that is unknown, is not among them), and
         those refused because the relation lapsed (R8)."""
-        request = pb.ReceiveTransfersRequest(transfer_ids=transfer_ids)
-        response = await self._call(self._stub.ReceiveTransfers, request)
-        received = {h.transfer_id for h in response.holds if h.status == pb.HOLD_STATUS_RECEIVED}
-        return received, set(response.lapsed_transfer_ids)
+        responses = await self._end_many(
+            self._stub.ReceiveTransfers, pb.ReceiveTransfersRequest, transfer_ids
+        )
+        received = {h.transfer_id for r in responses for h in r.holds if h.status == pb.HOLD_STATUS_RECEIVED}
+        return received, {t for r in responses for t in r.lapsed_transfer_ids}
 
     async def refund_many(self, transfer_ids: list[str]) -> set[str]:
         """Refunds many holds at once; the ids whose hold is refunded now (a
         hold whose receipt won, or that is unknown, is not among them)."""
-        request = pb.RefundTransfersRequest(transfer_ids=transfer_ids)
-        response = await self._call(self._stub.RefundTransfers, request)
-        return {h.transfer_id for h in response.holds if h.status == pb.HOLD_STATUS_REFUNDED}
+        responses = await self._end_many(self._stub.RefundTransfers, pb.RefundTransfersRequest, transfer_ids)
+        return {h.transfer_id for r in responses for h in r.holds if h.status == pb.HOLD_STATUS_REFUNDED}
 
     async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
         request = pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit)

@@ -16,13 +16,14 @@ import grpc
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
-from services.kernel.calls import ServiceIdentity, call
+from services.kernel.calls import ServiceIdentity, call, chunks
 from services.kernel.clock import Clock
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_time import from_timestamp
 from services.kernel.region_codes import RegionStatus
 
 _STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
+MAX_CODES = 100  # the region service's maximum per CheckRegions call
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class RegionClient:
             code: answer.status for code, answer in cached.items() if answer and now < answer.valid_until
         }
         missing = [code for code in codes if code not in found]
-        if missing:
-            request = pb.CheckRegionsRequest(codes=missing)
+        for part in chunks(missing, MAX_CODES):
+            request = pb.CheckRegionsRequest(codes=part)
             response = await call(
                 self._stub.CheckRegions, request, self._identity, idempotent=True, upstream="region"
             )

@@ -10,8 +10,9 @@ ledger's entries (a two-phase transfer: hold -> receive | refund):
 
 RECEIVING and REFUNDING record a decision before the account service is
 asked to carry it out, so a crash in between is resumed, never repeated
-differently. ``TRANSITIONS`` is the only list of moves: every state change,
-the 06:00 claim included, goes through it.
+differently. ``TRANSITIONS`` is the only list of moves, with the time rule
+of each: every state change, the 06:00 claim, a receipt and a decline
+included, goes through it, so they cannot disagree about expiry.
 """
 
 from __future__ import annotations
@@ -53,19 +54,44 @@ class Status(Enum):
         return not any(source is self for source, _ in TRANSITIONS)
 
 
-# Every move a transfer can make; nothing else is ever written.
-TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
-    {
-        (Status.ACCEPTED, Status.PENDING),  # hold
-        (Status.ACCEPTED, Status.REJECTED),  # the hold was refused
-        (Status.PENDING, Status.RECEIVING),  # receive (before expires_at)
-        (Status.PENDING, Status.REFUNDING),  # decline, expiry (06:00), relation lapsed
-        (Status.RECEIVING, Status.REFUNDING),  # the receipt refused: the relation lapsed (R8)
-        (Status.RECEIVING, Status.RECEIVED),
-        (Status.REFUNDING, Status.REFUNDED),
-    }
-)
+class RefundReason(Enum):
+    EXPIRED = "expired"
+    DECLINED = "declined"
+    RELATION_LAPSED = "relation_lapsed"
 
+
+class When(Enum):
+    """When a move may happen, against the transfer's expires_at (06:00
+    Beijing the next day, R15)."""
+
+    ANY = "any time"
+    BEFORE_EXPIRY = "before expires_at"
+    FROM_EXPIRY = "at or after expires_at"
+
+    def allows(self, now: datetime, expires_at: datetime) -> bool:
+        if self is When.BEFORE_EXPIRY:
+            return now < expires_at
+        if self is When.FROM_EXPIRY:
+            return now >= expires_at
+        return True
+
+
+# Every move a transfer can make, and when; nothing else is ever written.
+# A move into REFUNDING takes the time rule of its refund reason.
+TRANSITIONS: dict[tuple[Status, Status], When] = {
+    (Status.ACCEPTED, Status.PENDING): When.ANY,  # hold
+    (Status.ACCEPTED, Status.REJECTED): When.ANY,  # the hold was refused
+    (Status.PENDING, Status.RECEIVING): When.BEFORE_EXPIRY,  # receive
+    (Status.PENDING, Status.REFUNDING): When.ANY,  # decline, expiry (06:00), relation lapsed
+    (Status.RECEIVING, Status.REFUNDING): When.ANY,  # the receipt refused: the relation lapsed (R8)
+    (Status.RECEIVING, Status.RECEIVED): When.ANY,
+    (Status.REFUNDING, Status.REFUNDED): When.ANY,
+}
+REFUND_TIMING: dict[RefundReason, When] = {
+    RefundReason.DECLINED: When.BEFORE_EXPIRY,  # a decline after 06:00 is the expiry's refund
+    RefundReason.EXPIRED: When.FROM_EXPIRY,
+    RefundReason.RELATION_LAPSED: When.ANY,
+}
 
 # Moves made only when named (``from_``): a decline or the 06:00 sweep never
 # takes a transfer whose receipt is under way.
@@ -80,10 +106,24 @@ def sources_of(to: Status, from_: Status | None = None) -> list[Status]:
     return [source for source, target in TRANSITIONS if target is to and (source, to) not in _BY_NAME_ONLY]
 
 
-class RefundReason(Enum):
-    EXPIRED = "expired"
-    DECLINED = "declined"
-    RELATION_LAPSED = "relation_lapsed"
+def moves_into(
+    to: Status, from_: Status | None = None, reason: RefundReason | None = None
+) -> list[tuple[Status, When]]:
+    """Each state a transfer may move to ``to`` from, with its time rule."""
+    rules = [(source, TRANSITIONS[source, to]) for source in sources_of(to, from_)]
+    if to is Status.REFUNDING and reason is not None:
+        return [(source, REFUND_TIMING[reason] if when is When.ANY else when) for source, when in rules]
+    return rules
+
+
+def may_move(
+    t: Transfer, to: Status, now: datetime, from_: Status | None = None, reason: RefundReason | None = None
+) -> bool:
+    """Whether ``t`` may move to ``to`` now: the rule every store applies."""
+    return any(
+        t.status is source and when.allows(now, t.expires_at)
+        for source, when in moves_into(to, from_, reason)
+    )
 
 
 class EventType(Enum):

@@ -21,12 +21,14 @@ How a transfer gets into RECEIVING or REFUNDING (the payee's receipt, a
 decline, the 06:00 expiry, a lapsed relation) is decided in lifecycle.py,
 by the same kind of conditional state change: exactly one of them wins.
 Only UNAVAILABLE is retried, by the client (kernel/calls.py) and then by
-the worker; a definite refusal of a hold rejects the transfer.
+the worker; a definite refusal of a hold rejects the transfer. Calls to the
+account service fail as the classes of kernel/upstream.py, caught by class.
 """
 
 from __future__ import annotations
 
 from services.kernel.errors import DomainError, ErrorKind
+from services.kernel.upstream import UpstreamError, UpstreamRefused
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer
 from services.transfer.usecases.common import TransferDeps
 
@@ -70,19 +72,22 @@ class Saga:
         """Holds the money of accepted transfers with one account call, then
         records those held as pending (with their CREATED events) in one
         transaction; a transfer definitely refused is rejected. Answers in
-        order: the transfer as recorded, or its refusal. When the call itself
-        fails (the account service away) its error is raised and the
-        transfers stay accepted, for the worker to finish."""
+        order: the transfer as recorded, or its refusal. A call refused as a
+        whole is split until each refusal is its own; a call whose outcome is
+        unknown (the account service away) answers each with that error and
+        leaves the transfers accepted, for resume() to finish."""
         if not accepted:
             return []
         asked = [(t.id, t.payer_id, t.payee_id, t.source, t.amount) for t in accepted]
         try:
-            refusals = await self._d.accounts.hold(asked)
-        except DomainError as error:
-            if _definite(error):
-                for t in accepted:
-                    await self.reject(t)
-            raise
+            refusals: list[DomainError | None] = await self._d.accounts.hold(asked)
+        except UpstreamRefused as refusal:
+            if len(accepted) > 1:  # refused as a whole, so nothing held: halves, until it is one's own
+                half = len(accepted) // 2
+                return await self.hold(accepted[:half]) + await self.hold(accepted[half:])
+            refusals = [refusal]
+        except UpstreamError as unknown:  # outcome unknown: they stay accepted, for resume() to finish
+            return [unknown] * len(accepted)
         self._d.crash_point("hold")
         held = [t for t, refusal in zip(accepted, refusals, strict=True) if refusal is None]
         recorded = await self._record_many(held, Status.PENDING, EventType.CREATED)
