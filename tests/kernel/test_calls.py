@@ -8,11 +8,21 @@ import time
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from services.kernel import calls
 from services.kernel.calls import ServiceIdentity, call, set_incoming_deadline, timeout_left
-from services.kernel.errors import DomainError
+from services.kernel.errors import DomainError, ErrorKind
+from services.kernel.grpc_errors import internal_status, to_status
+from services.kernel.upstream import (
+    RETRY_AFTER,
+    UpstreamBroken,
+    UpstreamError,
+    UpstreamRefused,
+    UpstreamUnavailable,
+    definite,
+)
 from tests.kernel.test_server import _free_port
 
 
@@ -70,3 +80,79 @@ async def test_outgoing_timeout_is_clamped_to_the_incoming_deadline():
         timeout_left()
     assert raised.value.reason == "DEADLINE_EXCEEDED"
     set_incoming_deadline(None)
+
+
+# One error hierarchy for calls between services (kernel/upstream.py): every gRPC failure is mapped.
+
+
+async def _answering(status: grpc.Status | None, code: grpc.StatusCode):
+    """A server whose every unary method fails with ``status`` (AIP-193 details) or a bare ``code``."""
+
+    class Failing(grpc.GenericRpcHandler):
+        def service(self, details):
+            async def fail(request, context):
+                if status is not None:
+                    await context.abort_with_status(status)
+                await context.abort(code, "bare")
+
+            return grpc.unary_unary_rpc_method_handler(fail)
+
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((Failing(),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+@pytest.mark.parametrize(
+    ("code", "with_reason", "expected", "reason"),
+    [
+        (grpc.StatusCode.FAILED_PRECONDITION, True, UpstreamRefused, "HOLD_ALREADY_ENDED"),
+        (grpc.StatusCode.NOT_FOUND, True, UpstreamRefused, "HOLD_ALREADY_ENDED"),
+        (grpc.StatusCode.INVALID_ARGUMENT, False, UpstreamBroken, "UPSTREAM_BROKEN"),
+        (grpc.StatusCode.INTERNAL, True, UpstreamBroken, "UPSTREAM_BROKEN"),
+        (grpc.StatusCode.UNKNOWN, False, UpstreamBroken, "UPSTREAM_BROKEN"),
+        (grpc.StatusCode.UNIMPLEMENTED, False, UpstreamBroken, "UPSTREAM_BROKEN"),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, True, UpstreamUnavailable, "UPSTREAM_UNAVAILABLE"),
+        (grpc.StatusCode.UNAVAILABLE, False, UpstreamUnavailable, "UPSTREAM_UNAVAILABLE"),
+        (grpc.StatusCode.ABORTED, True, UpstreamUnavailable, "UPSTREAM_UNAVAILABLE"),
+    ],
+)
+async def test_every_failure_of_a_call_is_one_class_of_the_hierarchy(
+    tokens, clock, code, with_reason, expected, reason
+):
+    status = None
+    if with_reason and code is grpc.StatusCode.INTERNAL:
+        status = internal_status("account.yibao")  # our servers' INTERNAL carries a reason too
+    elif with_reason:
+        refusal = DomainError(ErrorKind[code.name], "HOLD_ALREADY_ENDED", "ended", {"transfer_id": "t1"})
+        status = to_status(refusal, "account.yibao")
+    server, port = await _answering(status, code)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            method = channel.unary_unary("/x.v1.XService/Do")
+            with pytest.raises(UpstreamError) as raised:
+                await call(
+                    method, b"", ServiceIdentity("t", tokens, clock), idempotent=False, upstream="account"
+                )
+    finally:
+        await server.stop(0)
+    assert type(raised.value) is expected
+    assert (raised.value.reason, raised.value.upstream) == (reason, "account")
+    if expected is UpstreamRefused:  # passed on as the callee gave it
+        assert (raised.value.kind, raised.value.metadata) == (ErrorKind[code.name], {"transfer_id": "t1"})
+        assert definite(raised.value)
+    else:  # the outcome is unknown: asked again later, and the caller told when
+        assert not definite(raised.value)
+        assert raised.value.kind is ErrorKind.UNAVAILABLE and raised.value.retry_delay
+
+
+def test_a_retry_delay_travels_as_google_rpc_retry_info():
+    status = to_status(UpstreamUnavailable.of("account"), "transfer.yibao")
+    details = dict(status.trailing_metadata)["grpc-status-details-bin"]
+    decoded = status_pb2.Status.FromString(details)
+    infos = [d for d in decoded.details if d.Is(error_details_pb2.RetryInfo.DESCRIPTOR)]
+    assert len(infos) == 1
+    info = error_details_pb2.RetryInfo()
+    infos[0].Unpack(info)
+    assert info.retry_delay.ToTimedelta().total_seconds() == RETRY_AFTER
