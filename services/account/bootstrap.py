@@ -11,6 +11,7 @@ from services.account.entrypoints.grpc_api import AccountServicer, account_servi
 from services.account.settings import AccountSettings
 from services.account.usecases.common import AccountDeps
 from services.account.usecases.credentials import CredentialUseCases
+from services.account.usecases.hold_reads import HoldReads
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PersonUseCases
@@ -46,6 +47,7 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         credentials,
         HoldUseCases(deps),
         PaymentUseCases(deps, credentials),
+        HoldReads(deps),
     )
 
     async def close() -> None:

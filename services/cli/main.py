@@ -190,6 +190,24 @@ def ledger_check(
 
 
 @app.command()
+def reconcile(
+    lookback_hours: Annotated[
+        float, typer.Option(help="read ended holds and transfers changed this far back")
+    ] = 48.0,
+) -> None:
+    """One reconciliation pass (R22): transfers against the account service's holds;
+    heals what the idempotent hold steps heal, prints the rest. Exits 1 if anything is reported."""
+    from services.cli.reconcile_command import print_report, reconcile_once
+
+    settings = load_settings()
+    configure_logging("CRITICAL", json_lines=False)  # the table says it all
+    report = asyncio.run(reconcile_once(settings, timedelta(hours=lookback_hours)))
+    print_report(out, report)
+    if any(not f.healed for f in report.findings):
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo() -> None:
     """Walk a cross-province transfer (held, received; declined; refunded at 06:00) on a throwaway cluster."""
     from services.cli.demo import walk

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     transfer_refund_at: time = time(6, 0)
     transfer_worker_interval_seconds: float = 1.0
     transfer_region_cache_seconds: float = 1.0
+    transfer_reconcile_seconds: float = 60.0  # R22: between reconciliation passes
 
     # Test hooks, refused in production: a file holding the current time
     # (ISO 8601) for services run as separate processes, and a crash point.

@@ -42,7 +42,7 @@ Reason = Reasons(
     REQUEST_ID_REQUIRED REQUEST_ID_INVALID REQUEST_ID_REUSED
     PAGE_SIZE_NEGATIVE PAGE_TOKEN_INVALID PAGE_TOKEN_MISMATCH
     REGION_CODE_INVALID ENUM_VALUE_INVALID UPSTREAM_UNAVAILABLE UPSTREAM_BROKEN DEADLINE_EXCEEDED INTERNAL
-    OVERLOADED
+    OVERLOADED DATABASE_UNAVAILABLE
     REQUEST_MALFORMED TEXT_INVALID TIMESTAMP_INVALID
     """,
 )
@@ -79,6 +79,17 @@ class DomainError(Exception):
 def request_malformed() -> DomainError:
     """Bytes that are not a message of the method's request type (R20a)."""
     return DomainError(ErrorKind.INVALID_ARGUMENT, Reason.REQUEST_MALFORMED, "the request does not decode")
+
+
+def database_unavailable() -> DomainError:
+    """The service's own database did not answer or gave the transaction up
+    (a deadlock, a lost connection): nothing was committed, so a retry is safe."""
+    return DomainError(
+        ErrorKind.UNAVAILABLE,
+        Reason.DATABASE_UNAVAILABLE,
+        "the service's database is unavailable; try again shortly",
+        retry_delay=1.0,
+    )
 
 
 def invalid_argument(reason: str, field_path: str, description: str, **metadata: str) -> DomainError:

@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import grpc
+from sqlalchemy.exc import OperationalError
 
 from services.kernel.auth import Access, TokenAuthority, reset_current_principal, set_current_principal
 from services.kernel.calls import set_incoming_deadline
-from services.kernel.errors import DomainError, request_malformed
+from services.kernel.errors import DomainError, database_unavailable, request_malformed
 from services.kernel.grpc_errors import internal_status, to_status
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.request_text import check_request_text
@@ -145,6 +146,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         except grpc.aio.AbortError:
             outcome.code = "ABORTED_BY_HANDLER"
             raise
+        except OperationalError:  # the database away, a deadlock, a lock timeout: worth a retry
+            log.warning("database unavailable", extra={"method": method}, exc_info=True)
+            error = database_unavailable()
+            outcome.code, outcome.status, outcome.error = (
+                error.kind.value,
+                to_status(error, self._domain),
+                error,
+            )
         except Exception:
             log.exception("unhandled error", extra={"method": method})
             outcome.code, outcome.status = "INTERNAL", internal_status(self._domain)

@@ -13,6 +13,7 @@ from services.kernel.db import create_engine
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 from services.transfer.adapters.account_client import AccountClient
+from services.transfer.adapters.hold_reader import HoldReader
 from services.transfer.adapters.region_client import RegionClient
 from services.transfer.adapters.repository import transfer_unit_of_work
 from services.transfer.entrypoints.grpc_api import TransferServicer, transfer_service
@@ -23,6 +24,7 @@ from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.notifications import NotificationProvider, Notifications, RecordOnlyProvider
 from services.transfer.usecases.queries import TransferQueries
+from services.transfer.usecases.reconcile import Reconciler
 from services.transfer.usecases.saga import Saga
 from services.transfer.usecases.submit import SubmitTransferUseCase
 
@@ -54,7 +56,10 @@ async def bootstrap(
     servicer = TransferServicer(
         SubmitTransferUseCase(deps, saga), lifecycle, TransferQueries(deps), events, notifications
     )
-    worker = Worker(lifecycle, events, notifications, settings.worker_interval)
+    reconciler = Reconciler(deps, HoldReader(account_channel, identity), metrics.registry)
+    worker = Worker(
+        lifecycle, events, notifications, settings.worker_interval, reconciler, settings.reconcile_interval
+    )
 
     async def close() -> None:
         await worker.stop()
@@ -64,5 +69,5 @@ async def bootstrap(
 
     definition = transfer_service(servicer, on_stop=[close])
     server = await start_server(definition, settings.listen, tokens, settings.metrics_port, metrics)
-    server.components.update(lifecycle=lifecycle, events=events)
+    server.components.update(lifecycle=lifecycle, events=events, reconciler=reconciler, metrics=metrics)
     return server

@@ -18,6 +18,7 @@ class TransferSettings:
     policy: TransferPolicy = field(default_factory=TransferPolicy)
     worker_interval: float = 1.0  # seconds between rounds of the background worker
     region_cache_seconds: float = 1.0  # how stale a cached region answer may be (R14)
+    reconcile_interval: float = 60.0  # seconds between reconciliation passes (R22)
     crash_after: str = ""  # test hook: a crash point (never in production)
 
     @classmethod
@@ -39,5 +40,6 @@ class TransferSettings:
             policy=policy,
             worker_interval=env.transfer_worker_interval_seconds,
             region_cache_seconds=env.transfer_region_cache_seconds,
+            reconcile_interval=env.transfer_reconcile_seconds,
             crash_after=env.crash_after,
         )

@@ -62,3 +62,20 @@ def test_0002_renames_hold_states_entries_and_keys(database_url):
         assert _rows(engine) == OLD
     finally:
         engine.dispose()
+
+
+def test_0005_indexes_holds_by_state_and_last_change(database_url):
+    """R22: the reconciler's walks of the holds have their index; downgrade drops it."""
+    from sqlalchemy import inspect
+
+    def indexes() -> set[str]:
+        engine = create_engine(sync_url(database_url))
+        try:
+            return {i["name"] for i in inspect(engine).get_indexes("holds")}
+        finally:
+            engine.dispose()
+
+    upgrade("account", database_url)
+    assert "ix_holds_state_updated_at" in indexes()
+    downgrade("account", database_url, "0004")
+    assert "ix_holds_state_updated_at" not in indexes()

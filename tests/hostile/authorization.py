@@ -56,6 +56,8 @@ account.ReceiveTransfer               payer    U    D    D     D     D     D    
 account.ReceiveTransfers              payer    U    D    D     D     D     D     D     D     A
 account.RefundTransfer                payer    U    D    D     D     D     D     D     D     A
 account.RefundTransfers               payer    U    D    D     D     D     D     D     D     A
+account.ListHolds                     payer    U    D    D     D     D     D     D     D     A
+account.BatchGetHolds                 payer    U    D    D     D     D     D     D     D     A
 account.ChargeWallet                  payer    U    D    D     D     D     A     D     D     D
 account.RefundPayment                 payer    U    D    D     D     D     A     D     D     D
 account.GetPayment                    payer    U    D    D     D     D     A     D     D     D

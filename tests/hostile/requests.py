@@ -108,6 +108,8 @@ def valid_request(rpc: str, w: World):
         "account.ReceiveTransfers": lambda: apb.ReceiveTransfersRequest(transfer_ids=[_key("none")]),
         "account.RefundTransfer": lambda: apb.RefundTransferRequest(transfer_id=_key("none")),
         "account.RefundTransfers": lambda: apb.RefundTransfersRequest(transfer_ids=[_key("none")]),
+        "account.ListHolds": lambda: apb.ListHoldsRequest(status=apb.HOLD_STATUS_PENDING),
+        "account.BatchGetHolds": lambda: apb.BatchGetHoldsRequest(transfer_ids=[w.transfer_id]),
         "account.ChargeWallet": lambda: apb.ChargeWalletRequest(
             institution_code=HOSPITAL,
             order_number=_key("order"),

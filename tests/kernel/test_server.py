@@ -164,3 +164,23 @@ def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+async def test_r21_a_database_that_does_not_answer_is_unavailable_with_a_retry_delay(tokens, clock):
+    """The service's own database away (nothing listens on its port): the
+    caller is told to come back (UNAVAILABLE, RetryInfo), not INTERNAL."""
+    from services.region.bootstrap import bootstrap as start_region
+    from services.region.settings import RegionSettings
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = await start_region(RegionSettings(f"postgresql://postgres@127.0.0.1:{port}/gone"), tokens, clock)
+    try:
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            failure = await fails(
+                region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100"))
+            )
+    finally:
+        await server.stop(0)
+    assert (failure.code, failure.reason) == (grpc.StatusCode.UNAVAILABLE, "DATABASE_UNAVAILABLE")

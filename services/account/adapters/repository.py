@@ -27,7 +27,7 @@ from services.account.adapters.tables import (
     wallets,
 )
 from services.account.domain.credentials import PasswordState
-from services.account.domain.holds import Hold
+from services.account.domain.holds import Hold, HoldRecord, HoldState
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.payments import (
     BillEvent,
@@ -42,6 +42,10 @@ from services.account.domain.relations import Lapse, LapseCause, Relation, Relat
 from services.account.domain.wallets import Wallet
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values, upsert
 from services.kernel.uow import unit_of_work_factory
+
+
+def _record(row) -> HoldRecord:
+    return HoldRecord(from_row(Hold, row), row.created_at, row.updated_at)
 
 
 class AccountRepository:
@@ -255,6 +259,38 @@ class AccountRepository:
             ids = [hold.transfer_id for hold in ended]
             query = update(holds).where(holds.c.transfer_id.in_(ids))
             await self._conn.execute(query.values(state=ended[0].state.value, updated_at=now))
+
+    async def list_holds(
+        self,
+        state: HoldState | None,
+        changed_after: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[HoldRecord]:
+        """Holds, oldest change first (updated_at, then transfer id), from the
+        position ``after``; only in ``state`` and changed after ``changed_after``
+        when given (R22, ix_holds_state_updated_at)."""
+        query = select(holds)
+        if state is not None:
+            query = query.where(holds.c.state == state.value)
+        if changed_after is not None:
+            query = query.where(holds.c.updated_at > changed_after)
+        if after is not None:
+            at, transfer_id = after
+            query = query.where(
+                or_(
+                    holds.c.updated_at > at, and_(holds.c.updated_at == at, holds.c.transfer_id > transfer_id)
+                )
+            )
+        query = query.order_by(holds.c.updated_at, holds.c.transfer_id).limit(limit)
+        return [_record(row) for row in await self._conn.execute(query)]
+
+    async def find_holds(self, transfer_ids: list[str]) -> list[HoldRecord]:
+        """The holds of these transfers that exist, by transfer id, unlocked."""
+        if not transfer_ids:
+            return []
+        query = select(holds).where(holds.c.transfer_id.in_(transfer_ids)).order_by(holds.c.transfer_id)
+        return [_record(row) for row in await self._conn.execute(query)]
 
     async def add_hold(self, hold: Hold, now: datetime) -> bool:
         values = row_values(hold, created_at=now, updated_at=now)

@@ -144,6 +144,8 @@ holds = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("amount > 0", name="ck_holds_amount_positive"),
 )
+# The reconciler's walks (R22): pending holds, and holds changed lately, by status.
+Index("ix_holds_state_updated_at", holds.c.state, holds.c.updated_at, holds.c.transfer_id)
 
 payments = Table(
     "payments",

@@ -8,6 +8,7 @@ name the transfer service's steps and the ledger's entries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import Enum
 
 from services.account.domain.errors import hold_already_ended
@@ -53,3 +54,13 @@ class Hold:
             source,
             amount,
         )
+
+
+@dataclass(frozen=True)
+class HoldRecord:
+    """A hold as stored: with when it was made and when it last changed
+    (what the transfer service's reconciler reads, R22)."""
+
+    hold: Hold
+    created_at: datetime
+    updated_at: datetime

@@ -9,7 +9,7 @@ from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2
 
 from services.account.domain.credentials import Purpose
-from services.account.domain.holds import Hold, HoldState
+from services.account.domain.holds import Hold, HoldRecord, HoldState
 from services.account.domain.identity import mask_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.payments import BillEventType, ContributionBill, ContributionKind, Payment
@@ -17,6 +17,7 @@ from services.account.domain.persons import InsuranceStatus, InsuranceType, Pers
 from services.account.domain.relations import Lapse, LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.account.usecases.credentials import CredentialUseCases
+from services.account.usecases.hold_reads import HoldReads
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PartiesAsk, PersonUseCases, TransferParties
@@ -64,6 +65,8 @@ POLICY = {
         "ReceiveTransfer": _SERVICE_ONLY,
         "RefundTransfer": _SERVICE_ONLY,
         "RefundTransfers": _SERVICE_ONLY,
+        "ListHolds": _SERVICE_ONLY,  # R22: the reconciler
+        "BatchGetHolds": _SERVICE_ONLY,
         "ChargeWallet": _INSTITUTION,
         "RefundPayment": _INSTITUTION,
         "GetPayment": _INSTITUTION,
@@ -119,6 +122,13 @@ def relation_pb(view: RelativeView) -> pb.Relation:
 def hold_pb(h: Hold) -> pb.HoldState:
     source, status = _ACCOUNTS.wire(h.source), _HOLDS.wire(h.state)
     return message(pb.HoldState, h, source=source, amount_fen=h.amount, status=status)
+
+
+def hold_record_pb(r: HoldRecord) -> pb.HoldState:
+    held = hold_pb(r.hold)
+    held.create_time.CopyFrom(to_timestamp(r.created_at))
+    held.update_time.CopyFrom(to_timestamp(r.updated_at))
+    return held
 
 
 def payment_pb(p: Payment) -> pb.Payment:
@@ -188,9 +198,10 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         credentials: CredentialUseCases,
         holds: HoldUseCases,
         payments: PaymentUseCases,
+        hold_reads: HoldReads,
     ) -> None:
         self._persons, self._wallets, self._credentials = persons, wallets, credentials
-        self._holds, self._money = holds, payments
+        self._holds, self._money, self._hold_reads = holds, payments, hold_reads
 
     async def RegisterPerson(self, request, context):
         kind = _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type")
@@ -333,6 +344,21 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     async def RefundTransfers(self, request, context):
         refunded = await self._holds.refund_many(list(request.transfer_ids))
         return pb.RefundTransfersResponse(holds=[hold_pb(h) for h in refunded])
+
+    async def ListHolds(self, request, context):
+        page = await self._hold_reads.list(
+            _HOLDS.parse(request.status, "status"),
+            timestamp_argument(request.update_after, "update_after")
+            if request.HasField("update_after")
+            else None,
+            request.page_size,
+            request.page_token,
+        )
+        return page_response(pb.ListHoldsResponse, "holds", page, hold_record_pb)
+
+    async def BatchGetHolds(self, request, context):
+        found = await self._hold_reads.batch_get(list(request.transfer_ids))
+        return pb.BatchGetHoldsResponse(holds=[hold_record_pb(r) for r in found])
 
     async def GetPayment(self, request, context):
         payment = await self._money.payment(

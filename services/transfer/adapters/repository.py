@@ -167,6 +167,26 @@ class TransferRepository:
             for r in await self._conn.execute(query.order_by(transfers.c.updated_at).limit(limit))
         ]
 
+    async def in_state_changed(
+        self, status: Status, since: datetime | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[Transfer, datetime]]:
+        """Transfers in ``status`` (changed after ``since`` when given), oldest
+        change first, from the position ``after``; each with its last change
+        (R22, ix_transfers_status_updated_at)."""
+        query = select(transfers).where(transfers.c.status == status.value)
+        if since is not None:
+            query = query.where(transfers.c.updated_at > since)
+        if after is not None:
+            at, transfer_id = after
+            query = query.where(
+                or_(
+                    transfers.c.updated_at > at,
+                    and_(transfers.c.updated_at == at, transfers.c.id > transfer_id),
+                )
+            )
+        query = query.order_by(transfers.c.updated_at, transfers.c.id).limit(limit)
+        return [(from_row(Transfer, row), row.updated_at) for row in await self._conn.execute(query)]
+
     async def open_involving(self, person_id: str) -> list[Transfer]:
         query = select(transfers).where(
             or_(transfers.c.payer_id == person_id, transfers.c.payee_id == person_id),

@@ -39,6 +39,8 @@ Index("ix_transfers_status_expires_at", transfers.c.status, transfers.c.expires_
 Index("ix_transfers_payer_created", transfers.c.payer_id, transfers.c.created_at)
 Index("ix_transfers_payee_created", transfers.c.payee_id, transfers.c.created_at)
 Index("ix_transfers_received_at", transfers.c.received_at)
+# The reconciler's walks (R22): open transfers, and those that ended lately, by status.
+Index("ix_transfers_status_updated_at", transfers.c.status, transfers.c.updated_at, transfers.c.id)
 
 # Transfers counted per payer and Beijing day: a conditional increment makes
 # "fewer than 3 a day" race-free (R14). Refunded ones still count; rejected

@@ -2,7 +2,7 @@
 what a crash left unfinished (R17), refund what fell due at 06:00 (R15) —
 including while the service was down — and follow relation lapses (R8);
 number the events of the outbox (R19) and deliver the notifications they
-cause (R19b)."""
+cause (R19b); reconcile transfers with the account service's holds (R22)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from services.kernel.errors import DomainError
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.notifications import Notifications
+from services.transfer.usecases.reconcile import Reconciler
 
 log = logging.getLogger("yibao.transfer")
 
@@ -36,11 +37,32 @@ async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float)
             await asyncio.wait_for(stop.wait(), interval)
 
 
+async def run_reconciler(reconciler: Reconciler, stop: asyncio.Event, interval: float) -> None:
+    """R22: one reconciliation pass every ``interval`` seconds, until ``stop`` is set."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+        if stop.is_set():
+            return
+        try:
+            await reconciler.run_once()
+        except DomainError as error:  # the account service away: next round
+            log.warning("reconciliation postponed", extra={"reason": error.reason})
+        except Exception:
+            log.exception("reconciliation failed")
+
+
 class Worker:
     """The background tasks of one transfer service process."""
 
     def __init__(
-        self, lifecycle: Lifecycle, events: Events, notifications: Notifications, interval: float
+        self,
+        lifecycle: Lifecycle,
+        events: Events,
+        notifications: Notifications,
+        interval: float,
+        reconciler: Reconciler | None = None,
+        reconcile_interval: float = 60.0,
     ) -> None:
         self._stop = asyncio.Event()
         self._tasks = [
@@ -48,6 +70,12 @@ class Worker:
             asyncio.create_task(events.run_sequencer(self._stop), name="event-sequencer"),
             asyncio.create_task(notifications.run(self._stop), name="notifier"),
         ]
+        if reconciler is not None:
+            self._tasks.append(
+                asyncio.create_task(
+                    run_reconciler(reconciler, self._stop, reconcile_interval), name="reconciler"
+                )
+            )
 
     async def stop(self) -> None:
         self._stop.set()

@@ -193,20 +193,24 @@ class Payment(_message.Message):
     def __init__(self, institution_code: _Optional[str] = ..., order_number: _Optional[str] = ..., person_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., refunded_fen: _Optional[int] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class HoldState(_message.Message):
-    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen", "status")
+    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen", "status", "create_time", "update_time")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYEE_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     payer_id: str
     payee_id: str
     source: AccountKind
     amount_fen: int
     status: HoldStatus
-    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ...) -> None: ...
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RegisterPersonRequest(_message.Message):
     __slots__ = ("id_number", "name", "insurance_type", "insured_region")
@@ -573,6 +577,38 @@ class RefundTransfersRequest(_message.Message):
     def __init__(self, transfer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RefundTransfersResponse(_message.Message):
+    __slots__ = ("holds",)
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[HoldState]
+    def __init__(self, holds: _Optional[_Iterable[_Union[HoldState, _Mapping]]] = ...) -> None: ...
+
+class ListHoldsRequest(_message.Message):
+    __slots__ = ("status", "update_after", "page_size", "page_token")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    status: HoldStatus
+    update_after: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    def __init__(self, status: _Optional[_Union[HoldStatus, str]] = ..., update_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListHoldsResponse(_message.Message):
+    __slots__ = ("holds", "next_page_token")
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[HoldState]
+    next_page_token: str
+    def __init__(self, holds: _Optional[_Iterable[_Union[HoldState, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class BatchGetHoldsRequest(_message.Message):
+    __slots__ = ("transfer_ids",)
+    TRANSFER_IDS_FIELD_NUMBER: _ClassVar[int]
+    transfer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, transfer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BatchGetHoldsResponse(_message.Message):
     __slots__ = ("holds",)
     HOLDS_FIELD_NUMBER: _ClassVar[int]
     holds: _containers.RepeatedCompositeFieldContainer[HoldState]

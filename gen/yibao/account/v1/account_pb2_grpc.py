@@ -144,6 +144,16 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersResponse.FromString,
                 _registered_method=True)
+        self.ListHolds = channel.unary_unary(
+                '/yibao.account.v1.AccountService/ListHolds',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListHoldsRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListHoldsResponse.FromString,
+                _registered_method=True)
+        self.BatchGetHolds = channel.unary_unary(
+                '/yibao.account.v1.AccountService/BatchGetHolds',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetHoldsRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetHoldsResponse.FromString,
+                _registered_method=True)
         self.ChargeWallet = channel.unary_unary(
                 '/yibao.account.v1.AccountService/ChargeWallet',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ChargeWalletRequest.SerializeToString,
@@ -376,6 +386,23 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListHolds(self, request, context):
+        """The holds, oldest change first (R22: what the transfer service's
+        reconciler compares with its transfers), optionally only those in one
+        status and changed after a time. Service role only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetHolds(self, request, context):
+        """The holds of these transfers (R22), by transfer id; unknown ids are left
+        out. At most 1,000 ids. Service role only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ChargeWallet(self, request, context):
         """--- wallet payments (R11, R12a)
         Charges the self-paid part of a bill (institution role), idempotent by order number.
@@ -561,6 +588,16 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.RefundTransfers,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersResponse.SerializeToString,
+            ),
+            'ListHolds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListHolds,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListHoldsRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListHoldsResponse.SerializeToString,
+            ),
+            'BatchGetHolds': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetHolds,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetHoldsRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.BatchGetHoldsResponse.SerializeToString,
             ),
             'ChargeWallet': grpc.unary_unary_rpc_method_handler(
                     servicer.ChargeWallet,
@@ -1185,6 +1222,60 @@ class AccountService:
             '/yibao.account.v1.AccountService/RefundTransfers',
             yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.RefundTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHolds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/ListHolds',
+            yibao_dot_account_dot_v1_dot_account__pb2.ListHoldsRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.ListHoldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetHolds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/BatchGetHolds',
+            yibao_dot_account_dot_v1_dot_account__pb2.BatchGetHoldsRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.BatchGetHoldsResponse.FromString,
             options,
             channel_credentials,
             insecure,

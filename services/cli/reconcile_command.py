@@ -1,0 +1,70 @@
+"""`yibao reconcile`: one reconciliation pass (R22) from an operator's
+terminal, in this process, with the deployment's configuration: the
+transfer database (YIBAO_TRANSFER_DATABASE_URL), the account service
+(YIBAO_ACCOUNT_TARGET) called with the service identity signed by
+YIBAO_JWT_SIGNING_KEY — like `yibao migrate` and `yibao ledger-check`, and
+working while the transfer service is down. Every step it takes is the
+idempotent hold step the running service's own reconciler takes, so the two
+may run at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.console import Console
+from rich.table import Table
+
+from services.kernel.auth import TokenAuthority
+from services.kernel.calls import ServiceIdentity, channel
+from services.kernel.config import Settings, clock_from
+from services.kernel.db import create_engine
+from services.transfer.adapters.account_client import AccountClient
+from services.transfer.adapters.hold_reader import HoldReader
+from services.transfer.adapters.region_client import RegionClient
+from services.transfer.adapters.repository import transfer_unit_of_work
+from services.transfer.settings import TransferSettings
+from services.transfer.usecases.common import TransferDeps
+from services.transfer.usecases.reconcile import PassReport, Reconciler
+
+
+async def reconcile_once(settings: Settings, lookback: timedelta) -> PassReport:
+    transfer = TransferSettings.from_env(settings)
+    clock = clock_from(settings)
+    identity = ServiceIdentity("transfer", TokenAuthority.from_settings(settings, clock), clock)
+    engine = create_engine(transfer.database_url)
+    accounts, regions = channel(transfer.account_target), channel(transfer.region_target)
+    try:
+        deps = TransferDeps(
+            uow=transfer_unit_of_work(engine),
+            clock=clock,
+            policy=transfer.policy,
+            accounts=AccountClient(accounts, identity),
+            regions=RegionClient(regions, identity, clock, timedelta(seconds=1)),  # not called
+        )
+        return await Reconciler(deps, HoldReader(accounts, identity)).run_once(clock.now() - lookback)
+    finally:
+        await accounts.close()
+        await regions.close()
+        await engine.dispose()
+
+
+def print_report(out: Console, report: PassReport) -> None:
+    out.print(
+        f"read {report.holds_read} holds and {report.transfers_read} transfers "
+        f"(ended ones changed since {report.since:%Y-%m-%d %H:%M} UTC)"
+    )
+    if not report.findings:
+        out.print("[green]no disagreements[/green]")
+        return
+    table = Table("transfer", "case", "transfer status", "hold", "action", "done")
+    for f in report.findings:
+        d = f.disagreement
+        table.add_row(
+            d.transfer_id,
+            d.case.value,
+            d.transfer_status.value if d.transfer_status else "none",
+            d.hold_status.value if d.hold_status else "none",
+            d.action.value,
+            "healed" if f.healed else "[red]reported[/red]",
+        )
+    out.print(table)
