@@ -10,7 +10,7 @@ IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench lint proto clean wheelhouse image up down logs
+.PHONY: install run demo test bench soak soak-short lint proto clean wheelhouse image up down logs
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,15 @@ test: install $(BUF)
 ## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json.
 bench: install
 	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.transfers
+
+## Sustained open-loop load (SOAK_RATE req/s, default 80 % of a measured peak, for SOAK_SECONDS, 300) on the
+## PostgreSQL at YIBAO_BENCH_POSTGRES_URL (default: the local server at 127.0.0.1:5432); writes .bench/sustained.json, fails on any patient error.
+soak: install
+	YIBAO_BENCH_POSTGRES_URL=$${YIBAO_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres} $(BIN)/python -m bench.soak
+
+## The short form CI runs: 20 s at 100 requests/s.
+soak-short:
+	$(MAKE) soak SOAK_SECONDS=20 SOAK_RATE=100
 
 ## buf lint (STANDARD) over protos/, ruff (lint and format) over the Python.
 lint: install $(BUF)

@@ -1,17 +1,25 @@
-"""Bulk loader of the benchmark's 06:00 burst: ``count`` pending transfers
-written straight into the account and transfer databases, row for row what
-the API would have written (persons, accounts, wallets, the funding and hold
+"""Bulk loaders of the benchmarks: rows written straight into the account
+and transfer databases, row for row what the API would have written,
+set-based so that 100,000 take seconds, not the hours the API would need
+under its own limits (three transfers a day per payer, one pending transfer
+per payer and payee).
+
+``load_due_transfers`` (make bench's 06:00 burst): ``count`` pending
+transfers with their persons, accounts, wallets, the funding and hold
 journal entries with their postings, the holds, the transfers and their
-CREATED events), set-based so that 100,000 take seconds, not the hours the
-API would need under its own limits (three transfers a day per payer, one
-pending transfer per payer and payee). The benchmark checks the ledger after
-the burst."""
+CREATED events; the benchmark checks the ledger after the burst.
+``load_pairs`` (make soak): payer/payee pairs ready to transfer."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import psycopg
+
+from services.account.domain.identity import check_digit, id_number_hash, mask_id_number
+from services.kernel.clock import beijing_month
 
 AMOUNT = 10_000  # fen per bulk transfer
 
@@ -90,3 +98,121 @@ def load_due_transfers(
         with psycopg.connect(url) as conn:
             for statement in statements:
                 conn.execute(statement, params)
+
+
+# --- the soak's payer/payee pairs (make soak)
+
+FUNDING = 100_000  # fen in each soak payer's personal account
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A payer ready to transfer to a payee: both insured and with a wallet in
+    their own county, funded, attested as the payee's child."""
+
+    payer_id: str
+    payee_id: str
+    payee_name: str
+    payee_id_number: str
+
+
+def _id_number(region: str, born: date, serial: int) -> str:
+    first17 = f"{region}{born:%Y%m%d}{serial:03d}"
+    return first17 + check_digit(first17)
+
+
+def load_pairs(
+    account_url: str, counties: list[str], first: int, count: int, at: datetime, id_hash_key: str
+) -> list[Pair]:
+    """``count`` pairs numbered from ``first`` (so that calls add to each
+    other): payer i insured (employee) in ``counties[i % n]``, payee
+    (resident) in a county of another province, persons found by the
+    service's keyed hash of their ID numbers. Row for row what RegisterPerson,
+    FundPersonalAccount, OpenWallet and AttestRelation write, set-based: the
+    rows go into a temporary table by COPY and from there into the tables
+    with one statement each."""
+    n, key = len(counties), id_hash_key.encode()
+    pairs, people, links = [], [], []
+    for i in range(first, first + count):
+        # Counties come grouped by province (ten each in the soak): a shift
+        # of 10..300 lands in another province.
+        payer_region, payee_region = counties[i % n], counties[(i + 10 * (1 + (i // n) % 30)) % n]
+        day, serial = divmod(i, 1000)
+        payer_no = _id_number(payer_region, date(1970, 1, 1) + timedelta(days=day), serial)
+        payee_no = _id_number(payee_region, date(1940, 1, 1) + timedelta(days=day), serial)
+        payer_id, payee_id = str(uuid.uuid5(_SOAK, payer_no)), str(uuid.uuid5(_SOAK, payee_no))
+        for pid, number, name, kind, region in (
+            (payer_id, payer_no, "付款人", "employee", payer_region),
+            (payee_id, payee_no, "收款人", "resident", payee_region),
+        ):
+            people.append(
+                (
+                    pid,
+                    id_number_hash(number, key),
+                    mask_id_number(number),
+                    name,
+                    kind,
+                    region,
+                    region[:2] + "0000",
+                )
+            )
+        links.append((payer_id, payee_id, f"soak-{i}"))
+        pairs.append(Pair(payer_id, payee_id, "收款人", payee_no))
+    params = {"at": at, "amount": FUNDING, "period": f"个人账户划入 {beijing_month(at)}"}
+    with psycopg.connect(account_url) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE soak_people (id text, id_hash text, masked text, name text, kind text,"
+            " region text, province text) ON COMMIT DROP"
+        )
+        conn.execute("CREATE TEMP TABLE soak_links (payer text, payee text, ref text) ON COMMIT DROP")
+        with conn.cursor().copy("COPY soak_people FROM STDIN") as copy:
+            for row in people:
+                copy.write_row(row)
+        with conn.cursor().copy("COPY soak_links FROM STDIN") as copy:
+            for row in links:
+                copy.write_row(row)
+        for statement in _PAIRS:
+            conn.execute(statement, params)
+    return pairs
+
+
+_SOAK = uuid.UUID("5f0a3c1e-0000-4000-8000-000000000016")
+
+_PAIRS = [
+    """INSERT INTO persons (id, id_hash, masked_id_number, name, insurance_type, insured_region, province,
+           status, created_at, updated_at)
+       SELECT id, id_hash, masked, name, kind, region, province, 'active', %(at)s, %(at)s FROM soak_people""",
+    # the payers' personal accounts, funded; everyone's wallet, at their insured county
+    """INSERT INTO accounts (kind, person_id, balance, may_go_negative)
+       SELECT 'personal', id, %(amount)s::bigint, false FROM soak_people WHERE kind = 'employee'""",
+    """INSERT INTO accounts (kind, person_id, balance, may_go_negative)
+       SELECT 'wallet', id, 0, false FROM soak_people""",
+    """INSERT INTO wallets (person_id, account_id, place_of_use, mobile, opened_at, updated_at)
+       SELECT p.id, a.id, p.region, '13800138000', %(at)s, %(at)s
+       FROM soak_people p JOIN accounts a ON a.person_id = p.id AND a.kind = 'wallet'""",
+    # the funding: one entry per payer, from the fund of the payer's province
+    """INSERT INTO accounts (kind, system_key, balance, may_go_negative)
+       SELECT DISTINCT 'fund', 'fund:' || province, 0, true FROM soak_people WHERE kind = 'employee'
+       ON CONFLICT (system_key) DO NOTHING""",
+    """UPDATE accounts a SET balance = a.balance - f.total
+       FROM (SELECT 'fund:' || province AS key, count(*) * %(amount)s::bigint AS total
+             FROM soak_people WHERE kind = 'employee' GROUP BY province) f
+       WHERE a.system_key = f.key""",
+    """INSERT INTO journal_entries (kind, idempotency_key, request_hash, reference, description, posted_at)
+       SELECT 'funding', 'fund:' || p.province || ':' || l.ref, 'bulk', l.ref, %(period)s, %(at)s
+       FROM soak_links l JOIN soak_people p ON p.id = l.payer""",
+    """INSERT INTO postings (entry_id, account_id, amount, balance_after)
+       SELECT j.id, a.id, -%(amount)s::bigint, 0
+       FROM soak_links l JOIN soak_people p ON p.id = l.payer
+       JOIN journal_entries j ON j.idempotency_key = 'fund:' || p.province || ':' || l.ref
+       JOIN accounts a ON a.system_key = 'fund:' || p.province""",
+    """INSERT INTO postings (entry_id, account_id, amount, balance_after)
+       SELECT j.id, a.id, %(amount)s::bigint, %(amount)s::bigint
+       FROM soak_links l JOIN soak_people p ON p.id = l.payer
+       JOIN journal_entries j ON j.idempotency_key = 'fund:' || p.province || ':' || l.ref
+       JOIN accounts a ON a.person_id = l.payer AND a.kind = 'personal'""",
+    # the relation, both ways: the payee is the payer's parent
+    """INSERT INTO relations (person_id, relative_id, kind, attested_at)
+       SELECT payer, payee, 'parent', %(at)s FROM soak_links
+       UNION ALL SELECT payee, payer, 'child', %(at)s FROM soak_links""",
+]
