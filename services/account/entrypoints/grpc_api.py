@@ -16,13 +16,14 @@ from services.account.domain.payments import BillEventType, ContributionBill, Co
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
 from services.account.domain.relations import Lapse, LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
+from services.account.usecases import access
 from services.account.usecases.credentials import CredentialUseCases
 from services.account.usecases.hold_reads import HoldReads
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PartiesAsk, PersonUseCases, TransferParties
 from services.account.usecases.wallets import WalletUseCases
-from services.kernel.auth import Access, Role, current_principal
+from services.kernel.auth import current_principal
 from services.kernel.errors import DomainError
 from services.kernel.grpc_errors import outcome_fields
 from services.kernel.proto_enums import WireEnum
@@ -33,52 +34,8 @@ from services.kernel.server import ServiceDefinition
 SERVICE = pb.DESCRIPTOR.services_by_name["AccountService"].full_name
 ERROR_DOMAIN = "account.yibao"
 
-_SERVICE_ONLY = Access.only(Role.SERVICE)
-_PROVINCE = Access.only(Role.PROVINCE)
-_CITIZEN = Access.only(Role.CITIZEN)
-# R20: the administrator manages regions and institutions, not persons:
-# persons' data and money are read by themselves, their platform and services.
-_READ_PERSON = Access.only(Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
-_READ_MONEY = Access.only(Role.CITIZEN, Role.SERVICE)
-_INSTITUTION = Access.only(Role.INSTITUTION)
-POLICY = {
-    f"/{SERVICE}/{method}": access
-    for method, access in {
-        "RegisterPerson": _PROVINCE,
-        "UpdateInsurance": _PROVINCE,
-        "GetPerson": _READ_PERSON,
-        "LookupPerson": Access.only(Role.PROVINCE, Role.SERVICE),
-        "GetTransferParties": _SERVICE_ONLY,
-        "BatchGetTransferParties": _SERVICE_ONLY,
-        "FundPersonalAccount": _PROVINCE,
-        "OpenWallet": _CITIZEN,
-        "GetWallet": _READ_MONEY,
-        "ChangePlaceOfUse": _CITIZEN,
-        "ChangeMobile": Access.only(Role.CITIZEN, Role.PROVINCE),
-        "AttestRelation": _PROVINCE,
-        "ListRelations": _READ_PERSON,
-        "SetPassword": _CITIZEN,
-        "VerifyCredential": _SERVICE_ONLY,
-        "HoldTransfer": _SERVICE_ONLY,
-        "HoldTransfers": _SERVICE_ONLY,
-        "ReceiveTransfers": _SERVICE_ONLY,
-        "ReceiveTransfer": _SERVICE_ONLY,
-        "RefundTransfer": _SERVICE_ONLY,
-        "RefundTransfers": _SERVICE_ONLY,
-        "ListHolds": _SERVICE_ONLY,  # R22: the reconciler
-        "BatchGetHolds": _SERVICE_ONLY,
-        "ChargeWallet": _INSTITUTION,
-        "RefundPayment": _INSTITUTION,
-        "GetPayment": _INSTITUTION,
-        "PayContribution": _CITIZEN,
-        "IssueContributionBill": _PROVINCE,
-        "ListContributionBills": _READ_PERSON,
-        "ListBillEvents": _PROVINCE,
-        "GetBalances": _READ_MONEY,
-        "ListStatementEntries": _READ_MONEY,
-        "ListRelationLapses": _SERVICE_ONLY,
-    }.items()
-}
+# R20: who may call each method (usecases/access.py).
+POLICY = {f"/{SERVICE}/{method}": roles for method, roles in access.METHODS.items()}
 
 _INSURANCE_TYPES = WireEnum(InsuranceType, pb.InsuranceType)
 _STATUSES = WireEnum(InsuranceStatus, pb.InsuranceStatus)

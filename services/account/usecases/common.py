@@ -1,4 +1,4 @@
-"""What every account use case shares: dependencies, and who may act on a person (R20)."""
+"""What every account use case shares: dependencies, region checks, posting (who may act on a person: access.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.account.adapters.region_client import RegionClient
-from services.account.domain.errors import person_not_found, region_not_enabled, region_unknown
+from services.account.domain.errors import region_not_enabled, region_unknown
 from services.account.domain.ledger import KeyReused, Movement, Posted
-from services.account.domain.persons import Person
-from services.kernel.auth import Principal, Role
 from services.kernel.clock import Clock
-from services.kernel.errors import permission_denied
 from services.kernel.idempotency import content_hash, reused_request_id
 from services.kernel.region_codes import RegionStatus
 
@@ -53,25 +50,6 @@ class AccountDeps:
     async def require_enabled(self, region_code: str, field_path: str) -> None:
         if await self.require_known(region_code, field_path) is not RegionStatus.ENABLED:
             raise region_not_enabled(region_code)
-
-
-async def person_for(
-    caller: Principal, repo, person_id: str, *roles: Role, for_update: bool = False
-) -> Person:
-    """The person the caller acts on, if its role (among ``roles``) and scope
-    allow: a citizen only themselves, a province only persons insured in it,
-    services and administrators anyone. A refusal never tells whether the
-    person exists."""
-    if caller.role not in roles:
-        raise permission_denied()
-    if caller.role is Role.CITIZEN and caller.person_id != person_id:
-        raise permission_denied()
-    person = await repo.person(person_id, for_update=for_update) if person_id else None
-    if caller.role is Role.PROVINCE and (person is None or person.province != caller.province):
-        raise permission_denied()
-    if person is None:
-        raise person_not_found(person_id)
-    return person
 
 
 async def post(

@@ -12,8 +12,10 @@ from services.account.domain.credentials import (
     read_face_ticket,
     validate_new_password,
 )
-from services.account.usecases.common import AccountDeps, person_for
-from services.kernel.auth import Principal, Role
+from services.account.usecases import access
+from services.account.usecases.access import person_for
+from services.account.usecases.common import AccountDeps
+from services.kernel.auth import Principal
 from services.kernel.errors import DomainError
 
 
@@ -24,7 +26,7 @@ class CredentialUseCases:
     async def set_password(self, caller: Principal, person_id: str, current: str, new: str) -> None:
         validate_new_password(new)
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, Role.CITIZEN)
+            await person_for(caller, tx.accounts, person_id, access.OWNER)
             existing = await tx.accounts.password(person_id)
         if existing is not None:
             if not current:

@@ -44,10 +44,12 @@ from services.account.domain.payments import (
 )
 from services.account.domain.persons import InsuranceType
 from services.account.domain.wallets import Wallet
-from services.account.usecases.common import AccountDeps, person_for, post
+from services.account.usecases import access
+from services.account.usecases.access import person_for
+from services.account.usecases.common import AccountDeps, post
 from services.account.usecases.credentials import CredentialUseCases
-from services.kernel.auth import Principal, Role
-from services.kernel.errors import permission_denied, required_key
+from services.kernel.auth import Principal
+from services.kernel.errors import required_key
 from services.kernel.idempotency import content_hash
 from services.kernel.region_codes import pooling_region, validate_code
 
@@ -80,7 +82,7 @@ class PaymentUseCases:
         now = self._d.clock.now()
         period = validate_period(period, now)
         async with self._d.uow() as tx:
-            person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE)
+            person = await person_for(caller, tx.accounts, person_id, access.PLATFORM)
             if person.insurance_type is not InsuranceType.EMPLOYEE:
                 raise no_personal_account()
             personal = await tx.ledger.account(person_id, AccountKind.PERSONAL)
@@ -105,8 +107,7 @@ class PaymentUseCases:
         password: str | None,
         face_ticket: str | None,
     ) -> Payment:
-        if caller.institution != institution_code:
-            raise permission_denied()
+        access.require_institution(caller, institution_code)
         order_number = required_key(order_number, "order_number", "ORDER_NUMBER")
         validate_amount(amount, MAX_PAYMENT)
         async with self._d.uow(read_only=True) as tx:
@@ -143,8 +144,7 @@ class PaymentUseCases:
 
     async def payment(self, caller: Principal, institution_code: str, order_number: str) -> Payment:
         """An institution reads back one of its payments by order number."""
-        if caller.institution != institution_code:
-            raise permission_denied()
+        access.require_institution(caller, institution_code)
         order_number = required_key(order_number, "order_number", "ORDER_NUMBER")
         async with self._d.uow(read_only=True) as tx:
             payment = await tx.accounts.payment(institution_code, order_number)
@@ -155,8 +155,7 @@ class PaymentUseCases:
     async def refund(
         self, caller: Principal, institution_code: str, order_number: str, amount: int, refund_id: str
     ) -> Payment:
-        if caller.institution != institution_code:
-            raise permission_denied()
+        access.require_institution(caller, institution_code)
         validate_amount(amount, MAX_PAYMENT)
         refund_id = required_key(refund_id, "refund_id", "REFUND_ID")
         now = self._d.clock.now()
@@ -198,7 +197,7 @@ class PaymentUseCases:
         kind = _contribution(kind, year)
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE)
+            person = await person_for(caller, tx.accounts, person_id, access.PLATFORM)
             if (
                 kind is ContributionKind.RESIDENT_INSURANCE
                 and person.insurance_type is not InsuranceType.RESIDENT
@@ -216,7 +215,7 @@ class PaymentUseCases:
 
     async def bills(self, caller: Principal, person_id: str) -> list[ContributionBill]:
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
+            await person_for(caller, tx.accounts, person_id, access.PERSON_READERS)
             return await tx.accounts.bills_of(person_id)
 
     async def bill_events(
@@ -224,8 +223,7 @@ class PaymentUseCases:
     ) -> list[BillEvent]:
         """A platform follows the bills of its province: issued, then paid."""
         validate_code(province, "province")
-        if caller.role is not Role.PROVINCE or caller.province != province:
-            raise permission_denied()
+        access.require_platform_of(caller, province)
         async with self._d.uow(read_only=True) as tx:
             return await tx.accounts.bill_events_after(province, max(after_id, 0), min(max(limit, 1), 1000))
 
@@ -242,7 +240,7 @@ class PaymentUseCases:
         """Pays the bill the beneficiary's platform issued, exactly, once."""
         kind = _contribution(kind, year)
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, payer_id, Role.CITIZEN)
+            await person_for(caller, tx.accounts, payer_id, access.OWNER)
             beneficiary = await tx.accounts.person(beneficiary_id)
             wallet = await tx.accounts.wallet(payer_id)
             related = await tx.accounts.relation(payer_id, beneficiary_id)

@@ -25,14 +25,13 @@ from services.account.domain.ledger import AccountKind
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person, validate_person_name
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
-from services.account.usecases.common import AccountDeps, person_for
-from services.kernel.auth import Principal, Role
+from services.account.usecases import access
+from services.account.usecases.access import person_for
+from services.account.usecases.common import AccountDeps
+from services.kernel.auth import Principal
 from services.kernel.clock import beijing
-from services.kernel.errors import DomainError, permission_denied
+from services.kernel.errors import DomainError
 from services.kernel.region_codes import province_of, validate_code
-
-_READERS = (Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
-
 
 MAX_PARTIES = 1000  # requests per BatchGetTransferParties call
 
@@ -73,8 +72,7 @@ class PersonUseCases:
         if kind is None:
             raise insurance_type_required()
         validate_code(region, "insured_region")
-        if caller.province != province_of(region):
-            raise permission_denied()
+        access.require_platform_of(caller, province_of(region))
         await self._d.require_known(region, "insured_region")
         now = self._d.clock.now()
         id_hash = id_number_hash(number, self._d.id_hash_key)
@@ -97,7 +95,7 @@ class PersonUseCases:
                 return person, True
             existing = await tx.accounts.person_by_hash(id_hash)
         same = (existing.name, existing.insurance_type, existing.insured_region) == (name, kind, region)
-        if not same or existing.province != caller.province:
+        if not same or not access.may_know_of(caller, existing):
             raise person_already_registered()
         return existing, False
 
@@ -114,7 +112,7 @@ class PersonUseCases:
             await self._d.require_known(region, "insured_region")
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE, for_update=True)
+            person = await person_for(caller, tx.accounts, person_id, access.PLATFORM, for_update=True)
             changed, lapses = person.change_insurance(now, status, region or None, kind)
             lapsed = 0
             if changed is not person:
@@ -129,18 +127,18 @@ class PersonUseCases:
 
     async def get(self, caller: Principal, person_id: str) -> Person:
         async with self._d.uow(read_only=True) as tx:
-            return await person_for(caller, tx.accounts, person_id, *_READERS)
+            return await person_for(caller, tx.accounts, person_id, access.PERSON_READERS)
 
     async def lookup(self, caller: Principal, id_number: str, name: str) -> tuple[Person, Wallet | None]:
         """A person by ID number: for a provincial platform only those insured
         in its province (anyone else is not found, whether they exist or
         not); the name is checked when given, and a service must give it."""
         number = validate_id_number(id_number, "id_number")
-        if caller.role is not Role.PROVINCE and not name:
+        if access.lookup_needs_name(caller) and not name:
             raise name_mismatch()
         async with self._d.uow(read_only=True) as tx:
             person = await tx.accounts.person_by_hash(id_number_hash(number, self._d.id_hash_key))
-            if person is None or (caller.role is Role.PROVINCE and person.province != caller.province):
+            if person is None or not access.may_know_of(caller, person):
                 raise person_not_found()
             if name and person.name != name.strip():
                 raise name_mismatch()
@@ -218,7 +216,7 @@ class PersonUseCases:
             raise relation_to_self()
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            person = await person_for(caller, tx.accounts, person_id, Role.PROVINCE)
+            person = await person_for(caller, tx.accounts, person_id, access.PLATFORM)
             relative = await tx.accounts.person(relative_id)
             if relative is None:
                 raise person_not_found(relative_id)
@@ -236,7 +234,7 @@ class PersonUseCases:
 
     async def relatives(self, caller: Principal, person_id: str) -> list[RelativeView]:
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, *_READERS)
+            await person_for(caller, tx.accounts, person_id, access.PERSON_READERS)
             return await tx.accounts.relatives(person_id)
 
     async def lapses(self, after_id: int, limit: int) -> list[Lapse]:

@@ -10,12 +10,12 @@ from services.account.domain.errors import time_range_invalid, wallet_not_opened
 from services.account.domain.identity import validate_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.wallets import Wallet
-from services.account.usecases.common import AccountDeps, person_for
-from services.kernel.auth import Principal, Role
+from services.account.usecases import access
+from services.account.usecases.access import person_for
+from services.account.usecases.common import AccountDeps
+from services.kernel.auth import Principal
 from services.kernel.pagination import Page, page_request
 from services.kernel.region_codes import pooling_region, validate_code
-
-_OWNER_OR_SERVICE = (Role.CITIZEN, Role.SERVICE)
 
 
 class WalletUseCases:
@@ -30,7 +30,7 @@ class WalletUseCases:
             validate_code(place_of_use, "place_of_use")
         mobile = validate_mobile(mobile)
         async with self._d.uow(read_only=True) as tx:
-            person = await person_for(caller, tx.accounts, person_id, Role.CITIZEN)
+            person = await person_for(caller, tx.accounts, person_id, access.OWNER)
             existing = await tx.accounts.wallet(person_id)
         place_of_use = place_of_use or pooling_region(person.insured_region)
         if existing is not None:
@@ -49,7 +49,7 @@ class WalletUseCases:
 
     async def get(self, caller: Principal, person_id: str) -> Wallet:
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, *_OWNER_OR_SERVICE)
+            await person_for(caller, tx.accounts, person_id, access.MONEY_READERS)
             wallet = await tx.accounts.wallet(person_id)
         if wallet is None:
             raise wallet_not_opened(person_id)
@@ -81,9 +81,9 @@ class WalletUseCases:
         mobile number to the wallet."""
         mobile = validate_mobile(mobile)
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, Role.CITIZEN, Role.PROVINCE)
+            await person_for(caller, tx.accounts, person_id, access.OWNER_OR_PLATFORM)
             wallet = await tx.accounts.wallet(person_id)
-        if caller.role is Role.CITIZEN:
+        if access.proves_with_credential(caller):
             await verify(person_id, Purpose.SETTINGS, password, face_ticket)
         if wallet is None:
             raise wallet_not_opened(person_id)
@@ -97,7 +97,7 @@ class WalletUseCases:
 
     async def balances(self, caller: Principal, person_id: str) -> dict[AccountKind, int]:
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, *_OWNER_OR_SERVICE)
+            await person_for(caller, tx.accounts, person_id, access.MONEY_READERS)
             return await tx.accounts.balances(person_id)
 
     async def statement(
@@ -115,7 +115,7 @@ class WalletUseCases:
         query = {"person": person_id, "kinds": sorted(k.value for k in kinds), "start": start, "end": end}
         request = page_request(size, token, query)
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, person_id, *_OWNER_OR_SERVICE)
+            await person_for(caller, tx.accounts, person_id, access.MONEY_READERS)
             after = request.after[0] if request.after else None
             lines = await tx.accounts.statement(person_id, kinds, start, end, after, request.limit)
         return request.page(lines, key=lambda line: [line.posting_id])

@@ -7,7 +7,7 @@ from functools import partial
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
-from services.kernel.auth import Access, Role, current_principal
+from services.kernel.auth import current_principal
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import timestamp_argument, to_timestamp
@@ -16,26 +16,15 @@ from services.region.domain.codes import Level
 from services.region.domain.enablement import Action, Change, Enablement
 from services.region.domain.errors import update_mask_invalid
 from services.region.domain.institutions import Institution, Kind
+from services.region.usecases import access
 from services.region.usecases.institutions import InstitutionUseCases
 from services.region.usecases.regions import RegionUseCases, RegionView
 
 SERVICE = pb.DESCRIPTOR.services_by_name["RegionService"].full_name
 ERROR_DOMAIN = "region.yibao"
 
-_PUBLIC = Access.anyone()
-_ADMIN = Access.only(Role.ADMIN)
-POLICY = {
-    f"/{SERVICE}/GetRegion": _PUBLIC,
-    f"/{SERVICE}/ListRegions": _PUBLIC,
-    f"/{SERVICE}/CheckRegions": _PUBLIC,
-    f"/{SERVICE}/GetInstitution": _PUBLIC,
-    f"/{SERVICE}/ListInstitutions": _PUBLIC,
-    f"/{SERVICE}/SetRegionEnablement": _ADMIN,
-    f"/{SERVICE}/CancelEnablementChange": _ADMIN,
-    f"/{SERVICE}/ListEnablementChanges": Access.only(Role.ADMIN, Role.SERVICE),
-    f"/{SERVICE}/CreateInstitution": _ADMIN,
-    f"/{SERVICE}/UpdateInstitution": _ADMIN,
-}
+# R20: who may call each method (usecases/access.py).
+POLICY = {f"/{SERVICE}/{method}": roles for method, roles in access.METHODS.items()}
 
 _LEVELS = WireEnum(Level, pb.RegionLevel)
 _ACTIONS = WireEnum(Action, pb.EnablementAction)

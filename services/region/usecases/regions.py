@@ -29,6 +29,7 @@ from services.region.domain.errors import (
     region_not_found,
     too_many_codes,
 )
+from services.region.usecases.access import require_admin
 
 MAX_CHECK_CODES = 100
 
@@ -117,6 +118,7 @@ class RegionUseCases:
         reason: str,
         request_id: str,
     ) -> tuple[Change, RegionView]:
+        require_admin(caller)
         validate_code(code)
         if action is None:
             raise action_required()
@@ -159,6 +161,7 @@ class RegionUseCases:
         return change, view
 
     async def cancel_change(self, caller: Principal, change_id: int, reason: str) -> Change:
+        require_admin(caller)
         reason = validate_reason(reason)
         async with self._uow() as tx:
             change = await tx.regions.get_change(change_id, for_update=True)

@@ -8,7 +8,7 @@ from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import relation_pb2
 
-from services.kernel.auth import Access, Role, current_principal
+from services.kernel.auth import current_principal
 from services.kernel.proto_enums import WireEnum, enum_value_invalid
 from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import to_timestamp
@@ -16,6 +16,7 @@ from services.kernel.relations import RelationKind
 from services.kernel.server import ServiceDefinition
 from services.transfer.domain.notifications import Notification, NotificationKind
 from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer
+from services.transfer.usecases import access
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.notifications import Notifications
@@ -25,22 +26,8 @@ from services.transfer.usecases.submit import SubmitTransfer, SubmitTransferUseC
 SERVICE = pb.DESCRIPTOR.services_by_name["TransferService"].full_name
 ERROR_DOMAIN = "transfer.yibao"
 
-# R20: not the administrator: transfers are persons' money data.
-_PARTIES = Access.only(Role.CITIZEN, Role.PROVINCE, Role.SERVICE)
-POLICY = {
-    f"/{SERVICE}/{method}": access
-    for method, access in {
-        "SubmitTransfer": Access.only(Role.CITIZEN),
-        "GetTransfer": _PARTIES,
-        "ListTransfers": Access.only(Role.CITIZEN, Role.SERVICE),
-        "ReceiveTransfer": Access.only(Role.CITIZEN, Role.PROVINCE),
-        "DeclineTransfer": Access.only(Role.CITIZEN, Role.PROVINCE),
-        "GetQuota": Access.only(Role.CITIZEN, Role.SERVICE),
-        "StreamTransferEvents": Access.only(Role.PROVINCE),
-        "GetSettlementStatement": Access.only(Role.PROVINCE, Role.ADMIN, Role.SERVICE),
-        "ListNotifications": Access.only(Role.CITIZEN, Role.SERVICE),
-    }.items()
-}
+# R20: who may call each method (usecases/access.py).
+POLICY = {f"/{SERVICE}/{method}": roles for method, roles in access.METHODS.items()}
 
 _SOURCES = WireEnum(Source, pb.TransferSource, names={Source.PERSONAL: "PERSONAL_ACCOUNT"})
 _RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)

@@ -9,11 +9,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from services.kernel.auth import Principal, Role
-from services.kernel.errors import permission_denied
+from services.kernel.auth import Principal
 from services.kernel.region_codes import province_of, validate_code
 from services.transfer.domain.errors import cursor_invalid, province_code_invalid
 from services.transfer.domain.transfer import EventType, Transfer
+from services.transfer.usecases.access import require_platform_of
 from services.transfer.usecases.common import TransferDeps
 
 BATCH = 500
@@ -58,8 +58,7 @@ class Events:
             raise province_code_invalid()
         if after < 0:
             raise cursor_invalid()
-        if not (caller.role is Role.PROVINCE and caller.province == province):
-            raise permission_denied()
+        require_platform_of(caller, province)
         while True:
             async with self._d.uow(read_only=True) as tx:
                 batch = await tx.transfers.events_after(province, after, BATCH)

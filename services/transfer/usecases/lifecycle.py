@@ -7,11 +7,12 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from services.kernel.auth import Principal, Role
+from services.kernel.auth import Principal
 from services.kernel.batching import MicroBatcher
-from services.kernel.errors import DomainError, permission_denied
+from services.kernel.errors import DomainError
 from services.transfer.domain.transfer import RefundReason, Status, Transfer, not_pending_error
-from services.transfer.usecases.common import BATCHES_IN_FLIGHT, TransferDeps, visible, visible_transfer
+from services.transfer.usecases.access import require_payee_side, require_visible, visible_transfer
+from services.transfer.usecases.common import BATCHES_IN_FLIGHT, TransferDeps
 from services.transfer.usecases.saga import Saga
 
 log = logging.getLogger("yibao.transfer")
@@ -22,15 +23,6 @@ CONCURRENT_STEPS = 32
 # An ACCEPTED transfer younger than this is still in its submit call.
 ACCEPTED_GRACE = timedelta(seconds=30)
 LAPSES_CURSOR = "account-relation-lapses"
-
-
-def _payee_side(caller: Principal, t: Transfer) -> None:
-    """Only the payee, or the platform of the payee's province, receives or declines."""
-    allowed = (caller.role is Role.CITIZEN and caller.person_id == t.payee_id) or (
-        caller.role is Role.PROVINCE and caller.province == t.payee_province
-    )
-    if not allowed:
-        raise permission_denied()
 
 
 class Lifecycle:
@@ -53,7 +45,7 @@ class Lifecycle:
         answers: list = [None] * len(asked)
         for i, (caller, transfer_id) in enumerate(asked):
             try:
-                _payee_side(caller, visible(caller, found.get(transfer_id), transfer_id))
+                require_payee_side(caller, require_visible(caller, found.get(transfer_id), transfer_id))
             except DomainError as error:
                 answers[i] = error
         wanted = sorted({transfer_id for i, (_, transfer_id) in enumerate(asked) if answers[i] is None})
@@ -79,7 +71,7 @@ class Lifecycle:
 
     async def decline(self, caller: Principal, transfer_id: str) -> Transfer:
         t = await visible_transfer(self._d, caller, transfer_id)
-        _payee_side(caller, t)
+        require_payee_side(caller, t)
         refunding = await self._saga.start_refund(t, RefundReason.DECLINED)
         current = refunding or await self._saga.reload(t)
         if current.status is Status.REFUNDING:

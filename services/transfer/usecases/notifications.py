@@ -14,10 +14,10 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from services.kernel.auth import Principal, Role
-from services.kernel.errors import permission_denied
+from services.kernel.auth import Principal
 from services.kernel.pagination import Page, page_request
 from services.transfer.domain.notifications import Notification, notification_for
+from services.transfer.usecases.access import require_own
 from services.transfer.usecases.common import TransferDeps
 
 log = logging.getLogger("yibao.transfer")
@@ -78,8 +78,7 @@ class Notifications:
 
     async def of_person(self, caller: Principal, person_id: str, size: int, token: str) -> Page[Notification]:
         """What was sent to a person, newest first (the person, or a service)."""
-        if caller.role is Role.CITIZEN and caller.person_id != person_id:
-            raise permission_denied()
+        require_own(caller, person_id)
         request = page_request(size, token, {"person": person_id})
         before = request.after[0] if request.after else None
         async with self._d.uow(read_only=True) as tx:

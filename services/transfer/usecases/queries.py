@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.kernel.auth import Principal, Role
+from services.kernel.auth import Principal
 from services.kernel.clock import BEIJING
-from services.kernel.errors import permission_denied
 from services.kernel.pagination import Page, page_request
 from services.transfer.domain.errors import direction_invalid, month_invalid
 from services.transfer.domain.transfer import Status, Transfer
-from services.transfer.usecases.common import TransferDeps, visible_transfer
+from services.transfer.usecases.access import require_own, settlement_seen_by, visible_transfer
+from services.transfer.usecases.common import TransferDeps
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,6 @@ class Settlement:
     flows: list[tuple[str, str, int, int]]  # from province, to province, count, fen
     positions: dict[str, int]  # province -> received minus paid out
     total_fen: int
-
-
-def _own(caller: Principal, person_id: str) -> None:
-    if caller.role is Role.CITIZEN and caller.person_id != person_id:
-        raise permission_denied()
 
 
 _MONTH = re.compile(r"2[0-9]{3}-(0[1-9]|1[0-2])")
@@ -73,7 +68,7 @@ class TransferQueries:
         size: int,
         token: str,
     ) -> Page[Transfer]:
-        _own(caller, person_id)
+        require_own(caller, person_id)
         if outgoing_only and incoming_only:
             raise direction_invalid()
         query = {
@@ -91,7 +86,7 @@ class TransferQueries:
         return request.page(found, key=lambda t: [t.created_at.isoformat(), t.id])
 
     async def quota(self, caller: Principal, person_id: str) -> Quota:
-        _own(caller, person_id)
+        require_own(caller, person_id)
         policy, now = self._d.policy, self._d.clock.now()
         async with self._d.uow(read_only=True) as tx:
             used = await tx.transfers.count_today(person_id, policy.day_of(now))
@@ -116,7 +111,5 @@ class TransferQueries:
         for payer_province, payee_province, _count, fen in flows:
             positions[payer_province] = positions.get(payer_province, 0) - fen
             positions[payee_province] = positions.get(payee_province, 0) + fen
-        if caller.role is Role.PROVINCE:
-            flows = [f for f in flows if caller.province in (f[0], f[1])]
-            positions = {p: net for p, net in positions.items() if p == caller.province}
+        flows, positions = settlement_seen_by(caller, flows, positions)
         return Settlement(month, flows, dict(sorted(positions.items())), sum(f[3] for f in flows))

@@ -11,7 +11,7 @@ from functools import cached_property
 
 from services.kernel.auth import Principal
 from services.kernel.batching import MicroBatcher
-from services.kernel.errors import DomainError, permission_denied
+from services.kernel.errors import DomainError
 from services.kernel.idempotency import content_hash, reused_request_id, validate_request_id
 from services.kernel.region_codes import RegionStatus, province_of
 from services.kernel.relations import RelationKind
@@ -36,6 +36,7 @@ from services.transfer.domain.transfer import (
     check_relation,
     check_window,
 )
+from services.transfer.usecases.access import require_payer
 from services.transfer.usecases.common import BATCHES_IN_FLIGHT, TransferDeps
 from services.transfer.usecases.saga import Saga
 
@@ -87,8 +88,7 @@ class SubmitTransferUseCase:
         self._running: dict[tuple[str, str, str], asyncio.Future] = {}
 
     async def __call__(self, caller: Principal, cmd: SubmitTransfer) -> Transfer:
-        if caller.person_id != cmd.payer_id:
-            raise permission_denied()
+        require_payer(caller, cmd.payer_id)
         cmd = replace(cmd, request_id=validate_request_id(cmd.request_id, required=True))
         if cmd.source is None:
             raise source_required()
