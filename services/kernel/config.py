@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     transfer_worker_interval_seconds: float = 1.0
     transfer_region_cache_seconds: float = 1.0
     transfer_reconcile_seconds: float = 60.0  # R22: between reconciliation passes
+    transfer_batch_window_seconds: float = 0.002  # how long a submission waits for others (group commit)
 
     # Test hooks, refused in production: a file holding the current time
     # (ISO 8601) for services run as separate processes, and a crash point.

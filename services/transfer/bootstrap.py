@@ -54,7 +54,11 @@ async def bootstrap(
     lifecycle, events = Lifecycle(deps, saga), Events(deps)
     notifications = Notifications(deps, notification_provider or RecordOnlyProvider())
     servicer = TransferServicer(
-        SubmitTransferUseCase(deps, saga), lifecycle, TransferQueries(deps), events, notifications
+        SubmitTransferUseCase(deps, saga, settings.batch_window),
+        lifecycle,
+        TransferQueries(deps),
+        events,
+        notifications,
     )
     reconciler = Reconciler(deps, HoldReader(account_channel, identity), metrics.registry)
     worker = Worker(

@@ -19,6 +19,7 @@ class TransferSettings:
     worker_interval: float = 1.0  # seconds between rounds of the background worker
     region_cache_seconds: float = 1.0  # how stale a cached region answer may be (R14)
     reconcile_interval: float = 60.0  # seconds between reconciliation passes (R22)
+    batch_window: float = 0.002  # seconds a submission waits for others to travel with
     crash_after: str = ""  # test hook: a crash point (never in production)
 
     @classmethod
@@ -41,5 +42,6 @@ class TransferSettings:
             worker_interval=env.transfer_worker_interval_seconds,
             region_cache_seconds=env.transfer_region_cache_seconds,
             reconcile_interval=env.transfer_reconcile_seconds,
+            batch_window=env.transfer_batch_window_seconds,
             crash_after=env.crash_after,
         )

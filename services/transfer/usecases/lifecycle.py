@@ -20,6 +20,7 @@ log = logging.getLogger("yibao.transfer")
 SWEEP_BATCH = 500  # transfers per claim and per RefundTransfers call
 SWEEP_IN_FLIGHT = 3  # batches being refunded at once
 CONCURRENT_STEPS = 32
+RESUME_PAGE = 500  # unfinished transfers read at a time by resume()
 # An ACCEPTED transfer younger than this is still in its submit call.
 ACCEPTED_GRACE = timedelta(seconds=30)
 LAPSES_CURSOR = "account-relation-lapses"
@@ -51,11 +52,10 @@ class Lifecycle:
         wanted = sorted({transfer_id for i, (_, transfer_id) in enumerate(asked) if answers[i] is None})
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            # The receipt wins only while pending and before expires_at: the
-            # expiry sweep moves pending -> refunding under the same rule, so
-            # exactly one of them ever happens.
-            due = [tid for tid in wanted if now < found[tid].expires_at]
-            current = {t.id: t for t in await tx.transfers.move_many(due, Status.RECEIVING, now)}
+            # The receipt wins only while pending and before expires_at (the
+            # time rule of TRANSITIONS): the expiry sweep moves pending ->
+            # refunding from expires_at on, so exactly one of them happens.
+            current = {t.id: t for t in await tx.transfers.move_many(wanted, Status.RECEIVING, now)}
             await tx.commit()
             if rest := [tid for tid in wanted if tid not in current]:
                 current |= await tx.transfers.get_many(rest)
@@ -74,7 +74,7 @@ class Lifecycle:
         require_payee_side(caller, t)
         refunding = await self._saga.start_refund(t, RefundReason.DECLINED)
         current = refunding or await self._saga.reload(t)
-        if current.status is Status.REFUNDING:
+        if current.status is Status.REFUNDING and current.refund_reason is RefundReason.DECLINED:
             return await self._saga.refund(current)
         if current.status is Status.REFUNDED and current.refund_reason is RefundReason.DECLINED:
             return current
@@ -127,17 +127,24 @@ class Lifecycle:
                 return total
 
     async def resume(self, at_start: bool = False) -> int:
-        """R17: finishes what was left between two steps. At start every
-        unfinished transfer; later only those idle long enough that no call
-        of this or another process is still working on them."""
+        """R17: finishes what was left between two steps, walking every
+        unfinished transfer oldest first, a page at a time (a page that
+        cannot be finished now does not keep the next from its turn). At
+        start all of them; later only those idle long enough that no call of
+        this or another process is still working on them."""
         older_than = None if at_start else self._d.clock.now() - ACCEPTED_GRACE
         unfinished = [Status.ACCEPTED, Status.RECEIVING, Status.REFUNDING]
-        async with self._d.uow(read_only=True) as tx:
-            stuck = await tx.transfers.in_states(unfinished, older_than, 1000)
-        refunding = [t for t in stuck if t.status is Status.REFUNDING]
-        others = [t for t in stuck if t.status is not Status.REFUNDING]
-        refunded = await self._refund_batch(refunding) if refunding else 0
-        return refunded + await self._each(others, self._saga.finish)
+        done, after = 0, None
+        while True:
+            async with self._d.uow(read_only=True) as tx:
+                stuck = await tx.transfers.in_states(unfinished, older_than, RESUME_PAGE, after)
+            if not stuck:
+                return done
+            after = (stuck[-1].created_at, stuck[-1].id)
+            refunding = [t for t in stuck if t.status is Status.REFUNDING]
+            others = [t for t in stuck if t.status is not Status.REFUNDING]
+            done += await self._refund_batch(refunding) if refunding else 0
+            done += await self._each(others, self._saga.finish)
 
     async def refund_lapsed(self) -> int:
         """R8: refunds transfers pending to or from persons whose relations lapsed."""

@@ -15,6 +15,7 @@ from services.kernel.errors import DomainError
 from services.kernel.idempotency import content_hash, reused_request_id, validate_request_id
 from services.kernel.region_codes import RegionStatus, province_of
 from services.kernel.relations import RelationKind
+from services.kernel.upstream import UpstreamError, UpstreamRefused
 from services.transfer.domain.errors import (
     daily_limit,
     payee_has_pending_transfer,
@@ -133,16 +134,22 @@ class SubmitTransferUseCase:
         return answers
 
     async def _round(self, cmds: list[SubmitTransfer]) -> list[Transfer | DomainError]:
+        """One round, each member answered on its own (R21): a step that
+        fails for the round is split (a refusal) or answers each member with
+        the same unknown outcome (the callee away), never one member's fault
+        for all."""
         answers: list = [None] * len(cmds)
         async with self._d.uow(read_only=True) as tx:
             earlier = await tx.transfers.by_requests([(c.payer_id, c.request_id) for c in cmds])
         # R14, cheapest first; all before any money moves.
         policy, now = self._d.policy, self._d.clock.now()
-        live = []
+        live, unfinished = [], {}
         for i, cmd in enumerate(cmds):
             try:
                 if (made := _made_before(cmd, earlier)) is not None:
                     answers[i] = made
+                    if made.status is Status.ACCEPTED:  # its hold's outcome was unknown: asked again
+                        unfinished[i] = made
                     continue
                 check_amount(policy, cmd.amount)
                 check_window(policy, now)
@@ -151,28 +158,53 @@ class SubmitTransferUseCase:
                 answers[i] = error
         # The account service verifies each credential before it looks at the payee.
         asked = [(c.payer_id, c.payee_id_number, c.payee_name, c.password, c.face_ticket) for c in cmds]
-        found = await self._d.accounts.parties([asked[i] for i in live]) if live else []
+        found = await self._parties([asked[i] for i in live]) if live else []
         # Every region of the round in one (cached) region check.
         codes = {code for p in found if not isinstance(p, DomainError) for code in _regions(p) if code}
-        statuses = await self._d.regions.statuses(sorted(codes)) if codes else {}
+        statuses, regions_failed = {}, None
+        try:
+            statuses = await self._d.regions.statuses(sorted(codes)) if codes else {}
+        except UpstreamError as error:  # every member that needs a region check learns it
+            regions_failed = error
         accepted: dict[int, Transfer] = {}
         for i, parties in zip(live, found, strict=True):
             try:
                 if isinstance(parties, DomainError):
                     raise parties
-                accepted[i] = self._gated(cmds[i], parties, statuses, now)
+                accepted[i] = self._gated(cmds[i], parties, statuses, now, regions_failed)
             except DomainError as error:
                 answers[i] = error
         for i, refusal in (await self._accept(cmds, accepted)).items():
             answers[i] = refusal
             del accepted[i]
-        held = await self._saga.hold(list(accepted.values()))
-        for i, outcome in zip(accepted, held, strict=True):
+        holding = accepted | unfinished
+        held = await self._saga.hold(list(holding.values()))
+        for i, outcome in zip(holding, held, strict=True):
             answers[i] = outcome
         return answers
 
+    async def _parties(self, asks: list) -> list:
+        """The account service's answer for each ask. A call refused as a
+        whole verified nothing, so it is asked again in halves until each
+        refusal is its own; a call whose outcome is unknown is not repeated
+        (each attempt counts towards the lockout, a face ticket is single use)."""
+        try:
+            return await self._d.accounts.parties(asks)
+        except UpstreamRefused as refusal:
+            if len(asks) == 1:
+                return [refusal]
+            half = len(asks) // 2
+            return await self._parties(asks[:half]) + await self._parties(asks[half:])
+        except UpstreamError as unknown:
+            return [unknown] * len(asks)
+
     def _gated(
-        self, cmd: SubmitTransfer, parties: Parties, statuses: dict[str, RegionStatus], now: datetime
+        self,
+        cmd: SubmitTransfer,
+        parties: Parties,
+        statuses: dict[str, RegionStatus],
+        now: datetime,
+        regions_failed: UpstreamError | None = None,
     ) -> Transfer:
         """The gates on the parties' facts; the transfer they let through."""
         payer, payee = parties.payer, parties.payee
@@ -185,6 +217,8 @@ class SubmitTransferUseCase:
         if cmd.source is Source.PERSONAL and not payer.employee:
             raise source_requires_employee_insurance()
         for code, role in zip(_regions(parties), _REGION_ROLES, strict=True):
+            if regions_failed is not None:
+                raise regions_failed
             if statuses.get(code) is not RegionStatus.ENABLED:
                 raise region_not_enabled(code, role)
         return Transfer(
