@@ -32,9 +32,19 @@ run: install
 demo: install
 	$(BIN)/yibao demo
 
-## Runs the whole test suite (Docker-backed tests need a Docker engine; CI installs one).
-test: install $(BUF)
+## Runs the whole test suite (Docker-backed tests need a Docker engine; CI installs one), after the type check.
+test: install $(BUF) typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## mypy over the services, the fakes and the simulator: the ports (services/*/usecases/ports.py) hold both sides.
+typecheck: install
+	$(BIN)/mypy
+
+## The deterministic simulator: SEEDS=100000 runs that many (from START=0); SEED=1234 replays one, with its trace.
+SEEDS ?= 10000
+START ?= 0
+sim: install
+	$(BIN)/python -m tests.sim $(if $(SEED),--seed $(SEED),--seeds $(SEEDS) --start $(START))
 
 ## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json.
 bench: install

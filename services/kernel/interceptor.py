@@ -148,11 +148,11 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             raise
         except OperationalError:  # the database away, a deadlock, a lock timeout: worth a retry
             log.warning("database unavailable", extra={"method": method}, exc_info=True)
-            error = database_unavailable()
+            unavailable = database_unavailable()
             outcome.code, outcome.status, outcome.error = (
-                error.kind.value,
-                to_status(error, self._domain),
-                error,
+                unavailable.kind.value,
+                to_status(unavailable, self._domain),
+                unavailable,
             )
         except Exception:
             log.exception("unhandled error", extra={"method": method})

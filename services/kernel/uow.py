@@ -6,13 +6,22 @@ either backend, leaves the block as a domain ``Conflict``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.kernel.db import is_unique_violation
 from services.kernel.errors import Conflict
+
+U = TypeVar("U", bound="SqlUnitOfWork")
+U_co = TypeVar("U_co", covariant=True)
+
+
+class UnitsOfWork(Protocol[U_co]):
+    """What use cases are given (each service's ports name ``U_co``): ``uow()`` opens one."""
+
+    def __call__(self, read_only: bool = False, single_statement: bool = False) -> U_co: ...
 
 
 class SqlUnitOfWork:
@@ -27,7 +36,7 @@ class SqlUnitOfWork:
         self._repositories = repositories
         self._conn: AsyncConnection | None = None
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         # The transaction begins with the first statement (SQLAlchemy's
         # autobegin) and closing the connection rolls back what was not
         # committed: no extra round trips for reads.
@@ -37,15 +46,19 @@ class SqlUnitOfWork:
         return self
 
     async def commit(self) -> None:
+        assert self._conn is not None, "commit() outside the unit of work's block"
         await self._conn.commit()
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        assert self._conn is not None
         await self._conn.close()
         if isinstance(exc, IntegrityError) and is_unique_violation(exc):
             raise Conflict(str(exc.orig)) from exc
 
 
-def unit_of_work_factory(engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]]):
+def unit_of_work_factory(
+    engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]], unit: type[U]
+) -> UnitsOfWork[U]:
     """What use cases are given: ``uow()`` opens a unit of work. One that only
     reads (``read_only=True``), or writes with one statement
     (``single_statement=True``), runs on PostgreSQL in autocommit: no BEGIN
@@ -54,7 +67,7 @@ def unit_of_work_factory(engine: AsyncEngine, repositories: Callable[[AsyncConne
     postgres = engine.dialect.name == "postgresql"
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
 
-    def uow(read_only: bool = False, single_statement: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(autocommit if read_only or single_statement else engine, repositories)
+    def uow(read_only: bool = False, single_statement: bool = False) -> U:
+        return unit(autocommit if read_only or single_statement else engine, repositories)
 
     return uow

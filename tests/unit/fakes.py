@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Generic, Self, TypeVar
 
 from services.kernel.errors import Conflict, DomainError, ErrorKind
 from services.kernel.region_codes import RegionStatus
@@ -17,23 +19,13 @@ from services.transfer.domain.parties import Parties, Party
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
 
 
-class FakeUnitOfWork:
-    """``store`` is the committed state: an object whose attributes are the
-    repositories' tables. Each unit of work works on a copy of it."""
-
-    def __init__(self, store, repositories) -> None:
-        self._store, self._repositories = store, repositories
-        self.commits = 0
-
-    def __call__(self, read_only: bool = False, single_statement: bool = False):
-        return _Transaction(self)
-
-
 class _Transaction:
     def __init__(self, factory: FakeUnitOfWork) -> None:
         self._factory = factory
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
+        if self._factory.pause is not None:  # the simulator lets others run here
+            await self._factory.pause("uow")
         self._working = copy.deepcopy(self._factory._store)
         for name, build in self._factory._repositories.items():
             setattr(self, name, build(self._working))
@@ -43,8 +35,26 @@ class _Transaction:
         self._factory._store.__dict__.update(self._working.__dict__)
         self._factory.commits += 1
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         return None
+
+
+Tx = TypeVar("Tx", bound=_Transaction)
+
+
+class FakeUnitOfWork(Generic[Tx]):
+    """``store`` is the committed state: an object whose attributes are the
+    repositories' tables. Each unit of work works on a copy of it, taken on
+    entering its block; ``pause``, if set, is awaited just before (the
+    simulator's scheduling point; nothing yields inside a transaction)."""
+
+    def __init__(self, store, repositories, transaction: type[Tx]) -> None:
+        self._store, self._repositories, self._transaction = store, repositories, transaction
+        self.commits = 0
+        self.pause: Callable[[str], Awaitable[None]] | None = None
+
+    def __call__(self, read_only: bool = False, single_statement: bool = False) -> Tx:
+        return self._transaction(self)
 
 
 # --- the transfer service's database
@@ -159,8 +169,12 @@ class FakeTransferRepository:
         self._t.cursors[name] = position
 
 
-def transfer_unit_of_work(tables: TransferTables | None = None) -> FakeUnitOfWork:
-    return FakeUnitOfWork(tables or TransferTables(), {"transfers": FakeTransferRepository})
+class FakeTransferTx(_Transaction):
+    transfers: FakeTransferRepository
+
+
+def transfer_unit_of_work(tables: TransferTables | None = None) -> FakeUnitOfWork[FakeTransferTx]:
+    return FakeUnitOfWork(tables or TransferTables(), {"transfers": FakeTransferRepository}, FakeTransferTx)
 
 
 # --- the other services, as the transfer service sees them
@@ -174,7 +188,7 @@ class FakeAccounts:
     calls: list[tuple[str, str]] = field(default_factory=list)
 
     async def parties(self, asks):
-        answers = []
+        answers: list[Parties | DomainError] = []
         for payer_id, payee_id_number, _name, password, _ticket in asks:
             self.calls.append(("verify", payer_id))  # the credential first, then the payee
             if password != "258036":
@@ -282,7 +296,7 @@ class FakeRegionRepository:
         )
 
     async def changes_for(self, codes):
-        wanted, found = set(codes), {}
+        wanted, found = set(codes), dict[str, list]()
         for change, _, _ in self._t.changes:
             if change.region_code in wanted and not change.cancelled:
                 found.setdefault(change.region_code, []).append(change)
@@ -305,8 +319,8 @@ class FakeRegionRepository:
         self._t.institutions[institution.code] = institution
 
 
-def region_unit_of_work(tables: RegionTables) -> FakeUnitOfWork:
-    return FakeUnitOfWork(tables, {"regions": FakeRegionRepository})
+def region_unit_of_work(tables: RegionTables) -> FakeUnitOfWork[_Transaction]:
+    return FakeUnitOfWork(tables, {"regions": FakeRegionRepository}, _Transaction)
 
 
 # --- the account service's database, as far as holds go
@@ -378,6 +392,15 @@ class FakeLedger:
     async def accounts_of(self, wanted):
         return {key: key for key in wanted if key in self._t.balances}
 
+    async def system_account(self, key, kind):
+        return await self.open_person_account(key, kind)
+
+    async def balance(self, account_id):
+        return self._t.balances[account_id]
+
+    async def previous_request(self, key):
+        return self._t.entries[key][1] if key in self._t.entries else None
+
     async def post_many(self, entries, request_hash, now, description):
         for movement, key, reference in entries:
             await self.post(movement, key, request_hash, reference, now, description)
@@ -398,5 +421,10 @@ class FakeLedger:
         return Posted(len(self._t.entries), replayed=False)
 
 
-def account_unit_of_work(tables: AccountTables) -> FakeUnitOfWork:
-    return FakeUnitOfWork(tables, {"accounts": FakeHoldsRepository, "ledger": FakeLedger})
+class FakeAccountTx(_Transaction):
+    accounts: FakeHoldsRepository
+    ledger: FakeLedger
+
+
+def account_unit_of_work(tables: AccountTables) -> FakeUnitOfWork[FakeAccountTx]:
+    return FakeUnitOfWork(tables, {"accounts": FakeHoldsRepository, "ledger": FakeLedger}, FakeAccountTx)

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date, datetime
 
 from sqlalchemy import and_, insert, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.account.adapters.ledger import Ledger
 from services.account.adapters.tables import (
@@ -41,7 +41,7 @@ from services.account.domain.persons import Person
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values, upsert
-from services.kernel.uow import unit_of_work_factory
+from services.kernel.uow import SqlUnitOfWork, UnitsOfWork, unit_of_work_factory
 
 
 def _record(row) -> HoldRecord:
@@ -411,9 +411,16 @@ class AccountRepository:
         return [from_row(StatementLine, r) for r in rows]
 
 
-def account_unit_of_work(engine):
+class AccountSqlUnitOfWork(SqlUnitOfWork):
+    accounts: AccountRepository  # set on entering the block
+    ledger: Ledger
+
+
+def account_unit_of_work(engine: AsyncEngine) -> UnitsOfWork[AccountSqlUnitOfWork]:
     """Units of work of the account service: ``tx.accounts`` (persons,
     wallets, relations, credentials, holds, payments) and ``tx.ledger``."""
     return unit_of_work_factory(
-        engine, lambda conn: {"accounts": AccountRepository(conn), "ledger": Ledger(conn)}
+        engine,
+        lambda conn: {"accounts": AccountRepository(conn), "ledger": Ledger(conn)},
+        AccountSqlUnitOfWork,
     )

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.account.adapters.region_client import RegionClient
 from services.account.domain.errors import region_not_enabled, region_unknown
 from services.account.domain.ledger import KeyReused, Movement, Posted
+from services.account.usecases.ports import AccountUnitsOfWork, RegionPort
 from services.kernel.clock import Clock
 from services.kernel.idempotency import content_hash, reused_request_id
 from services.kernel.region_codes import RegionStatus
@@ -19,9 +18,9 @@ from services.kernel.region_codes import RegionStatus
 
 @dataclass
 class AccountDeps:
-    uow: Callable  # () -> a unit of work with .accounts and .ledger
+    uow: AccountUnitsOfWork
     clock: Clock
-    regions: RegionClient
+    regions: RegionPort
     id_hash_key: bytes
     face_ticket_key: str
     hasher: PasswordHasher

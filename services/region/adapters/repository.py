@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from services.kernel.db import first, from_row, row_values
-from services.kernel.uow import unit_of_work_factory
+from services.kernel.uow import SqlUnitOfWork, unit_of_work_factory
 from services.region.adapters.tables import enablement_changes, institutions, regions
 from services.region.domain.codes import Level, Region, RegionPath
 from services.region.domain.enablement import Change
@@ -140,4 +140,4 @@ class RegionRepository:
 
 def region_unit_of_work(engine):
     """Units of work of the region service: ``tx.regions`` on one transaction."""
-    return unit_of_work_factory(engine, lambda conn: {"regions": RegionRepository(conn)})
+    return unit_of_work_factory(engine, lambda conn: {"regions": RegionRepository(conn)}, SqlUnitOfWork)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
-from services.kernel.uow import unit_of_work_factory
+from services.kernel.uow import SqlUnitOfWork, UnitsOfWork, unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, notifications, transfer_events, transfers
 from services.transfer.domain.notifications import Notification
 from services.transfer.domain.transfer import (
@@ -331,6 +331,12 @@ class TransferRepository:
         await self._conn.execute(update(cursors).where(cursors.c.name == name).values(position=position))
 
 
-def transfer_unit_of_work(engine):
+class TransferSqlUnitOfWork(SqlUnitOfWork):
+    transfers: TransferRepository  # set on entering the block
+
+
+def transfer_unit_of_work(engine: AsyncEngine) -> UnitsOfWork[TransferSqlUnitOfWork]:
     """Units of work of the transfer service: ``tx.transfers`` on one transaction."""
-    return unit_of_work_factory(engine, lambda conn: {"transfers": TransferRepository(conn)})
+    return unit_of_work_factory(
+        engine, lambda conn: {"transfers": TransferRepository(conn)}, TransferSqlUnitOfWork
+    )

@@ -6,13 +6,11 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.kernel.clock import Clock
-from services.transfer.adapters.account_client import AccountClient
-from services.transfer.adapters.region_client import RegionClient
 from services.transfer.domain.policy import TransferPolicy
+from services.transfer.usecases.ports import AccountPort, RegionPort, TransferUnitsOfWork
 
 log = logging.getLogger("yibao.transfer")
 # Batches of one kind (submissions, receipts) being worked on at once; what
@@ -22,11 +20,11 @@ BATCHES_IN_FLIGHT = 2
 
 @dataclass
 class TransferDeps:
-    uow: Callable  # () -> a unit of work with .transfers
+    uow: TransferUnitsOfWork
     clock: Clock
     policy: TransferPolicy
-    accounts: AccountClient
-    regions: RegionClient
+    accounts: AccountPort
+    regions: RegionPort
     # Fault injection for crash tests (never in production): "hold" kills
     # the process right after the money is held, before that is recorded.
     crash_after: str = ""

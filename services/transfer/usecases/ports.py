@@ -1,0 +1,127 @@
+"""What the transfer use cases depend on, as typed ports: the unit of work
+and its repository, and the clients of the account and region services.
+The SQL and gRPC adapters (services/transfer/adapters/) implement them, and
+so do the in-memory fakes of the tests and the simulator (tests/unit/fakes.py,
+tests/sim/); mypy checks both sides (``make typecheck``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Protocol, Self
+
+from services.kernel.errors import DomainError
+from services.kernel.region_codes import RegionStatus
+from services.kernel.uow import UnitsOfWork
+from services.transfer.domain.notifications import Notification
+from services.transfer.domain.parties import Parties
+from services.transfer.domain.transfer import EventType, Source, Status, StoredEvent, Transfer
+
+# (payer id, payee ID number, payee name, password, face ticket)
+PartiesAsk = tuple[str, str, str, str | None, str | None]
+# (transfer id, payer id, payee id, source, amount in fen)
+HoldAsk = tuple[str, str, str, Source, int]
+
+
+class TransferRepository(Protocol):
+    """The money path (submit, saga, lifecycle): every state change is a
+    conditional move that arbitrates races; the daily limit and the open pair
+    are the store's own constraints."""
+
+    async def get(self, transfer_id: str) -> Transfer | None: ...
+    async def by_requests(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Transfer]: ...
+    async def take_daily_slots(self, payer_ids: Sequence[str], day: date, limit: int) -> set[str]: ...
+    async def give_back_daily_slot(self, payer_id: str, day: date) -> None: ...
+    async def add_new(self, new: Sequence[Transfer]) -> set[str]: ...
+    async def remove(self, ids: Sequence[str]) -> None: ...
+    async def move(self, transfer_id: str, to: Status, now: datetime, **values) -> Transfer | None: ...
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Transfer]: ...
+    async def claim_due(self, now: datetime, limit: int) -> list[Transfer]: ...
+    async def move_many(
+        self, ids: Sequence[str], to: Status, now: datetime, from_: Status | None = None, **values
+    ) -> list[Transfer]: ...
+    async def in_states(
+        self,
+        states: Sequence[Status],
+        older_than: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[Transfer]: ...
+    async def open_involving(self, person_id: str) -> list[Transfer]: ...
+    async def add_events(self, moved: Sequence[Transfer], kind: EventType, now: datetime) -> None: ...
+    async def cursor(self, name: str) -> int: ...
+    async def set_cursor(self, name: str, position: int) -> None: ...
+
+
+class TransferReads(Protocol):
+    """Queries, the event outbox and notifications."""
+
+    async def count_today(self, payer_id: str, day: date) -> int: ...
+    async def in_state_changed(
+        self, status: Status, since: datetime | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[Transfer, datetime]]: ...
+    async def of_person(
+        self,
+        person_id: str,
+        statuses: Sequence[Status],
+        outgoing: bool,
+        incoming: bool,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Transfer]: ...
+    async def received_across_provinces(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str, str, int, int]]: ...
+    async def add_event(self, t: Transfer, kind: EventType, now: datetime) -> None: ...
+    async def sequence_events(self, limit: int = 1000) -> int: ...
+    async def events_after(self, province: str | None, after: int, limit: int) -> list[StoredEvent]: ...
+    async def record_notifications(self, sent: Sequence[Notification], now: datetime) -> None: ...
+    async def notifications_of(
+        self, person_id: str, before: int | None, limit: int
+    ) -> list[Notification]: ...
+
+
+class TransferStore(TransferRepository, TransferReads, Protocol):
+    """``tx.transfers``: everything the transfer service keeps."""
+
+
+class TransferUnitOfWork(Protocol):
+    """One transaction: ``async with uow() as tx: …; await tx.commit()``;
+    leaving without commit() rolls back."""
+
+    @property
+    def transfers(self) -> TransferStore: ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None: ...
+
+
+TransferUnitsOfWork = UnitsOfWork[TransferUnitOfWork]
+
+
+class AccountPort(Protocol):
+    """The account service, as the transfer service calls it. A call that
+    fails raises kernel.upstream's UpstreamError: UpstreamUnavailable leaves
+    the outcome unknown (the callee may have committed), so every mutation is
+    idempotent by transfer id."""
+
+    async def parties(self, asks: list[PartiesAsk]) -> list[Parties | DomainError]: ...
+
+    async def hold(self, holds: list[HoldAsk]) -> list[DomainError | None]: ...
+
+    async def refund(self, transfer_id: str) -> None: ...
+
+    async def receive_many(self, transfer_ids: list[str]) -> tuple[set[str], set[str]]: ...
+
+    async def refund_many(self, transfer_ids: list[str]) -> set[str]: ...
+
+    async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]: ...
+
+
+class RegionPort(Protocol):
+    """The region service: each code's wallet status (cached by the adapter)."""
+
+    async def statuses(self, codes: list[str]) -> dict[str, RegionStatus]: ...
