@@ -146,18 +146,27 @@ class AccountRepository:
         )
         return {(row.person_id, row.relative_id) for row in await self._conn.execute(query)}
 
-    async def put_relation(self, relation: Relation) -> None:
-        """Adds the link, or renews a lapsed one (a relation is re-attested after a move)."""
-        key = and_(
-            relations.c.person_id == relation.person_id, relations.c.relative_id == relation.relative_id
-        )
-        renewed = await self._conn.execute(
-            update(relations)
-            .where(key)
-            .values(kind=relation.kind.value, attested_at=relation.attested_at, lapsed_at=None)
-        )
-        if renewed.rowcount == 0:
-            await self._conn.execute(insert(relations).values(row_values(relation)))
+    async def add_link(self, relation: Relation) -> bool:
+        """Stores the link both ways, new or renewing a lapsed one (a relation
+        is re-attested after a move), unless a live one is there, written
+        before or by a concurrent attestation: False then, and the caller
+        must not commit. Rows in key order, so that attestations of either
+        direction, racing, cannot deadlock."""
+        written = 0
+        for link in sorted((relation, relation.inverse()), key=lambda r: (r.person_id, r.relative_id)):
+            lapsed = and_(
+                relations.c.person_id == link.person_id,
+                relations.c.relative_id == link.relative_id,
+                relations.c.lapsed_at.is_not(None),
+            )
+            renewed = await self._conn.execute(
+                update(relations)
+                .where(lapsed)
+                .values(kind=link.kind.value, attested_at=link.attested_at, lapsed_at=None)
+            )
+            if renewed.rowcount or await insert_new(self._conn, relations, row_values(link)):
+                written += 1
+        return written == 2
 
     async def relatives(self, person_id: str) -> list[RelativeView]:
         rows = await self._conn.execute(
@@ -197,13 +206,20 @@ class AccountRepository:
         query = select(passwords).where(passwords.c.person_id == person_id)
         return await first(self._conn, PasswordState, query, for_update)
 
-    async def save_password(self, person_id: str, state: PasswordState, now: datetime) -> None:
-        values = row_values(state, updated_at=now)
-        changed = await self._conn.execute(
-            update(passwords).where(passwords.c.person_id == person_id).values(values)
-        )
-        if changed.rowcount == 0:
-            await self._conn.execute(insert(passwords).values(person_id=person_id, **values))
+    async def add_password(self, person_id: str, state: PasswordState, now: datetime) -> bool:
+        """False when the person has a password already (set before or concurrently)."""
+        return await insert_new(self._conn, passwords, row_values(state, person_id=person_id, updated_at=now))
+
+    async def save_password(
+        self, person_id: str, state: PasswordState, now: datetime, replacing: str | None = None
+    ) -> bool:
+        """Writes the state of the person's password; with ``replacing``, only
+        over that hash: False when it was changed meanwhile."""
+        query = update(passwords).where(passwords.c.person_id == person_id)
+        if replacing is not None:
+            query = query.where(passwords.c.password_hash == replacing)
+        changed = await self._conn.execute(query.values(row_values(state, updated_at=now)))
+        return changed.rowcount > 0
 
     async def payee_misses(self, person_ids: set[str], day: date) -> dict[str, int]:
         """How many payees did not match for each of these payers on ``day``."""

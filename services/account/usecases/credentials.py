@@ -32,10 +32,19 @@ class CredentialUseCases:
             if not current:
                 raise errors.current_password_required()
             await self.verify_password(person_id, current)
-        new_hash = await self._d.hash_password(new)
+        new_hash, now = await self._d.hash_password(new), self._d.clock.now()
         async with self._d.uow() as tx:
-            await tx.accounts.save_password(person_id, PasswordState(new_hash), self._d.clock.now())
-            await tx.commit()
+            if existing is None:
+                written = await tx.accounts.add_password(person_id, PasswordState(new_hash), now)
+            else:
+                replacing = existing.password_hash
+                written = await tx.accounts.save_password(person_id, PasswordState(new_hash), now, replacing)
+            if written:
+                await tx.commit()
+        if not written:
+            # A concurrent call set or changed the password first: this one is
+            # answered as it would be after it (current password required, or checked).
+            await self.set_password(caller, person_id, current, new)
 
     async def verify_password(self, person_id: str, password: str) -> int:
         """Attempts left after a right password; a wrong one is counted (and
@@ -50,10 +59,14 @@ class CredentialUseCases:
         async with self._d.uow() as tx:
             # Re-read under lock: concurrent wrong attempts must all count.
             current = await tx.accounts.password(person_id, for_update=True)
-            current.require_unlocked(now)
-            after = current.after_attempt(correct and current.password_hash == state.password_hash, now)
-            await tx.accounts.save_password(person_id, after, now)
-            await tx.commit()
+            changed = current.password_hash != state.password_hash
+            if not changed:
+                current.require_unlocked(now)
+                after = current.after_attempt(correct, now)
+                await tx.accounts.save_password(person_id, after, now)
+                await tx.commit()
+        if changed:  # set anew meanwhile: checked against the new one, as if it came after
+            return await self.verify_password(person_id, password)
         if not correct:
             after.require_unlocked(now)
             raise errors.verification_failed(

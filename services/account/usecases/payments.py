@@ -15,6 +15,7 @@ from services.account.domain.errors import (
     contribution_not_allowed,
     institution_not_accepting_wallet,
     no_personal_account,
+    order_already_paid,
     payment_not_found,
     person_not_found,
     wallet_not_opened,
@@ -135,7 +136,12 @@ class PaymentUseCases:
                 tx, wallet, EntryKind.PAYMENT, receivable, AccountKind.INSTITUTION, amount
             )
             key, request = f"pay:{institution_code}:{order_number}", {"p": person_id, "a": amount}
-            posted = await post(tx, movement, key, request, order_number, now, "医保钱包支付")
+            try:
+                posted = await tx.ledger.post(
+                    movement, key, content_hash(request), order_number, now, "医保钱包支付"
+                )
+            except KeyReused:  # a concurrent charge of this order, for another patient or amount, won
+                raise order_already_paid() from None
             if posted.replayed:  # a concurrent identical charge won
                 return await tx.accounts.payment(institution_code, order_number)
             await tx.accounts.add_payment(payment)

@@ -223,13 +223,14 @@ class PersonUseCases:
             person.require_active()
             relative.require_active()
             relation = await tx.accounts.relation(person_id, relative_id)
-            if relation is not None and relation.kind is not kind:
-                raise relation_exists(relation.kind.value)
             if relation is None:  # attesting again is a no-op
                 relation = Relation(person_id, relative_id, kind, now)
-                await tx.accounts.put_relation(relation)
-                await tx.accounts.put_relation(relation.inverse())
-                await tx.commit()
+                if await tx.accounts.add_link(relation):
+                    await tx.commit()
+                else:  # a concurrent attestation won: answered as if it came first
+                    relation = await tx.accounts.relation(person_id, relative_id)
+            if relation.kind is not kind:
+                raise relation_exists(relation.kind.value)
         return RelativeView(relation, relative), RelativeView(relation.inverse(), person)
 
     async def relatives(self, caller: Principal, person_id: str) -> list[RelativeView]:
