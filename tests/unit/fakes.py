@@ -16,7 +16,7 @@ from services.kernel.errors import Conflict, DomainError, ErrorKind
 from services.kernel.region_codes import RegionStatus
 from services.kernel.relations import RelationKind
 from services.transfer.domain.parties import Parties, Party
-from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, sources_of
+from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, may_move
 
 
 class _Transaction:
@@ -116,10 +116,10 @@ class FakeTransferRepository:
 
     async def move(self, transfer_id, to, now, from_=None, **values):
         t = self._t.transfers.get(transfer_id)
-        if t is None or t.status not in sources_of(to, from_):
-            return None
         if "refund_reason" in values:
             values["refund_reason"] = RefundReason(values["refund_reason"])
+        if t is None or not may_move(t, to, now, from_, values.get("refund_reason")):
+            return None
         self._t.transfers[transfer_id] = replace(t, status=to, **values)
         return self._t.transfers[transfer_id]
 
@@ -142,8 +142,13 @@ class FakeTransferRepository:
             await self.move(t.id, Status.REFUNDING, now, refund_reason=RefundReason.EXPIRED.value)
         return [self._t.transfers[t.id] for t in due]
 
-    async def in_states(self, states, older_than, limit):
-        return [t for t in self._t.transfers.values() if t.status in states][:limit]
+    async def in_states(self, states, older_than, limit, after=None):
+        found = sorted(
+            (t for t in self._t.transfers.values() if t.status in states), key=lambda t: (t.created_at, t.id)
+        )
+        if after is not None:
+            found = [t for t in found if (t.created_at, t.id) > after]
+        return found[:limit]
 
     async def open_involving(self, person_id):
         return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, delete, false, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
@@ -18,6 +18,8 @@ from services.transfer.domain.transfer import (
     Status,
     StoredEvent,
     Transfer,
+    When,
+    moves_into,
     sources_of,
 )
 
@@ -65,7 +67,7 @@ class TransferRepository:
         counted. One statement."""
         if not payer_ids:
             return set()
-        rows = [{"payer_id": payer_id, "day": day, "count": 1} for payer_id in payer_ids]
+        rows = [{"payer_id": payer_id, "day": day, "count": 1} for payer_id in sorted(payer_ids)]
         counted = upsert(self._conn, daily_counts).on_conflict_do_update(
             index_elements=[daily_counts.c.payer_id, daily_counts.c.day],
             set_={"count": daily_counts.c.count + 1},
@@ -89,7 +91,11 @@ class TransferRepository:
         has an open transfer from its payer (unique keys)."""
         if not new:
             return set()
-        rows = [row_values(t, updated_at=t.created_at, open_pair=f"{t.payer_id}:{t.payee_id}") for t in new]
+        # In key order, so that concurrent batches wait for each other rather than deadlock.
+        rows = [
+            row_values(t, updated_at=t.created_at, open_pair=f"{t.payer_id}:{t.payee_id}")
+            for t in sorted(new, key=lambda t: (t.payer_id, t.request_id))
+        ]
         added = insert_ignoring_conflicts(self._conn, transfers).returning(transfers.c.id)
         return {row.id for row in await self._conn.execute(added, rows)}
 
@@ -100,15 +106,18 @@ class TransferRepository:
 
     def _moving(self, to: Status, now: datetime, from_: Status | None = None, **values):
         """UPDATE of transfers into ``to``, only from a state the domain's
-        TRANSITIONS allow (only ``from_`` when given): an illegal move cannot
-        be written."""
+        TRANSITIONS allow (only ``from_`` when given) and only when its time
+        rule holds (before or from expires_at): an illegal move cannot be
+        written, and a receipt, a decline and the sweep see one expiry."""
         if to.final:
             values["open_pair"] = None
-        allowed = [s.value for s in sources_of(to, from_)]
+        reason = values.get("refund_reason")
+        allowed = [
+            and_(transfers.c.status == source.value, *_time_rule(when, now))
+            for source, when in moves_into(to, from_, reason and RefundReason(reason))
+        ]
         return (
-            update(transfers)
-            .where(transfers.c.status.in_(allowed))
-            .values(status=to.value, updated_at=now, **values)
+            update(transfers).where(or_(false(), *allowed)).values(status=to.value, updated_at=now, **values)
         )
 
     async def move(self, transfer_id: str, to: Status, now: datetime, **values) -> Transfer | None:
@@ -157,15 +166,21 @@ class TransferRepository:
         return [from_row(Transfer, row) for row in rows]
 
     async def in_states(
-        self, states: Sequence[Status], older_than: datetime | None, limit: int
+        self,
+        states: Sequence[Status],
+        older_than: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
     ) -> list[Transfer]:
+        """Up to ``limit`` transfers in ``states``, oldest first, from just
+        after ``after`` (created_at, id): a walk over all of them."""
         query = select(transfers).where(transfers.c.status.in_([s.value for s in states]))
         if older_than is not None:
             query = query.where(transfers.c.updated_at <= older_than)
-        return [
-            from_row(Transfer, r)
-            for r in await self._conn.execute(query.order_by(transfers.c.updated_at).limit(limit))
-        ]
+        if after is not None:
+            query = query.where(tuple_(transfers.c.created_at, transfers.c.id) > tuple_(*after))
+        query = query.order_by(transfers.c.created_at, transfers.c.id).limit(limit)
+        return [from_row(Transfer, r) for r in await self._conn.execute(query)]
 
     async def in_state_changed(
         self, status: Status, since: datetime | None, after: tuple[datetime, str] | None, limit: int
@@ -329,6 +344,14 @@ class TransferRepository:
     async def set_cursor(self, name: str, position: int) -> None:
         await self._conn.execute(insert_ignoring_conflicts(self._conn, cursors).values(name=name, position=0))
         await self._conn.execute(update(cursors).where(cursors.c.name == name).values(position=position))
+
+
+def _time_rule(when: When, now: datetime) -> list:
+    if when is When.BEFORE_EXPIRY:
+        return [transfers.c.expires_at > now]
+    if when is When.FROM_EXPIRY:
+        return [transfers.c.expires_at <= now]
+    return []
 
 
 class TransferSqlUnitOfWork(SqlUnitOfWork):
