@@ -1,10 +1,13 @@
 """A gRPC proxy that loses answers: put between two services, it forwards
 every call to its target as raw bytes, metadata and errors included, and for
 the methods it is told to, lets the call reach the callee and commit, then
-answers UNAVAILABLE, as a network that dropped the reply would. The target
-can be changed while it runs (the callee restarted elsewhere)."""
+answers UNAVAILABLE, as a network that dropped the reply would; it can also
+slow a method down. The target can be changed while it runs (the callee
+restarted elsewhere)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import grpc
 
@@ -13,6 +16,7 @@ class LossyProxy:
     def __init__(self, target: str) -> None:
         self.target = target
         self.lose: set[str] = set()  # method names (e.g. "HoldTransfers") whose answers are lost
+        self.slow: dict[str, float] = {}  # method name -> seconds each call waits before it is forwarded
         self.lost: list[str] = []  # the methods whose answers were lost, in order
         self._server: grpc.aio.Server | None = None
         self._channels: dict[str, grpc.aio.Channel] = {}
@@ -31,6 +35,7 @@ class LossyProxy:
                 method = details.method
 
                 async def unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+                    await asyncio.sleep(proxy.slow.get(method.rsplit("/", 1)[-1], 0))
                     forward = proxy._channel().unary_unary(method)
                     try:
                         reply = await forward(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
 
@@ -54,6 +54,15 @@ def set_deadline(at: float | None) -> None:
     _deadline.set(at)
 
 
+def extend_deadline(seconds: float) -> None:
+    """At least ``seconds`` from now for what follows: for work already
+    committed to (a transfer recorded as accepted), which is better finished
+    at once than left for the worker, whoever stopped waiting for it."""
+    at = _deadline.get()
+    if at is not None:
+        _deadline.set(max(at, time.monotonic() + seconds))
+
+
 def timeout_left(default: float = DEFAULT_TIMEOUT) -> float:
     at = _deadline.get()
     if at is None:
@@ -77,7 +86,8 @@ class ServiceIdentity:
     ) -> None:
         self._principal = Principal(name, Role.SERVICE)
         self._tokens, self._clock, self._ttl = tokens, clock, ttl
-        self._token, self._renew_at = "", None
+        self._token = ""
+        self._renew_at: datetime | None = None
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         now = self._clock.now()

@@ -26,7 +26,7 @@ from services.transfer.domain.policy import TransferPolicy
 from tests.cluster import FACE_KEY, ID_HASH_KEY, id_number
 from tests.lossy_proxy import LossyProxy
 from tests.rpc import fails, failure
-from tests.transfer.helpers import Member, submit_request
+from tests.transfer.helpers import Member, eventually, submit_request
 
 
 def _counties(province: str, but: str = "") -> list[str]:
@@ -109,7 +109,7 @@ async def test_r21_a_caller_with_a_50ms_deadline_does_not_fail_the_patient_ones(
     so a batch that an impatient caller opens has almost nothing of its
     deadline left when it leaves: under that deadline, its patient members
     would fail with it. Every patient call succeeds; each impatient payer
-    still has at most one transfer (R16)."""
+    still has at most one transfer (R16), held if it was accepted."""
     impatient = [await pair("450102", "450102", "440103") for _ in range(4)]
     patient = [await pair("450103", "450103", "440104") for _ in range(12)]
     transfers = await restart_transfer(batch_window=0.045)
@@ -143,10 +143,16 @@ async def test_r21_a_caller_with_a_50ms_deadline_does_not_fail_the_patient_ones(
     assert {a.transfer.status for a in answers} == {pb.TRANSFER_STATUS_PENDING_RECEIPT}
     assert "DEADLINE_EXCEEDED" in outcomes  # the impatient ones did give up
     for payer, _ in impatient:
-        listed = await transfers.ListTransfers(
-            pb.ListTransfersRequest(person_id=payer.id), metadata=me(payer)
-        )
-        assert len(listed.transfers) <= 1
+
+        async def held_if_accepted(payer=payer):
+            listed = await transfers.ListTransfers(
+                pb.ListTransfersRequest(person_id=payer.id), metadata=me(payer)
+            )
+            assert len(listed.transfers) <= 1
+            return {t.status for t in listed.transfers} <= {pb.TRANSFER_STATUS_PENDING_RECEIPT}
+
+        # Accepted is held at once, though its caller had gone (no worker runs here to finish it).
+        await eventually(held_if_accepted, timeout=5)
     await invariant()
 
 
@@ -213,5 +219,33 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
             await invariant()
         finally:
             await restarted.stop(0)
+    finally:
+        await proxy.stop()
+
+
+async def test_r21_an_accepted_transfer_is_held_though_its_only_caller_gave_up(
+    pair, restart_transfer, account_server, bearer, clock, invariant
+):
+    """A caller with a 100 ms deadline; the account service takes 300 ms to
+    hold. The caller gives up, but its transfer was accepted: the hold is
+    finished at once (not left for the worker, which does not run here)."""
+    payer, payee = await pair("450102", "450102", "110101")
+    proxy = LossyProxy(account_server.address)
+    await proxy.start()
+    try:
+        transfers = await restart_transfer(account_target=proxy.address)
+        proxy.slow["HoldTransfers"] = 0.3
+        me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+        gave_up = await fails(
+            transfers.SubmitTransfer(face_request(payer, payee, clock), metadata=me, timeout=0.1)
+        )
+        assert gave_up.code is grpc.StatusCode.DEADLINE_EXCEEDED
+
+        async def held():
+            listed = await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id), metadata=me)
+            return [t.status for t in listed.transfers] == [pb.TRANSFER_STATUS_PENDING_RECEIPT]
+
+        await eventually(held, timeout=5)
+        await invariant()
     finally:
         await proxy.stop()

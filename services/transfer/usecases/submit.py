@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 
+from services.kernel import calls
 from services.kernel.auth import Principal
 from services.kernel.batching import MicroBatcher
 from services.kernel.errors import DomainError
@@ -43,6 +44,7 @@ from services.transfer.usecases.saga import Saga
 
 BATCH_WINDOW = 0.002  # seconds a submission waits for others to travel with
 BATCH_MAX = 64  # submissions per batch
+HOLD_SECONDS = 2.0  # the least time the hold of accepted transfers is given
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,9 @@ class SubmitTransferUseCase:
             answers[i] = refusal
             del accepted[i]
         holding = accepted | unfinished
+        # Accepted is a promise: the hold is finished now even if every
+        # member of the batch stopped waiting (else the worker does it later).
+        calls.extend_deadline(HOLD_SECONDS)
         held = await self._saga.hold(list(holding.values()))
         for i, outcome in zip(holding, held, strict=True):
             answers[i] = outcome
@@ -207,6 +212,10 @@ class SubmitTransferUseCase:
         regions_failed: UpstreamError | None = None,
     ) -> Transfer:
         """The gates on the parties' facts; the transfer they let through."""
+        if cmd.source is None:  # checked on arrival (__call__); here for the types
+            raise source_required()
+        if cmd.relation is None:
+            raise relation_required()
         payer, payee = parties.payer, parties.payee
         check_not_self(payer.person_id, payee.person_id)
         check_relation(cmd.relation, parties.relation)
@@ -216,7 +225,9 @@ class SubmitTransferUseCase:
             raise payee_wallet_not_opened()
         if cmd.source is Source.PERSONAL and not payer.employee:
             raise source_requires_employee_insurance()
-        for code, role in zip(_regions(parties), _REGION_ROLES, strict=True):
+        # _regions(parties), with both places known to be present
+        regions = (payer.insured_region, payer.place_of_use, payee.place_of_use)
+        for code, role in zip(regions, _REGION_ROLES, strict=True):
             if regions_failed is not None:
                 raise regions_failed
             if statuses.get(code) is not RegionStatus.ENABLED:
