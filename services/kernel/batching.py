@@ -52,8 +52,8 @@ def overloaded(waiting: int) -> DomainError:
 
 
 @dataclass(eq=False)
-class _Member:
-    item: object
+class _Member(Generic[T]):
+    item: T
     answer: asyncio.Future
     deadline: float | None = field(default_factory=calls.deadline)
 
@@ -81,7 +81,7 @@ class MicroBatcher(Generic[T, R]):
         self._max_in_flight = max_in_flight
         self._max_waiting = max_waiting or 16 * max_items
         self._max_batch_seconds = max_batch_seconds
-        self._waiting: list[_Member] = []
+        self._waiting: list[_Member[T]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._in_flight: set[asyncio.Task] = set()
 
@@ -128,13 +128,13 @@ class MicroBatcher(Generic[T, R]):
         if self._waiting and self._timer is None:
             self._flush()
 
-    def _batch_deadline(self, batch: list[_Member]) -> float:
+    def _batch_deadline(self, batch: list[_Member[T]]) -> float:
         """The longest deadline of the members, within the cap; a member
         without one counts as the cap."""
         cap = time.monotonic() + self._max_batch_seconds
         return min(cap, max(cap if m.deadline is None else m.deadline for m in batch))
 
-    async def _deliver(self, batch: list[_Member]) -> None:
+    async def _deliver(self, batch: list[_Member[T]]) -> None:
         calls.set_deadline(self._batch_deadline(batch))
         try:
             answers = await self._send([m.item for m in batch])

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Literal, overload
 
 from services.kernel.errors import Reason, invalid_argument
 
 MAX_REQUEST_ID_LENGTH = 100
 
 
+@overload
+def validate_request_id(request_id: str, required: Literal[True]) -> str: ...
+@overload
+def validate_request_id(request_id: str, required: bool = False) -> str | None: ...
 def validate_request_id(request_id: str, required: bool = False) -> str | None:
     if not request_id:
         if required:

@@ -92,6 +92,7 @@ class HoldUseCases:
     ) -> Hold:
         """Source -> the payer's reserved account; the hold is pending."""
         wanted = self._wanted(transfer_id, payer_id, payee_id, source, amount)
+        source = wanted.source  # checked by _wanted
         now = self._d.clock.now()
         payee_wallet, from_, to = (
             (payee_id, AccountKind.WALLET),
@@ -110,6 +111,8 @@ class HoldUseCases:
                 await self._missing(tx, wanted, payee_wallet in ids)
             if not await tx.accounts.add_hold(wanted, now):
                 existing = await tx.accounts.get_hold(transfer_id)
+                if existing is None:  # add_hold found one, and holds are never deleted
+                    raise hold_not_found(transfer_id)
                 if not existing.same_request(payer_id, payee_id, source, amount):
                     raise reused_request_id(transfer_id)
                 return existing
@@ -160,12 +163,15 @@ class HoldUseCases:
             pass  # the batch changed nothing: every hold on its own below
         for i, j in copies.items():
             results[i] = results[j]
-        for i in (i for i, result in enumerate(results) if result is None):
-            try:
-                results[i] = await self.hold(*asked[i])
-            except DomainError as error:
-                results[i] = error
-        return results
+        answered: list[Hold | DomainError] = []
+        for i, result in enumerate(results):
+            if result is None:
+                try:
+                    result = await self.hold(*asked[i])
+                except DomainError as error:
+                    result = error
+            answered.append(result)
+        return answered
 
     async def _hold_batch(self, batch: dict[int, Hold], results: list) -> list:
         results = list(results)

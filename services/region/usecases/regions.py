@@ -123,7 +123,7 @@ class RegionUseCases:
         if action is None:
             raise action_required()
         reason = validate_reason(reason)
-        request_id = validate_request_id(request_id)
+        key = validate_request_id(request_id)
         fingerprint = content_hash(
             {
                 "code": code,
@@ -133,16 +133,12 @@ class RegionUseCases:
             }
         )
         try:
-            return await self._record_change(
-                caller, code, action, effective_from, reason, request_id, fingerprint
-            )
+            return await self._record_change(caller, code, action, effective_from, reason, key, fingerprint)
         except Conflict:
             # A concurrent call with the same request_id won the insert.
-            if request_id is None:
+            if key is None:
                 raise
-            return await self._record_change(
-                caller, code, action, effective_from, reason, request_id, fingerprint
-            )
+            return await self._record_change(caller, code, action, effective_from, reason, key, fingerprint)
 
     async def _record_change(self, caller, code, action, effective_from, reason, request_id, fingerprint):
         now = self._clock.now()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from services.kernel.errors import DomainError, ErrorKind
 from services.kernel.upstream import UpstreamError, UpstreamRefused
+from services.transfer.domain.errors import transfer_not_found
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer
 from services.transfer.usecases.common import TransferDeps
 
@@ -81,11 +82,11 @@ class Saga:
         asked = [(t.id, t.payer_id, t.payee_id, t.source, t.amount) for t in accepted]
         try:
             refusals: list[DomainError | None] = await self._d.accounts.hold(asked)
-        except UpstreamRefused as refusal:
+        except UpstreamRefused as whole:
             if len(accepted) > 1:  # refused as a whole, so nothing held: halves, until it is one's own
                 half = len(accepted) // 2
                 return await self.hold(accepted[:half]) + await self.hold(accepted[half:])
-            refusals = [refusal]
+            refusals = [whole]
         except UpstreamError as unknown:  # outcome unknown: they stay accepted, for resume() to finish
             return [unknown] * len(accepted)
         self._d.crash_point("hold")
@@ -157,7 +158,10 @@ class Saga:
 
     async def reload(self, t: Transfer) -> Transfer:
         async with self._d.uow(read_only=True) as tx:
-            return await tx.transfers.get(t.id)
+            found = await tx.transfers.get(t.id)
+        if found is None:  # transfers are never deleted; a missing one is not ours to answer for
+            raise transfer_not_found(t.id)
+        return found
 
     async def finish(self, t: Transfer) -> Transfer:
         """Carries an unfinished transfer to its next resting state."""
