@@ -97,10 +97,12 @@ def is_unique_violation(error: Exception) -> bool:
 def upsert(conn, table):
     """The backend's INSERT, which has on_conflict_do_nothing / _do_update."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def insert_ignoring_conflicts(conn, table):

@@ -4,6 +4,8 @@ figures apart."""
 
 from __future__ import annotations
 
+from wsgiref.simple_server import WSGIServer
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
@@ -43,7 +45,7 @@ class ServiceMetrics:
         self._calls.labels(self.service, method, code).inc()
         self._latency.labels(self.service, method).observe(seconds)
 
-    def serve(self, port: int, host: str = "0.0.0.0"):
+    def serve(self, port: int, host: str = "0.0.0.0") -> WSGIServer | None:
         """Starts the exposition server; returns an object with shutdown(), or None when port is 0."""
         if not port:
             return None

@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -47,7 +48,7 @@ class RunningServer:
     health: health.aio.HealthServicer
     port: int
     address: str
-    metrics_server: object | None = None
+    metrics_server: WSGIServer | None = None
     components: dict[str, object] = field(default_factory=dict)  # e.g. background workers, for tests
 
     async def stop(self, grace: float = 5.0) -> None:

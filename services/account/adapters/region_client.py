@@ -38,7 +38,9 @@ class RegionClient:
         )
         if len(response.results) != 1:
             raise UpstreamBroken.of("region", f"{len(response.results)} answers for 1 code")
-        return _STATUSES.get(response.results[0].status)
+        return (
+            _STATUSES.get(response.results[0].status) or RegionStatus.DISABLED
+        )  # one we do not know: not enabled
 
     async def institution(self, code: str) -> InstitutionInfo | None:
         request = pb.GetInstitutionRequest(code=code)

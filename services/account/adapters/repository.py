@@ -226,7 +226,7 @@ class AccountRepository:
         query = select(payee_misses.c.person_id, payee_misses.c.count).where(
             payee_misses.c.person_id.in_(person_ids), payee_misses.c.day == day
         )
-        return {row.person_id: row.count for row in await self._conn.execute(query)}
+        return {person_id: count for person_id, count in await self._conn.execute(query)}
 
     async def count_payee_misses(self, misses: Counter[str], day: date) -> None:
         """Adds the payers' failed payee matches of ``day``, one statement."""

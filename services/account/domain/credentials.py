@@ -60,7 +60,7 @@ class PasswordState:
         return self.locked_until is not None and now < self.locked_until
 
     def require_unlocked(self, now: datetime) -> None:
-        if self.locked_at(now):
+        if self.locked_until is not None and now < self.locked_until:  # locked_at(now), narrowed
             raise verification_locked(beijing(self.locked_until).isoformat())
 
     def after_attempt(self, correct: bool, now: datetime) -> PasswordState:

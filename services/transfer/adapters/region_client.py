@@ -58,7 +58,7 @@ class RegionClient:
                 valid_until = now + self._max_staleness
                 if r.HasField("next_change_time"):
                     valid_until = min(valid_until, from_timestamp(r.next_change_time))
-                status = _STATUSES.get(r.status)
+                status = _STATUSES.get(r.status) or RegionStatus.DISABLED  # one we do not know: not enabled
                 self._answers[r.code] = _Answer(status, valid_until)
                 found[r.code] = status
         return found

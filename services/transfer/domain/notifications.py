@@ -35,7 +35,7 @@ def _yuan(fen: int) -> str:
     return f"¥{fen // 100:,}.{fen % 100:02d}"
 
 
-_WHY = {
+_WHY: dict[RefundReason | None, str] = {  # no reason recorded: no words
     RefundReason.EXPIRED: "未在规定时间内领取",
     RefundReason.DECLINED: "对方已拒收",
     RefundReason.RELATION_LAPSED: "近亲属关系已失效",

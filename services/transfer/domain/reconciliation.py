@@ -33,7 +33,7 @@ class Hold:
     payee_id: str
     source: Source | None
     amount: int
-    status: HoldStatus
+    status: HoldStatus | None  # None: a state this side does not know
     created_at: datetime
 
 
@@ -98,20 +98,15 @@ def _same_terms(t: Transfer, h: Hold) -> bool:
 def judge(t: Transfer | None, h: Hold | None, now: datetime, grace: timedelta) -> Disagreement | None:
     """The disagreement between a transfer and its hold (either may be
     missing), or None when they agree or a step in progress explains them."""
-    transfer_id = t.id if t is not None else h.transfer_id
-    status, held = (t.status if t else None), (h.status if h else None)
+    if t is None:
+        if h is None:
+            raise ValueError("nothing to judge: neither a transfer nor a hold")
+        return _without_transfer(h, now, grace)
+    transfer_id, status, held = t.id, t.status, (h.status if h else None)
 
     def found(case: Case, action: Action) -> Disagreement:
         return Disagreement(transfer_id, case, action, status, held)
 
-    if t is None:
-        if held is HoldStatus.PENDING:
-            # A submission holds only after recording its transfer; the grace
-            # period keeps any step still in flight out of the reconciler's way.
-            return found(Case.HOLD_WITHOUT_TRANSFER, Action.REFUND) if now - h.created_at >= grace else None
-        if held is HoldStatus.RECEIVED:
-            return found(Case.RECEIVED_HOLD_WITHOUT_TRANSFER, Action.REPORT)
-        return None  # refunded: the money is back where it came from
     if h is not None and not _same_terms(t, h):
         return found(Case.TERMS_DIFFER, Action.REPORT)
     if held in AGREEING[status]:
@@ -121,3 +116,16 @@ def judge(t: Transfer | None, h: Hold | None, now: datetime, grace: timedelta) -
     if held is HoldStatus.PENDING and status in HEALS:
         return found(*HEALS[status])
     return found(Case.OUTCOMES_DIFFER, Action.REPORT)
+
+
+def _without_transfer(h: Hold, now: datetime, grace: timedelta) -> Disagreement | None:
+    """judge() for a hold whose transfer is missing."""
+    if h.status is HoldStatus.PENDING:
+        # A submission holds only after recording its transfer; the grace
+        # period keeps any step still in flight out of the reconciler's way.
+        if now - h.created_at < grace:
+            return None
+        return Disagreement(h.transfer_id, Case.HOLD_WITHOUT_TRANSFER, Action.REFUND, None, h.status)
+    if h.status is HoldStatus.RECEIVED:
+        return Disagreement(h.transfer_id, Case.RECEIVED_HOLD_WITHOUT_TRANSFER, Action.REPORT, None, h.status)
+    return None  # refunded: the money is back where it came from

@@ -99,13 +99,13 @@ class Reconciler:
         for status in (HoldStatus.RECEIVED, HoldStatus.REFUNDED):
             async for page in self._holds.pages(status, since, PAGE):
                 await holds_with_transfers(page)
-        for status, changed in [(s, None) for s in _OPEN] + [(s, since) for s in _ENDED]:
-            async for page in self._transfers(status, changed):
-                report.transfers_read += len(page)
-                page = [t for t in page if t.id not in seen]
-                seen.update(t.id for t in page)
-                found = await self._holds.get_many([t.id for t in page]) if page else {}
-                self._note(suspects, [(t, found.get(t.id)) for t in page], started)
+        for state, changed in [(s, None) for s in _OPEN] + [(s, since) for s in _ENDED]:
+            async for read in self._transfers(state, changed):
+                report.transfers_read += len(read)
+                unseen = [t for t in read if t.id not in seen]
+                seen.update(t.id for t in unseen)
+                held = await self._holds.get_many([t.id for t in unseen]) if unseen else {}
+                self._note(suspects, [(t, held.get(t.id)) for t in unseen], started)
 
         report.findings = await self._settle(await self._confirm(suspects))
         self._since = started - OVERLAP
@@ -138,7 +138,7 @@ class Reconciler:
         holds = await self._holds.get_many(ids)
         now = self._d.clock.now()
         again = {i: judge(transfers.get(i), holds.get(i), now, self._grace) for i in ids}
-        return [suspects[i] for i in ids if again[i] is not None and again[i].case is suspects[i].case]
+        return [suspects[i] for i in ids if (d := again[i]) is not None and d.case is suspects[i].case]
 
     async def _settle(self, disagreements: list[Disagreement]) -> list[Finding]:
         """Heals what heals, with one account call per step; reports the rest
