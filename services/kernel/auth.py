@@ -63,8 +63,13 @@ class Access:
 _current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal", default=None)
 
 
-def current_principal() -> Principal | None:
-    return _current.get()
+def current_principal() -> Principal:
+    """The caller of the RPC being handled, as the interceptor authenticated
+    it; none for an anonymous call (public methods), which may not use this."""
+    principal = _current.get()
+    if principal is None:  # outside an authenticated call: nobody to act for
+        raise unauthenticated(Reason.TOKEN_MISSING, "this method needs a bearer token")
+    return principal
 
 
 def set_current_principal(principal: Principal | None) -> contextvars.Token:

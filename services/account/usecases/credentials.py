@@ -59,6 +59,8 @@ class CredentialUseCases:
         async with self._d.uow() as tx:
             # Re-read under lock: concurrent wrong attempts must all count.
             current = await tx.accounts.password(person_id, for_update=True)
+            if current is None:  # read above, and a password is never removed
+                raise errors.password_not_set(person_id)
             changed = current.password_hash != state.password_hash
             if not changed:
                 current.require_unlocked(now)
@@ -100,12 +102,12 @@ class CredentialUseCases:
         checked concurrently, each attempt counted."""
         results: list = [None] * len(asks)
         tickets: dict[int, FaceTicket] = {}
-        passwords: list[int] = []
+        passwords: dict[int, str] = {}
         now = self._d.clock.now()
         for i, (person_id, purpose, password, face_ticket) in enumerate(asks):
             try:
                 if password:
-                    passwords.append(i)
+                    passwords[i] = password
                     continue
                 if not face_ticket:
                     raise errors.verification_required()
@@ -123,13 +125,13 @@ class CredentialUseCases:
             for i, ticket in tickets.items():
                 results[i] = -1 if ticket.ticket_id in fresh else _replayed()
 
-        async def check(i: int) -> None:
+        async def check(i: int, password: str) -> None:
             try:
-                results[i] = await self.verify_password(asks[i][0], asks[i][2])
+                results[i] = await self.verify_password(asks[i][0], password)
             except DomainError as error:
                 results[i] = error
 
-        await asyncio.gather(*(check(i) for i in passwords))
+        await asyncio.gather(*(check(i, password) for i, password in passwords.items()))
         return results
 
 

@@ -4,6 +4,7 @@ changes a hold; the reconciler heals through the idempotent hold steps."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
 from services.account.domain.errors import too_many_ids
@@ -28,7 +29,8 @@ class HoldReads:
             records = await tx.accounts.list_holds(state, changed_after, after, request.limit)
         return request.page(records, key=lambda r: [r.updated_at.isoformat(), r.hold.transfer_id])
 
-    async def batch_get(self, transfer_ids: list[str]) -> list[HoldRecord]:
+    # builtins.list: in this class, ``list`` is the method above
+    async def batch_get(self, transfer_ids: builtins.list[str]) -> builtins.list[HoldRecord]:
         if len(transfer_ids) > MAX_BATCH:
             raise too_many_ids(MAX_BATCH)
         ids = sorted({required_key(t, "transfer_ids", "TRANSFER_ID") for t in transfer_ids})

@@ -49,6 +49,7 @@ from services.account.usecases import access
 from services.account.usecases.access import person_for
 from services.account.usecases.common import AccountDeps, post
 from services.account.usecases.credentials import CredentialUseCases
+from services.account.usecases.ports import AccountUnitOfWork
 from services.kernel.auth import Principal
 from services.kernel.errors import required_key
 from services.kernel.idempotency import content_hash
@@ -87,6 +88,8 @@ class PaymentUseCases:
             if person.insurance_type is not InsuranceType.EMPLOYEE:
                 raise no_personal_account()
             personal = await tx.ledger.account(person_id, AccountKind.PERSONAL)
+            if personal is None:  # opened with employee insurance
+                raise no_personal_account()
             fund = await tx.ledger.system_account(f"fund:{person.province}", AccountKind.FUND)
             movement = Movement(
                 EntryKind.FUNDING, fund, AccountKind.FUND, personal, AccountKind.PERSONAL, amount
@@ -143,7 +146,7 @@ class PaymentUseCases:
             except KeyReused:  # a concurrent charge of this order, for another patient or amount, won
                 raise order_already_paid() from None
             if posted.replayed:  # a concurrent identical charge won
-                return await tx.accounts.payment(institution_code, order_number)
+                return await _recorded(tx, institution_code, order_number)
             await tx.accounts.add_payment(payment)
             await tx.commit()
         return payment
@@ -170,6 +173,8 @@ class PaymentUseCases:
             if payment is None:
                 raise payment_not_found(order_number)
             wallet = await tx.accounts.wallet(payment.person_id)
+            if wallet is None:  # paid from it, and a wallet is never removed
+                raise wallet_not_opened(payment.person_id)
             receivable = await tx.ledger.system_account(
                 f"institution:{institution_code}", AccountKind.INSTITUTION
             )
@@ -189,7 +194,7 @@ class PaymentUseCases:
             )
             if not posted.replayed:
                 await tx.accounts.add_refund(institution_code, order_number, amount)
-            refunded = await tx.accounts.payment(institution_code, order_number)
+            refunded = await _recorded(tx, institution_code, order_number)
             await tx.commit()
         return refunded
 
@@ -217,6 +222,8 @@ class PaymentUseCases:
                 await tx.commit()
                 return bill, True
             existing = await tx.accounts.bill(person_id, kind, year)
+        if existing is None:  # add_bill found it
+            raise bill_not_issued()
         return existing.reissued(amount), False
 
     async def bills(self, caller: Principal, person_id: str) -> list[ContributionBill]:
@@ -298,3 +305,11 @@ def _contribution(kind: ContributionKind | None, year: int) -> ContributionKind:
     if kind is ContributionKind.LONG_TERM_CARE and year < FIRST_LONG_TERM_CARE_YEAR:
         raise contribution_not_allowed("long-term-care contributions are paid from 2026")
     return kind
+
+
+async def _recorded(tx: AccountUnitOfWork, institution_code: str, order_number: str) -> Payment:
+    """A payment written in ``tx`` or by the charge it lost to, read back."""
+    payment = await tx.accounts.payment(institution_code, order_number)
+    if payment is None:
+        raise payment_not_found(order_number)
+    return payment

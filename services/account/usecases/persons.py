@@ -94,6 +94,8 @@ class PersonUseCases:
                 await tx.commit()
                 return person, True
             existing = await tx.accounts.person_by_hash(id_hash)
+        if existing is None:  # the insert lost to this id number's row, so it is there
+            raise person_already_registered()
         same = (existing.name, existing.insurance_type, existing.insured_region) == (name, kind, region)
         if not same or not access.may_know_of(caller, existing):
             raise person_already_registered()
@@ -173,10 +175,13 @@ class PersonUseCases:
         for i in hashes:
             if asks[i].payer_id not in by_id:
                 results[i] = person_not_found(asks[i].payer_id)
-        checking = [i for i in hashes if results[i] is None and asks[i].verification is not None]
-        verified = await verify(
-            [(asks[i].payer_id, Purpose.TRANSFER, *asks[i].verification) for i in checking]
-        )
+        credentials = {
+            i: credential
+            for i in hashes
+            if results[i] is None and (credential := asks[i].verification) is not None
+        }
+        checking = list(credentials)
+        verified = await verify([(asks[i].payer_id, Purpose.TRANSFER, *credentials[i]) for i in checking])
         for i, outcome in zip(checking, verified, strict=True):
             if isinstance(outcome, DomainError):
                 results[i] = outcome
@@ -229,6 +234,7 @@ class PersonUseCases:
                     await tx.commit()
                 else:  # a concurrent attestation won: answered as if it came first
                     relation = await tx.accounts.relation(person_id, relative_id)
+                    assert relation is not None, "add_link refused only over a live link"
             if relation.kind is not kind:
                 raise relation_exists(relation.kind.value)
         return RelativeView(relation, relative), RelativeView(relation.inverse(), person)

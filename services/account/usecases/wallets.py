@@ -13,6 +13,7 @@ from services.account.domain.wallets import Wallet
 from services.account.usecases import access
 from services.account.usecases.access import person_for
 from services.account.usecases.common import AccountDeps
+from services.account.usecases.ports import AccountUnitOfWork
 from services.kernel.auth import Principal
 from services.kernel.pagination import Page, page_request
 from services.kernel.region_codes import pooling_region, validate_code
@@ -43,7 +44,7 @@ class WalletUseCases:
             created = await tx.accounts.add_wallet(
                 Wallet(person_id, account_id, place_of_use, mobile, now, 0)
             )
-            wallet = await tx.accounts.wallet(person_id)
+            wallet = await _written(tx, person_id)
             await tx.commit()
         return (wallet, True) if created else (wallet.reopened(place_of_use, mobile), False)
 
@@ -63,7 +64,7 @@ class WalletUseCases:
         await self._d.require_enabled(place_of_use, "place_of_use")
         async with self._d.uow() as tx:
             await tx.accounts.set_place_of_use(person_id, place_of_use, self._d.clock.now())
-            changed = await tx.accounts.wallet(person_id)
+            changed = await _written(tx, person_id)
             await tx.commit()
         return changed
 
@@ -91,7 +92,7 @@ class WalletUseCases:
             return wallet
         async with self._d.uow() as tx:
             await tx.accounts.set_mobile(person_id, mobile, self._d.clock.now())
-            changed = await tx.accounts.wallet(person_id)
+            changed = await _written(tx, person_id)
             await tx.commit()
         return changed
 
@@ -119,3 +120,11 @@ class WalletUseCases:
             after = request.after[0] if request.after else None
             lines = await tx.accounts.statement(person_id, kinds, start, end, after, request.limit)
         return request.page(lines, key=lambda line: [line.posting_id])
+
+
+async def _written(tx: AccountUnitOfWork, person_id: str) -> Wallet:
+    """The wallet just written in ``tx``, read back (so never missing)."""
+    wallet = await tx.accounts.wallet(person_id)
+    if wallet is None:
+        raise wallet_not_opened(person_id)
+    return wallet

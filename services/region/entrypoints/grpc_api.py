@@ -80,7 +80,7 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
     async def CheckRegions(self, request, context):
         results = []
         for r in await self._regions.check_regions(list(request.codes)):
-            if not r.known:
+            if not r.known or r.enablement is None:  # a known region always has an enablement
                 results.append(pb.RegionCheck(code=r.code, status=pb.REGION_STATUS_UNKNOWN))
                 continue
             decided, upcoming = r.enablement.decided_by, r.enablement.next_change

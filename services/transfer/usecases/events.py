@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.kernel.auth import Principal
 from services.kernel.region_codes import province_of, validate_code
@@ -25,7 +26,7 @@ class Event:
     sequence: int
     type: EventType
     transfer: Transfer
-    occurred_at: object
+    occurred_at: datetime
 
 
 class Events:
