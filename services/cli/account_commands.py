@@ -29,7 +29,7 @@ wallet_app = typer.Typer(help="Wallets, balances and statements (citizen).", no_
 relation_app = typer.Typer(help="Close relatives (provincial platform attests).", no_args_is_help=True)
 pay_app = typer.Typer(help="Wallet payments and refunds (institution).", no_args_is_help=True)
 
-Target = target_option("account")
+Target = Annotated[str | None, target_option("account")]
 Password = Annotated[str | None, typer.Option("--password", help="the 6-digit 医保码 password")]
 FaceTicket = Annotated[
     str | None, typer.Option("--face-ticket", help="a face-verification ticket (yibao wallet face-ticket)")
@@ -126,7 +126,9 @@ def insurance(
 ) -> None:
     """End or move a person's insurance; their relations lapse (R8)."""
     request = pb.UpdateInsuranceRequest(
-        person_id=person_id, insured_region=region, insurance_status=pb.INSURANCE_STATUS_ENDED if ended else 0
+        person_id=person_id,
+        insured_region=region,
+        insurance_status=pb.INSURANCE_STATUS_ENDED if ended else pb.INSURANCE_STATUS_UNSPECIFIED,
     )
     response = _call(target, "UpdateInsurance", request, token)
     out.print(_person_table(response.person))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import grpc
 import typer
@@ -16,17 +17,19 @@ err = Console(stderr=True)
 
 DEFAULT_TIMEOUT = 10.0
 
+W = TypeVar("W", bound=int)  # a proto enum, as its stub declares it
+
 Token = Annotated[
     str | None, typer.Option("--token", envvar="YIBAO_TOKEN", help="bearer token (yibao token mint)")
 ]
 
 
 def target_option(service: str):
-    """The --target option of a service's commands (default: YIBAO_<SERVICE>_TARGET)."""
-    option = typer.Option(
+    """The --target option of a service's commands (default: YIBAO_<SERVICE>_TARGET),
+    for ``Annotated[str | None, target_option(service)]``."""
+    return typer.Option(
         "--target", envvar=f"YIBAO_{service.upper()}_TARGET", help=f"host:port of the {service} service"
     )
-    return Annotated[str | None, option]
 
 
 def caller(stub_class, service: str):
@@ -95,7 +98,7 @@ def explain(error: grpc.RpcError) -> str:
     return text
 
 
-def choice(value: str, choices: dict, hint: str) -> int:
+def choice(value: str, choices: Mapping[str, W], hint: str) -> W:
     """The wire value of a named choice, or a usage error listing the names."""
     if value not in choices:
         raise typer.BadParameter(f"one of {', '.join(choices)}", param_hint=hint)

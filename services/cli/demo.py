@@ -22,7 +22,7 @@ from services.kernel.grpc_errors import error_details
 class DemoPerson:
     first17: str
     name: str
-    kind: int
+    kind: pb.InsuranceType
     region: str
     mobile: str
     password: str

@@ -19,7 +19,7 @@ out = Console()
 region_app = typer.Typer(help="Regions and wallet enablement (region service).", no_args_is_help=True)
 institution_app = typer.Typer(help="Designated institutions (region service).", no_args_is_help=True)
 
-Target = target_option("region")
+Target = Annotated[str | None, target_option("region")]
 
 
 _call = caller(region_pb2_grpc.RegionServiceStub, "region")
@@ -90,7 +90,7 @@ From = Annotated[
 RequestId = Annotated[str, typer.Option("--request-id", help="idempotency key")]
 
 
-def _setting(action: int, doc: str):
+def _setting(action: pb.EnablementAction, doc: str):
     """The command that records one kind of enablement setting (admin)."""
 
     def command(
@@ -187,7 +187,10 @@ def institutions(
     if kind is not None and kind not in _KIND:
         raise typer.BadParameter("hospital or pharmacy", param_hint="--kind")
     request = pb.ListInstitutionsRequest(
-        region_code=region, kind=_KIND.get(kind or "", 0), accepts_wallet_only=wallet_only, page_size=500
+        region_code=region,
+        kind=_KIND.get(kind or "", pb.INSTITUTION_KIND_UNSPECIFIED),
+        accepts_wallet_only=wallet_only,
+        page_size=500,
     )
     out.print(_institutions_table(every_page(_call, target, "ListInstitutions", request, "institutions")))
 

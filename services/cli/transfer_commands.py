@@ -32,7 +32,7 @@ from services.kernel.proto_time import from_timestamp
 out = Console()
 transfer_app = typer.Typer(help="Transfers to close relatives (transfer service).", no_args_is_help=True)
 
-Target = target_option("transfer")
+Target = Annotated[str | None, target_option("transfer")]
 
 _SOURCES = {"personal": pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT, "wallet": pb.TRANSFER_SOURCE_WALLET}
 _RELATIONS = {
@@ -155,7 +155,7 @@ def list_transfers(
     """A person's transfers in and out, newest first."""
     request = pb.ListTransfersRequest(
         person_id=person_id,
-        status=choice(status, _STATUSES, "--status") if status else 0,
+        status=choice(status, _STATUSES, "--status") if status else pb.TRANSFER_STATUS_UNSPECIFIED,
         outgoing_only=direction == "out",
         incoming_only=direction == "in",
         page_size=limit,
