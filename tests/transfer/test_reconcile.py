@@ -358,3 +358,33 @@ async def test_r22_yibao_reconcile_runs_one_pass_and_prints_it(
 
 async def _in_thread(function):
     return await asyncio.to_thread(function)
+
+
+async def test_r22_passes_between_full_ones_read_only_what_changed_and_still_find_it(
+    member, relate, submit, transfer_server, reconcile, hold_of, clock
+):
+    """After the first (full) pass, a pass reads what changed since the last
+    one: a transfer left alone is not read again, and a transfer recorded as
+    refunded behind its hold's back (its last change moved, as every move
+    does) is found and healed."""
+    payer = await member("张伟", "450102", funding=100_000)
+    first, second = await member("李秀英", "110101"), await member("张秀兰", "110101")
+    await relate(payer, first)
+    await relate(payer, second)
+    changed, untouched = await submit(payer, first, amount=10_000), await submit(payer, second, amount=20_000)
+    assert (await reconcile()).findings == []  # the first pass of the process: full
+    clock.advance(hours=1)
+    assert (await reconcile()).findings == []
+    clock.advance(hours=1)
+    await write(
+        transfer_server.database_url,
+        "UPDATE transfers SET status = 'refunded', open_pair = NULL, updated_at = :now WHERE id = :id",
+        now=clock.now(),
+        id=changed.id,
+    )
+    report = await reconcile()
+    assert [f.disagreement.case for f in report.findings] == [Case.FINAL_TRANSFER_HOLD_PENDING]
+    assert report.findings[0].disagreement.transfer_id == changed.id and report.findings[0].healed
+    assert (report.holds_read, report.transfers_read) == (0, 1)  # the untouched transfer was not read
+    assert await hold_of(changed.id) is HoldStatus.REFUNDED
+    assert await hold_of(untouched.id) is HoldStatus.PENDING

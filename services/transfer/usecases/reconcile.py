@@ -5,14 +5,22 @@ hold), or reports it (logged at ERROR with the ids, counted in
 ``yibao_reconcile_disagreements_total``). The cases and their actions are
 one table, domain/reconciliation.py; docs/rules.md writes it out.
 
-One pass reads:
+A full pass reads:
 
-1. every pending hold (few: a transfer waits at most until 06:00), each
-   with its transfer — where all the cases that heal live;
+1. every pending hold, each with its transfer — where all the cases that
+   heal live;
 2. the holds that ended since the last pass, with their transfers;
 3. the transfers that should have a hold — every open one, and those that
    ended since the last pass — whose hold was not read above, with their
    holds by id.
+
+The first pass of a process is full, and then one pass in ``FULL_EVERY``
+(an operator's ``yibao reconcile`` too). The passes in between read only
+what changed: every change of a transfer or a hold moves its last-change
+time, so a disagreement shows among the changes since the last pass, and a
+pending hold without a transfer among the holds made since the last pass
+less the grace period. At 06:00, when up to 100,000 holds are pending and
+being refunded, a pass then costs what changed, not what exists.
 
 "Since the last pass" is the start of the previous pass less an overlap;
 the first pass of a process looks back ``LOOKBACK``. A disagreement is read
@@ -24,6 +32,7 @@ is not taken for one.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,9 +49,10 @@ log = logging.getLogger("yibao.transfer.reconcile")
 HOLD_GRACE = timedelta(minutes=10)  # a pending hold without a transfer is refunded only after this
 LOOKBACK = timedelta(days=2)  # how far back the first pass of a process reads ended holds and transfers
 OVERLAP = timedelta(minutes=10)  # later passes read from the previous start less this
+FULL_EVERY = 3600.0  # seconds (monotonic) between full passes
 PAGE = 500
 _OPEN = (Status.PENDING, Status.RECEIVING, Status.REFUNDING)
-_ENDED = (Status.RECEIVED, Status.REFUNDED)
+_ENDED = (Status.RECEIVED, Status.REFUNDED, Status.REJECTED)
 
 
 @dataclass
@@ -71,6 +81,7 @@ class Reconciler:
     ) -> None:
         self._d, self._holds, self._grace = deps, holds, grace
         self._since: datetime | None = None
+        self._full_due: float | None = None
         self._counted = Counter(
             "yibao_reconcile_disagreements",
             "Disagreements between transfers and holds found by the reconciler (R22)",
@@ -78,10 +89,15 @@ class Reconciler:
             registry=registry or CollectorRegistry(),
         )
 
-    async def run_once(self, since: datetime | None = None) -> PassReport:
-        """One pass: every disagreement found, healed or reported."""
+    async def run_once(self, since: datetime | None = None, full: bool | None = None) -> PassReport:
+        """One pass: every disagreement found, healed or reported. Full when
+        asked, or when one is due (module docstring); else what changed."""
         started = self._d.clock.now()
         since = since or self._since or started - LOOKBACK
+        if full is None:
+            full = self._full_due is None or time.monotonic() >= self._full_due
+        if full:
+            self._full_due = time.monotonic() + FULL_EVERY
         report = PassReport(since)
         seen: set[str] = set()
         suspects: dict[str, Disagreement] = {}
@@ -94,12 +110,12 @@ class Reconciler:
                 found = await tx.transfers.get_many([h.transfer_id for h in page])
             self._note(suspects, [(found.get(h.transfer_id), h) for h in page], started)
 
-        async for page in self._holds.pages(HoldStatus.PENDING, None, PAGE):
+        async for page in self._holds.pages(HoldStatus.PENDING, None if full else since - self._grace, PAGE):
             await holds_with_transfers(page)
         for status in (HoldStatus.RECEIVED, HoldStatus.REFUNDED):
             async for page in self._holds.pages(status, since, PAGE):
                 await holds_with_transfers(page)
-        for state, changed in [(s, None) for s in _OPEN] + [(s, since) for s in _ENDED]:
+        for state, changed in [(s, None if full else since) for s in _OPEN] + [(s, since) for s in _ENDED]:
             async for read in self._transfers(state, changed):
                 report.transfers_read += len(read)
                 unseen = [t for t in read if t.id not in seen]
