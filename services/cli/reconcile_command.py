@@ -41,7 +41,7 @@ async def reconcile_once(settings: Settings, lookback: timedelta) -> PassReport:
             accounts=AccountClient(accounts, identity),
             regions=RegionClient(regions, identity, clock, timedelta(seconds=1)),  # not called
         )
-        return await Reconciler(deps, HoldReader(accounts, identity)).run_once(clock.now() - lookback, full=True)
+        return await Reconciler(deps, HoldReader(accounts, identity)).run_once(clock.now() - lookback)
     finally:
         await accounts.close()
         await regions.close()

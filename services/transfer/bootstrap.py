@@ -62,7 +62,12 @@ async def bootstrap(
     )
     reconciler = Reconciler(deps, HoldReader(account_channel, identity), metrics.registry)
     worker = Worker(
-        lifecycle, events, notifications, settings.worker_interval, reconciler, settings.reconcile_interval
+        lifecycle,
+        events,
+        notifications,
+        settings.worker_interval,
+        reconciler if settings.reconcile_interval > 0 else None,  # 0: only `yibao reconcile`
+        settings.reconcile_interval,
     )
 
     async def close() -> None:

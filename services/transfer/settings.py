@@ -18,7 +18,7 @@ class TransferSettings:
     policy: TransferPolicy = field(default_factory=TransferPolicy)
     worker_interval: float = 1.0  # seconds between rounds of the background worker
     region_cache_seconds: float = 1.0  # how stale a cached region answer may be (R14)
-    reconcile_interval: float = 60.0  # seconds between reconciliation passes (R22)
+    reconcile_interval: float = 60.0  # seconds between reconciliation passes (R22); 0: none by the worker
     batch_window: float = 0.002  # seconds a submission waits for others to travel with
     crash_after: str = ""  # test hook: a crash point (never in production)
 

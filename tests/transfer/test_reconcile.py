@@ -363,8 +363,7 @@ async def _in_thread(function):
 async def test_r22_passes_between_full_ones_read_only_what_changed_and_still_find_it(
     member, relate, submit, transfer_server, reconcile, hold_of, clock
 ):
-    """After the first (full) pass, a pass reads what changed since the last
-    one: a transfer left alone is not read again, and a transfer recorded as
+    """Between full passes, a pass reads what changed since the last one: a transfer left alone is not read again, and a transfer recorded as
     refunded behind its hold's back (its last change moved, as every move
     does) is found and healed."""
     payer = await member("张伟", "450102", funding=100_000)
@@ -372,9 +371,9 @@ async def test_r22_passes_between_full_ones_read_only_what_changed_and_still_fin
     await relate(payer, first)
     await relate(payer, second)
     changed, untouched = await submit(payer, first, amount=10_000), await submit(payer, second, amount=20_000)
-    assert (await reconcile()).findings == []  # the first pass of the process: full
+    assert (await reconcile()).findings == []  # a full pass
     clock.advance(hours=1)
-    assert (await reconcile()).findings == []
+    assert (await reconcile(full=False)).findings == []
     clock.advance(hours=1)
     await write(
         transfer_server.database_url,
@@ -382,9 +381,34 @@ async def test_r22_passes_between_full_ones_read_only_what_changed_and_still_fin
         now=clock.now(),
         id=changed.id,
     )
-    report = await reconcile()
+    report = await reconcile(full=False)
     assert [f.disagreement.case for f in report.findings] == [Case.FINAL_TRANSFER_HOLD_PENDING]
     assert report.findings[0].disagreement.transfer_id == changed.id and report.findings[0].healed
     assert (report.holds_read, report.transfers_read) == (0, 1)  # the untouched transfer was not read
     assert await hold_of(changed.id) is HoldStatus.REFUNDED
     assert await hold_of(untouched.id) is HoldStatus.PENDING
+
+
+async def test_r22_the_worker_reconciles_at_start(family, submit, transfer_server, restart_transfer, hold_of):
+    """A fault left while the transfer service was down is healed by the
+    worker's own first pass, with no one asking."""
+    payer, payee = family
+    t = await submit(payer, payee, amount=30_000)
+
+    def fault() -> None:  # while down: the refund recorded, the hold never ended
+        engine = create_engine(sync_url(transfer_server.database_url))
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE transfers SET status = 'refunded', open_pair = NULL WHERE id = :id"),
+                    {"id": t.id},
+                )
+        finally:
+            engine.dispose()
+
+    await restart_transfer(while_down=fault, reconcile_interval=3600)
+    for _ in range(100):
+        if await hold_of(t.id) is HoldStatus.REFUNDED:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the worker did not reconcile at start")

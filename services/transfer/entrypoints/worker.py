@@ -38,18 +38,17 @@ async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float)
 
 
 async def run_reconciler(reconciler: Reconciler, stop: asyncio.Event, interval: float) -> None:
-    """R22: one reconciliation pass every ``interval`` seconds, until ``stop`` is set."""
+    """R22: a reconciliation pass at start (full) and then every ``interval``
+    seconds (full hourly, else what changed), until ``stop`` is set."""
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
-        if stop.is_set():
-            return
         try:
-            await reconciler.run_once()
+            await reconciler.run_scheduled()
         except DomainError as error:  # the account service away: next round
             log.warning("reconciliation postponed", extra={"reason": error.reason})
         except Exception:
             log.exception("reconciliation failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
 class Worker:

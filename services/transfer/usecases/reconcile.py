@@ -14,8 +14,8 @@ A full pass reads:
    ended since the last pass — whose hold was not read above, with their
    holds by id.
 
-The first pass of a process is full, and then one pass in ``FULL_EVERY``
-(an operator's ``yibao reconcile`` too). The passes in between read only
+The worker's first pass (at start) is full, and then one pass in
+``FULL_EVERY``; so is an operator's ``yibao reconcile``. The passes in between read only
 what changed: every change of a transfer or a hold moves its last-change
 time, so a disagreement shows among the changes since the last pass, and a
 pending hold without a transfer among the holds made since the last pass
@@ -89,13 +89,14 @@ class Reconciler:
             registry=registry or CollectorRegistry(),
         )
 
-    async def run_once(self, since: datetime | None = None, full: bool | None = None) -> PassReport:
-        """One pass: every disagreement found, healed or reported. Full when
-        asked, or when one is due (module docstring); else what changed."""
+    async def run_scheduled(self) -> PassReport:
+        """The worker's pass: full when one is due (module docstring), else what changed."""
+        return await self.run_once(full=self._full_due is None or time.monotonic() >= self._full_due)
+
+    async def run_once(self, since: datetime | None = None, full: bool = True) -> PassReport:
+        """One pass: every disagreement found, healed or reported."""
         started = self._d.clock.now()
         since = since or self._since or started - LOOKBACK
-        if full is None:
-            full = self._full_due is None or time.monotonic() >= self._full_due
         if full:
             self._full_due = time.monotonic() + FULL_EVERY
         report = PassReport(since)
