@@ -83,9 +83,16 @@ def new_database(request, tmp_path):
     """new_database() -> the URL of another empty database, on each backend."""
     counter = iter(range(1000))
     if request.param == "sqlite":
-        return lambda: f"sqlite:///{tmp_path / f'db{next(counter)}.db'}"
-    server = request.getfixturevalue("postgres_server")
-    return lambda: _fresh_postgres_database(server)
+        yield lambda: f"sqlite:///{tmp_path / f'db{next(counter)}.db'}"
+        return
+    server, made = request.getfixturevalue("postgres_server"), []
+
+    def make() -> str:
+        made.append(_fresh_postgres_database(server))
+        return made[-1]
+
+    yield make
+    _drop_postgres_databases(server, made)  # a server of one's own does not fill up
 
 
 @pytest.fixture
@@ -95,9 +102,17 @@ def database_url(new_database) -> str:
 
 
 @pytest.fixture
-def postgres_url(postgres_server) -> str:
+def postgres_url(postgres_server) -> Iterator[str]:
     """An empty PostgreSQL database, for tests only PostgreSQL can run."""
-    return _fresh_postgres_database(postgres_server)
+    url = _fresh_postgres_database(postgres_server)
+    yield url
+    _drop_postgres_databases(postgres_server, [url])
+
+
+def _drop_postgres_databases(server_url: str, urls: list[str]) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for url in urls:
+            conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def pytest_collection_modifyitems(items):
