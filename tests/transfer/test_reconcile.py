@@ -412,3 +412,22 @@ async def test_r22_the_worker_reconciles_at_start(family, submit, transfer_serve
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the worker did not reconcile at start")
+
+
+async def test_r22_a_pass_waits_while_the_sweep_works_and_then_finishes(
+    family, submit, transfer_server, reconcile, hold_of
+):
+    """The worker's pass yields to its money jobs (the 06:00 sweep): while
+    they hold the lock it reads no further page, and it heals once they end."""
+    payer, payee = family
+    t = await submit(payer, payee, amount=30_000)
+    await _set_status(transfer_server, t.id, "refunded")
+    busy = asyncio.Lock()
+    await busy.acquire()
+    running = asyncio.create_task(reconcile(yields_to=busy))
+    for _ in range(50):  # many rounds of the loop: a pass that did not wait would be done
+        await asyncio.sleep(0.01)
+    assert not running.done() and await hold_of(t.id) is HoldStatus.PENDING
+    busy.release()
+    finding = _only(await asyncio.wait_for(running, 30))
+    assert finding.healed and await hold_of(t.id) is HoldStatus.REFUNDED

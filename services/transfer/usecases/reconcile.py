@@ -31,6 +31,7 @@ is not taken for one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -89,11 +90,15 @@ class Reconciler:
             registry=registry or CollectorRegistry(),
         )
 
-    async def run_scheduled(self) -> PassReport:
-        """The worker's pass: full when one is due (module docstring), else what changed."""
-        return await self.run_once(full=self._full_due is None or time.monotonic() >= self._full_due)
+    async def run_scheduled(self, yields_to: asyncio.Lock | None = None) -> PassReport:
+        """The worker's pass: full when one is due (module docstring), else
+        what changed; before each page it waits while ``yields_to`` is held."""
+        full = self._full_due is None or time.monotonic() >= self._full_due
+        return await self.run_once(full=full, yields_to=yields_to)
 
-    async def run_once(self, since: datetime | None = None, full: bool = True) -> PassReport:
+    async def run_once(
+        self, since: datetime | None = None, full: bool = True, yields_to: asyncio.Lock | None = None
+    ) -> PassReport:
         """One pass: every disagreement found, healed or reported."""
         started = self._d.clock.now()
         since = since or self._since or started - LOOKBACK
@@ -103,7 +108,13 @@ class Reconciler:
         seen: set[str] = set()
         suspects: dict[str, Disagreement] = {}
 
+        async def turn() -> None:
+            if yields_to is not None:
+                async with yields_to:
+                    pass
+
         async def holds_with_transfers(page: list[Hold]) -> None:
+            await turn()
             page = [h for h in page if h.transfer_id not in seen]
             seen.update(h.transfer_id for h in page)
             report.holds_read += len(page)
@@ -118,6 +129,7 @@ class Reconciler:
                 await holds_with_transfers(page)
         for state, changed in [(s, None if full else since) for s in _OPEN] + [(s, since) for s in _ENDED]:
             async for read in self._transfers(state, changed):
+                await turn()
                 report.transfers_read += len(read)
                 unseen = [t for t in read if t.id not in seen]
                 seen.update(t.id for t in unseen)
