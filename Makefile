@@ -10,7 +10,7 @@ IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench soak soak-short lint proto clean wheelhouse image up down logs
+.PHONY: install run demo test bench soak soak-short lint proto docs clean wheelhouse image up down logs
 
 install: $(VENV)/.installed
 
@@ -24,9 +24,10 @@ $(BUF): tools/package.json
 	cd tools && npm install --silent --no-audit --no-fund
 	touch $@
 
-## Starts region, account and transfer on the embedded default (SQLite under .run/), demo data loaded.
+## Starts region, account and transfer on the embedded default (SQLite under .run/), demo data loaded;
+## AT=HH:MM (Beijing) or AT=2026-12-03T10:00+08:00 runs a developer clock from that time.
 run: install
-	$(BIN)/yibao run --data-dir .run --demo
+	$(BIN)/yibao run --data-dir .run --demo $(if $(AT),--at "$(AT)")
 
 ## A scripted cross-province transfer on a throwaway cluster, balances at each step.
 demo: install
@@ -59,11 +60,19 @@ soak: install
 soak-short:
 	$(MAKE) soak SOAK_SECONDS=20 SOAK_RATE=100
 
-## buf lint (STANDARD) over protos/, ruff (lint and format) over the Python.
+## docs/api.md from the protos' comments, docs/errors.md from the error catalogues (tests/test_docs.py checks both are fresh).
+docs: install
+	$(BIN)/python tools/api_reference.py > docs/api.md
+	$(BIN)/python tools/error_table.py > docs/errors.md
+
+## buf lint (STANDARD) and buf breaking (FILE) against the last release tag over protos/, ruff (lint and format) over the Python.
+LAST_RELEASE := $(shell git describe --tags --abbrev=0 --match 'v*' 2>/dev/null)
 lint: install $(BUF)
 	cd protos && ../$(BUF) lint
-	$(BIN)/ruff check services tests bench
-	$(BIN)/ruff format --check services tests bench
+	if [ -n "$(LAST_RELEASE)" ]; then cd protos && ../$(BUF) breaking --against "../.git#tag=$(LAST_RELEASE),subdir=protos"; \
+	else echo "no release tag: buf breaking has nothing to compare with"; fi
+	$(BIN)/ruff check services tests bench tools
+	$(BIN)/ruff format --check services tests bench tools
 
 ## Regenerates the Python code of the contracts into gen/ (committed).
 proto: install
@@ -81,8 +90,10 @@ wheelhouse: install
 image: wheelhouse
 	. deploy/base-images.sh && docker build --quiet --build-arg PYTHON_IMAGE=$$PYTHON_IMAGE -t $(IMAGE) .
 
-## The local cluster (docker compose): PostgreSQL, migrations, the three services, demo data.
-up: image
+## The local cluster (docker compose): PostgreSQL, migrations, the three services, demo data;
+## AT=HH:MM (Beijing) or AT=2026-12-03T10:00+08:00 runs its services on a developer clock (.up/clock).
+up: image install
+	$(BIN)/yibao dev-clock $(if $(AT),"$(AT)") --file .up/clock
 	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) $(COMPOSE) -p $(PROJECT) up -d
 	$(COMPOSE) -p $(PROJECT) ps
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 
 import grpc
@@ -27,13 +29,19 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Principal, Role, TokenAuthority
-from services.kernel.clock import beijing_month
+from services.kernel.clock import BEIJING, FileClock, beijing_month, write_running_clock
 from tests.cluster import id_number
 from tests.conftest import _docker_available
 from tests.kernel.test_server import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "cluster-test-jwt-key-0123456789abcdef-" + uuid.uuid4().hex[:8]
+CLOCK_DIR = tempfile.mkdtemp(prefix="yibao-clock-")
+os.chmod(CLOCK_DIR, 0o755)  # the services run as a user of their own
+write_running_clock(
+    f"{CLOCK_DIR}/clock", datetime.combine(datetime.now(BEIJING).date(), dtime(10, 0), tzinfo=BEIJING)
+)
+CLOCK = FileClock(f"{CLOCK_DIR}/clock")
 
 pytestmark = pytest.mark.docker
 
@@ -65,9 +73,10 @@ class Cluster:
             "YIBAO_REGION_PORT": str(self.ports["region"]),
             "YIBAO_ACCOUNT_PORT": str(self.ports["account"]),
             "YIBAO_TRANSFER_PORT": str(self.ports["transfer"]),
-            # Whatever the hour this runs at, the transfer window is open.
-            "YIBAO_TRANSFER_WINDOW_OPENS": "00:00",
-            "YIBAO_TRANSFER_WINDOW_CLOSES": "23:59:59.999999",
+            # Whatever the hour this runs at, the services' clock runs from
+            # 10:00 Beijing today (what make up AT=10:00 starts), and so do
+            # this test's tokens.
+            "YIBAO_CLOCK_DIR": CLOCK_DIR,
         }
 
     def run(self, *args: str, timeout: int = 300) -> str:
@@ -124,9 +133,7 @@ def cluster():
 
 def _token(role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
     principal = Principal(scope.get("person_id") or scope.get("province") or "cluster-test", role, **scope)
-    return (
-        ("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, datetime.now(UTC))}"),
-    )
+    return (("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, CLOCK.now())}"),)
 
 
 def _wait_seeded(cluster: Cluster) -> None:
@@ -166,7 +173,7 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
                 person_id=payer.id,
                 amount_fen=100_000,
                 reference=f"c-{payer.id}",
-                period=beijing_month(datetime.now(UTC)),
+                period=beijing_month(CLOCK.now()),
             ),
             metadata=gx,
         )

@@ -15,11 +15,11 @@ from tests.kernel.test_server import _free_port
 from tests.test_cli import cli
 
 
-def start(env: dict[str, str], data_dir: str) -> tuple[subprocess.Popen, dict[str, str]]:
+def start(env: dict[str, str], data_dir: str, *options: str) -> tuple[subprocess.Popen, dict[str, str]]:
     """The suite with its demo data; returns once the demo persons are
     loaded (their ids, by name), or with the process ended when it failed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "run", "--data-dir", data_dir, "--demo"],
+        [sys.executable, "-m", "services.cli.main", "run", "--data-dir", data_dir, "--demo", *options],
         env={**env, "COLUMNS": "200"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -62,10 +62,9 @@ def snapshot(env: dict[str, str], ids: dict[str, str]) -> list[str]:
     return seen
 
 
-def test_a_restart_in_the_next_month_changes_nothing(tmp_path):
-    clock = tmp_path / "clock"
+def own_ports_env() -> dict[str, str]:
+    """This process's environment without its YIBAO_ settings, and free ports for the three services."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
-    env["YIBAO_CLOCK_FILE"] = str(clock)
     for service in ("REGION", "ACCOUNT", "TRANSFER"):
         port = _free_port()
         env |= {
@@ -73,6 +72,13 @@ def test_a_restart_in_the_next_month_changes_nothing(tmp_path):
             f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}",
             f"YIBAO_{service}_METRICS_PORT": "0",
         }
+    return env
+
+
+def test_a_restart_in_the_next_month_changes_nothing(tmp_path):
+    clock = tmp_path / "clock"
+    env = own_ports_env()
+    env["YIBAO_CLOCK_FILE"] = str(clock)
     data_dir = str(tmp_path / "data")
 
     clock.write_text("2026-03-02T02:00:00+00:00")  # 10:00 Beijing, March

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvloop  # a faster event loop for the servers (measured in docs/performance.md)
-from rich.console import Console
 from rich.table import Table
 
 from services.cli.account_commands import pay_app, person_app, relation_app, wallet_app
+from services.cli.client import emit, out, output_json
 from services.cli.region_commands import institution_app, region_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
+from services.kernel.clock import BEIJING, beijing, write_running_clock
 from services.kernel.config import SERVICES, Settings, clock_from, load_settings
 from services.kernel.logs import configure_logging
 
@@ -29,7 +30,22 @@ app.add_typer(pay_app, name="pay")
 app.add_typer(transfer_app, name="transfer")
 token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-out = Console()
+
+
+@app.callback()
+def options(
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", envvar="YIBAO_OUTPUT", help="text (tables) or json (one line per response)"
+        ),
+    ] = "text",
+) -> None:
+    """Options of every command."""
+    if output not in ("text", "json"):
+        raise typer.BadParameter("text or json", param_hint="--output")
+    if output == "json":
+        output_json()
 
 
 def _check_service(name: str) -> str:
@@ -85,7 +101,13 @@ def seed(
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
 
 
-async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, demo: bool = False) -> None:
+async def _serve(
+    settings: Settings,
+    names: tuple[str, ...],
+    announce: bool,
+    demo: bool = False,
+    env_file: Path | None = None,
+) -> None:
     from services.cluster import start_cluster
     from services.kernel.server import run_until_signalled
 
@@ -97,14 +119,37 @@ async def _serve(settings: Settings, names: tuple[str, ...], announce: bool, dem
         account = next(s for s in servers if s.definition.name == "account")
         ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings, clock), clock)
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
+        if env_file is not None:
+            _write_env(env_file, settings, ids)
     if announce:
         table = Table("service", "gRPC", "metrics")
         for s in servers:
             port = settings.service(s.definition.name).metrics_port
             table.add_row(s.definition.name, s.address, f"http://127.0.0.1:{port}/metrics" if port else "off")
         out.print(table)
-        out.print("Ctrl-C stops. Try: .venv/bin/yibao region check 450100 320100 999999")
+        if settings.clock_file:
+            now = beijing(clock_from(settings).now()).strftime("%Y-%m-%d %H:%M")
+            out.print(
+                f"Developer clock: {now} Beijing. In other terminals: "
+                f"export YIBAO_CLOCK_FILE={settings.clock_file}"
+            )
+        if env_file is not None:
+            out.print(f"In another terminal: . {env_file} (the demo persons' ids, and the clock)")
+        out.print("Ready. Ctrl-C stops. Try: .venv/bin/yibao region check 450100 320100 999999")
     await run_until_signalled(servers, settings.grace_seconds)
+
+
+def _write_env(path: Path, settings: Settings, ids: dict[str, str]) -> None:
+    """What a shell in another terminal needs to follow this run: the demo
+    persons' ids (ZHANGWEI, LIXIUYING) and the developer clock, if any."""
+    from services.cli.demo import PAYEE, PAYER
+
+    lines = [f"export ZHANGWEI={ids[PAYER.name]}  # 张伟, payer, password {PAYER.password}"]
+    lines.append(f"export LIXIUYING={ids[PAYEE.name]}  # 李秀英, his mother, password {PAYEE.password}")
+    lines.append(
+        f"export YIBAO_CLOCK_FILE={settings.clock_file}" if settings.clock_file else "unset YIBAO_CLOCK_FILE"
+    )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 ServiceArg = Annotated[str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account or transfer")]
@@ -140,24 +185,69 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
         raise typer.Exit(1)
 
 
+def _developer_time(text: str) -> datetime:
+    try:
+        if len(text) == 5:  # HH:MM, today in Beijing
+            return datetime.combine(datetime.now(BEIJING).date(), time.fromisoformat(text), tzinfo=BEIJING)
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("HH:MM or an ISO 8601 time with its offset", param_hint="--at") from None
+    if at.tzinfo is None:
+        raise typer.BadParameter("give the offset, e.g. +08:00 for Beijing", param_hint="--at")
+    return at
+
+
+@app.command("dev-clock")
+def dev_clock(
+    at: Annotated[
+        str | None, typer.Argument(help="HH:MM (today, Beijing) or an ISO time with its offset")
+    ] = None,
+    file: Annotated[Path, typer.Option(help="the clock file the services read (YIBAO_CLOCK_FILE)")] = Path(
+        ".up/clock"
+    ),
+) -> None:
+    """Start a developer clock running from AT in FILE (make up AT=…), or without AT remove it."""
+    if at is None:
+        file.unlink(missing_ok=True)
+        out.print(f"{file}: removed; the services follow the system clock")
+        return
+    file.parent.mkdir(parents=True, exist_ok=True)
+    write_running_clock(str(file), _developer_time(at))
+    out.print(f"{file}: running from {beijing(_developer_time(at)):%Y-%m-%d %H:%M} Beijing")
+
+
 @app.command()
 def run(
     data_dir: Annotated[Path, typer.Option(help="where the embedded SQLite databases live")] = Path(".run"),
     demo: Annotated[bool, typer.Option("--demo", help="load demo settings")] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            help="developer clock: run from this time — HH:MM (today, Beijing) or an ISO time with "
+            "its offset (2026-12-03T10:00+08:00) — to try transfers at any hour; other terminals "
+            "follow it with YIBAO_CLOCK_FILE=<data-dir>/clock",
+        ),
+    ] = None,
 ) -> None:
     """Run every service on the embedded default (SQLite), migrated and seeded."""
     from services.kernel.migrations import upgrade
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    overrides = {
+    overrides: dict[str, object] = {
         f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in SERVICES
     }
+    clock_file = (data_dir / "clock").resolve()
+    clock_file.unlink(missing_ok=True)  # a clock left by an earlier --at does not linger
+    if at is not None:
+        write_running_clock(str(clock_file), _developer_time(at))
+        overrides["clock_file"] = str(clock_file)
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, json_lines=False)
     for name in SERVICES:
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))
-    uvloop.run(_serve(settings, SERVICES, announce=True, demo=demo))
+    env_file = (data_dir / "demo.env").resolve() if demo else None
+    uvloop.run(_serve(settings, SERVICES, announce=True, demo=demo, env_file=env_file))
 
 
 async def _ledger_totals(url: str) -> tuple[int, int, int]:
@@ -231,7 +321,10 @@ def mint(
     clock = clock_from(settings)
     tokens = TokenAuthority.from_settings(settings, clock)
     principal = Principal(subject, role, person_id=person_id, province=province, institution=institution)
-    print(tokens.mint(principal, clock.now(), timedelta(minutes=ttl_minutes)))
+    token = tokens.mint(principal, clock.now(), timedelta(minutes=ttl_minutes))
+    emit({"token": token})
+    if not out.quiet:
+        print(token)
 
 
 if __name__ == "__main__":

@@ -39,22 +39,42 @@ class FrozenClock:
 
 
 class FileClock:
-    """The time written in a file (ISO 8601), for services run as separate
-    processes in tests; the system time while the file is absent."""
+    """The time written in a file, for services run as separate processes
+    (tests, and a developer trying transfers at night). The file holds
+    either one ISO 8601 time — the clock stands there until the file
+    changes — or ``<time> running since <real time>``: the clock then runs
+    from ``<time>`` at the real clock's pace (``yibao run --at``). While
+    the file is absent, the system time."""
 
     def __init__(self, path: str) -> None:
         self._path = path
-        self._read: tuple[int, datetime] | None = None  # (the file's mtime, its time)
+        self._read: tuple[int, datetime, datetime | None] | None = None  # (mtime, time, running since)
 
     def now(self) -> datetime:
         try:
             changed = os.stat(self._path).st_mtime_ns
             if self._read is None or self._read[0] != changed:
                 with open(self._path, encoding="utf-8") as f:
-                    self._read = (changed, as_utc(datetime.fromisoformat(f.read().strip())))
-            return self._read[1]
+                    self._read = (changed, *parse_clock(f.read()))
         except FileNotFoundError:
             return datetime.now(UTC)
+        _, at, since = self._read
+        return at if since is None else at + (datetime.now(UTC) - since)
+
+
+RUNNING = " running since "
+
+
+def parse_clock(text: str) -> tuple[datetime, datetime | None]:
+    """A clock file's time, and the real time it started running (None: standing)."""
+    at, _, since = text.strip().partition(RUNNING)
+    return as_utc(datetime.fromisoformat(at)), as_utc(datetime.fromisoformat(since)) if since else None
+
+
+def write_running_clock(path: str, at: datetime) -> None:
+    """Sets the clock file at ``path`` to run from ``at`` as of now."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{as_utc(at).isoformat()}{RUNNING}{datetime.now(UTC).isoformat()}\n")
 
 
 def as_utc(at: datetime) -> datetime:
