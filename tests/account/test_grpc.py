@@ -493,6 +493,9 @@ async def test_r9_face_tickets_are_checked_and_single_use(account, register, as_
         mint_face_ticket(
             "forged-key-0123456789abcdef0123456789", person.id, Purpose.TRANSFER, "t-6", clock.now()
         ): "TICKET_INVALID",
+        mint_face_ticket(  # issued a day ahead: it would be good for a day
+            FACE_KEY, person.id, Purpose.TRANSFER, "t-7", clock.now() + timedelta(days=1)
+        ): "TICKET_INVALID",
     }
     for ticket, cause in causes.items():
         failure = await fails(verify(ticket))
@@ -537,11 +540,17 @@ async def balances(account, as_citizen, person):
     return b.personal_account_fen, b.wallet_fen
 
 
+async def reserved(account, as_citizen, person) -> int:
+    b = await account.GetBalances(pb.GetBalancesRequest(person_id=person.id), metadata=as_citizen(person.id))
+    return b.reserved_fen
+
+
 async def test_r15_hold_then_receive_moves_money_once(account, pair, as_service, as_citizen, account_server):
     payer, payee = pair
     held = await account.HoldTransfer(hold_request(payer, payee), metadata=as_service)
     assert held.hold.status == pb.HOLD_STATUS_PENDING
     assert await balances(account, as_citizen, payer) == (70_000, 0)
+    assert await reserved(account, as_citizen, payer) == 30_000  # shown to the payer while held
     again = await account.HoldTransfer(hold_request(payer, payee), metadata=as_service)
     assert again.hold == held.hold and await balances(account, as_citizen, payer) == (70_000, 0)
     received = await account.ReceiveTransfer(
@@ -550,6 +559,7 @@ async def test_r15_hold_then_receive_moves_money_once(account, pair, as_service,
     assert received.hold.status == pb.HOLD_STATUS_RECEIVED
     await account.ReceiveTransfer(pb.ReceiveTransferRequest(transfer_id="tr-1"), metadata=as_service)
     assert await balances(account, as_citizen, payee) == (0, 30_000)
+    assert (await reserved(account, as_citizen, payer)) == 0
     late = await fails(
         account.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-1"), metadata=as_service)
     )

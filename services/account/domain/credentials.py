@@ -96,6 +96,9 @@ class FaceTicket:
     expires_at: datetime
 
 
+TICKET_LEEWAY_SECONDS = 30  # clock skew between the face provider and this service
+
+
 def read_face_ticket(token: str, key: str, person_id: str, purpose: Purpose, now: datetime) -> FaceTicket:
     """Checks signature, person, purpose and expiry; single use is the caller's
     to enforce with the returned ticket id."""
@@ -120,6 +123,8 @@ def read_face_ticket(token: str, key: str, person_id: str, purpose: Purpose, now
             Cause.TICKET_OTHER_PURPOSE, "the face ticket was issued for another purpose"
         )
     issued, expires = claims["iat"], claims["exp"]
+    if issued > now.timestamp() + TICKET_LEEWAY_SECONDS:  # else it could live until its far exp
+        raise verification_failed(Cause.TICKET_INVALID, "the face ticket is issued in the future")
     if expires - issued > MAX_TICKET_LIFETIME.total_seconds():
         raise verification_failed(Cause.TICKET_TOO_LONG_LIVED, "a face ticket may live at most 5 minutes")
     if now.timestamp() >= expires:
