@@ -61,6 +61,11 @@ def test_embedded_suite_with_demo_data_through_the_cli(embedded):
 
     denied = cli(embedded, "region", "enable", "320000", "--reason", "开通")
     assert denied.returncode == 1 and "UNAUTHENTICATED" in denied.stderr and "TOKEN_MISSING" in denied.stderr
+    assert "hint: this needs a bearer token" in denied.stderr
+    citizen = cli(embedded, "token", "mint", "--role", "citizen", "--person-id", "p-1").stdout.strip()
+    wrong_role = cli({**embedded, "YIBAO_TOKEN": citizen}, "region", "enable", "320000", "--reason", "开通")
+    assert "PERMISSION_DENIED" in wrong_role.stderr and "roles=admin" in wrong_role.stderr
+    assert "hint: mint a token for one of: admin (yibao token mint --role admin" in wrong_role.stderr
 
     token = cli(embedded, "token", "mint", "--role", "admin", "--sub", "ops-9").stdout.strip()
     admin = {**embedded, "YIBAO_TOKEN": token}
@@ -178,3 +183,29 @@ def test_token_mint_issues_at_the_services_clock(tmp_path):
     assert minted.returncode == 0, minted.stderr
     claims = jwt.decode(minted.stdout.strip(), options={"verify_signature": False})
     assert (claims["iat"], claims["exp"] - claims["iat"]) == (1772416800, 300)  # 2026-03-02 02:00 UTC
+
+
+def test_output_json_gives_each_response_and_each_failure_as_one_line(embedded):
+    """-o json (or YIBAO_OUTPUT=json): a line of protobuf JSON per response
+    (full ids, fen), a failure as a line of JSON on stderr, no tables."""
+    import json
+
+    checked = cli(embedded, "-o", "json", "region", "check", "450100", "999999")
+    (line,) = checked.stdout.splitlines()
+    statuses = {r["code"]: r["status"] for r in json.loads(line)["results"]}
+    assert statuses == {"450100": "REGION_STATUS_ENABLED", "999999": "REGION_STATUS_UNKNOWN"}
+
+    minted = json.loads(cli({**embedded, "YIBAO_OUTPUT": "json"}, "token", "mint", "--role", "admin").stdout)
+    bad = cli({**embedded, "YIBAO_TOKEN": minted["token"]}, "--output", "json", "region", "show", "12")
+    assert bad.returncode == 1 and bad.stdout == ""
+    failure = json.loads(bad.stderr)
+    assert (failure["code"], failure["reason"]) == ("INVALID_ARGUMENT", "REGION_CODE_INVALID")
+
+    wrong = cli(embedded, "-o", "yaml", "region", "check", "450100")
+    assert wrong.returncode == 2 and "text or json" in wrong.stderr
+
+
+def test_run_refuses_a_developer_clock_it_cannot_read(tmp_path):
+    for at in ("25:00", "2026-12-03T10:00", "soon"):
+        refused = cli(dict(os.environ), "run", "--data-dir", str(tmp_path), "--at", at)
+        assert refused.returncode == 2 and "--at" in refused.stderr, (at, refused.stderr)

@@ -5,23 +5,33 @@ institution (the token decides which)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.domain.credentials import Purpose, mint_face_ticket
-from services.cli.client import Token, caller, choice, target_option, to_fen, yuan
+from services.cli.client import (
+    FaceTicket,
+    Password,
+    Token,
+    caller,
+    choice,
+    emit,
+    out,
+    target_option,
+    to_fen,
+    verification,
+    yuan,
+)
 from services.kernel.clock import beijing, beijing_month
-from services.kernel.config import load_settings
+from services.kernel.config import clock_from, load_settings
 from services.kernel.proto_time import from_timestamp
 
-out = Console()
 person_app = typer.Typer(
     help="Insured persons and personal accounts (provincial platform).", no_args_is_help=True
 )
@@ -30,10 +40,6 @@ relation_app = typer.Typer(help="Close relatives (provincial platform attests)."
 pay_app = typer.Typer(help="Wallet payments and refunds (institution).", no_args_is_help=True)
 
 Target = Annotated[str | None, target_option("account")]
-Password = Annotated[str | None, typer.Option("--password", help="the 6-digit 医保码 password")]
-FaceTicket = Annotated[
-    str | None, typer.Option("--face-ticket", help="a face-verification ticket (yibao wallet face-ticket)")
-]
 
 _TYPES = {"employee": pb.INSURANCE_TYPE_EMPLOYEE, "resident": pb.INSURANCE_TYPE_RESIDENT}
 _KINDS = {
@@ -44,16 +50,6 @@ _KINDS = {
 
 
 _call = caller(account_pb2_grpc.AccountServiceStub, "account")
-
-
-def _verification(password: str | None, face_ticket: str | None) -> verification_pb2.Verification:
-    if bool(password) == bool(face_ticket):
-        raise typer.BadParameter("give --password or --face-ticket")
-    return (
-        verification_pb2.Verification(password=password)
-        if password
-        else verification_pb2.Verification(face_ticket=face_ticket)
-    )
 
 
 def _when(stamp) -> str:
@@ -111,7 +107,7 @@ def fund(
         person_id=person_id,
         amount_fen=to_fen(amount),
         reference=reference,
-        period=period or beijing_month(datetime.now(UTC)),
+        period=period or beijing_month(clock_from(load_settings()).now()),
     )
     out.print(f"personal account: {yuan(_call(target, 'FundPersonalAccount', request, token).balance_fen)}")
 
@@ -212,13 +208,14 @@ def change_mobile(
 
 @wallet_app.command("balance")
 def balance(person_id: str, target: Target = None, token: Token = None) -> None:
-    """Balances of the personal account and the wallet."""
+    """Balances of the personal account and the wallet, and the money held for pending transfers."""
     b = _call(target, "GetBalances", pb.GetBalancesRequest(person_id=person_id), token)
     table = Table("account", "balance")
     table.add_row(
         "个人账户 personal account", yuan(b.personal_account_fen) if b.has_personal_account else "—"
     )
     table.add_row("医保钱包 wallet", yuan(b.wallet_fen) if b.has_wallet else "not opened")
+    table.add_row("held for pending transfers", yuan(b.reserved_fen))
     out.print(table)
 
 
@@ -272,12 +269,12 @@ def face_ticket(
     person_id: str, purpose: Annotated[str, typer.Option(help="transfer, payment or settings")] = "transfer"
 ) -> None:
     """Mint a face-verification ticket with the configured key (what the face provider does)."""
-    key = load_settings().face_ticket_key.get_secret_value()
-    print(
-        mint_face_ticket(
-            key, person_id, Purpose(purpose), uuid.uuid4().hex, datetime.now(UTC), timedelta(minutes=2)
-        )
-    )
+    settings = load_settings()
+    key, now = settings.face_ticket_key.get_secret_value(), clock_from(settings).now()
+    ticket = mint_face_ticket(key, person_id, Purpose(purpose), uuid.uuid4().hex, now, timedelta(minutes=2))
+    emit({"face_ticket": ticket})
+    if not out.quiet:
+        print(ticket)
 
 
 @pay_app.command("charge")
@@ -297,7 +294,7 @@ def charge(
         order_number=order,
         person_id=person_id,
         amount_fen=to_fen(amount),
-        verification=_verification(password, face_ticket),
+        verification=verification(password, face_ticket),
     )
     p = _call(target, "ChargeWallet", request, token).payment
     out.print(f"order {p.order_number}: paid {yuan(p.amount_fen)}")

@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
-from services.cli.client import Token, caller, every_page, target_option
+from services.cli.client import Token, caller, every_page, out, target_option
 from services.kernel.clock import BEIJING, beijing
 from services.kernel.proto_time import from_timestamp, to_timestamp
 
-out = Console()
 region_app = typer.Typer(help="Regions and wallet enablement (region service).", no_args_is_help=True)
 institution_app = typer.Typer(help="Designated institutions (region service).", no_args_is_help=True)
 

@@ -8,28 +8,30 @@ from typing import Annotated
 
 import grpc
 import typer
-from rich.console import Console
 from rich.table import Table
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
-from yibao.type.v1 import relation_pb2, verification_pb2
+from yibao.type.v1 import relation_pb2
 
 from services.cli.client import (
+    FaceTicket,
+    Password,
     Token,
     caller,
     choice,
-    err,
-    explain,
+    emit_message,
+    fail,
     metadata,
+    out,
     target_option,
     to_fen,
+    verification,
     yuan,
 )
 from services.kernel.clock import beijing
 from services.kernel.config import load_settings
 from services.kernel.proto_time import from_timestamp
 
-out = Console()
 transfer_app = typer.Typer(help="Transfers to close relatives (transfer service).", no_args_is_help=True)
 
 Target = Annotated[str | None, target_option("transfer")]
@@ -65,8 +67,8 @@ def transfers_table(items) -> Table:
             else ""
         )
         table.add_row(
-            t.id[:8],
-            f"{t.payer_id[:8]} ({t.payer_province})",
+            t.id,
+            f"{t.payer_id} ({t.payer_province})",
             f"{t.payee_name} {t.payee_masked_id_number} ({t.payee_province})",
             yuan(t.amount_fen),
             _name(pb.TransferSource, t.source, "TRANSFER_SOURCE_"),
@@ -86,20 +88,14 @@ def submit(
     relation: Annotated[str, typer.Argument(help=", ".join(_RELATIONS))],
     amount: Annotated[str, typer.Argument(help="yuan, 0.01 to 2000.00")],
     source: Annotated[str, typer.Option(help="personal or wallet")] = "personal",
-    password: Annotated[str | None, typer.Option(help="the 6-digit 医保码 password")] = None,
-    face_ticket: Annotated[str | None, typer.Option(help="a face-verification ticket")] = None,
+    password: Password = None,
+    face_ticket: FaceTicket = None,
     request_id: Annotated[str, typer.Option(help="idempotency key (a new one by default)")] = "",
     target: Target = None,
     token: Token = None,
 ) -> None:
     """Transfer to a close relative's wallet; the money is held until received."""
-    if bool(password) == bool(face_ticket):
-        raise typer.BadParameter("give --password or --face-ticket")
-    verification = (
-        verification_pb2.Verification(password=password)
-        if password
-        else verification_pb2.Verification(face_ticket=face_ticket)
-    )
+    proof = verification(password, face_ticket)
     request = pb.SubmitTransferRequest(
         payer_id=payer_id,
         payee_name=payee_name,
@@ -107,7 +103,7 @@ def submit(
         relation=choice(relation, _RELATIONS, "RELATION"),
         amount_fen=to_fen(amount),
         source=choice(source, _SOURCES, "--source"),
-        verification=verification,
+        verification=proof,
         request_id=request_id or str(uuid.uuid4()),
     )
     t = _call(target, "SubmitTransfer", request, token).transfer
@@ -228,11 +224,11 @@ def events(
         )
         try:
             for response in stream:
+                emit_message(response)
                 e = response.event
                 out.print(
                     f"{e.sequence:>6} {_name(pb.TransferEventType, e.type, 'TRANSFER_EVENT_TYPE_'):<9} {e.transfer.id} {yuan(e.transfer.amount_fen)} {e.transfer.payer_province}->{e.transfer.payee_province}"
                 )
         except grpc.RpcError as error:
             if error.code() is not grpc.StatusCode.DEADLINE_EXCEEDED:
-                err.print(f"[red]{explain(error)}[/red]")
-                raise typer.Exit(1) from None
+                fail(error)

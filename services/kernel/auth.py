@@ -16,7 +16,7 @@ from enum import Enum
 import jwt
 
 from services.kernel.clock import Clock, SystemClock
-from services.kernel.errors import Reason, permission_denied, unauthenticated
+from services.kernel.errors import DomainError, Reason, permission_denied, unauthenticated
 
 LEEWAY_SECONDS = 30  # clock skew between the minting and the verifying host
 MAX_LIFETIME = timedelta(hours=24)  # exp - iat of a bearer token, unless configured otherwise
@@ -198,5 +198,15 @@ class TokenAuthority:
             raise unauthenticated(Reason.TOKEN_INVALID, "authorization must be 'Bearer <token>'")
         principal = self.verify(token.strip())
         if not access.public and principal.role not in access.roles:
-            raise permission_denied()
+            raise not_for_role(principal, access.roles)
         return principal
+
+
+def not_for_role(caller: Principal, roles) -> DomainError:
+    """PERMISSION_DENIED naming the roles that may call, and the caller's."""
+    allowed = ",".join(sorted(r.value for r in roles))
+    return permission_denied(
+        f"this is for the role(s) {allowed}, not {caller.role.value}",
+        roles=allowed,
+        caller_role=caller.role.value,
+    )

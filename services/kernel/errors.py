@@ -76,6 +76,12 @@ class DomainError(Exception):
         return f"{self.kind.value} {self.reason}: {self.message}"
 
 
+def yuan(fen: int) -> str:
+    """An amount for people, in messages: ¥2,000.00 (the metadata keeps fen)."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
 def request_malformed() -> DomainError:
     """Bytes that are not a message of the method's request type (R20a)."""
     return DomainError(ErrorKind.INVALID_ARGUMENT, Reason.REQUEST_MALFORMED, "the request does not decode")
@@ -110,8 +116,10 @@ def already_exists(reason: str, message: str, **metadata: str) -> DomainError:
     return DomainError(ErrorKind.ALREADY_EXISTS, reason, message, metadata)
 
 
-def permission_denied(message: str = "the caller may not do this") -> DomainError:
-    return DomainError(ErrorKind.PERMISSION_DENIED, Reason.PERMISSION_DENIED, message)
+def permission_denied(message: str = "the caller may not do this", **metadata: str) -> DomainError:
+    """A refusal by role or scope; ``metadata`` says which applies (e.g.
+    roles=admin,service), so a caller knows which token it needs."""
+    return DomainError(ErrorKind.PERMISSION_DENIED, Reason.PERMISSION_DENIED, message, metadata)
 
 
 def unauthenticated(reason: str, message: str) -> DomainError:

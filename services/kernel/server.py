@@ -96,7 +96,9 @@ async def start_server(
         definition, server, health_servicer, port, f"{host}:{port}", metrics.serve(metrics_port)
     )
     log.info(
-        "listening",
+        "%s listening on %s",
+        definition.name,
+        running.address,
         extra={"service": definition.name, "address": running.address, "metrics_port": metrics_port},
     )
     return running

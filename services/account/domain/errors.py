@@ -204,7 +204,7 @@ def amount_not_positive(field_path: str) -> DomainError:
 
 def amount_too_large(field_path: str, ceiling: int) -> DomainError:
     return kernel.invalid_argument(
-        Reason.AMOUNT_TOO_LARGE, field_path, f"at most {ceiling} fen", max_amount_fen=str(ceiling)
+        Reason.AMOUNT_TOO_LARGE, field_path, f"at most {kernel.yuan(ceiling)}", max_amount_fen=str(ceiling)
     )
 
 

@@ -400,6 +400,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             has_personal_account=AccountKind.PERSONAL in balances,
             wallet_fen=balances.get(AccountKind.WALLET, 0),
             has_wallet=AccountKind.WALLET in balances,
+            reserved_fen=balances.get(AccountKind.RESERVED, 0),
         )
 
     async def ListStatementEntries(self, request, context):

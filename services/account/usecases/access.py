@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from services.account.domain.errors import person_not_found
 from services.account.domain.persons import Person
-from services.kernel.auth import Access, Principal, Role
+from services.kernel.auth import Access, Principal, Role, not_for_role
 from services.kernel.errors import permission_denied
 
 # Who may act on a person, by what is at stake (also the use cases' own check).
@@ -81,12 +81,14 @@ async def person_for(
     allow: a citizen only themselves, a province only persons insured in it,
     services anyone."""
     if caller.role not in roles:
-        raise permission_denied()
+        raise not_for_role(caller, roles)
     if caller.role is Role.CITIZEN and caller.person_id != person_id:
-        raise permission_denied()
+        raise permission_denied("a citizen acts only on themselves", scope="own_person")
     person = await repo.person(person_id, for_update=for_update) if person_id else None
     if caller.role is Role.PROVINCE and (person is None or person.province != caller.province):
-        raise permission_denied()
+        raise permission_denied(
+            "a platform acts only on persons insured in its province", scope="own_province"
+        )
     if person is None:
         raise person_not_found(person_id)
     return person
@@ -107,13 +109,13 @@ def lookup_needs_name(caller: Principal) -> bool:
 def require_platform_of(caller: Principal, province: str) -> None:
     """The platform of ``province``, and no one else."""
     if caller.role is not Role.PROVINCE or caller.province != province:
-        raise permission_denied()
+        raise permission_denied("only the platform of this province", scope="own_province")
 
 
 def require_institution(caller: Principal, institution_code: str) -> None:
     """An institution charges, refunds and reads its own payments only."""
     if caller.institution != institution_code:
-        raise permission_denied()
+        raise permission_denied("an institution acts on its own orders only", scope="own_institution")
 
 
 def proves_with_credential(caller: Principal) -> bool:

@@ -35,4 +35,6 @@ METHODS = {
 def require_admin(caller: Principal) -> None:
     """Only the national administrator changes where the wallet works."""
     if caller.role is not Role.ADMIN:
-        raise permission_denied()
+        raise permission_denied(
+            "only the national administrator", roles="admin", caller_role=caller.role.value
+        )

@@ -45,7 +45,7 @@ def verification_required() -> DomainError:
 
 
 def amount_out_of_range(min_fen: int, max_fen: int) -> DomainError:
-    message = f"a transfer is {min_fen} to {max_fen} fen"
+    message = f"a transfer is {kernel.yuan(min_fen)} to {kernel.yuan(max_fen)}"
     return DomainError(
         kernel.ErrorKind.INVALID_ARGUMENT,
         Reason.AMOUNT_OUT_OF_RANGE,

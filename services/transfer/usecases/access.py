@@ -74,26 +74,26 @@ def require_payee_side(caller: Principal, t: Transfer) -> None:
         caller.role is Role.PROVINCE and caller.province == t.payee_province
     )
     if not allowed:
-        raise permission_denied()
+        raise permission_denied("only the payee, or the platform of the payee's province", scope="payee_side")
 
 
 def require_payer(caller: Principal, payer_id: str) -> None:
     """A citizen submits transfers from their own wallet only."""
     if caller.person_id != payer_id:
-        raise permission_denied()
+        raise permission_denied("a citizen transfers from their own account only", scope="own_person")
 
 
 def require_own(caller: Principal, person_id: str) -> None:
     """A citizen asks about themselves only (their transfers, quota,
     notifications); a service about anyone."""
     if caller.role is Role.CITIZEN and caller.person_id != person_id:
-        raise permission_denied()
+        raise permission_denied("a citizen asks about themselves only", scope="own_person")
 
 
 def require_platform_of(caller: Principal, province: str) -> None:
     """The platform of ``province``, and no one else."""
     if not (caller.role is Role.PROVINCE and caller.province == province):
-        raise permission_denied()
+        raise permission_denied("only the platform of this province", scope="own_province")
 
 
 def settlement_seen_by(

@@ -775,16 +775,18 @@ class GetBalancesRequest(_message.Message):
     def __init__(self, person_id: _Optional[str] = ...) -> None: ...
 
 class GetBalancesResponse(_message.Message):
-    __slots__ = ("personal_account_fen", "has_personal_account", "wallet_fen", "has_wallet")
+    __slots__ = ("personal_account_fen", "has_personal_account", "wallet_fen", "has_wallet", "reserved_fen")
     PERSONAL_ACCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
     HAS_PERSONAL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     WALLET_FEN_FIELD_NUMBER: _ClassVar[int]
     HAS_WALLET_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_FEN_FIELD_NUMBER: _ClassVar[int]
     personal_account_fen: int
     has_personal_account: bool
     wallet_fen: int
     has_wallet: bool
-    def __init__(self, personal_account_fen: _Optional[int] = ..., has_personal_account: _Optional[bool] = ..., wallet_fen: _Optional[int] = ..., has_wallet: _Optional[bool] = ...) -> None: ...
+    reserved_fen: int
+    def __init__(self, personal_account_fen: _Optional[int] = ..., has_personal_account: _Optional[bool] = ..., wallet_fen: _Optional[int] = ..., has_wallet: _Optional[bool] = ..., reserved_fen: _Optional[int] = ...) -> None: ...
 
 class ListStatementEntriesRequest(_message.Message):
     __slots__ = ("person_id", "kinds", "start_time", "end_time", "page_size", "page_token")
