@@ -204,6 +204,16 @@ def test_output_json_gives_each_response_and_each_failure_as_one_line(embedded):
     wrong = cli(embedded, "-o", "yaml", "region", "check", "450100")
     assert wrong.returncode == 2 and "text or json" in wrong.stderr
 
+    # Operator commands answer in JSON too (run, serve and demo, which stay up or narrate, print text).
+    url = f"sqlite:///{embedded['DATA_DIR']}/account.db"
+    ledger = json.loads(cli(embedded, "-o", "json", "ledger-check", "--database-url", url).stdout)
+    assert ledger["balanced"] is True and ledger["debits_fen"] == ledger["credits_fen"] > 0
+    clock_file = f"{embedded['DATA_DIR']}/dev-clock"
+    started = json.loads(
+        cli(embedded, "-o", "json", "dev-clock", "2026-12-03T10:00+08:00", "--file", clock_file).stdout
+    )
+    assert started == {"clock_file": clock_file, "at": "2026-12-03T10:00:00+08:00"}
+
 
 def test_run_refuses_a_developer_clock_it_cannot_read(tmp_path):
     for at in ("25:00", "2026-12-03T10:00", "soon"):

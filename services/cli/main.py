@@ -69,12 +69,14 @@ def migrate(
         url = database_url or settings.service(_check_service(name)).database_url
         upgrade(name, url)
         out.print(f"{name}: migrated")
+        emit({"service": name, "migrated": True})
 
 
 async def _seed(settings: Settings, demo: bool) -> None:
     from services.region.adapters.seed import seed_region
 
     added, renamed = await seed_region(settings.region_database_url, clock_from(settings), demo)
+    emit({"regions_added": added, "regions_renamed": renamed, "demo": demo})
     out.print(
         f"region: {added} regions added, {renamed} renamed"
         + ("; demo enablement and institutions loaded" if demo else "")
@@ -119,6 +121,7 @@ async def _serve(
         account = next(s for s in servers if s.definition.name == "account")
         ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings, clock), clock)
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
+        emit({"demo_persons": ids})
         if env_file is not None:
             _write_env(env_file, settings, ids)
     if announce:
@@ -179,8 +182,10 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
             )
     except grpc.RpcError as error:
         out.print(f"{service}: {error.code().name}")
+        emit({"service": service, "status": error.code().name})
         raise typer.Exit(1) from None
     out.print(f"{service}: {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
+    emit({"service": service, "status": health_pb2.HealthCheckResponse.ServingStatus.Name(status)})
     if status != health_pb2.HealthCheckResponse.SERVING:
         raise typer.Exit(1)
 
@@ -210,9 +215,11 @@ def dev_clock(
     if at is None:
         file.unlink(missing_ok=True)
         out.print(f"{file}: removed; the services follow the system clock")
+        emit({"clock_file": str(file), "at": None})
         return
     file.parent.mkdir(parents=True, exist_ok=True)
     write_running_clock(str(file), _developer_time(at))
+    emit({"clock_file": str(file), "at": _developer_time(at).isoformat()})
     out.print(f"{file}: running from {beijing(_developer_time(at)):%Y-%m-%d %H:%M} Beijing")
 
 
@@ -273,7 +280,9 @@ def ledger_check(
         _ledger_totals(database_url or load_settings().account_database_url)
     )
     out.print(f"debits {debits} fen, credits {credits} fen, sum of balances {balances} fen")
-    if debits != credits or balances != 0:
+    balanced = debits == credits and balances == 0
+    emit({"debits_fen": debits, "credits_fen": credits, "balances_fen": balances, "balanced": balanced})
+    if not balanced:
         out.print("[red]the ledger does not balance[/red]")
         raise typer.Exit(1)
     out.print("[green]balanced[/green]")

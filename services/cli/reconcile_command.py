@@ -14,6 +14,7 @@ from datetime import timedelta
 from rich.console import Console
 from rich.table import Table
 
+from services.cli.client import emit
 from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.config import Settings, clock_from
@@ -49,6 +50,22 @@ async def reconcile_once(settings: Settings, lookback: timedelta) -> PassReport:
 
 
 def print_report(out: Console, report: PassReport) -> None:
+    emit(
+        {
+            "since": report.since.isoformat(),
+            "holds_read": report.holds_read,
+            "transfers_read": report.transfers_read,
+            "findings": [
+                {
+                    "transfer_id": f.disagreement.transfer_id,
+                    "case": f.disagreement.case.value,
+                    "action": f.disagreement.action.value,
+                    "healed": f.healed,
+                }
+                for f in report.findings
+            ],
+        }
+    )
     out.print(
         f"read {report.holds_read} holds and {report.transfers_read} transfers "
         f"(ended ones changed since {report.since:%Y-%m-%d %H:%M} UTC)"
