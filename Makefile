@@ -94,6 +94,7 @@ image: wheelhouse
 ## AT=HH:MM (Beijing) or AT=2026-12-03T10:00+08:00 runs its services on a developer clock (.up/clock).
 up: image install
 	$(BIN)/yibao dev-clock $(if $(AT),"$(AT)") --file .up/clock
+	$(BIN)/yibao dev-pki .up/tls
 	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) $(COMPOSE) -p $(PROJECT) up -d
 	$(COMPOSE) -p $(PROJECT) ps
 

@@ -13,6 +13,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -28,12 +29,14 @@ from sqlalchemy.engine import make_url
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING
 from services.kernel.migrations import upgrade
+from services.kernel.tls import TlsFiles, aio_channel, secure_env, write_dev_pki
 from services.region.adapters.seed import seed_region
 
 KEY = "bench-jwt-key-0123456789abcdef0123456789"
 FACE_KEY = "bench-face-key-0123456789abcdef0123456789"
 ID_HASH_KEY = "bench-id-hash-key-0123456789abcdef012345"
 SERVICES = ("region", "account", "transfer")
+TLS = os.environ.get("BENCH_TLS", "on") != "off"  # mutual TLS on every port, as deployed
 
 
 def free_port() -> int:
@@ -112,9 +115,13 @@ class Cluster:
     ports: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    client_tls: TlsFiles | None = None  # the load generator's certificate; None: plaintext (BENCH_TLS=off)
 
     def target(self, name: str) -> str:
         return f"127.0.0.1:{self.ports[name]}"
+
+    def channel(self, name: str) -> grpc.aio.Channel:
+        return aio_channel(self.target(name), self.client_tls)
 
     def rss_mb(self) -> dict[str, float]:
         return {name: rss_mb(p.pid) for name, p in self.processes.items()}
@@ -143,6 +150,12 @@ async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> Asy
         "YIBAO_LOG_LEVEL": "WARNING",
         "YIBAO_TRANSFER_WORKER_INTERVAL_SECONDS": "0.2",
     }
+    if TLS:  # as deployed: mutual TLS with a development CA of the run's own
+        pki = write_dev_pki(Path(tempfile.mkdtemp(prefix="yibao-bench-tls-")))
+        env |= secure_env(pki["service"])
+        cluster.client_tls = pki["cli"]
+    else:
+        env["YIBAO_TLS_PLAINTEXT"] = "true"
     for name in SERVICES:
         upper = name.upper()
         env |= {
@@ -156,7 +169,7 @@ async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> Asy
         for name in SERVICES:
             cluster.processes[name] = subprocess.Popen([*command, name], env=env)
         for name in SERVICES:
-            async with grpc.aio.insecure_channel(cluster.target(name)) as channel:
+            async with cluster.channel(name) as channel:
                 await asyncio.wait_for(channel.channel_ready(), 60)
         yield cluster
     finally:

@@ -111,7 +111,7 @@ def soak_counties() -> list[str]:
 async def enable(cluster: Cluster, clock: Clock, codes: list[str]) -> None:
     """The wallet enabled in every one of ``codes``, as an administrator would."""
     admin, gate = token(clock, Role.ADMIN), asyncio.Semaphore(16)
-    async with grpc.aio.insecure_channel(cluster.target("region")) as channel:
+    async with cluster.channel("region") as channel:
         regions = region_pb2_grpc.RegionServiceStub(channel)
 
         async def one(code: str) -> None:
@@ -355,7 +355,7 @@ async def soak(urls: dict[str, str], clock: Clock) -> dict:
             print(f"bulk loader: {count} payer/payee pairs in {time.perf_counter() - started:.1f} s")
             return pairs
 
-        async with grpc.aio.insecure_channel(cluster.target("transfer")) as channel:
+        async with cluster.channel("transfer") as channel:
             rate = RATE
             if rate is None:
                 result["peak"] = await peak(channel, clock, load(0, BURST))

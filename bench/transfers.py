@@ -32,7 +32,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import grpc
 from yibao.account.v1 import account_pb2 as apb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
@@ -43,6 +42,7 @@ from bench.bulk import load_due_transfers
 from bench.cluster import (
     FACE_KEY,
     SERVICES,
+    TLS,
     Clock,
     beijing_ten_today,
     check_ledger,
@@ -160,14 +160,15 @@ async def measure(server: str) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-"))
     clock = Clock(workdir / "now", beijing_ten_today())
     urls = databases(server, (*SERVICES, "pgbench"))
-    result: dict = {"clients": CONCURRENCY, "transfers": TRANSFERS}
+    result: dict = {"clients": CONCURRENCY, "transfers": TRANSFERS, "tls": TLS}
+    print("mutual TLS on every port" if TLS else "plaintext (BENCH_TLS=off)")
     result["pgbench_tps"] = pgbench(urls.pop("pgbench"))
     print(f"pgbench TPC-B: {result['pgbench_tps']} tps")
     async with services(urls, clock) as cluster:
         processes, metrics = cluster.processes, cluster.metrics
         async with (
-            grpc.aio.insecure_channel(cluster.target("account")) as a,
-            grpc.aio.insecure_channel(cluster.target("transfer")) as t,
+            cluster.channel("account") as a,
+            cluster.channel("transfer") as t,
         ):
             account, transfers = (
                 account_pb2_grpc.AccountServiceStub(a),

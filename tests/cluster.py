@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 
-import grpc
 import pytest
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
@@ -21,6 +20,8 @@ from services.region.bootstrap import bootstrap as start_region
 from services.region.settings import RegionSettings
 from services.transfer.bootstrap import bootstrap as start_transfer
 from services.transfer.settings import TransferSettings
+from tests import tls
+from tests.tls import aio_channel
 
 ID_HASH_KEY = "test-id-hash-key-0123456789abcdef"
 FACE_KEY = "test-face-ticket-key-0123456789abcdef"
@@ -38,7 +39,7 @@ async def region_server(new_database, tokens, clock):
     url = new_database()
     upgrade("region", url)
     await seed_region(url, clock, demo=True)  # 广西, 北京, 广东 enabled; 桂林 (450300) not
-    server = await start_region(RegionSettings(url), tokens, clock)
+    server = await start_region(RegionSettings(url, tls=tls.SERVICE), tokens, clock)
     server.database_url = url
     yield server
     await server.stop(0)
@@ -54,7 +55,13 @@ async def account_server(new_database, region_target, tokens, clock):
     url = new_database()
     upgrade("account", url)
     settings = AccountSettings(
-        url, region_target, ID_HASH_KEY, FACE_KEY, password_time_cost=1, password_memory_kib=8192
+        url,
+        region_target,
+        ID_HASH_KEY,
+        FACE_KEY,
+        password_time_cost=1,
+        password_memory_kib=8192,
+        tls=tls.SERVICE,
     )
     server = await start_account(settings, tokens, clock)
     server.database_url = url
@@ -64,7 +71,7 @@ async def account_server(new_database, region_target, tokens, clock):
 
 @pytest.fixture
 async def account(account_server):
-    async with grpc.aio.insecure_channel(account_server.address) as channel:
+    async with aio_channel(account_server.address) as channel:
         yield account_pb2_grpc.AccountServiceStub(channel)
 
 
@@ -116,7 +123,12 @@ async def transfer_server(new_database, account_server, region_target, tokens, c
     upgrade("transfer", url)
     # No reconciler passes of the worker's own: the R22 tests run theirs when the fault is in place.
     settings = TransferSettings(
-        url, account_server.address, region_target, worker_interval=0.05, reconcile_interval=0
+        url,
+        account_server.address,
+        region_target,
+        worker_interval=0.05,
+        reconcile_interval=0,
+        tls=tls.SERVICE,
     )
     server = await start_transfer(settings, tokens, clock)
     server.database_url = url
@@ -128,5 +140,5 @@ async def transfer_server(new_database, account_server, region_target, tokens, c
 async def transfers(transfer_server):
     from yibao.transfer.v1 import transfer_pb2_grpc
 
-    async with grpc.aio.insecure_channel(transfer_server.address) as channel:
+    async with aio_channel(transfer_server.address) as channel:
         yield transfer_pb2_grpc.TransferServiceStub(channel)

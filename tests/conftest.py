@@ -24,6 +24,8 @@ from services.kernel.logs import configure_logging
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
+import tests.tls  # noqa: F401,E402 — the services and every process the tests start speak TLS
+
 pytest_plugins = ["tests.cluster"]
 
 TEST_KEY = "test-signing-key-0123456789abcdef0123456789"

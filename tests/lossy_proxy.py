@@ -11,12 +11,16 @@ import asyncio
 
 import grpc
 
+from services.kernel import tls
+from tests.tls import SERVICE
+
 
 class LossyProxy:
     def __init__(self, target: str) -> None:
         self.target = target
         self.lose: set[str] = set()  # method names (e.g. "HoldTransfers") whose answers are lost
         self.slow: dict[str, float] = {}  # method name -> seconds each call waits before it is forwarded
+        self.gates: dict[str, asyncio.Event] = {}  # method name -> set when its calls may be forwarded
         self.lost: list[str] = []  # the methods whose answers were lost, in order
         self._server: grpc.aio.Server | None = None
         self._channels: dict[str, grpc.aio.Channel] = {}
@@ -24,7 +28,7 @@ class LossyProxy:
 
     def _channel(self) -> grpc.aio.Channel:
         if self.target not in self._channels:
-            self._channels[self.target] = grpc.aio.insecure_channel(self.target)
+            self._channels[self.target] = tls.aio_channel(self.target, SERVICE)
         return self._channels[self.target]
 
     async def start(self) -> str:
@@ -36,6 +40,8 @@ class LossyProxy:
 
                 async def unary(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
                     await asyncio.sleep(proxy.slow.get(method.rsplit("/", 1)[-1], 0))
+                    if (gate := proxy.gates.get(method.rsplit("/", 1)[-1])) is not None:
+                        await gate.wait()
                     forward = proxy._channel().unary_unary(method)
                     try:
                         reply = await forward(
@@ -52,7 +58,7 @@ class LossyProxy:
 
         self._server = grpc.aio.server()
         self._server.add_generic_rpc_handlers((Forward(),))
-        port = self._server.add_insecure_port("127.0.0.1:0")
+        port = self._server.add_secure_port("127.0.0.1:0", tls.server_credentials(SERVICE))
         await self._server.start()
         self.address = f"127.0.0.1:{port}"
         return self.address

@@ -12,6 +12,7 @@ import grpc
 import pytest
 
 from tests.kernel.test_server import _free_port
+from tests.tls import sync_channel
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def embedded(tmp_path):
     )
     try:
         for service in ("REGION", "ACCOUNT", "TRANSFER"):
-            with grpc.insecure_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
+            with sync_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
                 grpc.channel_ready_future(channel).result(timeout=60)
         yield env | {"DATA_DIR": str(tmp_path / "data")}
     finally:

@@ -30,18 +30,21 @@ from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, FileClock, beijing_month, write_running_clock
+from services.kernel.tls import sync_channel as tls_channel
+from services.kernel.tls import write_dev_pki
 from tests.cluster import id_number
 from tests.conftest import _docker_available
 from tests.kernel.test_server import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "cluster-test-jwt-key-0123456789abcdef-" + uuid.uuid4().hex[:8]
-CLOCK_DIR = tempfile.mkdtemp(prefix="yibao-clock-")
-os.chmod(CLOCK_DIR, 0o755)  # the services run as a user of their own
+DEV_DIR = tempfile.mkdtemp(prefix="yibao-dev-")  # what make up keeps in .up: the clock and the PKI
+os.chmod(DEV_DIR, 0o755)  # the services run as a user of their own
+CLI_TLS = write_dev_pki(Path(DEV_DIR) / "tls")["cli"]
 write_running_clock(
-    f"{CLOCK_DIR}/clock", datetime.combine(datetime.now(BEIJING).date(), dtime(10, 0), tzinfo=BEIJING)
+    f"{DEV_DIR}/clock", datetime.combine(datetime.now(BEIJING).date(), dtime(10, 0), tzinfo=BEIJING)
 )
-CLOCK = FileClock(f"{CLOCK_DIR}/clock")
+CLOCK = FileClock(f"{DEV_DIR}/clock")
 
 pytestmark = pytest.mark.docker
 
@@ -76,7 +79,7 @@ class Cluster:
             # Whatever the hour this runs at, the services' clock runs from
             # 10:00 Beijing today (what make up AT=10:00 starts), and so do
             # this test's tokens.
-            "YIBAO_CLOCK_DIR": CLOCK_DIR,
+            "YIBAO_DEV_DIR": DEV_DIR,
         }
 
     def run(self, *args: str, timeout: int = 300) -> str:
@@ -98,7 +101,7 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with grpc.insecure_channel(self.target(service)) as channel:
+                with sync_channel(self.target(service)) as channel:
                     status = (
                         health_pb2_grpc.HealthStub(channel)
                         .Check(health_pb2.HealthCheckRequest(), timeout=2)
@@ -131,6 +134,11 @@ def cluster():
         c.run("down", "-v", "--remove-orphans")
 
 
+def sync_channel(target: str) -> grpc.Channel:
+    """A caller of the cluster, with the CLI certificate of its development CA."""
+    return tls_channel(target, CLI_TLS)
+
+
 def _token(role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
     principal = Principal(scope.get("person_id") or scope.get("province") or "cluster-test", role, **scope)
     return (("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, CLOCK.now())}"),)
@@ -138,7 +146,7 @@ def _token(role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
 
 def _wait_seeded(cluster: Cluster) -> None:
     """The seed job has loaded the division list and the demo enablement."""
-    with grpc.insecure_channel(cluster.target("region")) as channel:
+    with sync_channel(cluster.target("region")) as channel:
         stub = region_pb2_grpc.RegionServiceStub(channel)
         for _ in range(240):
             try:
@@ -155,7 +163,7 @@ def _wait_seeded(cluster: Cluster) -> None:
 
 def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster):
     _wait_seeded(cluster)
-    with grpc.insecure_channel(cluster.target("account")) as a_channel:
+    with sync_channel(cluster.target("account")) as a_channel:
         accounts = account_pb2_grpc.AccountServiceStub(a_channel)
         gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
         payer_number, payee_number = id_number("450102"), id_number("110101")
@@ -195,7 +203,7 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         )
 
         def submit(amount: int) -> pb.Transfer:
-            with grpc.insecure_channel(cluster.target("transfer")) as channel:
+            with sync_channel(cluster.target("transfer")) as channel:
                 request = pb.SubmitTransferRequest(
                     payer_id=payer.id,
                     source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
@@ -225,7 +233,7 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
             cluster.wait_healthy("transfer")
 
         def as_payee(method: str, transfer_id: str) -> pb.Transfer:
-            with grpc.insecure_channel(cluster.target("transfer")) as channel:
+            with sync_channel(cluster.target("transfer")) as channel:
                 stub = transfer_pb2_grpc.TransferServiceStub(channel)
                 request = getattr(pb, f"{method}Request")(id=transfer_id)
                 return getattr(stub, method)(

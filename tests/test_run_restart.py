@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 
+from services.kernel.tls import TlsFiles, secure_env
 from tests.kernel.test_server import _free_port
 from tests.test_cli import cli
 
@@ -62,6 +63,12 @@ def snapshot(env: dict[str, str], ids: dict[str, str]) -> list[str]:
     return seen
 
 
+def with_the_runs_certificate(data_dir: str) -> dict[str, str]:
+    """The YIBAO_TLS_* of the CLI certificate `yibao run` wrote in its data directory."""
+    tls = f"{data_dir}/tls"
+    return secure_env(TlsFiles(f"{tls}/ca.pem", f"{tls}/cli.pem", f"{tls}/cli-key.pem"))
+
+
 def own_ports_env() -> dict[str, str]:
     """This process's environment without its YIBAO_ settings, and free ports for the three services."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
@@ -83,8 +90,9 @@ def test_a_restart_in_the_next_month_changes_nothing(tmp_path):
 
     clock.write_text("2026-03-02T02:00:00+00:00")  # 10:00 Beijing, March
     process, ids = start(env, data_dir)
+    caller = env | with_the_runs_certificate(data_dir)
     try:
-        before = snapshot(env, ids)
+        before = snapshot(caller, ids)
     finally:
         stop(process)
     assert "5,000.00" in before[1] or "5000.00" in before[1], before[1]
@@ -93,6 +101,6 @@ def test_a_restart_in_the_next_month_changes_nothing(tmp_path):
     process, again = start(env, data_dir)
     try:
         assert again == ids
-        assert snapshot(env, ids) == before
+        assert snapshot(caller, ids) == before
     finally:
         stop(process)

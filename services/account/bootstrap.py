@@ -28,7 +28,7 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
     engine = create_engine(settings.database_url)
     metrics = ServiceMetrics("account")
     metrics.count_sql(engine)
-    region_channel = channel(settings.region_target)
+    region_channel = channel(settings.region_target, settings.tls)
     deps = AccountDeps(
         uow=account_unit_of_work(engine),
         clock=clock,
@@ -55,4 +55,6 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         await engine.dispose()
 
     definition = account_service(servicer, on_stop=[close])
-    return await start_server(definition, settings.listen, tokens, settings.metrics_port, metrics)
+    return await start_server(
+        definition, settings.listen, tokens, settings.metrics_port, metrics, settings.tls
+    )

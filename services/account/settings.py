@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.kernel.config import Settings
+from services.kernel.config import Settings, tls_from
+from services.kernel.tls import TlsFiles
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class AccountSettings:
     # The largest transfer the transfer service's policy allows: no hold is larger.
     transfer_max_amount_fen: int = 200_000
 
+    tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
+
     @classmethod
     def from_env(cls, env: Settings) -> AccountSettings:
         return cls(
@@ -30,6 +33,7 @@ class AccountSettings:
             face_ticket_key=env.face_ticket_key.get_secret_value(),
             listen=env.account_listen,
             metrics_port=env.account_metrics_port,
+            tls=tls_from(env),
             password_time_cost=env.password_hash_time_cost,
             password_memory_kib=env.password_hash_memory_kib,
             transfer_max_amount_fen=env.transfer_max_amount_fen,

@@ -15,9 +15,10 @@ from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from yibao.type.v1 import verification_pb2
 
-from services.kernel.config import load_settings
+from services.kernel.config import load_settings, tls_from
 from services.kernel.errors import yuan as yuan  # the commands' too
 from services.kernel.grpc_errors import error_details
+from services.kernel.tls import sync_channel
 
 out = Console()  # what every command prints; quiet when the output is JSON
 err = Console(stderr=True)
@@ -88,7 +89,7 @@ def emit(document: dict) -> None:
 
 def invoke(stub_class, target: str, method: str, request, token: str | None = None):
     """One call; a failure is printed readably (or as JSON) and exits 1."""
-    with grpc.insecure_channel(target) as channel:
+    with sync_channel(target, tls_from(load_settings())) as channel:
         try:
             response = getattr(stub_class(channel), method)(
                 request, metadata=metadata(token), timeout=DEFAULT_TIMEOUT

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import grpc
 from yibao.account.v1 import account_pb2 as pb
@@ -16,6 +17,7 @@ from services.account.domain.identity import check_digit
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import Clock, beijing_month
 from services.kernel.grpc_errors import error_details
+from services.kernel.tls import TlsFiles, aio_channel, write_dev_pki
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,9 @@ PAYEE = DemoPerson(
 )
 
 
-async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: Clock) -> dict[str, str]:
+async def load_demo_persons(
+    account_target: str, tokens: TokenAuthority, clock: Clock, tls: TlsFiles | None
+) -> dict[str, str]:
     """Registers 张伟 (employee, 南宁, funded ¥5,000) and his mother 李秀英
     (resident, 北京), both with wallets and passwords; returns name -> person id."""
 
@@ -50,7 +54,7 @@ async def load_demo_persons(account_target: str, tokens: TokenAuthority, clock: 
         return (("authorization", f"Bearer {tokens.mint(principal, clock.now(), timedelta(minutes=5))}"),)
 
     ids = {}
-    async with grpc.aio.insecure_channel(account_target) as channel:
+    async with aio_channel(account_target, tls) as channel:
         stub = account_pb2_grpc.AccountServiceStub(channel)
         for demo in (PAYER, PAYEE):
             province = as_(Role.PROVINCE, province=demo.region[:2] + "0000")
@@ -154,8 +158,12 @@ async def walk(console) -> None:
             for name, url in urls.items()
             for option, value in (("database_url", url), ("listen", "127.0.0.1:0"), ("metrics_port", 0))
         }
+        tls = write_dev_pki(Path(data) / "tls")["service"]
         env = load_settings(
             **per_service,
+            tls_ca_file=tls.ca,
+            tls_cert_file=tls.cert,
+            tls_key_file=tls.key,
             account_id_hash_key=key,
             face_ticket_key=key,
             password_hash_time_cost=1,
@@ -165,7 +173,7 @@ async def walk(console) -> None:
         servers = await start_cluster(env, clock, tokens=tokens)
         _region, account, transfer = servers
         try:
-            ids = await load_demo_persons(account.address, tokens, clock)
+            ids = await load_demo_persons(account.address, tokens, clock, tls)
             payer, payee = ids[PAYER.name], ids[PAYEE.name]
 
             class Citizens:
@@ -177,8 +185,8 @@ async def walk(console) -> None:
 
             citizen = Citizens()
             async with (
-                grpc.aio.insecure_channel(account.address) as a_channel,
-                grpc.aio.insecure_channel(transfer.address) as t_channel,
+                aio_channel(account.address, tls) as a_channel,
+                aio_channel(transfer.address, tls) as t_channel,
             ):
                 accounts = account_pb2_grpc.AccountServiceStub(a_channel)
                 transfers = transfer_pb2_grpc.TransferServiceStub(t_channel)

@@ -17,8 +17,9 @@ from services.cli.region_commands import institution_app, region_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, beijing, write_running_clock
-from services.kernel.config import SERVICES, Settings, clock_from, load_settings
+from services.kernel.config import SERVICES, Settings, clock_from, load_settings, tls_from
 from services.kernel.logs import configure_logging
+from services.kernel.tls import TlsFiles, secure_env, sync_channel, write_dev_pki
 
 app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
@@ -98,7 +99,12 @@ def seed(
 
         clock = clock_from(settings)
         ids = asyncio.run(
-            load_demo_persons(settings.account_target, TokenAuthority.from_settings(settings, clock), clock)
+            load_demo_persons(
+                settings.account_target,
+                TokenAuthority.from_settings(settings, clock),
+                clock,
+                tls_from(settings),
+            )
         )
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
 
@@ -109,21 +115,24 @@ async def _serve(
     announce: bool,
     demo: bool = False,
     env_file: Path | None = None,
+    cli_tls: TlsFiles | None = None,
 ) -> None:
     from services.cluster import start_cluster
     from services.kernel.server import run_until_signalled
 
     clock = clock_from(settings)
     servers = await start_cluster(settings, clock, names)
+    ids: dict[str, str] = {}
     if demo:
         from services.cli.demo import load_demo_persons
 
         account = next(s for s in servers if s.definition.name == "account")
-        ids = await load_demo_persons(account.address, TokenAuthority.from_settings(settings, clock), clock)
+        tokens = TokenAuthority.from_settings(settings, clock)
+        ids = await load_demo_persons(account.address, tokens, clock, tls_from(settings))
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
         emit({"demo_persons": ids})
-        if env_file is not None:
-            _write_env(env_file, settings, ids)
+    if env_file is not None:
+        _write_env(env_file, settings, ids, cli_tls)
     if announce:
         table = Table("service", "gRPC", "metrics")
         for s in servers:
@@ -142,13 +151,18 @@ async def _serve(
     await run_until_signalled(servers, settings.grace_seconds)
 
 
-def _write_env(path: Path, settings: Settings, ids: dict[str, str]) -> None:
+def _write_env(path: Path, settings: Settings, ids: dict[str, str], cli_tls: TlsFiles | None) -> None:
     """What a shell in another terminal needs to follow this run: the demo
-    persons' ids (ZHANGWEI, LIXIUYING) and the developer clock, if any."""
+    persons' ids (ZHANGWEI, LIXIUYING), the CLI's TLS certificate and the
+    developer clock, if any."""
     from services.cli.demo import PAYEE, PAYER
 
-    lines = [f"export ZHANGWEI={ids[PAYER.name]}  # 张伟, payer, password {PAYER.password}"]
-    lines.append(f"export LIXIUYING={ids[PAYEE.name]}  # 李秀英, his mother, password {PAYEE.password}")
+    lines = []
+    if ids:
+        lines.append(f"export ZHANGWEI={ids[PAYER.name]}  # 张伟, payer, password {PAYER.password}")
+        lines.append(f"export LIXIUYING={ids[PAYEE.name]}  # 李秀英, his mother, password {PAYEE.password}")
+    if cli_tls is not None:
+        lines += [f"export {name}={value}" for name, value in secure_env(cli_tls).items()]
     lines.append(
         f"export YIBAO_CLOCK_FILE={settings.clock_file}" if settings.clock_file else "unset YIBAO_CLOCK_FILE"
     )
@@ -172,9 +186,10 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    port = load_settings().service(_check_service(service)).listen.rsplit(":", 1)[1]
+    settings = load_settings()
+    port = settings.service(_check_service(service)).listen.rsplit(":", 1)[1]
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with sync_channel(f"127.0.0.1:{port}", tls_from(settings)) as channel:
             status = (
                 health_pb2_grpc.HealthStub(channel)
                 .Check(health_pb2.HealthCheckRequest(), timeout=timeout)
@@ -223,6 +238,21 @@ def dev_clock(
     out.print(f"{file}: running from {beijing(_developer_time(at)):%Y-%m-%d %H:%M} Beijing")
 
 
+@app.command("dev-pki")
+def dev_pki(
+    directory: Annotated[Path, typer.Argument(help="where to write it (make up: .up/tls)")] = Path(".up/tls"),
+) -> None:
+    """Write a throwaway development CA with a service and a CLI certificate (kept while valid),
+    and DIRECTORY/cli.env, which gives a shell the CLI's certificate."""
+    pki = write_dev_pki(directory.resolve())
+    env_file = directory / "cli.env"
+    env_file.write_text(
+        "".join(f"export {k}={v}\n" for k, v in secure_env(pki["cli"]).items()), encoding="utf-8"
+    )
+    emit({name: {"ca": f.ca, "cert": f.cert, "key": f.key} for name, f in pki.items()})
+    out.print(f"{directory}: development CA and certificates; in a shell: . {env_file}")
+
+
 @app.command()
 def run(
     data_dir: Annotated[Path, typer.Option(help="where the embedded SQLite databases live")] = Path(".run"),
@@ -249,12 +279,19 @@ def run(
         write_running_clock(str(clock_file), _developer_time(at))
         overrides["clock_file"] = str(clock_file)
     settings = load_settings(**overrides)
+    cli_tls = None
+    if not settings.tls_plaintext and not settings.tls_cert_file:  # the development set, made once
+        pki = write_dev_pki((data_dir / "tls").resolve())
+        service, cli_tls = pki["service"], pki["cli"]
+        settings = settings.model_copy(
+            update={"tls_ca_file": service.ca, "tls_cert_file": service.cert, "tls_key_file": service.key}
+        )
     configure_logging(settings.log_level, json_lines=False)
     for name in SERVICES:
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))
-    env_file = (data_dir / "demo.env").resolve() if demo else None
-    uvloop.run(_serve(settings, SERVICES, announce=True, demo=demo, env_file=env_file))
+    env_file = (data_dir / "demo.env").resolve()
+    uvloop.run(_serve(settings, SERVICES, announce=True, demo=demo, env_file=env_file, cli_tls=cli_tls))
 
 
 async def _ledger_totals(url: str) -> tuple[int, int, int]:

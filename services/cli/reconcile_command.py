@@ -33,7 +33,10 @@ async def reconcile_once(settings: Settings, lookback: timedelta) -> PassReport:
     clock = clock_from(settings)
     identity = ServiceIdentity("transfer", TokenAuthority.from_settings(settings, clock), clock)
     engine = create_engine(transfer.database_url)
-    accounts, regions = channel(transfer.account_target), channel(transfer.region_target)
+    accounts, regions = (
+        channel(transfer.account_target, transfer.tls),
+        channel(transfer.region_target, transfer.tls),
+    )
     try:
         deps = TransferDeps(
             uow=transfer_unit_of_work(engine),

@@ -29,8 +29,9 @@ from services.cli.client import (
     yuan,
 )
 from services.kernel.clock import beijing
-from services.kernel.config import load_settings
+from services.kernel.config import load_settings, tls_from
 from services.kernel.proto_time import from_timestamp
+from services.kernel.tls import sync_channel
 
 transfer_app = typer.Typer(help="Transfers to close relatives (transfer service).", no_args_is_help=True)
 
@@ -216,7 +217,8 @@ def events(
     token: Token = None,
 ) -> None:
     """Transfer events of persons insured in a province (provincial platform)."""
-    with grpc.insecure_channel(target or load_settings().transfer_target) as channel:
+    settings = load_settings()
+    with sync_channel(target or settings.transfer_target, tls_from(settings)) as channel:
         stream = transfer_pb2_grpc.TransferServiceStub(channel).StreamTransferEvents(
             pb.StreamTransferEventsRequest(province=province, after_sequence=after),
             metadata=metadata(token),

@@ -15,6 +15,7 @@ from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import Clock
 from services.kernel.errors import ErrorKind, Reason
 from services.kernel.grpc_errors import domain_error_from
+from services.kernel.tls import TlsFiles, aio_channel
 from services.kernel.upstream import (
     RETRY_AFTER,
     UpstreamBroken,
@@ -33,9 +34,9 @@ CHANNEL_OPTIONS = [
 ]
 
 
-def channel(target: str) -> grpc.aio.Channel:
-    """A channel from one service to another."""
-    return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+def channel(target: str, tls: TlsFiles | None) -> grpc.aio.Channel:
+    """A channel from one service to another (mutual TLS with ``tls``)."""
+    return aio_channel(target, tls, CHANNEL_OPTIONS)
 
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     transfer_reconcile_seconds: float = 60.0  # R22: between reconciliation passes
     transfer_batch_window_seconds: float = 0.002  # how long a submission waits for others (group commit)
 
+    # TLS on every gRPC port, mutual (services/kernel/tls.py): the CA every
+    # party's certificate chains to, and this process's certificate and key.
+    # Unset, the development set `yibao run` writes under .run/tls.
+    # Plaintext only when asked for, and never in production.
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_plaintext: bool = False
+
     # Test hooks, refused in production: a file holding the current time
     # (ISO 8601) for services run as separate processes, and a crash point.
     clock_file: str = ""
@@ -93,6 +102,8 @@ class Settings(BaseSettings):
             return self
         if self.clock_file or self.crash_after:
             raise ValueError("YIBAO_CLOCK_FILE and YIBAO_CRASH_AFTER are test hooks: not in production")
+        if self.tls_plaintext or not (self.tls_ca_file and self.tls_cert_file and self.tls_key_file):
+            raise ValueError("production needs YIBAO_TLS_CA_FILE, YIBAO_TLS_CERT_FILE and YIBAO_TLS_KEY_FILE")
         if self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY and self.jwt_verify_key is None:
             raise ValueError("YIBAO_JWT_SIGNING_KEY or YIBAO_JWT_VERIFY_KEY must be set in production")
         for name, dev in (("account_id_hash_key", DEV_ID_HASH_KEY), ("face_ticket_key", DEV_FACE_TICKET_KEY)):
@@ -109,6 +120,19 @@ class Settings(BaseSettings):
             listen=getattr(self, f"{name}_listen"),
             metrics_port=getattr(self, f"{name}_metrics_port"),
         )
+
+
+def tls_from(settings: Settings):
+    """The TLS files of this process, or None for plaintext (YIBAO_TLS_PLAINTEXT)."""
+    from services.kernel.tls import DEV_DIR, TlsFiles
+
+    if settings.tls_plaintext:
+        return None
+    return TlsFiles(
+        settings.tls_ca_file or f"{DEV_DIR}/ca.pem",
+        settings.tls_cert_file or f"{DEV_DIR}/service.pem",
+        settings.tls_key_file or f"{DEV_DIR}/service-key.pem",
+    )
 
 
 def clock_from(settings: Settings):

@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from services.kernel.auth import Access, TokenAuthority
 from services.kernel.interceptor import ServiceInterceptor
 from services.kernel.metrics import ServiceMetrics
+from services.kernel.tls import TlsFiles, server_credentials
 
 log = logging.getLogger("yibao.server")
 
@@ -68,6 +69,7 @@ async def start_server(
     tokens: TokenAuthority,
     metrics_port: int = 0,
     metrics: ServiceMetrics | None = None,
+    tls: TlsFiles | None = None,
 ) -> RunningServer:
     metrics = metrics or ServiceMetrics(definition.name)
     interceptor = ServiceInterceptor(
@@ -85,7 +87,10 @@ async def start_server(
         ),
         server,
     )
-    port = server.add_insecure_port(listen)
+    if tls is None:
+        port = server.add_insecure_port(listen)
+    else:
+        port = server.add_secure_port(listen, server_credentials(tls))
     if port == 0:
         raise RuntimeError(f"cannot listen on {listen}")
     await server.start()

@@ -39,7 +39,10 @@ async def bootstrap(
     metrics = ServiceMetrics("transfer")
     metrics.count_sql(engine)
     identity = ServiceIdentity("transfer", tokens, clock)
-    account_channel, region_channel = channel(settings.account_target), channel(settings.region_target)
+    account_channel, region_channel = (
+        channel(settings.account_target, settings.tls),
+        channel(settings.region_target, settings.tls),
+    )
     deps = TransferDeps(
         uow=transfer_unit_of_work(engine),
         clock=clock,
@@ -77,6 +80,8 @@ async def bootstrap(
         await engine.dispose()
 
     definition = transfer_service(servicer, on_stop=[close])
-    server = await start_server(definition, settings.listen, tokens, settings.metrics_port, metrics)
+    server = await start_server(
+        definition, settings.listen, tokens, settings.metrics_port, metrics, settings.tls
+    )
     server.components.update(lifecycle=lifecycle, events=events, reconciler=reconciler, metrics=metrics)
     return server

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.kernel.config import Settings
+from services.kernel.config import Settings, tls_from
+from services.kernel.tls import TlsFiles
 from services.transfer.domain.policy import TransferPolicy
 
 
@@ -22,6 +23,8 @@ class TransferSettings:
     batch_window: float = 0.002  # seconds a submission waits for others to travel with
     crash_after: str = ""  # test hook: a crash point (never in production)
 
+    tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
+
     @classmethod
     def from_env(cls, env: Settings) -> TransferSettings:
         policy = TransferPolicy(
@@ -38,6 +41,7 @@ class TransferSettings:
             region_target=env.region_target,
             listen=env.transfer_listen,
             metrics_port=env.transfer_metrics_port,
+            tls=tls_from(env),
             policy=policy,
             worker_interval=env.transfer_worker_interval_seconds,
             region_cache_seconds=env.transfer_region_cache_seconds,

@@ -17,6 +17,7 @@ from services.kernel.auth import Role
 from tests.account.test_grpc import assert_ledger_balanced, balances, hold_request, password
 from tests.cluster import id_number
 from tests.rpc import failure
+from tests.tls import aio_channel
 
 N = 20
 CHILD, PARENT, SPOUSE = (
@@ -272,7 +273,7 @@ async def test_concurrent_bills_issue_one_and_concurrent_payments_pay_it_once(
 # --- the region service (R2, R4)
 @pytest.fixture
 async def regions(region_target):
-    async with grpc.aio.insecure_channel(region_target) as channel:
+    async with aio_channel(region_target) as channel:
         yield region_pb2_grpc.RegionServiceStub(channel)
 
 

@@ -27,6 +27,7 @@ from services.region.entrypoints.grpc_api import SERVICE as REGION
 from services.transfer.entrypoints.grpc_api import SERVICE as TRANSFER
 from tests.cluster import id_number
 from tests.conftest import TEST_KEY
+from tests.tls import aio_channel
 
 PASSWORD = "258036"
 HOSPITAL, OTHER_HOSPITAL = "H45010300001", "H11010100001"  # both accept the wallet
@@ -162,7 +163,7 @@ async def state_digest(database_urls: list[str]) -> dict[str, str]:
 
 @pytest.fixture
 async def world(region_server, account_server, transfer_server, tokens, clock, bearer) -> World:
-    async with grpc.aio.insecure_channel(account_server.address) as channel:
+    async with aio_channel(account_server.address) as channel:
         from yibao.account.v1 import account_pb2_grpc
 
         account = account_pb2_grpc.AccountServiceStub(channel)
@@ -202,7 +203,7 @@ async def world(region_server, account_server, transfer_server, tokens, clock, b
             ),
             metadata=bearer(Role.PROVINCE, "platform", province=payer.province),
         )
-    async with grpc.aio.insecure_channel(transfer_server.address) as channel:
+    async with aio_channel(transfer_server.address) as channel:
         from yibao.transfer.v1 import transfer_pb2_grpc
 
         submitted = await transfer_pb2_grpc.TransferServiceStub(channel).SubmitTransfer(

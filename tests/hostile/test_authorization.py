@@ -9,6 +9,7 @@ from services.kernel.grpc_errors import error_details
 from tests.hostile.authorization import expected
 from tests.hostile.conftest import FORGED, SERVICES, call
 from tests.hostile.requests import valid_request
+from tests.tls import aio_channel
 
 _SHORT = {full.split(".")[1]: full for full in SERVICES}  # "account" -> "yibao.account.v1.AccountService"
 _REFUSALS = {grpc.StatusCode.UNAUTHENTICATED: "U", grpc.StatusCode.PERMISSION_DENIED: "D"}
@@ -21,7 +22,7 @@ def test_r20_the_matrix_names_every_rpc_of_every_service():
 
 async def test_r20_authorisation_matrix(world):
     rows, mismatches, cells = expected(), [], 0
-    channels = {s: grpc.aio.insecure_channel(a) for s, a in world.targets.items()}
+    channels = {s: aio_channel(a) for s, a in world.targets.items()}
     try:
         for rpc, (subject, cells_expected) in rows.items():
             service, method = rpc.split(".")

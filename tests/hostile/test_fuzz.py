@@ -16,6 +16,7 @@ from services.kernel.grpc_errors import error_details
 from tests.hostile.authorization import expected
 from tests.hostile.conftest import SERVICES, TRANSFER, call, state_digest
 from tests.hostile.fuzz import Hostile
+from tests.tls import aio_channel
 
 PER_RPC = int(os.environ.get("YIBAO_FUZZ_PER_RPC", "200"))  # requests per RPC and backend
 _NEVER = {
@@ -41,7 +42,7 @@ async def _settled(databases: list[str]) -> dict[str, str]:
 async def test_r20a_contract_fuzz_changes_nothing_and_never_fails_inside(world, request):
     backend = request.node.callspec.params["new_database"]
     rows = expected()
-    channels = {s: grpc.aio.insecure_channel(a) for s, a in world.targets.items()}
+    channels = {s: aio_channel(a) for s, a in world.targets.items()}
     histogram: dict[str, collections.Counter] = {}
     problems: list[str] = []
     try:

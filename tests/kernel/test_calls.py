@@ -38,7 +38,7 @@ async def _late_server(port: int, delay: float):
 async def test_idempotent_calls_are_retried_until_the_peer_is_back(tokens, clock):
     port = _free_port()
     identity = ServiceIdentity("transfer", tokens, clock)
-    async with calls.channel(f"127.0.0.1:{port}") as channel:
+    async with calls.channel(f"127.0.0.1:{port}", None) as channel:  # a bare test server: plaintext
         stub = health_pb2_grpc.HealthStub(channel)
         starting = asyncio.create_task(_late_server(port, 0.3))
         started = time.monotonic()

@@ -21,6 +21,8 @@ from services.kernel.request_text import MAX_TEXT, check_request_text
 from services.kernel.server import start_server
 from services.region.entrypoints.grpc_api import RegionServicer, region_service
 from tests.rpc import fails
+from tests.tls import SERVICE as SERVICE_TLS
+from tests.tls import aio_channel, sync_channel
 
 
 class ExplodingCases:
@@ -31,9 +33,11 @@ class ExplodingCases:
 
 
 async def test_unexpected_errors_become_internal_without_internals(tokens):
-    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+    server = await start_server(
+        region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens, tls=SERVICE_TLS
+    )
     try:
-        async with grpc.aio.insecure_channel(server.address) as channel:
+        async with aio_channel(server.address) as channel:
             failure = await fails(
                 region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100"))
             )
@@ -50,9 +54,11 @@ async def test_unexpected_errors_become_internal_without_internals(tokens):
 async def test_r20a_bytes_that_do_not_decode_are_invalid_argument_and_logged_once(tokens, caplog):
     """Before authentication, whatever the method: INVALID_ARGUMENT with a
     reason, no class name, no traceback; one warning for a flood."""
-    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+    server = await start_server(
+        region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens, tls=SERVICE_TLS
+    )
     try:
-        async with grpc.aio.insecure_channel(server.address) as channel:
+        async with aio_channel(server.address) as channel:
             for method in ("GetRegion", "ListRegions", "SetRegionEnablement"):
                 raw = channel.unary_unary(f"/yibao.region.v1.RegionService/{method}")
                 for garbage in (b"\xff\xff\xff\xff", b"\x0a\x05ab", b"\x08" + b"\xff" * 11):
@@ -73,9 +79,11 @@ async def test_r20a_control_characters_and_overlong_text_are_refused_before_any_
     characters than its bound in any string field, nested ones included:
     INVALID_ARGUMENT naming the field; the handler (here one that would
     fail INTERNAL) never runs."""
-    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+    server = await start_server(
+        region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens, tls=SERVICE_TLS
+    )
     try:
-        async with grpc.aio.insecure_channel(server.address) as channel:
+        async with aio_channel(server.address) as channel:
             regions = region_pb2_grpc.RegionServiceStub(channel)
             for code, field in (("45\x000100", "code"), ("450100\n", "code"), ("4501000", "code")):
                 failure = await fails(regions.GetRegion(pb.GetRegionRequest(code=code)))
@@ -110,10 +118,12 @@ async def test_reflection_puts_the_error_detail_types_in_each_services_schema(to
     from google.protobuf.descriptor_pool import DescriptorPool
     from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-    server = await start_server(region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens)
+    server = await start_server(
+        region_service(RegionServicer(ExplodingCases(), None)), "127.0.0.1:0", tokens, tls=SERVICE_TLS
+    )
 
     def closure() -> set[str]:
-        with grpc.insecure_channel(server.address) as channel:
+        with sync_channel(server.address) as channel:
             pool = DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
             seen, todo = set(), [pool.FindServiceByName("yibao.region.v1.RegionService").file]
             while todo:
@@ -147,7 +157,7 @@ def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
         text=True,
     )
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with sync_channel(f"127.0.0.1:{port}") as channel:
             grpc.channel_ready_future(channel).result(timeout=30)
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert health.status == health_pb2.HealthCheckResponse.SERVING
@@ -175,9 +185,11 @@ async def test_r21_a_database_that_does_not_answer_is_unavailable_with_a_retry_d
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = await start_region(RegionSettings(f"postgresql://postgres@127.0.0.1:{port}/gone"), tokens, clock)
+    server = await start_region(
+        RegionSettings(f"postgresql://postgres@127.0.0.1:{port}/gone", tls=SERVICE_TLS), tokens, clock
+    )
     try:
-        async with grpc.aio.insecure_channel(server.address) as channel:
+        async with aio_channel(server.address) as channel:
             failure = await fails(
                 region_pb2_grpc.RegionServiceStub(channel).GetRegion(pb.GetRegionRequest(code="450100"))
             )

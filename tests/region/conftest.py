@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import grpc
 import pytest
 from yibao.region.v1 import region_pb2_grpc
 
@@ -9,6 +8,8 @@ from services.kernel.migrations import upgrade
 from services.region.adapters.seed import load_divisions
 from services.region.bootstrap import bootstrap
 from services.region.settings import RegionSettings
+from tests.tls import SERVICE as SERVICE_TLS
+from tests.tls import aio_channel
 
 
 @pytest.fixture
@@ -28,12 +29,12 @@ async def engine(region_db):
 
 @pytest.fixture
 async def region_server(engine, region_db, tokens, clock):
-    server = await bootstrap(RegionSettings(region_db), tokens, clock)
+    server = await bootstrap(RegionSettings(region_db, tls=SERVICE_TLS), tokens, clock)
     yield server
     await server.stop(0)
 
 
 @pytest.fixture
 async def region_stub(region_server):
-    async with grpc.aio.insecure_channel(region_server.address) as channel:
+    async with aio_channel(region_server.address) as channel:
         yield region_pb2_grpc.RegionServiceStub(channel)

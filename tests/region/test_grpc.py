@@ -17,6 +17,7 @@ from yibao.region.v1 import region_pb2 as pb
 from services.kernel.auth import Role
 from services.kernel.proto_time import from_timestamp, to_timestamp
 from tests.rpc import fails
+from tests.tls import aio_channel
 
 OK = grpc.StatusCode
 
@@ -461,7 +462,7 @@ async def test_r20_bad_tokens_are_unauthenticated_even_on_public_methods(region_
 
 # --- standard services
 async def test_health_and_reflection(region_server):
-    async with grpc.aio.insecure_channel(region_server.address) as channel:
+    async with aio_channel(region_server.address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         for name in ("", "yibao.region.v1.RegionService"):
             response = await health.Check(health_pb2.HealthCheckRequest(service=name))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import grpc
 import pytest
 from yibao.account.v1 import account_pb2 as apb
 from yibao.type.v1 import relation_pb2
 
 from services.kernel.auth import Role
 from tests.cluster import id_number
+from tests.tls import SERVICE as SERVICE_TLS
+from tests.tls import aio_channel
 from tests.transfer.helpers import PASSWORD, Member, check_invariant, submit_request
 
 
@@ -118,10 +119,11 @@ async def restart_transfer(transfer_server, account_server, region_target, token
             over.pop("account_target", account_server.address),
             region_target,
             worker_interval=worker_interval,
+            tls=over.pop("tls", SERVICE_TLS),
             **over,
         )
         started.append(await start_transfer(settings, tokens, clock, notification_provider=provider))
-        channels.append(grpc.aio.insecure_channel(started[-1].address))
+        channels.append(aio_channel(started[-1].address))
         return transfer_pb2_grpc.TransferServiceStub(channels[-1])
 
     yield restart

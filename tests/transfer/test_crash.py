@@ -22,6 +22,7 @@ from services.kernel.migrations import upgrade
 from services.kernel.proto_time import from_timestamp
 from tests.conftest import TEST_KEY
 from tests.kernel.test_server import _free_port
+from tests.tls import aio_channel
 from tests.transfer.helpers import check_invariant, eventually, submit_request
 
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("new_database", ["postgres"], indirect=True)]
@@ -48,7 +49,7 @@ class TransferProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli.main", "serve", "transfer"], env=env
         )
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+        async with aio_channel(f"127.0.0.1:{self.port}") as channel:
             await asyncio.wait_for(channel.channel_ready(), 30)
 
     def kill(self) -> None:
@@ -87,7 +88,7 @@ async def test_r17_sigkill_between_hold_and_record_then_restart(
     payer, payee = family
     set_time(clock.now())
     await transfer_process.start(crash_after="hold")
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{transfer_process.port}") as channel:
+    async with aio_channel(f"127.0.0.1:{transfer_process.port}") as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
         with pytest.raises(grpc.aio.AioRpcError) as died:
@@ -100,7 +101,7 @@ async def test_r17_sigkill_between_hold_and_record_then_restart(
     assert await balances(payer) == (70_000, 0)
 
     await transfer_process.start()  # no crash point this time
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{transfer_process.port}") as channel:
+    async with aio_channel(f"127.0.0.1:{transfer_process.port}") as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
         # The app retries with the same request id: the same transfer, now pending.
@@ -126,7 +127,7 @@ async def test_r17_sigkill_between_hold_and_record_then_restart(
     transfer_process.kill()
     set_time(from_timestamp(second.transfer.expire_time) + timedelta(minutes=30))
     await transfer_process.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{transfer_process.port}") as channel:
+    async with aio_channel(f"127.0.0.1:{transfer_process.port}") as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
 

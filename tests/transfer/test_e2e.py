@@ -23,6 +23,7 @@ from services.kernel.db import create_engine
 from services.kernel.proto_time import from_timestamp
 from tests.cluster import FACE_KEY, id_number
 from tests.rpc import fails, failure
+from tests.tls import aio_channel
 from tests.transfer.helpers import eventually, submit_request
 
 C = grpc.StatusCode
@@ -215,7 +216,7 @@ async def test_r14_each_gate_fails_with_its_own_reason(
     await gate(C.FAILED_PRECONDITION, "PAYER_WALLET_NOT_OPENED", payer_=walletless_payer)
 
     # The region gate: 北京 withdrawn by an administrator.
-    async with grpc.aio.insecure_channel(region_target) as channel:
+    async with aio_channel(region_target) as channel:
         await region_pb2_grpc.RegionServiceStub(channel).SetRegionEnablement(
             rpb.SetRegionEnablementRequest(
                 code="110000", action=rpb.ENABLEMENT_ACTION_DISABLE, reason="暂停"

@@ -26,6 +26,7 @@ from services.transfer.domain.policy import TransferPolicy
 from tests.cluster import FACE_KEY, ID_HASH_KEY, id_number
 from tests.lossy_proxy import LossyProxy
 from tests.rpc import fails, failure
+from tests.tls import SERVICE as SERVICE_TLS
 from tests.transfer.helpers import Member, eventually, submit_request
 
 
@@ -187,6 +188,7 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
             password_time_cost=1,
             password_memory_kib=8192,
             transfer_max_amount_fen=100_000,
+            tls=SERVICE_TLS,
         )
         restarted = await start_account(lower, tokens, clock)
         try:
@@ -226,20 +228,23 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
 async def test_r21_an_accepted_transfer_is_held_though_its_only_caller_gave_up(
     pair, restart_transfer, account_server, bearer, clock, invariant
 ):
-    """A caller with a 100 ms deadline; the account service takes 300 ms to
-    hold. The caller gives up, but its transfer was accepted: the hold is
-    finished at once (not left for the worker, which does not run here)."""
+    """A caller with a 1.5 s deadline (enough to be accepted, TLS handshakes
+    on new connections and a loaded machine included); the account service's
+    hold is held back until the caller has given up.
+    The caller gives up, but its transfer was accepted: the hold is finished
+    at once (not left for the worker, which does not run here)."""
     payer, payee = await pair("450102", "450102", "110101")
     proxy = LossyProxy(account_server.address)
     await proxy.start()
     try:
         transfers = await restart_transfer(account_target=proxy.address)
-        proxy.slow["HoldTransfers"] = 0.3
+        proxy.gates["HoldTransfers"] = asyncio.Event()
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
         gave_up = await fails(
-            transfers.SubmitTransfer(face_request(payer, payee, clock), metadata=me, timeout=0.1)
+            transfers.SubmitTransfer(face_request(payer, payee, clock), metadata=me, timeout=1.5)
         )
         assert gave_up.code is grpc.StatusCode.DEADLINE_EXCEEDED
+        proxy.gates["HoldTransfers"].set()
 
         async def held():
             listed = await transfers.ListTransfers(pb.ListTransfersRequest(person_id=payer.id), metadata=me)

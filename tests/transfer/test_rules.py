@@ -15,13 +15,14 @@ from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Role
 from tests.rpc import fails
+from tests.tls import aio_channel
 from tests.transfer.helpers import PASSWORD, submit_request
 
 C = grpc.StatusCode
 
 
 async def _set_region(region_target, bearer, clock, code: str, action) -> None:
-    async with grpc.aio.insecure_channel(region_target) as channel:
+    async with aio_channel(region_target) as channel:
         await region_pb2_grpc.RegionServiceStub(channel).SetRegionEnablement(
             rpb.SetRegionEnablementRequest(code=code, action=action, reason="测试"),
             metadata=bearer(Role.ADMIN, "ops"),
