@@ -95,6 +95,7 @@ image: wheelhouse
 up: image install
 	$(BIN)/yibao dev-clock $(if $(AT),"$(AT)") --file .up/clock
 	$(BIN)/yibao dev-pki .up/tls
+	$(BIN)/yibao dev-keys .up/keys
 	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) $(COMPOSE) -p $(PROJECT) up -d
 	$(COMPOSE) -p $(PROJECT) ps
 

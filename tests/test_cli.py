@@ -11,6 +11,7 @@ import sys
 import grpc
 import pytest
 
+from services.cli.main import dev_keys_env
 from tests.kernel.test_server import _free_port
 from tests.tls import sync_channel
 
@@ -36,7 +37,7 @@ def embedded(tmp_path):
         for service in ("REGION", "ACCOUNT", "TRANSFER"):
             with sync_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
                 grpc.channel_ready_future(channel).result(timeout=60)
-        yield env | {"DATA_DIR": str(tmp_path / "data")}
+        yield env | dev_keys_env(tmp_path / "data" / "keys") | {"DATA_DIR": str(tmp_path / "data")}
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0

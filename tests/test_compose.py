@@ -30,17 +30,21 @@ from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, FileClock, beijing_month, write_running_clock
+from services.kernel.config import Settings
 from services.kernel.tls import sync_channel as tls_channel
 from services.kernel.tls import write_dev_pki
+from services.kernel.token_keys import write_dev_keys
 from tests.cluster import id_number
 from tests.conftest import _docker_available
 from tests.kernel.test_server import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = "cluster-test-jwt-key-0123456789abcdef-" + uuid.uuid4().hex[:8]
 DEV_DIR = tempfile.mkdtemp(prefix="yibao-dev-")  # what make up keeps in .up: the clock and the PKI
 os.chmod(DEV_DIR, 0o755)  # the services run as a user of their own
 CLI_TLS = write_dev_pki(Path(DEV_DIR) / "tls")["cli"]
+write_dev_keys(Path(DEV_DIR) / "keys")
+# This test stands in for the platforms and the citizens: it holds their keys.
+ISSUERS = Settings(jwt_jwks_file=f"{DEV_DIR}/keys/jwks.json", jwt_keys_dir=f"{DEV_DIR}/keys")
 write_running_clock(
     f"{DEV_DIR}/clock", datetime.combine(datetime.now(BEIJING).date(), dtime(10, 0), tzinfo=BEIJING)
 )
@@ -72,7 +76,6 @@ class Cluster:
         self.compose = _compose_command()
         self.env = {
             **os.environ,
-            "YIBAO_JWT_SIGNING_KEY": KEY,
             "YIBAO_REGION_PORT": str(self.ports["region"]),
             "YIBAO_ACCOUNT_PORT": str(self.ports["account"]),
             "YIBAO_TRANSFER_PORT": str(self.ports["transfer"]),
@@ -141,7 +144,9 @@ def sync_channel(target: str) -> grpc.Channel:
 
 def _token(role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
     principal = Principal(scope.get("person_id") or scope.get("province") or "cluster-test", role, **scope)
-    return (("authorization", f"Bearer {TokenAuthority('HS256', KEY, KEY).mint(principal, CLOCK.now())}"),)
+    return (
+        ("authorization", f"Bearer {TokenAuthority.from_settings(ISSUERS).mint(principal, CLOCK.now())}"),
+    )
 
 
 def _wait_seeded(cluster: Cluster) -> None:

@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
+from services.cli.main import dev_keys_env
 from services.kernel.tls import TlsFiles, secure_env
 from tests.kernel.test_server import _free_port
 from tests.test_cli import cli
@@ -64,9 +66,12 @@ def snapshot(env: dict[str, str], ids: dict[str, str]) -> list[str]:
 
 
 def with_the_runs_certificate(data_dir: str) -> dict[str, str]:
-    """The YIBAO_TLS_* of the CLI certificate `yibao run` wrote in its data directory."""
+    """What `yibao run` wrote in its data directory for the CLI: its TLS
+    certificate (YIBAO_TLS_*) and the development token keys (YIBAO_JWT_*)."""
     tls = f"{data_dir}/tls"
-    return secure_env(TlsFiles(f"{tls}/ca.pem", f"{tls}/cli.pem", f"{tls}/cli-key.pem"))
+    return secure_env(TlsFiles(f"{tls}/ca.pem", f"{tls}/cli.pem", f"{tls}/cli-key.pem")) | dev_keys_env(
+        Path(data_dir) / "keys"
+    )
 
 
 def own_ports_env() -> dict[str, str]:

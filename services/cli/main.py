@@ -12,14 +12,15 @@ import uvloop  # a faster event loop for the servers (measured in docs/performan
 from rich.table import Table
 
 from services.cli.account_commands import pay_app, person_app, relation_app, wallet_app
-from services.cli.client import emit, out, output_json
+from services.cli.client import emit, err, out, output_json
 from services.cli.region_commands import institution_app, region_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, beijing, write_running_clock
-from services.kernel.config import SERVICES, Settings, clock_from, load_settings, tls_from
+from services.kernel.config import DEV_JWT_KEY, SERVICES, Settings, clock_from, load_settings, tls_from
 from services.kernel.logs import configure_logging
 from services.kernel.tls import TlsFiles, secure_env, sync_channel, write_dev_pki
+from services.kernel.token_keys import write_dev_keys
 
 app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
@@ -116,6 +117,7 @@ async def _serve(
     demo: bool = False,
     env_file: Path | None = None,
     cli_tls: TlsFiles | None = None,
+    dev_keys: Path | None = None,
 ) -> None:
     from services.cluster import start_cluster
     from services.kernel.server import run_until_signalled
@@ -127,12 +129,13 @@ async def _serve(
         from services.cli.demo import load_demo_persons
 
         account = next(s for s in servers if s.definition.name == "account")
-        tokens = TokenAuthority.from_settings(settings, clock)
+        issuers = settings.model_copy(update={"jwt_keys_dir": str(dev_keys)}) if dev_keys else settings
+        tokens = TokenAuthority.from_settings(issuers, clock)
         ids = await load_demo_persons(account.address, tokens, clock, tls_from(settings))
         out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
         emit({"demo_persons": ids})
     if env_file is not None:
-        _write_env(env_file, settings, ids, cli_tls)
+        _write_env(env_file, settings, ids, cli_tls, dev_keys)
     if announce:
         table = Table("service", "gRPC", "metrics")
         for s in servers:
@@ -151,10 +154,12 @@ async def _serve(
     await run_until_signalled(servers, settings.grace_seconds)
 
 
-def _write_env(path: Path, settings: Settings, ids: dict[str, str], cli_tls: TlsFiles | None) -> None:
+def _write_env(
+    path: Path, settings: Settings, ids: dict[str, str], cli_tls: TlsFiles | None, dev_keys: Path | None
+) -> None:
     """What a shell in another terminal needs to follow this run: the demo
-    persons' ids (ZHANGWEI, LIXIUYING), the CLI's TLS certificate and the
-    developer clock, if any."""
+    persons' ids (ZHANGWEI, LIXIUYING), the CLI's TLS certificate, the
+    development token keys and the developer clock, if any."""
     from services.cli.demo import PAYEE, PAYER
 
     lines = []
@@ -163,6 +168,8 @@ def _write_env(path: Path, settings: Settings, ids: dict[str, str], cli_tls: Tls
         lines.append(f"export LIXIUYING={ids[PAYEE.name]}  # 李秀英, his mother, password {PAYEE.password}")
     if cli_tls is not None:
         lines += [f"export {name}={value}" for name, value in secure_env(cli_tls).items()]
+    if dev_keys is not None:
+        lines += [f"export {name}={value}" for name, value in dev_keys_env(dev_keys).items()]
     lines.append(
         f"export YIBAO_CLOCK_FILE={settings.clock_file}" if settings.clock_file else "unset YIBAO_CLOCK_FILE"
     )
@@ -238,6 +245,27 @@ def dev_clock(
     out.print(f"{file}: running from {beijing(_developer_time(at)):%Y-%m-%d %H:%M} Beijing")
 
 
+def dev_keys_env(directory: Path) -> dict[str, str]:
+    """What lets the CLI mint the tokens of every development issuer, and check them."""
+    return {"YIBAO_JWT_JWKS_FILE": str(directory / "jwks.json"), "YIBAO_JWT_KEYS_DIR": str(directory)}
+
+
+@app.command("dev-keys")
+def dev_keys_command(
+    directory: Annotated[Path, typer.Argument(help="where to write them (make up: .up/keys)")] = Path(
+        ".up/keys"
+    ),
+) -> None:
+    """Write development token keys, one ES256 key per issuer, and their JWKS (kept when there),
+    and DIRECTORY/cli.env, which lets a shell mint any role's token with them."""
+    write_dev_keys(directory.resolve())
+    env_file = directory / "cli.env"
+    env = dev_keys_env(directory.resolve())
+    env_file.write_text("".join(f"export {k}={v}\n" for k, v in env.items()), encoding="utf-8")
+    emit(env)
+    out.print(f"{directory}: development token keys; in a shell: . {env_file}")
+
+
 @app.command("dev-pki")
 def dev_pki(
     directory: Annotated[Path, typer.Argument(help="where to write it (make up: .up/tls)")] = Path(".up/tls"),
@@ -279,6 +307,20 @@ def run(
         write_running_clock(str(clock_file), _developer_time(at))
         overrides["clock_file"] = str(clock_file)
     settings = load_settings(**overrides)
+    dev_keys = None
+    if not (
+        settings.jwt_jwks_file
+        or settings.jwt_verify_key
+        or settings.jwt_signing_key.get_secret_value() != DEV_JWT_KEY
+    ):
+        # The development token keys, one per issuer: the services get the
+        # published keys and their own; this process and the CLI stand in
+        # for the other issuers.
+        dev_keys = (data_dir / "keys").resolve()
+        jwks = write_dev_keys(dev_keys)
+        settings = settings.model_copy(
+            update={"jwt_jwks_file": str(jwks), "jwt_signing_key_file": str(dev_keys / "service-1.pem")}
+        )
     cli_tls = None
     if not settings.tls_plaintext and not settings.tls_cert_file:  # the development set, made once
         pki = write_dev_pki((data_dir / "tls").resolve())
@@ -291,7 +333,17 @@ def run(
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))
     env_file = (data_dir / "demo.env").resolve()
-    uvloop.run(_serve(settings, SERVICES, announce=True, demo=demo, env_file=env_file, cli_tls=cli_tls))
+    uvloop.run(
+        _serve(
+            settings,
+            SERVICES,
+            announce=True,
+            demo=demo,
+            env_file=env_file,
+            cli_tls=cli_tls,
+            dev_keys=dev_keys,
+        )
+    )
 
 
 async def _ledger_totals(url: str) -> tuple[int, int, int]:
@@ -361,13 +413,20 @@ def mint(
     institution: Annotated[str, typer.Option(help="institution: its code")] = "",
     ttl_minutes: Annotated[int, typer.Option(help="lifetime")] = 60,
 ) -> None:
-    """Mint a bearer token with the configured key (YIBAO_JWT_SIGNING_KEY), issued
-    at the services' time (YIBAO_CLOCK_FILE, when a test moves it)."""
+    """Mint a bearer token with a key held here — the role's issuer key among YIBAO_JWT_KEYS_DIR
+    or YIBAO_JWT_SIGNING_KEY_FILE when a JWKS is configured, else YIBAO_JWT_SIGNING_KEY —
+    issued at the services' time (YIBAO_CLOCK_FILE, when it is moved)."""
     settings = load_settings()
     clock = clock_from(settings)
     tokens = TokenAuthority.from_settings(settings, clock)
     principal = Principal(subject, role, person_id=person_id, province=province, institution=institution)
-    token = tokens.mint(principal, clock.now(), timedelta(minutes=ttl_minutes))
+    try:
+        token = tokens.mint(principal, clock.now(), timedelta(minutes=ttl_minutes))
+    except (
+        RuntimeError
+    ) as error:  # no key for this role here (YIBAO_JWT_KEYS_DIR, YIBAO_JWT_SIGNING_KEY_FILE)
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
     emit({"token": token})
     if not out.quiet:
         print(token)

@@ -12,11 +12,13 @@ import contextvars
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from pathlib import Path
 
 import jwt
 
 from services.kernel.clock import Clock, SystemClock
 from services.kernel.errors import DomainError, Reason, permission_denied, unauthenticated
+from services.kernel.token_keys import KeySet, private_keys
 
 LEEWAY_SECONDS = 30  # clock skew between the minting and the verifying host
 MAX_LIFETIME = timedelta(hours=24)  # exp - iat of a bearer token, unless configured otherwise
@@ -84,7 +86,10 @@ _SCOPE_CLAIM = {Role.CITIZEN: "person_id", Role.PROVINCE: "province", Role.INSTI
 
 
 class TokenAuthority:
-    """Mints and verifies bearer tokens with one configured key."""
+    """Mints and verifies bearer tokens: with the published keys of each
+    issuer (a JWKS, ``keys``; services/kernel/token_keys.py) and the private
+    keys this process holds (``signing_keys``, by kid), or, without a JWKS,
+    with one configured key (HS256 shared, or one RS256/ES256 pair)."""
 
     def __init__(
         self,
@@ -95,7 +100,10 @@ class TokenAuthority:
         audience: str = "yibao-wallet",
         clock: Clock | None = None,
         max_lifetime: timedelta = MAX_LIFETIME,
+        keys: KeySet | None = None,
+        signing_keys: dict[str, bytes] | None = None,
     ) -> None:
+        self._keys, self._signing_keys, self._keys_version = keys, signing_keys or {}, 0
         self._clock = clock or SystemClock()
         self._max_lifetime = max_lifetime.total_seconds()
         self._algorithm = algorithm
@@ -111,6 +119,9 @@ class TokenAuthority:
     ) -> TokenAuthority:  # settings: kernel.config.Settings
         signing = settings.jwt_signing_key.get_secret_value()
         verify = settings.jwt_verify_key.get_secret_value() if settings.jwt_verify_key else signing
+        held = private_keys(settings.jwt_keys_dir) if settings.jwt_keys_dir else {}
+        if settings.jwt_signing_key_file:
+            held[Path(settings.jwt_signing_key_file).stem] = Path(settings.jwt_signing_key_file).read_bytes()
         return cls(
             settings.jwt_algorithm,
             signing,
@@ -119,10 +130,12 @@ class TokenAuthority:
             settings.jwt_audience,
             clock,
             timedelta(seconds=settings.jwt_max_lifetime_seconds),
+            KeySet(settings.jwt_jwks_file) if settings.jwt_jwks_file else None,
+            held,
         )
 
     def mint(self, principal: Principal, now: datetime, ttl: timedelta = timedelta(hours=1)) -> str:
-        if not self._signing_key:
+        if not self._signing_key and self._keys is None:
             raise RuntimeError("no signing key configured")
         claims: dict[str, object] = {
             "sub": principal.subject,
@@ -135,11 +148,20 @@ class TokenAuthority:
         for claim in ("person_id", "province", "institution"):
             if value := getattr(principal, claim):
                 claims[claim] = value
-        return jwt.encode(claims, self._signing_key, algorithm=self._algorithm)
+        if self._keys is not None:  # with this process's key for the role, the newest if two
+            kids = [k for k in self._keys.kids_for(principal.role.value) if k in self._signing_keys]
+            if not kids:
+                raise RuntimeError(f"no key held here may sign {principal.role.value} tokens")
+            key = self._signing_keys[kids[-1]]
+            return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kids[-1]})
+        return jwt.encode(claims, self._signing_key or "", algorithm=self._algorithm)
 
     def verify(self, token: str) -> Principal:
         """The token's principal; its signature is checked once (then cached,
         boundedly), its expiry on every call."""
+        if self._keys is not None and self._keys.current_version() != self._keys_version:
+            self._verified.clear()  # keys were added or removed: check every token again
+            self._keys_version = self._keys.current_version()
         known = self._verified.get(token)
         if known is None:
             known = self._verified[token] = self._decode(token)
@@ -151,11 +173,21 @@ class TokenAuthority:
         return principal
 
     def _decode(self, token: str) -> tuple[Principal, float]:
+        key: object = self._verify_key
+        algorithms, published = [self._algorithm], None
+        if self._keys is not None:
+            try:
+                kid = jwt.get_unverified_header(token).get("kid")
+            except jwt.InvalidTokenError:
+                raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token is not valid") from None
+            if not isinstance(kid, str) or (published := self._keys.get(kid)) is None:
+                raise unauthenticated(Reason.TOKEN_INVALID, "the bearer token's key is not published")
+            key, algorithms = published.public_key, ["ES256"]
         try:
             claims = jwt.decode(
                 token,
-                self._verify_key,
-                algorithms=[self._algorithm],
+                key,  # type: ignore[arg-type]  # a str or a published public key
+                algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
                 # Expiry is checked below against the injected clock.
@@ -182,6 +214,10 @@ class TokenAuthority:
             province=str(claims.get("province", "")),
             institution=str(claims.get("institution", "")),
         )
+        if published is not None and role.value not in published.roles:
+            raise unauthenticated(
+                Reason.TOKEN_INVALID, f"key {published.kid} may not sign {role.value} tokens"
+            )
         scope = _SCOPE_CLAIM.get(role)
         if scope and not getattr(principal, scope):
             raise unauthenticated(Reason.TOKEN_INVALID, f"a {role.value} token must carry {scope}")

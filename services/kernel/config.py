@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     jwt_verify_key: SecretStr | None = None
     jwt_issuer: str = "yibao"
     jwt_audience: str = "yibao-wallet"
+    # Asymmetric keys (services/kernel/token_keys.py): the published keys of
+    # every issuer, with the roles each may sign for (a JWKS file, re-read
+    # when it changes); the private key this process signs with (a service:
+    # its own; the kid is the file name without .pem); a directory of private
+    # keys (development: the CLI and yibao run stand in for every issuer).
+    # With a JWKS the keys above are not used.
+    jwt_jwks_file: str = ""
+    jwt_signing_key_file: str = ""
+    jwt_keys_dir: str = ""
     # Longest lifetime (exp - iat) a bearer token may have; iat and exp are required.
     jwt_max_lifetime_seconds: int = 86_400
 
@@ -104,8 +113,16 @@ class Settings(BaseSettings):
             raise ValueError("YIBAO_CLOCK_FILE and YIBAO_CRASH_AFTER are test hooks: not in production")
         if self.tls_plaintext or not (self.tls_ca_file and self.tls_cert_file and self.tls_key_file):
             raise ValueError("production needs YIBAO_TLS_CA_FILE, YIBAO_TLS_CERT_FILE and YIBAO_TLS_KEY_FILE")
-        if self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY and self.jwt_verify_key is None:
-            raise ValueError("YIBAO_JWT_SIGNING_KEY or YIBAO_JWT_VERIFY_KEY must be set in production")
+        if self.jwt_jwks_file and self.jwt_keys_dir:
+            raise ValueError("YIBAO_JWT_KEYS_DIR holds every issuer's key: development only")
+        if (
+            self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY
+            and self.jwt_verify_key is None
+            and not self.jwt_jwks_file
+        ):
+            raise ValueError(
+                "YIBAO_JWT_JWKS_FILE (or YIBAO_JWT_SIGNING_KEY / _VERIFY_KEY) must be set in production"
+            )
         for name, dev in (("account_id_hash_key", DEV_ID_HASH_KEY), ("face_ticket_key", DEV_FACE_TICKET_KEY)):
             if getattr(self, name).get_secret_value() == dev:
                 raise ValueError(f"YIBAO_{name.upper()} must be set in production")
