@@ -43,6 +43,7 @@ class KeySet:
         self._mtime: int | None = None
         self._checked = 0.0
         self.version = 0  # moves whenever the keys were read again
+        self._refresh()  # a missing or unreadable file stops the process at start, not a call later
 
     def current_version(self) -> int:
         self._refresh()
