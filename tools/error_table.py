@@ -34,7 +34,7 @@ WHAT_TO_DO = {
     "ALREADY_EXISTS": "It exists already: read it rather than create it.",
     "FAILED_PRECONDITION": "The state must change first (the metadata says what); do not retry unchanged.",
     "PERMISSION_DENIED": "Call with a token of a role and scope that may (the metadata names them).",
-    "UNAUTHENTICATED": "Send a valid, unexpired bearer token signed with the services' key.",
+    "UNAUTHENTICATED": "Send a valid, unexpired bearer token, signed with a published key of its issuer.",
     "RESOURCE_EXHAUSTED": "Retry after the RetryInfo delay, with the same request id.",
     "UNAVAILABLE": "Retry with backoff (after RetryInfo when given), with the same request id.",
     "DEADLINE_EXCEEDED": "Retry with the same request id; the first attempt may have completed.",

@@ -154,9 +154,9 @@ def metadata(token: str | None) -> list[tuple[str, str]]:
 
 
 _TOKEN_HINT = (
-    "a token is signed with the services' key (YIBAO_JWT_SIGNING_KEY, the same in this shell as in theirs) "
-    "at their time (YIBAO_CLOCK_FILE when they run on a developer clock): "
-    "export YIBAO_TOKEN=$(yibao token mint --role …)"
+    "a token must be signed with a key the services publish (YIBAO_JWT_JWKS_FILE; this shell signs with "
+    "YIBAO_JWT_KEYS_DIR, e.g. . .run/demo.env) — or, without a JWKS, with their YIBAO_JWT_SIGNING_KEY — "
+    "at their time (YIBAO_CLOCK_FILE on a developer clock): export YIBAO_TOKEN=$(yibao token mint --role …)"
 )
 HINTS = {
     "TOKEN_MISSING": "this needs a bearer token: export YIBAO_TOKEN=$(yibao token mint --role …)",
