@@ -81,7 +81,8 @@ def test_every_readme_example_runs_against_a_fresh_suite(suite):
     assert len(run) >= 4 and all(why.split("(", 1)[1:] for _, why in not_run), not_run
     done = run_examples(run, env, env_file)
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
-    assert "paid ¥12.50" in done.stdout  # the last blocks ran: the charge from a transferred wallet
+    assert "paid ¥12.50" in done.stdout  # the last blocks ran: the charge from a transferred wallet,
+    assert "paid the long-term-care bill" in done.stdout  # and a contribution paid for a relative
 
 
 def test_a_broken_example_fails_and_names_its_line(suite):

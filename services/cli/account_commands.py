@@ -315,3 +315,92 @@ def refund(
     )
     p = _call(target, "RefundPayment", request, token).payment
     out.print(f"order {p.order_number}: paid {yuan(p.amount_fen)}, refunded {yuan(p.refunded_fen)}")
+
+
+bill_app = typer.Typer(
+    help="Contribution bills (platform issues, payer pays from a wallet).", no_args_is_help=True
+)
+_CONTRIBUTIONS = {
+    "resident-insurance": pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE,
+    "long-term-care": pb.CONTRIBUTION_KIND_LONG_TERM_CARE,
+}
+ContributionArg = Annotated[str, typer.Argument(help=", ".join(_CONTRIBUTIONS))]
+
+
+def _bills_table(bills) -> Table:
+    table = Table("person", "kind", "year", "amount", "province", "issued", "paid by", "paid")
+    names = {v: k for k, v in _CONTRIBUTIONS.items()}
+    for b in bills:
+        paid = _when(b.paid_time) if b.paid_by else ""
+        table.add_row(
+            b.person_id,
+            names.get(b.kind, "?"),
+            str(b.year),
+            yuan(b.amount_fen),
+            b.province,
+            _when(b.issue_time),
+            b.paid_by,
+            paid,
+        )
+    return table
+
+
+@bill_app.command("issue")
+def issue_bill(
+    person_id: str,
+    kind: ContributionArg,
+    year: int,
+    amount: Annotated[str, typer.Argument(help="yuan")],
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """Issue a contribution bill (the person's platform): one per person, kind and year."""
+    request = pb.IssueContributionBillRequest(
+        person_id=person_id, kind=choice(kind, _CONTRIBUTIONS, "KIND"), year=year, amount_fen=to_fen(amount)
+    )
+    out.print(_bills_table([_call(target, "IssueContributionBill", request, token).bill]))
+
+
+@bill_app.command("list")
+def list_bills(person_id: str, target: Target = None, token: Token = None) -> None:
+    """A person's contribution bills, paid or not, newest year first."""
+    request = pb.ListContributionBillsRequest(person_id=person_id)
+    out.print(_bills_table(_call(target, "ListContributionBills", request, token).bills))
+
+
+@bill_app.command("pay")
+def pay_bill(
+    payer_id: str,
+    beneficiary_id: str,
+    kind: ContributionArg,
+    year: int,
+    password: Password = None,
+    face_ticket: FaceTicket = None,
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """Pay a contribution bill from the payer's wallet (the amount is the bill's)."""
+    request = pb.PayContributionRequest(
+        payer_id=payer_id,
+        beneficiary_id=beneficiary_id,
+        kind=choice(kind, _CONTRIBUTIONS, "KIND"),
+        year=year,
+        verification=verification(password, face_ticket),
+    )
+    _call(target, "PayContribution", request, token)
+    out.print(f"paid the {kind} bill of {year}")
+
+
+@bill_app.command("events")
+def bill_events(
+    province: str,
+    after: Annotated[int, typer.Option(help="resume after this event id")] = 0,
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """A province's bill events (issued, paid) after a cursor (its platform)."""
+    request = pb.ListBillEventsRequest(province=province, after_id=after)
+    for e in _call(target, "ListBillEvents", request, token).events:
+        kind = pb.BillEventType.Name(e.type).removeprefix("BILL_EVENT_TYPE_").lower()
+        b = e.bill
+        out.print(f"{e.id:>6} {kind:<7} {b.person_id} {b.year} {yuan(b.amount_fen)} {_when(e.event_time)}")

@@ -11,7 +11,7 @@ import typer
 import uvloop  # a faster event loop for the servers (measured in docs/performance.md)
 from rich.table import Table
 
-from services.cli.account_commands import pay_app, person_app, relation_app, wallet_app
+from services.cli.account_commands import bill_app, pay_app, person_app, relation_app, wallet_app
 from services.cli.client import emit, err, out, output_json
 from services.cli.region_commands import institution_app, region_app
 from services.cli.transfer_commands import transfer_app
@@ -29,6 +29,7 @@ app.add_typer(person_app, name="person")
 app.add_typer(relation_app, name="relation")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(pay_app, name="pay")
+app.add_typer(bill_app, name="bill")
 app.add_typer(transfer_app, name="transfer")
 token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
 app.add_typer(token_app, name="token")

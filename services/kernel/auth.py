@@ -218,6 +218,10 @@ class TokenAuthority:
             raise unauthenticated(
                 Reason.TOKEN_INVALID, f"key {published.kid} may not sign {role.value} tokens"
             )
+        if published is not None and published.province and claims.get("province") != published.province:
+            raise unauthenticated(
+                Reason.TOKEN_INVALID, f"key {published.kid} signs for province {published.province} only"
+            )
         scope = _SCOPE_CLAIM.get(role)
         if scope and not getattr(principal, scope):
             raise unauthenticated(Reason.TOKEN_INVALID, f"a {role.value} token must carry {scope}")

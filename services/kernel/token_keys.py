@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 ROLES_MEMBER = "yibao_roles"  # the roles a key may sign for, a member of its JWK
+PROVINCE_MEMBER = "yibao_province"  # a platform's key: the one province its tokens may name
 RELOAD_SECONDS = 1.0  # how often the JWKS file is checked for a change
 # The development issuers: each signs the role of its name (kid "<issuer>-1").
 DEV_ISSUERS = ("admin", "province", "institution", "citizen", "service")
@@ -32,6 +33,7 @@ class PublishedKey:
     kid: str
     public_key: object  # cryptography's EllipticCurvePublicKey
     roles: frozenset[str]
+    province: str = ""  # when set, the only province its tokens may name
 
 
 class KeySet:
@@ -68,7 +70,10 @@ class KeySet:
         document = json.loads(Path(self._path).read_text(encoding="utf-8"))
         self._keys = {
             jwk["kid"]: PublishedKey(
-                jwk["kid"], ECAlgorithm.from_jwk(jwk), frozenset(jwk.get(ROLES_MEMBER, ()))
+                jwk["kid"],
+                ECAlgorithm.from_jwk(jwk),
+                frozenset(jwk.get(ROLES_MEMBER, ())),
+                jwk.get(PROVINCE_MEMBER, ""),
             )
             for jwk in document["keys"]
         }
@@ -80,11 +85,13 @@ def private_keys(directory: str) -> dict[str, bytes]:
     return {p.stem: p.read_bytes() for p in sorted(Path(directory).glob("*.pem"))}
 
 
-def jwk_of(private_pem: bytes, kid: str, roles: tuple[str, ...]) -> dict:
-    """The public JWK of a private key, with its kid and the roles it may sign for."""
+def jwk_of(private_pem: bytes, kid: str, roles: tuple[str, ...], province: str = "") -> dict:
+    """The public JWK of a private key, with its kid, the roles it may sign
+    for and, for a platform's key, its province."""
     key = serialization.load_pem_private_key(private_pem, password=None)
     jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))  # type: ignore[arg-type]
-    return jwk | {"kid": kid, "use": "sig", "alg": "ES256", ROLES_MEMBER: list(roles)}
+    jwk |= {"kid": kid, "use": "sig", "alg": "ES256", ROLES_MEMBER: list(roles)}
+    return jwk | ({PROVINCE_MEMBER: province} if province else {})
 
 
 def new_private_key() -> bytes:

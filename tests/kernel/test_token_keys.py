@@ -27,9 +27,10 @@ def authority(jwks: Path, clock, *held: Path) -> TokenAuthority:
     )
 
 
-def publish(jwks: Path, *keys: tuple[str, bytes, tuple[str, ...]]) -> None:
-    """Writes the JWKS, and moves its modification time on so a reader sees the change at once."""
-    jwks.write_text(json.dumps({"keys": [token_keys.jwk_of(pem, kid, roles) for kid, pem, roles in keys]}))
+def publish(jwks: Path, *keys: tuple) -> None:
+    """Writes the JWKS — (kid, private key, roles[, province]) each — and moves
+    its modification time on so a reader sees the change at once."""
+    jwks.write_text(json.dumps({"keys": [token_keys.jwk_of(pem, kid, *rest) for kid, pem, *rest in keys]}))
     stat = jwks.stat()
     os.utime(jwks, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
@@ -100,3 +101,15 @@ def test_a_token_of_an_unknown_key_or_without_one_is_refused(tmp_path, clock):
     assert refused(verifier, theirs)  # same kid, another key: the signature fails
     hs256 = TokenAuthority("HS256", "k" * 40, "k" * 40, clock=clock).mint(ADMIN, clock.now())
     assert "not published" in refused(verifier, hs256)
+
+
+def test_a_platforms_key_signs_for_its_own_province_only(tmp_path, clock):
+    gx = token_keys.new_private_key()
+    (tmp_path / "province-450000.pem").write_bytes(gx)
+    jwks = tmp_path / "jwks.json"
+    publish(jwks, ("province-450000", gx, ("province",), "450000"))
+    platform = authority(jwks, clock, tmp_path / "province-450000.pem")
+    own = platform.mint(Principal("gx", Role.PROVINCE, province="450000"), clock.now())
+    assert platform.verify(own).province == "450000"
+    other = platform.mint(Principal("gx", Role.PROVINCE, province="110000"), clock.now())
+    assert "signs for province 450000 only" in refused(platform, other)
