@@ -50,6 +50,7 @@ from bench.cluster import (
     cpu_seconds,
     databases,
     drive,
+    drop_databases,
     postgres_server,
     rate,
     rss_mb,
@@ -157,9 +158,17 @@ def report(result: dict) -> None:
 
 
 async def measure(server: str) -> dict:
+    """The run on databases of its own, dropped at the end (they hold 100,000 transfers)."""
+    urls = databases(server, (*SERVICES, "pgbench"))
+    try:
+        return await _measure(dict(urls))
+    finally:
+        drop_databases(server, urls)
+
+
+async def _measure(urls: dict[str, str]) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-"))
     clock = Clock(workdir / "now", beijing_ten_today())
-    urls = databases(server, (*SERVICES, "pgbench"))
     result: dict = {"clients": CONCURRENCY, "transfers": TRANSFERS, "tls": TLS}
     print("mutual TLS on every port" if TLS else "plaintext (BENCH_TLS=off)")
     result["pgbench_tps"] = pgbench(urls.pop("pgbench"))
