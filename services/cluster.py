@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.kernel.auth import TokenAuthority
 from services.kernel.clock import Clock
 from services.kernel.config import SERVICES, Settings
+from services.kernel.pagination import set_page_token_key
 from services.kernel.server import RunningServer
 
 
@@ -21,6 +22,7 @@ async def start_cluster(
     from services.transfer.bootstrap import bootstrap as transfer
     from services.transfer.settings import TransferSettings
 
+    set_page_token_key(env.page_token_key.get_secret_value())
     tokens = tokens or TokenAuthority.from_settings(env, clock)
     roots = {
         "region": lambda: region(RegionSettings.from_env(env), tokens, clock),

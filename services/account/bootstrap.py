@@ -26,11 +26,12 @@ from services.kernel.server import RunningServer, start_server
 
 async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
     engine = create_engine(settings.database_url)
+    replica = create_engine(settings.read_database_url) if settings.read_database_url else None
     metrics = ServiceMetrics("account")
     metrics.count_sql(engine)
     region_channel = channel(settings.region_target, settings.tls)
     deps = AccountDeps(
-        uow=account_unit_of_work(engine),
+        uow=account_unit_of_work(engine, replica),
         clock=clock,
         regions=RegionClient(region_channel, ServiceIdentity("account", tokens, clock)),
         id_hash_key=settings.id_hash_key.encode(),
@@ -53,6 +54,8 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
     async def close() -> None:
         await region_channel.close()
         await engine.dispose()
+        if replica is not None:
+            await replica.dispose()
 
     definition = account_service(servicer, on_stop=[close])
     return await start_server(

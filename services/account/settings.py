@@ -23,11 +23,13 @@ class AccountSettings:
     transfer_max_amount_fen: int = 200_000
 
     tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
+    read_database_url: str = ""  # a standby for reads that may lag; "": the primary
 
     @classmethod
     def from_env(cls, env: Settings) -> AccountSettings:
         return cls(
             database_url=env.account_database_url,
+            read_database_url=env.account_read_database_url,
             region_target=env.region_target,
             id_hash_key=env.account_id_hash_key.get_secret_value(),
             face_ticket_key=env.face_ticket_key.get_secret_value(),

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_KEY = "yibao-dev-only-insecure-key-change-me!!"
 DEV_ID_HASH_KEY = "yibao-dev-only-id-hash-key-change-me!!"
 DEV_FACE_TICKET_KEY = "yibao-dev-only-face-ticket-key-change-me"
+DEV_PAGE_TOKEN_KEY = "yibao-dev-only-page-token-key-change-me!"
 SERVICES = ("region", "account", "transfer")
 
 
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
     # the face-verification provider signs tickets with (R9).
     account_id_hash_key: SecretStr = SecretStr(DEV_ID_HASH_KEY)
     face_ticket_key: SecretStr = SecretStr(DEV_FACE_TICKET_KEY)
+    # The key page tokens are signed with: the same on every replica.
+    page_token_key: SecretStr = SecretStr(DEV_PAGE_TOKEN_KEY)
+
     # argon2id cost of the 6-digit password hash (OWASP minimum: t=2, m=19 MiB).
     password_hash_time_cost: int = 2
     password_hash_memory_kib: int = 19456
@@ -91,6 +95,9 @@ class Settings(BaseSettings):
     region_database_url: str = "sqlite:///.run/region.db"
     region_listen: str = "127.0.0.1:50051"
     region_metrics_port: int = 9101
+    # A standby for the reads that may lag (statements, events, settlement); unset: the primary.
+    account_read_database_url: str = ""
+    transfer_read_database_url: str = ""
     account_database_url: str = "sqlite:///.run/account.db"
     account_listen: str = "127.0.0.1:50052"
     account_metrics_port: int = 9102
@@ -123,7 +130,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "YIBAO_JWT_JWKS_FILE (or YIBAO_JWT_SIGNING_KEY / _VERIFY_KEY) must be set in production"
             )
-        for name, dev in (("account_id_hash_key", DEV_ID_HASH_KEY), ("face_ticket_key", DEV_FACE_TICKET_KEY)):
+        for name, dev in (
+            ("account_id_hash_key", DEV_ID_HASH_KEY),
+            ("face_ticket_key", DEV_FACE_TICKET_KEY),
+            ("page_token_key", DEV_PAGE_TOKEN_KEY),
+        ):
             if getattr(self, name).get_secret_value() == dev:
                 raise ValueError(f"YIBAO_{name.upper()} must be set in production")
         return self

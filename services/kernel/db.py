@@ -39,8 +39,24 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _multi_host(url: str) -> str:
+    """libpq's multi-host URI (``postgresql://u:p@h1:5432,h2:5432/db?…``,
+    what Patroni's documentation and every PostgreSQL client use) in the
+    form SQLAlchemy parses: one ``host=h:port`` query parameter per host.
+    psycopg then tries the hosts in order, skipping those that do not
+    answer or (with ``target_session_attrs=read-write``) are standbys."""
+    head, sep, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    credentials, at, hosts = authority.rpartition("@")
+    if not sep or "," not in hosts:
+        return url
+    path, question, query = tail.partition("?")
+    host_params = "&".join(f"host={host}" for host in hosts.split(","))
+    return f"{head}://{credentials}{at}/{path}?{host_params}" + (f"&{query}" if query else "")
+
+
 def _url(url: str, async_driver: bool) -> URL:
-    parsed = make_url(url)
+    parsed = make_url(_multi_host(url))
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
@@ -80,9 +96,42 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     # No pre-ping: it would cost a round trip per unit of work. After a
-    # database restart the first statement on a stale connection fails, and
-    # SQLAlchemy then discards every pooled connection opened before it.
-    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
+    # database restart or a failover the first statement on a stale
+    # connection fails, and SQLAlchemy then discards every pooled connection
+    # opened before it; the next ones go to whichever host is the primary.
+    engine = create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
+    event.listen(engine.sync_engine, "handle_error", _demoted_is_disconnect)
+    return engine
+
+
+# A connection to a server that is (now) a standby, or is shutting down for
+# a failover, is as good as lost: treat it as a disconnect so the pool
+# drops it and every connection opened before it.
+_LOST_PRIMARY = {
+    "25006",  # read_only_sql_transaction: the server was demoted
+    "57P01",  # admin_shutdown
+    "57P02",  # crash_shutdown
+    "57P03",  # cannot_connect_now: starting up or in recovery
+}
+
+
+def _demoted_is_disconnect(context) -> None:
+    if getattr(context.original_exception, "sqlstate", None) in _LOST_PRIMARY:
+        context.is_disconnect = True
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether a database error means the server (not the request) failed:
+    lost connection, shutdown, demotion, deadlock, lock timeout. The outcome
+    of a COMMIT that died with its connection is unknown: the caller repeats
+    the request under its idempotency key and the database decides."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, OperationalError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or getattr(error.orig, "sqlstate", None) in _LOST_PRIMARY
+    return False
 
 
 def is_unique_violation(error: Exception) -> bool:

@@ -89,11 +89,13 @@ def request_malformed() -> DomainError:
 
 def database_unavailable() -> DomainError:
     """The service's own database did not answer or gave the transaction up
-    (a deadlock, a lost connection): nothing was committed, so a retry is safe."""
+    (a deadlock, a lost connection, a failover). If the connection died
+    during COMMIT the outcome is unknown: a retry with the same request id
+    is safe, and the database decides whether it was done."""
     return DomainError(
         ErrorKind.UNAVAILABLE,
         Reason.DATABASE_UNAVAILABLE,
-        "the service's database is unavailable; try again shortly",
+        "the service's database is unavailable; try again shortly with the same request_id",
         retry_delay=1.0,
     )
 

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import grpc
-from sqlalchemy.exc import OperationalError
 
 from services.kernel.auth import Access, TokenAuthority, reset_current_principal, set_current_principal
 from services.kernel.calls import set_incoming_deadline
+from services.kernel.db import is_database_unavailable
 from services.kernel.errors import DomainError, database_unavailable, request_malformed
 from services.kernel.grpc_errors import internal_status, to_status
 from services.kernel.metrics import ServiceMetrics
@@ -146,17 +146,17 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         except grpc.aio.AbortError:
             outcome.code = "ABORTED_BY_HANDLER"
             raise
-        except OperationalError:  # the database away, a deadlock, a lock timeout: worth a retry
-            log.warning("database unavailable", extra={"method": method}, exc_info=True)
-            unavailable = database_unavailable()
-            outcome.code, outcome.status, outcome.error = (
-                unavailable.kind.value,
-                to_status(unavailable, self._domain),
-                unavailable,
-            )
-        except Exception:
-            log.exception("unhandled error", extra={"method": method})
-            outcome.code, outcome.status = "INTERNAL", internal_status(self._domain)
+        except Exception as error:
+            if is_database_unavailable(
+                error
+            ):  # away, failing over, a deadlock: retry with the same request id
+                log.warning("database unavailable", extra={"method": method}, exc_info=True)
+                unavailable = database_unavailable()
+                outcome.code, outcome.status = unavailable.kind.value, to_status(unavailable, self._domain)
+                outcome.error = unavailable
+            else:
+                log.exception("unhandled error", extra={"method": method})
+                outcome.code, outcome.status = "INTERNAL", internal_status(self._domain)
         finally:
             if outcome.caller is not None:
                 reset_current_principal(outcome.caller)

@@ -12,11 +12,11 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from services.kernel.config import DEV_PAGE_TOKEN_KEY
 from services.kernel.errors import Reason, invalid_argument
 
 DEFAULT_PAGE_SIZE = 100
@@ -61,11 +61,17 @@ def _fingerprint(query: dict) -> str:
     return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-# Page tokens are signed (R20a): a token this process did not issue is
+# Page tokens are signed (R20a): a token the service did not issue is
 # refused before anything in it is read, so no edited position reaches a
-# query. The key lives as long as the process: after a restart a client
-# starts its listing again (PAGE_TOKEN_INVALID).
-_KEY = secrets.token_bytes(32)
+# query. Every replica signs with the key from settings
+# (YIBAO_PAGE_TOKEN_KEY), so a listing goes on whichever replica answers
+# the next page, and across restarts.
+_KEY = DEV_PAGE_TOKEN_KEY.encode()
+
+
+def set_page_token_key(key: str) -> None:
+    global _KEY
+    _KEY = key.encode()
 
 
 def _signature(payload: bytes) -> str:

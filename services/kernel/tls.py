@@ -9,6 +9,7 @@ the secure path is the path a newcomer takes."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,18 +50,36 @@ def secure_env(files: TlsFiles) -> dict[str, str]:
     return {"YIBAO_TLS_CA_FILE": files.ca, "YIBAO_TLS_CERT_FILE": files.cert, "YIBAO_TLS_KEY_FILE": files.key}
 
 
+def grpc_target(target: str) -> tuple[str, list[tuple[str, str | int]]]:
+    """The target in gRPC's syntax, and the channel options it needs. A list
+    of IP addresses (``10.0.0.5:50052,10.0.0.6:50052``) becomes gRPC's
+    ``ipv4:…`` (``ipv6:…``) list, whose authority (the name the server's
+    certificate must carry) is the first address; anything else is used as
+    given (``host:port``, or ``dns:///name:port`` for a name with several
+    addresses). Calls are spread round robin over every address."""
+    options: list[tuple[str, str | int]] = [("grpc.lb_policy_name", "round_robin")]
+    if "," not in target or re.match(r"^(ipv4|ipv6|dns|unix|unix-abstract|vsock):", target):
+        return target, options
+    first = target.split(",")[0]
+    scheme = "ipv6:" if first.startswith("[") else "ipv4:"
+    return scheme + target, [*options, ("grpc.default_authority", first)]
+
+
 def aio_channel(target: str, files: TlsFiles | None, options=()) -> grpc.aio.Channel:
     """An asyncio channel: mutual TLS with ``files``, plaintext without."""
+    target, balanced = grpc_target(target)
+    options = [*balanced, *options]
     if files is None:
-        return grpc.aio.insecure_channel(target, options=list(options))
-    return grpc.aio.secure_channel(target, channel_credentials(files), options=list(options))
+        return grpc.aio.insecure_channel(target, options=options)
+    return grpc.aio.secure_channel(target, channel_credentials(files), options=options)
 
 
 def sync_channel(target: str, files: TlsFiles | None) -> grpc.Channel:
     """A blocking channel (the CLI's): mutual TLS with ``files``, plaintext without."""
+    target, options = grpc_target(target)
     if files is None:
-        return grpc.insecure_channel(target)
-    return grpc.secure_channel(target, channel_credentials(files))
+        return grpc.insecure_channel(target, options=options)
+    return grpc.secure_channel(target, channel_credentials(files), options=options)
 
 
 def server_credentials(files: TlsFiles) -> grpc.ServerCredentials:

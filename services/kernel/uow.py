@@ -21,7 +21,9 @@ U_co = TypeVar("U_co", covariant=True)
 class UnitsOfWork(Protocol[U_co]):
     """What use cases are given (each service's ports name ``U_co``): ``uow()`` opens one."""
 
-    def __call__(self, read_only: bool = False, single_statement: bool = False) -> U_co: ...
+    def __call__(
+        self, read_only: bool = False, single_statement: bool = False, stale_ok: bool = False
+    ) -> U_co: ...
 
 
 class SqlUnitOfWork:
@@ -57,17 +59,27 @@ class SqlUnitOfWork:
 
 
 def unit_of_work_factory(
-    engine: AsyncEngine, repositories: Callable[[AsyncConnection], dict[str, Any]], unit: type[U]
+    engine: AsyncEngine,
+    repositories: Callable[[AsyncConnection], dict[str, Any]],
+    unit: type[U],
+    replica: AsyncEngine | None = None,
 ) -> UnitsOfWork[U]:
     """What use cases are given: ``uow()`` opens a unit of work. One that only
     reads (``read_only=True``), or writes with one statement
     (``single_statement=True``), runs on PostgreSQL in autocommit: no BEGIN
     and COMMIT/ROLLBACK round trips; a read sees committed data, a single
-    statement is atomic on its own."""
-    postgres = engine.dialect.name == "postgresql"
-    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+    statement is atomic on its own. A read that may lag a little
+    (``stale_ok=True``: statements, events, settlement) goes to ``replica``,
+    a standby, when there is one."""
 
-    def uow(read_only: bool = False, single_statement: bool = False) -> U:
-        return unit(autocommit if read_only or single_statement else engine, repositories)
+    def autocommit(e: AsyncEngine) -> AsyncEngine:
+        return e.execution_options(isolation_level="AUTOCOMMIT") if e.dialect.name == "postgresql" else e
+
+    primary_reads, replica_reads = autocommit(engine), autocommit(replica or engine)
+
+    def uow(read_only: bool = False, single_statement: bool = False, stale_ok: bool = False) -> U:
+        if stale_ok:
+            return unit(replica_reads, repositories)
+        return unit(primary_reads if read_only or single_statement else engine, repositories)
 
     return uow

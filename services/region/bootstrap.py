@@ -22,6 +22,8 @@ async def bootstrap(settings: RegionSettings, tokens: TokenAuthority, clock: Clo
     uow = region_unit_of_work(engine)
     servicer = RegionServicer(RegionUseCases(uow, clock), InstitutionUseCases(uow, clock))
     definition = region_service(servicer, on_stop=[engine.dispose])
-    return await start_server(
+    server = await start_server(
         definition, settings.listen, tokens, settings.metrics_port, metrics, settings.tls
     )
+    server.components["metrics"] = metrics
+    return server

@@ -10,6 +10,7 @@ from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock
 from services.kernel.db import create_engine
+from services.kernel.leases import Leases
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 from services.transfer.adapters.account_client import AccountClient
@@ -36,6 +37,7 @@ async def bootstrap(
     notification_provider: NotificationProvider | None = None,
 ) -> RunningServer:
     engine = create_engine(settings.database_url)
+    replica = create_engine(settings.read_database_url) if settings.read_database_url else None
     metrics = ServiceMetrics("transfer")
     metrics.count_sql(engine)
     identity = ServiceIdentity("transfer", tokens, clock)
@@ -44,7 +46,7 @@ async def bootstrap(
         channel(settings.region_target, settings.tls),
     )
     deps = TransferDeps(
-        uow=transfer_unit_of_work(engine),
+        uow=transfer_unit_of_work(engine, replica),
         clock=clock,
         policy=settings.policy,
         accounts=AccountClient(account_channel, identity),
@@ -69,6 +71,7 @@ async def bootstrap(
         events,
         notifications,
         settings.worker_interval,
+        Leases(engine, "transfer"),
         reconciler if settings.reconcile_interval > 0 else None,  # 0: only `yibao reconcile`
         settings.reconcile_interval,
     )
@@ -78,6 +81,8 @@ async def bootstrap(
         await account_channel.close()
         await region_channel.close()
         await engine.dispose()
+        if replica is not None:
+            await replica.dispose()
 
     definition = transfer_service(servicer, on_stop=[close])
     server = await start_server(

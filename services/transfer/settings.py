@@ -24,6 +24,7 @@ class TransferSettings:
     crash_after: str = ""  # test hook: a crash point (never in production)
 
     tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
+    read_database_url: str = ""  # a standby for reads that may lag; "": the primary
 
     @classmethod
     def from_env(cls, env: Settings) -> TransferSettings:
@@ -37,6 +38,7 @@ class TransferSettings:
         )
         return cls(
             database_url=env.transfer_database_url,
+            read_database_url=env.transfer_read_database_url,
             account_target=env.account_target,
             region_target=env.region_target,
             listen=env.transfer_listen,

@@ -93,10 +93,13 @@ def test_settings_from_environment(monkeypatch):
         Settings().service("billing")
 
 
-@pytest.mark.parametrize("missing", ["JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY"])
+KEYS = ("JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY", "PAGE_TOKEN_KEY")
+
+
+@pytest.mark.parametrize("missing", KEYS)
 def test_production_refuses_every_development_key(monkeypatch, missing):
     monkeypatch.setenv("YIBAO_ENVIRONMENT", "production")
-    for name in ("JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY"):
+    for name in KEYS:
         if name != missing:
             monkeypatch.setenv(f"YIBAO_{name}", f"real-secret-{name.lower()}-from-the-vault")
     with pytest.raises(ValueError, match=f"YIBAO_{missing}"):
@@ -105,7 +108,7 @@ def test_production_refuses_every_development_key(monkeypatch, missing):
 
 def test_production_with_real_keys(monkeypatch):
     monkeypatch.setenv("YIBAO_ENVIRONMENT", "production")
-    for name in ("JWT_SIGNING_KEY", "ACCOUNT_ID_HASH_KEY", "FACE_TICKET_KEY"):
+    for name in KEYS:
         monkeypatch.setenv(f"YIBAO_{name}", f"real-secret-{name.lower()}-from-the-vault")
     settings = Settings()
     assert settings.jwt_signing_key.get_secret_value() != DEV_JWT_KEY

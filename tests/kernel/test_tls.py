@@ -54,6 +54,7 @@ def test_production_refuses_plaintext_and_missing_certificates():
         "jwt_verify_key": "k" * 40,
         "account_id_hash_key": "h" * 40,
         "face_ticket_key": "f" * 40,
+        "page_token_key": "p" * 40,
     }
     with pytest.raises(ValueError, match="YIBAO_TLS_CA_FILE"):
         Settings(**secrets, tls_ca_file="", tls_cert_file="", tls_key_file="")

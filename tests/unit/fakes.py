@@ -53,7 +53,7 @@ class FakeUnitOfWork(Generic[Tx]):
         self.commits = 0
         self.pause: Callable[[str], Awaitable[None]] | None = None
 
-    def __call__(self, read_only: bool = False, single_statement: bool = False) -> Tx:
+    def __call__(self, read_only: bool = False, single_statement: bool = False, stale_ok: bool = False) -> Tx:
         return self._transaction(self)
 
 

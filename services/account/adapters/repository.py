@@ -432,11 +432,14 @@ class AccountSqlUnitOfWork(SqlUnitOfWork):
     ledger: Ledger
 
 
-def account_unit_of_work(engine: AsyncEngine) -> UnitsOfWork[AccountSqlUnitOfWork]:
+def account_unit_of_work(
+    engine: AsyncEngine, replica: AsyncEngine | None = None
+) -> UnitsOfWork[AccountSqlUnitOfWork]:
     """Units of work of the account service: ``tx.accounts`` (persons,
     wallets, relations, credentials, holds, payments) and ``tx.ledger``."""
     return unit_of_work_factory(
         engine,
         lambda conn: {"accounts": AccountRepository(conn), "ledger": Ledger(conn)},
         AccountSqlUnitOfWork,
+        replica,
     )

@@ -115,7 +115,7 @@ class WalletUseCases:
             raise time_range_invalid()
         query = {"person": person_id, "kinds": sorted(k.value for k in kinds), "start": start, "end": end}
         request = page_request(size, token, query)
-        async with self._d.uow(read_only=True) as tx:
+        async with self._d.uow(read_only=True, stale_ok=True) as tx:  # may read a standby
             await person_for(caller, tx.accounts, person_id, access.MONEY_READERS)
             after = request.after[0] if request.after else None
             lines = await tx.accounts.statement(person_id, kinds, start, end, after, request.limit)

@@ -358,8 +358,10 @@ class TransferSqlUnitOfWork(SqlUnitOfWork):
     transfers: TransferRepository  # set on entering the block
 
 
-def transfer_unit_of_work(engine: AsyncEngine) -> UnitsOfWork[TransferSqlUnitOfWork]:
+def transfer_unit_of_work(
+    engine: AsyncEngine, replica: AsyncEngine | None = None
+) -> UnitsOfWork[TransferSqlUnitOfWork]:
     """Units of work of the transfer service: ``tx.transfers`` on one transaction."""
     return unit_of_work_factory(
-        engine, lambda conn: {"transfers": TransferRepository(conn)}, TransferSqlUnitOfWork
+        engine, lambda conn: {"transfers": TransferRepository(conn)}, TransferSqlUnitOfWork, replica
     )

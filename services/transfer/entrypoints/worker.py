@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from functools import partial
 
 from services.kernel.errors import DomainError
+from services.kernel.leases import Leases
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.notifications import Notifications
@@ -20,16 +22,26 @@ from services.transfer.usecases.reconcile import Reconciler
 log = logging.getLogger("yibao.transfer")
 
 
-async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float, busy: asyncio.Lock) -> None:
+async def run_worker(
+    lifecycle: Lifecycle, stop: asyncio.Event, interval: float, busy: asyncio.Lock, leases: Leases
+) -> None:
     """Finishes what a crash left, then every ``interval`` seconds refunds
     what fell due and follows relation lapses, until ``stop`` is set; holds
-    ``busy`` while a job runs."""
+    ``busy`` while a job runs. With several replicas, every one sweeps (each
+    claims its own batches: SKIP LOCKED), while resume and the lapses are
+    done by one replica a round (a lease)."""
     at_start = True
     while not stop.is_set():
-        for job in (partial(lifecycle.resume, at_start), lifecycle.refund_expired, lifecycle.refund_lapsed):
+        jobs = (
+            ("resume", partial(lifecycle.resume, at_start)),
+            (None, lifecycle.refund_expired),
+            ("lapses", lifecycle.refund_lapsed),
+        )
+        for lease, job in jobs:
             try:
-                async with busy:
-                    await job()
+                async with busy, leases.hold(lease) if lease else _granted() as mine:
+                    if mine:
+                        await job()
             except DomainError as error:  # another service away: next round
                 log.warning("background job postponed", extra={"reason": error.reason})
             except Exception:
@@ -39,18 +51,25 @@ async def run_worker(lifecycle: Lifecycle, stop: asyncio.Event, interval: float,
             await asyncio.wait_for(stop.wait(), interval)
 
 
+@contextlib.asynccontextmanager
+async def _granted() -> AsyncIterator[bool]:
+    yield True
+
+
 async def run_reconciler(
-    reconciler: Reconciler, stop: asyncio.Event, interval: float, busy: asyncio.Lock
+    reconciler: Reconciler, stop: asyncio.Event, interval: float, busy: asyncio.Lock, leases: Leases
 ) -> None:
     """R22: a reconciliation pass at start (full) and then every ``interval``
     seconds (full hourly, else what changed), until ``stop`` is set. Between
     pages a pass waits while ``busy`` is held: the 06:00 sweep moves 100,000
     transfers, and a pass read alongside it would read each of them twice
     for nothing (measured: a sixth of the account service's CPU in the burst
-    went to the reconciler's reads)."""
+    went to the reconciler's reads). One replica a round (a lease)."""
     while not stop.is_set():
         try:
-            await reconciler.run_scheduled(busy)
+            async with leases.hold("reconcile") as mine:
+                if mine:
+                    await reconciler.run_scheduled(busy)
         except DomainError as error:  # the account service away: next round
             log.warning("reconciliation postponed", extra={"reason": error.reason})
         except Exception:
@@ -68,20 +87,25 @@ class Worker:
         events: Events,
         notifications: Notifications,
         interval: float,
+        leases: Leases,
         reconciler: Reconciler | None = None,
         reconcile_interval: float = 60.0,
     ) -> None:
         self._stop = asyncio.Event()
         busy = asyncio.Lock()  # held by the money jobs; the reconciler yields to them
         self._tasks = [
-            asyncio.create_task(run_worker(lifecycle, self._stop, interval, busy), name="transfer-worker"),
+            asyncio.create_task(
+                run_worker(lifecycle, self._stop, interval, busy, leases), name="transfer-worker"
+            ),
+            # Numbers events under a transaction lock: safe on every replica at once.
             asyncio.create_task(events.run_sequencer(self._stop), name="event-sequencer"),
-            asyncio.create_task(notifications.run(self._stop), name="notifier"),
+            asyncio.create_task(notifications.run(self._stop, leases.hold), name="notifier"),
         ]
         if reconciler is not None:
             self._tasks.append(
                 asyncio.create_task(
-                    run_reconciler(reconciler, self._stop, reconcile_interval, busy), name="reconciler"
+                    run_reconciler(reconciler, self._stop, reconcile_interval, busy, leases),
+                    name="reconciler",
                 )
             )
 

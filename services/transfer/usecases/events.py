@@ -61,7 +61,7 @@ class Events:
             raise cursor_invalid()
         require_platform_of(caller, province)
         while True:
-            async with self._d.uow(read_only=True) as tx:
+            async with self._d.uow(read_only=True, stale_ok=True) as tx:  # may read a standby
                 batch = await tx.transfers.events_after(province, after, BATCH)
                 transfers = await tx.transfers.get_many(list({e.transfer_id for e in batch}))
             for stored in batch:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from services.kernel.auth import Principal
@@ -66,11 +67,16 @@ class Notifications:
                 await tx.commit()
         return len(events)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(
+        self, stop: asyncio.Event, lease: Callable[[str], AbstractAsyncContextManager[bool]]
+    ) -> None:
+        """Delivers until ``stop`` is set; a round only while holding
+        ``lease("notify")``, so that of several replicas one sends each note."""
         while not stop.is_set():
             try:
-                while await self.deliver() == BATCH:
-                    pass
+                async with lease("notify") as mine:
+                    while mine and await self.deliver() == BATCH:
+                        pass
             except Exception:  # the provider or the database away: next round
                 log.exception("notifications postponed")
             with contextlib.suppress(TimeoutError):

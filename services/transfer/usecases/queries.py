@@ -105,7 +105,7 @@ class TransferQueries:
         services) see all of it; a provincial platform the rows that involve
         its province, and its own position."""
         start, end = month_bounds(month)
-        async with self._d.uow(read_only=True) as tx:
+        async with self._d.uow(read_only=True, stale_ok=True) as tx:  # may read a standby
             flows = await tx.transfers.received_across_provinces(start, end)
         positions: dict[str, int] = {}
         for payer_province, payee_province, _count, fen in flows:

@@ -177,8 +177,14 @@ class SubmitTransferUseCase:
             except DomainError as error:
                 answers[i] = error
         for i, refusal in (await self._accept(cmds, accepted)).items():
-            answers[i] = refusal
             del accepted[i]
+            if isinstance(refusal, Transfer) and refusal.status is Status.ACCEPTED:
+                # A copy of the request at another replica made it and is
+                # holding it now: held here too (the hold is idempotent), so
+                # both copies answer alike (R16).
+                unfinished[i] = refusal
+            else:
+                answers[i] = refusal
         holding = accepted | unfinished
         # Accepted is a promise: the hold is finished now even if every
         # member of the batch stopped waiting (else the worker does it later).
