@@ -71,7 +71,7 @@ def sync_url(url: str) -> URL:
 
 
 def ensure_sqlite_dir(url: str) -> None:
-    parsed = make_url(url)
+    parsed = make_url(_multi_host(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
