@@ -15,20 +15,8 @@ import grpc
 import psycopg
 import pytest
 from yibao.transfer.v1 import transfer_pb2 as pb
-from yibao.transfer.v1 import transfer_pb2_grpc
 
-from services.account.bootstrap import bootstrap as start_account
-from services.account.settings import AccountSettings
 from services.kernel.auth import Role
-from services.kernel.migrations import upgrade
-from services.region.adapters.seed import seed_region
-from services.region.bootstrap import bootstrap as start_region
-from services.region.settings import RegionSettings
-from services.transfer.bootstrap import bootstrap as start_transfer
-from services.transfer.settings import TransferSettings
-from tests import tls
-from tests.cluster import FACE_KEY, ID_HASH_KEY
-from tests.tls import aio_channel
 from tests.transfer.helpers import check_invariant, submit_request
 
 pytestmark = pytest.mark.ha
@@ -36,59 +24,18 @@ pytestmark = pytest.mark.ha
 RETRYABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
-def _database(patroni, service: str) -> str:
-    name = f"{service}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(patroni.url(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return patroni.url(name)
-
-
 @pytest.fixture
-async def region_server(patroni, tokens, clock):
-    url = _database(patroni, "region")
-    upgrade("region", url)
-    await seed_region(url, clock, demo=True)
-    server = await start_region(RegionSettings(url, tls=tls.SERVICE), tokens, clock)
-    yield server
-    await server.stop(0)
+def new_database(patroni):
+    """The databases of tests/cluster.py's servers, on the Patroni cluster
+    (multi-host URLs with target_session_attrs=read-write)."""
 
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(patroni.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return patroni.url(name)
 
-@pytest.fixture
-async def account_server(patroni, region_server, tokens, clock):
-    url = _database(patroni, "account")
-    upgrade("account", url)
-    settings = AccountSettings(
-        url,
-        region_server.address,
-        ID_HASH_KEY,
-        FACE_KEY,
-        password_time_cost=1,
-        password_memory_kib=8192,
-        tls=tls.SERVICE,
-    )
-    server = await start_account(settings, tokens, clock)
-    server.database_url = url
-    yield server
-    await server.stop(0)
-
-
-@pytest.fixture
-async def transfer_server(patroni, account_server, region_server, tokens, clock):
-    url = _database(patroni, "transfer")
-    upgrade("transfer", url)
-    settings = TransferSettings(
-        url, account_server.address, region_server.address, worker_interval=0.2, tls=tls.SERVICE
-    )
-    server = await start_transfer(settings, tokens, clock)
-    server.database_url = url
-    yield server
-    await server.stop(0)
-
-
-@pytest.fixture
-async def transfers(transfer_server):
-    async with aio_channel(transfer_server.address) as channel:
-        yield transfer_pb2_grpc.TransferServiceStub(channel)
+    return make
 
 
 async def _until_answered(call, timeout: float = 90.0):
@@ -102,6 +49,14 @@ async def _until_answered(call, timeout: float = 90.0):
             if error.code() not in RETRYABLE or time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
+
+
+async def _related_pair(member, relate, i: int):
+    """A payer in 南宁 with ¥1,000 and a relative in 北京."""
+    payer = await member(f"付款人{i}", "450102", funding=100_000)
+    payee = await member(f"收款人{i}", "110101")
+    await relate(payer, payee)
+    return payer, payee
 
 
 async def _final_states(transfer_url: str, ids: list[str]) -> dict[str, str]:
@@ -119,12 +74,7 @@ async def test_r23_a_failover_during_a_burst_loses_no_acknowledged_transfer(
     transfer_server,
     account_server,
 ):
-    pairs = []
-    for i in range(12):
-        payer = await member(f"付款人{i}", "450102", funding=100_000)
-        payee = await member(f"收款人{i}", "110101")
-        await relate(payer, payee)
-        pairs.append((payer, payee))
+    pairs = [await _related_pair(member, relate, i) for i in range(12)]
     outcomes: dict[str, object] = {}
 
     async def client(payer, payee) -> None:
@@ -174,9 +124,7 @@ async def test_r23_services_follow_the_new_primary_without_a_restart(
     transfer_server,
     account_server,
 ):
-    payer = await member("张伟", "450102", funding=100_000)
-    payee = await member("李秀英", "110101")
-    await relate(payer, payee)
+    payer, payee = await _related_pair(member, relate, 0)
     metadata = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
     before = await transfers.SubmitTransfer(submit_request(payer, payee, amount=5_000), metadata=metadata)
     old, _ = await asyncio.to_thread(patroni.kill_primary)
