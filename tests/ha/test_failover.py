@@ -17,7 +17,7 @@ import pytest
 from yibao.transfer.v1 import transfer_pb2 as pb
 
 from services.kernel.auth import Role
-from tests.transfer.helpers import check_invariant, submit_request
+from tests.transfer.helpers import check_invariant, eventually, submit_request
 
 pytestmark = pytest.mark.ha
 
@@ -57,6 +57,12 @@ async def _related_pair(member, relate, i: int):
     payee = await member(f"收款人{i}", "110101")
     await relate(payer, payee)
     return payer, payee
+
+
+async def _unnumbered_events(transfer_url: str) -> bool:
+    with psycopg.connect(transfer_url) as conn:
+        (left,) = conn.execute("SELECT count(*) FROM transfer_events WHERE sequence IS NULL").fetchone()
+    return left == 0
 
 
 async def _final_states(transfer_url: str, ids: list[str]) -> dict[str, str]:
@@ -112,6 +118,8 @@ async def test_r23_a_failover_during_a_burst_loses_no_acknowledged_transfer(
     with psycopg.connect(transfer_server.database_url) as conn:
         (count,) = conn.execute("SELECT count(*) FROM transfers").fetchone()
     assert count == len(acknowledged)  # no duplicate from a repeated request
+    # The event sequencer went on after the failover: every event is numbered.
+    await eventually(lambda: _unnumbered_events(transfer_server.database_url), timeout=30)
     await check_invariant(account_server.database_url, transfer_server.database_url)
 
 

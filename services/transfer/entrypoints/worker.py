@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from functools import partial
 
+from services.kernel.db import is_database_unavailable
 from services.kernel.errors import DomainError
 from services.kernel.leases import Leases
 from services.transfer.usecases.events import Events
@@ -44,8 +45,11 @@ async def run_worker(
                         await job()
             except DomainError as error:  # another service away: next round
                 log.warning("background job postponed", extra={"reason": error.reason})
-            except Exception:
-                log.exception("background job failed")
+            except Exception as error:
+                if is_database_unavailable(error):  # a failover: the next round finds the new primary
+                    log.warning("background job postponed", extra={"reason": "DATABASE_UNAVAILABLE"})
+                else:
+                    log.exception("background job failed")
         at_start = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)

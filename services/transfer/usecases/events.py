@@ -6,6 +6,7 @@ resumes after the last number it saw misses nothing and sees nothing twice."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ from services.transfer.domain.errors import cursor_invalid, province_code_invali
 from services.transfer.domain.transfer import EventType, Transfer
 from services.transfer.usecases.access import require_platform_of
 from services.transfer.usecases.common import TransferDeps
+
+log = logging.getLogger("yibao.transfer")
 
 BATCH = 500
 POLL_SECONDS = 0.5  # also picks up events other processes wrote
@@ -50,8 +53,11 @@ class Events:
             except TimeoutError:
                 pass
             self._d.events_written.clear()
-            while await self.sequence() == BATCH:
-                pass
+            try:
+                while await self.sequence() == BATCH:
+                    pass
+            except Exception:  # the database away (a failover): the next round numbers them
+                log.warning("event numbering postponed", exc_info=True)
 
     async def follow(self, caller: Principal, province: str, after: int) -> AsyncIterator[Event]:
         validate_code(province, "province")
