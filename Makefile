@@ -10,7 +10,7 @@ IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench soak soak-short lint proto docs clean wheelhouse image up down logs
+.PHONY: install run demo test bench soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,16 @@ soak: install
 soak-short:
 	$(MAKE) soak SOAK_SECONDS=20 SOAK_RATE=100
 
+## Jepsen-style bank test under failures: CHAOS_RATE req/s (40) for CHAOS_SECONDS (300) against two replicas of each
+## service on a three-node Patroni cluster (CHAOS_POSTGRES=local: the local server, no database faults) while replicas,
+## the primary and the whole cluster are killed; writes .chaos/result.json, fails on anything lost, duplicated or unbalanced.
+chaos: install
+	$(BIN)/python -m bench.chaos
+
+## The short form CI runs: 120 s, four service kills and a failover through the 06:00 refund sweep.
+chaos-short:
+	$(MAKE) chaos CHAOS_SECONDS=120
+
 ## docs/api.md from the protos' comments, docs/errors.md from the error catalogues (tests/test_docs.py checks both are fresh).
 docs: install
 	$(BIN)/python tools/api_reference.py > docs/api.md
@@ -107,3 +117,33 @@ logs:
 
 clean:
 	rm -rf $(VENV) .run tools/node_modules wheelhouse
+
+# --- The compose profile `ha`: PostgreSQL under Patroni (deploy/ha/compose/) ---
+PATRONI_IMAGE ?= yibao-patroni:latest
+HA_PROJECT    ?= yibao-ha
+HA_WHEELS     := deploy/ha/compose/wheelhouse
+PATRONI_REQ   := patroni[psycopg3,etcd3]==4.0.7
+.PHONY: ha-image up-ha down-ha
+
+## The `ha` profile's node image (PostgreSQL under Patroni 4; etcd, same image) from $$POSTGRES_IMAGE and wheels
+## built here: the base's Debian Python may be 3.11 (bookworm) or 3.13 (trixie), so binary wheels for both.
+ha-image: install
+	rm -rf $(HA_WHEELS)
+	$(BIN)/pip wheel --quiet --wheel-dir $(HA_WHEELS) '$(PATRONI_REQ)'
+	for v in 3.11 3.13; do $(BIN)/pip download --quiet --only-binary=:all: --implementation cp --python-version $$v \
+	  --platform manylinux2014_$$(uname -m) --find-links $(HA_WHEELS) --dest $(HA_WHEELS) '$(PATRONI_REQ)' || exit 1; done
+	. deploy/base-images.sh && docker build --quiet --build-arg POSTGRES_IMAGE=$$POSTGRES_IMAGE -t $(PATRONI_IMAGE) deploy/ha/compose
+
+## The suite alone on a three-node Patroni cluster with etcd (compose project $(HA_PROJECT), ports 50061..50063),
+## with make up's keys, certificates and clock (AT=… as for make up).
+up-ha: image ha-image install
+	$(BIN)/yibao dev-clock $(if $(AT),"$(AT)") --file .up/clock
+	$(BIN)/yibao dev-pki .up/tls
+	$(BIN)/yibao dev-keys .up/keys
+	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) YIBAO_PATRONI_IMAGE=$(PATRONI_IMAGE) \
+	  $(COMPOSE) -p $(HA_PROJECT) --profile ha up -d region-ha account-ha transfer-ha seed-ha
+	$(COMPOSE) -p $(HA_PROJECT) --profile ha ps
+	$(COMPOSE) -p $(HA_PROJECT) --profile ha exec -T pg1 patronictl list
+
+down-ha:
+	$(COMPOSE) -p $(HA_PROJECT) --profile ha down -v
