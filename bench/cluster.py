@@ -130,6 +130,21 @@ class Cluster:
         return {name: cpu_seconds(p.pid) for name, p in self.processes.items()}
 
 
+def process_env(clock: Clock) -> dict[str, str]:
+    """What every service process of a benchmark is started with (beside
+    its ports, targets and database): the keys, the clock file, quiet logs
+    and a worker that looks every 0.2 s."""
+    return {
+        **os.environ,
+        "YIBAO_JWT_SIGNING_KEY": KEY,
+        "YIBAO_FACE_TICKET_KEY": FACE_KEY,
+        "YIBAO_ACCOUNT_ID_HASH_KEY": ID_HASH_KEY,
+        "YIBAO_CLOCK_FILE": str(clock.path),
+        "YIBAO_LOG_LEVEL": "WARNING",
+        "YIBAO_TRANSFER_WORKER_INTERVAL_SECONDS": "0.2",
+    }
+
+
 @contextlib.asynccontextmanager
 async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> AsyncIterator[Cluster]:
     """Migrates the databases in ``urls``, loads the division list (and the
@@ -141,15 +156,7 @@ async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> Asy
     cluster = Cluster(urls)
     cluster.ports = {name: free_port() for name in SERVICES}
     cluster.metrics = {name: free_port() for name in SERVICES}
-    env = {
-        **os.environ,
-        "YIBAO_JWT_SIGNING_KEY": KEY,
-        "YIBAO_FACE_TICKET_KEY": FACE_KEY,
-        "YIBAO_ACCOUNT_ID_HASH_KEY": ID_HASH_KEY,
-        "YIBAO_CLOCK_FILE": str(clock.path),
-        "YIBAO_LOG_LEVEL": "WARNING",
-        "YIBAO_TRANSFER_WORKER_INTERVAL_SECONDS": "0.2",
-    }
+    env = process_env(clock)
     if TLS:  # as deployed: mutual TLS with a development CA of the run's own
         pki = write_dev_pki(Path(tempfile.mkdtemp(prefix="yibao-bench-tls-")))
         env |= secure_env(pki["service"])
