@@ -172,11 +172,14 @@ class History:
         self._file.close()
 
 
-def classify(error: grpc.aio.AioRpcError) -> tuple[str, str]:
-    """(info | fail, "CODE REASON") of a refusal."""
+def classify(error: grpc.aio.AioRpcError, retry: bool = False) -> tuple[str, str]:
+    """(info | fail, "CODE REASON") of a refusal. A repeat refused before it
+    was looked at (UNAUTHENTICATED: its token expired as the clock jumped to
+    06:00) says nothing of the first attempt: still unknown, tried again."""
     details = error_details(error) if error.code() is not grpc.StatusCode.DEADLINE_EXCEEDED else None
     text = f"{error.code().name} {details.reason if details else ''}".strip()
-    return ("info" if error.code() in UNKNOWN else "fail"), text
+    unknown = error.code() in UNKNOWN or (retry and error.code() is grpc.StatusCode.UNAUTHENTICATED)
+    return ("info" if unknown else "fail"), text
 
 
 # --- PostgreSQL
@@ -482,7 +485,7 @@ class Workload:
             result = await getattr(self._bank, f)(value)
             type_, error = "ok", None
         except grpc.aio.AioRpcError as refusal:
-            type_, error = classify(refusal)
+            type_, error = classify(refusal, retry=retry_of is not None)
         except Exception as broken:  # noqa: BLE001 — whatever it was, the outcome is unknown
             type_, error = "info", repr(broken)
         self._history.complete(op, process, type_, f, value | result, error)
