@@ -166,46 +166,53 @@ def _wait_seeded(cluster: Cluster) -> None:
     raise AssertionError("the seed job did not load the regions")
 
 
+def family(accounts, payer_name: str, payee_name: str):
+    """A payer in 南宁 with ¥1,000 in his personal account (password 258036)
+    and his mother in 北京, both with wallets, their relation attested:
+    (payer, payee, the payee's ID number)."""
+    gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
+    payer_number, payee_number = id_number("450102"), id_number("110101")
+
+    def register(number: str, name: str, kind: int, region: str, metadata):
+        request = apb.RegisterPersonRequest(
+            id_number=number, name=name, insurance_type=kind, insured_region=region
+        )
+        return accounts.RegisterPerson(request, metadata=metadata).person
+
+    payer = register(payer_number, payer_name, apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
+    payee = register(payee_number, payee_name, apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
+    accounts.FundPersonalAccount(
+        apb.FundPersonalAccountRequest(
+            person_id=payer.id,
+            amount_fen=100_000,
+            reference=f"c-{payer.id}",
+            period=beijing_month(CLOCK.now()),
+        ),
+        metadata=gx,
+    )
+    for person, region in ((payer, "450102"), (payee, "110101")):
+        accounts.OpenWallet(
+            apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"),
+            metadata=_token(Role.CITIZEN, person_id=person.id),
+        )
+    accounts.SetPassword(
+        apb.SetPasswordRequest(person_id=payer.id, new_password="258036"),
+        metadata=_token(Role.CITIZEN, person_id=payer.id),
+    )
+    accounts.AttestRelation(
+        apb.AttestRelationRequest(
+            person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
+        ),
+        metadata=gx,
+    )
+    return payer, payee, payee_number
+
+
 def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster):
     _wait_seeded(cluster)
     with sync_channel(cluster.target("account")) as a_channel:
         accounts = account_pb2_grpc.AccountServiceStub(a_channel)
-        gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
-        payer_number, payee_number = id_number("450102"), id_number("110101")
-
-        def register(number: str, name: str, kind: int, region: str, metadata):
-            request = apb.RegisterPersonRequest(
-                id_number=number, name=name, insurance_type=kind, insured_region=region
-            )
-            return accounts.RegisterPerson(request, metadata=metadata).person
-
-        payer = register(payer_number, "黄海", apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
-        payee = register(payee_number, "黄母", apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
-        accounts.FundPersonalAccount(
-            apb.FundPersonalAccountRequest(
-                person_id=payer.id,
-                amount_fen=100_000,
-                reference=f"c-{payer.id}",
-                period=beijing_month(CLOCK.now()),
-            ),
-            metadata=gx,
-        )
-        for person, region in ((payer, "450102"), (payee, "110101")):
-            me = _token(Role.CITIZEN, person_id=person.id)
-            accounts.OpenWallet(
-                apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"),
-                metadata=me,
-            )
-        accounts.SetPassword(
-            apb.SetPasswordRequest(person_id=payer.id, new_password="258036"),
-            metadata=_token(Role.CITIZEN, person_id=payer.id),
-        )
-        accounts.AttestRelation(
-            apb.AttestRelationRequest(
-                person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
-            ),
-            metadata=gx,
-        )
+        payer, payee, payee_number = family(accounts, "黄海", "黄母")
 
         def submit(amount: int) -> pb.Transfer:
             with sync_channel(cluster.target("transfer")) as channel:

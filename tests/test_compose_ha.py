@@ -23,11 +23,9 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Role
-from services.kernel.clock import beijing_month
-from tests.cluster import id_number
 from tests.conftest import _docker_available
 from tests.kernel.test_server import _free_port
-from tests.test_compose import CLOCK, Cluster, _sh, _token, _wait_seeded, sync_channel
+from tests.test_compose import Cluster, _sh, _token, _wait_seeded, family, sync_channel
 
 pytestmark = pytest.mark.docker
 
@@ -114,43 +112,9 @@ def _until_available(call, what: str):
 
 def test_a_transfer_survives_a_kill_of_the_patroni_primary(ha):
     _wait_seeded(ha)
-    gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
-    payer_number, payee_number = id_number("450102"), id_number("110101")
     with sync_channel(ha.target("account")) as a_channel:
         accounts = account_pb2_grpc.AccountServiceStub(a_channel)
-
-        def register(number: str, name: str, kind: int, region: str, metadata):
-            request = apb.RegisterPersonRequest(
-                id_number=number, name=name, insurance_type=kind, insured_region=region
-            )
-            return accounts.RegisterPerson(request, metadata=metadata).person
-
-        payer = register(payer_number, "韦海", apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
-        payee = register(payee_number, "韦母", apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
-        accounts.FundPersonalAccount(
-            apb.FundPersonalAccountRequest(
-                person_id=payer.id,
-                amount_fen=100_000,
-                reference=f"c-{payer.id}",
-                period=beijing_month(CLOCK.now()),
-            ),
-            metadata=gx,
-        )
-        for person, region in ((payer, "450102"), (payee, "110101")):
-            accounts.OpenWallet(
-                apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"),
-                metadata=_token(Role.CITIZEN, person_id=person.id),
-            )
-        accounts.SetPassword(
-            apb.SetPasswordRequest(person_id=payer.id, new_password="258036"),
-            metadata=_token(Role.CITIZEN, person_id=payer.id),
-        )
-        accounts.AttestRelation(
-            apb.AttestRelationRequest(
-                person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
-            ),
-            metadata=gx,
-        )
+        payer, payee, payee_number = family(accounts, "韦海", "韦母")
 
         def balances(person) -> tuple[int, int]:
             b, _ = _until_available(
