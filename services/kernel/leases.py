@@ -28,9 +28,10 @@ class Leases:
         self._engine, self._service = engine, service
 
     @contextlib.asynccontextmanager
-    async def hold(self, job: str) -> AsyncIterator[bool]:
-        """``async with leases.hold("resume") as mine: if mine: …``"""
-        if self._engine.dialect.name != "postgresql":
+    async def hold(self, job: str | None) -> AsyncIterator[bool]:
+        """``async with leases.hold("resume") as mine: if mine: …``; a job
+        named None is one every replica runs (always granted)."""
+        if job is None or self._engine.dialect.name != "postgresql":
             yield True
             return
         key = {"key": lock_key(f"{self._service}:{job}")}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from functools import partial
 
 from services.kernel.db import is_database_unavailable
@@ -40,7 +39,7 @@ async def run_worker(
         )
         for lease, job in jobs:
             try:
-                async with busy, leases.hold(lease) if lease else _granted() as mine:
+                async with busy, leases.hold(lease) as mine:
                     if mine:
                         await job()
             except DomainError as error:  # another service away: next round
@@ -53,11 +52,6 @@ async def run_worker(
         at_start = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
-
-
-@contextlib.asynccontextmanager
-async def _granted() -> AsyncIterator[bool]:
-    yield True
 
 
 async def run_reconciler(
