@@ -36,7 +36,7 @@ from services.kernel.tls import write_dev_pki
 from services.kernel.token_keys import write_dev_keys
 from tests.cluster import id_number
 from tests.conftest import _docker_available
-from tests.kernel.test_server import _free_port
+from tests.kernel.test_server import _free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = tempfile.mkdtemp(prefix="yibao-dev-")  # what make up keeps in .up: the clock and the PKI
@@ -72,7 +72,10 @@ def _sh(command: str, env: dict, timeout: int = 900) -> str:
 class Cluster:
     def __init__(self) -> None:
         self.project = f"yibaotest{uuid.uuid4().hex[:8]}"
-        self.ports = {name: _free_port() for name in ("region", "account", "transfer")}
+        # Six ports, distinct: the ha profile publishes a second suite beside this one.
+        ports = _free_ports(6)
+        self.ports = dict(zip(("region", "account", "transfer"), ports[:3], strict=True))
+        self.spare_ports = ports[3:]
         self.compose = _compose_command()
         self.env = {
             **os.environ,

@@ -24,7 +24,6 @@ from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Role
 from tests.conftest import _docker_available
-from tests.kernel.test_server import _free_port
 from tests.test_compose import Cluster, _sh, _token, _wait_seeded, family, sync_channel
 
 pytestmark = pytest.mark.docker
@@ -41,7 +40,7 @@ class HaCluster(Cluster):
         super().__init__()
         self.project = f"yibaohatest{uuid.uuid4().hex[:8]}"
         self.compose = [*self.compose, "--profile", "ha"]
-        self.ha_ports = {name: _free_port() for name in ("region", "account", "transfer")}
+        self.ha_ports = dict(zip(("region", "account", "transfer"), self.spare_ports, strict=True))
         for name, port in self.ha_ports.items():
             self.env[f"YIBAO_HA_{name.upper()}_PORT"] = str(port)
 

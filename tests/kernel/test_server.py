@@ -105,9 +105,20 @@ async def test_r20a_control_characters_and_overlong_text_are_refused_before_any_
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return _free_ports(1)[0]
+
+
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: every socket stays bound until all are
+    chosen, or the kernel may hand the same port out twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 async def test_reflection_puts_the_error_detail_types_in_each_services_schema(tokens):
@@ -143,7 +154,7 @@ async def test_reflection_puts_the_error_detail_types_in_each_services_schema(to
 def test_serve_process_exposes_metrics_and_drains_on_sigterm(tmp_path):
     url = f"sqlite:///{tmp_path / 'region.db'}"
     upgrade("region", url)
-    port, metrics_port = _free_port(), _free_port()
+    port, metrics_port = _free_ports(2)
     env = {
         **os.environ,
         "YIBAO_REGION_DATABASE_URL": url,
