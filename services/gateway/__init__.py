@@ -1,0 +1,1 @@
+"""The HTTPS/JSON gateway for provincial platforms (R25)."""
