@@ -1,12 +1,14 @@
-"""`yibao region …` and `yibao institution …`: the region service from a terminal."""
+"""`yibao region …`, `yibao institution …` and `yibao platform …`: the region
+service from a terminal."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from yibao.region.v1 import region_pb2 as pb
 from yibao.region.v1 import region_pb2_grpc
 
@@ -16,6 +18,9 @@ from services.kernel.proto_time import from_timestamp, to_timestamp
 
 region_app = typer.Typer(help="Regions and wallet enablement (region service).", no_args_is_help=True)
 institution_app = typer.Typer(help="Designated institutions (region service).", no_args_is_help=True)
+platform_app = typer.Typer(
+    help="Provincial platforms' SM2 keys for the HTTPS gateway (region service).", no_args_is_help=True
+)
 
 Target = Annotated[str | None, target_option("region")]
 
@@ -237,3 +242,76 @@ def set_wallet(
     request = pb.UpdateInstitutionRequest(institution=pb.Institution(code=code, accepts_wallet=accepts))
     request.update_mask.paths.append("accepts_wallet")
     out.print(_institutions_table([_call(target, "UpdateInstitution", request, token).institution]))
+
+
+AppId = Annotated[str, typer.Option("--app-id", help="the platform's appId")]
+
+
+def _platform_keys_table(keys) -> Table:
+    # The ids are what an operator copies: never cut, however narrow the terminal.
+    table = Table(
+        Column("app id", no_wrap=True, min_width=8),
+        Column("key id", no_wrap=True, min_width=16),
+        "province",
+        "state",
+        "created",
+        "revoked",
+        "public key",
+    )
+    for k in keys:
+        state = pb.PlatformKeyState.Name(k.state).removeprefix("PLATFORM_KEY_STATE_").lower()
+        shown = f"[green]{state}[/green]" if k.state == pb.PLATFORM_KEY_STATE_ACTIVE else state
+        public = f"{k.public_key[:10]}…{k.public_key[-6:]}"
+        table.add_row(
+            k.app_id, k.key_id, k.province, shown, _when(k.create_time), _when(k.revoke_time), public
+        )
+    return table
+
+
+@platform_app.command("add")
+def add_platform_key(
+    app_id: AppId,
+    province: Annotated[str, typer.Option(help="the platform's province code, e.g. 450000")],
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="SM2 public key: 04 + x + y, 130 hex digits")
+    ] = None,
+    public_key_file: Annotated[
+        Path | None, typer.Option("--public-key-file", help="a file holding the public key (hex)")
+    ] = None,
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """Register a platform's SM2 public key (admin); at most two active per platform."""
+    if (public_key is None) == (public_key_file is None):
+        raise typer.BadParameter("give --public-key or --public-key-file")
+    if public_key_file is not None:
+        public_key = public_key_file.read_text(encoding="utf-8").strip()
+    key = pb.PlatformKey(app_id=app_id, province=province, public_key=public_key)
+    created = _call(target, "CreatePlatformKey", pb.CreatePlatformKeyRequest(platform_key=key), token)
+    out.print(_platform_keys_table([created.platform_key]))
+
+
+@platform_app.command("keys")
+def platform_keys(
+    app_id: Annotated[str, typer.Option("--app-id", help="only this platform's keys")] = "",
+    active_only: Annotated[bool, typer.Option("--active-only")] = False,
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """Platforms' keys, by platform then age (admin or service)."""
+    request = pb.ListPlatformKeysRequest(app_id=app_id, active_only=active_only, page_size=500)
+    out.print(
+        _platform_keys_table(every_page(_call, target, "ListPlatformKeys", request, "platform_keys", token))
+    )
+
+
+@platform_app.command("revoke")
+def revoke_platform_key(
+    app_id: AppId,
+    key_id: Annotated[str, typer.Option("--key-id", help="the key's id (yibao platform keys)")],
+    target: Target = None,
+    token: Token = None,
+) -> None:
+    """Revoke a platform's key (admin): the gateway stops accepting it within seconds."""
+    request = pb.RevokePlatformKeyRequest(app_id=app_id, key_id=key_id)
+    out.print(_platform_keys_table([_call(target, "RevokePlatformKey", request, token).platform_key]))

@@ -12,6 +12,7 @@ from services.region.adapters.repository import region_unit_of_work
 from services.region.entrypoints.grpc_api import RegionServicer, region_service
 from services.region.settings import RegionSettings
 from services.region.usecases.institutions import InstitutionUseCases
+from services.region.usecases.platforms import PlatformUseCases
 from services.region.usecases.regions import RegionUseCases
 
 
@@ -20,7 +21,9 @@ async def bootstrap(settings: RegionSettings, tokens: TokenAuthority, clock: Clo
     metrics = ServiceMetrics("region")
     metrics.count_sql(engine)
     uow = region_unit_of_work(engine)
-    servicer = RegionServicer(RegionUseCases(uow, clock), InstitutionUseCases(uow, clock))
+    servicer = RegionServicer(
+        RegionUseCases(uow, clock), InstitutionUseCases(uow, clock), PlatformUseCases(uow, clock)
+    )
     definition = region_service(servicer, on_stop=[engine.dispose])
     server = await start_server(
         definition, settings.listen, tokens, settings.metrics_port, metrics, settings.tls

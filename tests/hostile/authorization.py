@@ -35,6 +35,10 @@ region.CancelEnablementChange         payer    U    D    D     D     D     D    
 region.ListEnablementChanges          payer    U    D    D     D     D     D     D     A     A
 region.CreateInstitution              payer    U    D    D     D     D     D     D     A     D
 region.UpdateInstitution              payer    U    D    D     D     D     D     D     A     D
+region.CreatePlatformKey              payer    U    D    D     D     D     D     D     A     D
+region.RevokePlatformKey              payer    U    D    D     D     D     D     D     A     D
+region.ListPlatformKeys               payer    U    D    D     D     D     D     D     A     A
+region.ClaimNonce                     payer    U    D    D     D     D     D     D     D     A
 account.RegisterPerson                payer    U    D    D     A     D     D     D     D     D
 account.UpdateInsurance               payer    U    D    D     A     D     D     D     D     D
 account.GetPerson                     payer    U    A    D     A     D     D     D     D     A
@@ -76,7 +80,7 @@ transfer.ReceiveTransfer              payee    U    A    D     A     D     D    
 transfer.DeclineTransfer              payee    U    A    D     A     D     D     D     D     D
 transfer.StreamTransferEvents         payer    U    D    D     A     D     D     D     D     D
 transfer.GetSettlementStatement       payer    U    D    D     A     A     D     D     A     A
-transfer.ListNotifications            payer    U    A    D     D     D     D     D     D     A
+transfer.ListNotifications            payer    U    A    D     A     D     D     D     D     A
 """
 
 

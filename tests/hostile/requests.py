@@ -13,6 +13,7 @@ from yibao.transfer.v1 import transfer_pb2 as tpb
 from yibao.type.v1 import relation_pb2
 from yibao.type.v1.verification_pb2 import Verification
 
+from services.gateway.gm import SM2PrivateKey
 from tests.cluster import id_number
 from tests.hostile.conftest import HOSPITAL, PASSWORD, World
 
@@ -62,6 +63,20 @@ def valid_request(rpc: str, w: World):
         "region.UpdateInstitution": lambda: rpb.UpdateInstitutionRequest(
             institution=rpb.Institution(code=HOSPITAL, accepts_wallet=True),
             update_mask=FieldMask(paths=["accepts_wallet"]),
+        ),
+        "region.CreatePlatformKey": lambda: rpb.CreatePlatformKeyRequest(
+            platform_key=rpb.PlatformKey(
+                app_id=_key("authz-app"),
+                province="440000",
+                public_key=SM2PrivateKey.generate().public_key().to_hex(),
+            )
+        ),
+        "region.RevokePlatformKey": lambda: rpb.RevokePlatformKeyRequest(
+            app_id="authz-app", key_id="0123456789abcdef"
+        ),
+        "region.ListPlatformKeys": lambda: rpb.ListPlatformKeysRequest(),
+        "region.ClaimNonce": lambda: rpb.ClaimNonceRequest(
+            app_id="authz-app", nonce=_key("authz-nonce-0000"), timestamp=Timestamp(seconds=1_900_000_000)
         ),
         "account.RegisterPerson": lambda: apb.RegisterPersonRequest(
             id_number=id_number("450102"),

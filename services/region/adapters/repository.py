@@ -5,17 +5,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from services.kernel.db import first, from_row, row_values
+from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values
 from services.kernel.uow import SqlUnitOfWork, unit_of_work_factory
-from services.region.adapters.tables import enablement_changes, institutions, regions
+from services.region.adapters.tables import (
+    enablement_changes,
+    institutions,
+    platform_keys,
+    platform_nonces,
+    platforms,
+    regions,
+)
 from services.region.domain.codes import Level, Region, RegionPath
 from services.region.domain.enablement import Change
 from services.region.domain.institutions import Institution, Kind
+from services.region.domain.platforms import KeyState, Nonce, PlatformKey
+
+# A platform key with its platform's province.
+_KEYS = select(platform_keys, platforms.c.province).join(
+    platforms, platforms.c.app_id == platform_keys.c.app_id
+)
 
 
 class RegionRepository:
@@ -136,6 +150,76 @@ class RegionRepository:
             query = query.where(institutions.c.code > after_code)
         rows = await self._conn.execute(query.order_by(institutions.c.code).limit(limit))
         return [from_row(Institution, r) for r in rows]
+
+    # --- platforms, their keys and nonces (R25)
+    async def add_platform(self, app_id: str, province: str, now: datetime) -> None:
+        """Records the platform unless it is there (its province is then the one it had)."""
+        query = insert_ignoring_conflicts(self._conn, platforms)
+        await self._conn.execute(query.values(app_id=app_id, province=province, created_at=now))
+
+    async def platform_province(self, app_id: str, for_update: bool = False) -> str | None:
+        """The platform's province; ``for_update`` locks its row, so that the
+        changes of one platform's keys happen one at a time."""
+        query = select(platforms.c.province).where(platforms.c.app_id == app_id)
+        return (await self._conn.execute(query.with_for_update() if for_update else query)).scalar()
+
+    async def platform_key(self, key_id: str, for_update: bool = False) -> PlatformKey | None:
+        query = _KEYS.where(platform_keys.c.key_id == key_id)
+        return await first(self._conn, PlatformKey, query, for_update)
+
+    async def platform_key_by_public_key(self, public_key: str) -> PlatformKey | None:
+        return await first(self._conn, PlatformKey, _KEYS.where(platform_keys.c.public_key == public_key))
+
+    async def active_key_count(self, app_id: str) -> int:
+        query = select(func.count()).where(
+            platform_keys.c.app_id == app_id, platform_keys.c.state == KeyState.ACTIVE.value
+        )
+        return (await self._conn.execute(query)).scalar_one()
+
+    async def add_platform_key(self, key: PlatformKey) -> None:
+        values = row_values(key)
+        del values["province"]  # the platform's
+        await self._conn.execute(insert(platform_keys).values(values))
+
+    async def save_platform_key(self, key: PlatformKey) -> None:
+        values = row_values(key)
+        del values["province"]
+        await self._conn.execute(
+            update(platform_keys).where(platform_keys.c.key_id == key.key_id).values(values)
+        )
+
+    async def list_platform_keys(
+        self, app_id: str | None, active_only: bool, after: list | None, limit: int
+    ) -> list[PlatformKey]:
+        """By app_id, then age; ``after`` is the (app_id, created_at, key_id) of the last one seen."""
+        query = _KEYS
+        if app_id is not None:
+            query = query.where(platform_keys.c.app_id == app_id)
+        if active_only:
+            query = query.where(platform_keys.c.state == KeyState.ACTIVE.value)
+        if after is not None:
+            last_app, last_created, last_key = after[0], datetime.fromisoformat(after[1]), after[2]
+            c = platform_keys.c
+            query = query.where(
+                or_(
+                    c.app_id > last_app,
+                    and_(c.app_id == last_app, c.created_at > last_created),
+                    and_(c.app_id == last_app, c.created_at == last_created, c.key_id > last_key),
+                )
+            )
+        order = (platform_keys.c.app_id, platform_keys.c.created_at, platform_keys.c.key_id)
+        rows = await self._conn.execute(query.order_by(*order).limit(limit))
+        return [from_row(PlatformKey, r) for r in rows]
+
+    async def claim_nonce(self, nonce: Nonce) -> bool:
+        """Records the nonce; False when it was there (claimed before, or concurrently)."""
+        return await insert_new(self._conn, platform_nonces, row_values(nonce))
+
+    async def purge_nonces(self, now: datetime, limit: int) -> int:
+        """Deletes at most ``limit`` expired nonces; how many it deleted."""
+        expired = select(platform_nonces.c.id).where(platform_nonces.c.expires_at <= now).limit(limit)
+        result = await self._conn.execute(delete(platform_nonces).where(platform_nonces.c.id.in_(expired)))
+        return result.rowcount
 
 
 def region_unit_of_work(engine):

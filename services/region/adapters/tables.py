@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, MetaData, SmallInteger, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from services.kernel.db import BigId, UtcDateTime
 
@@ -50,3 +60,37 @@ institutions = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 Index("ix_institutions_province_kind", institutions.c.province_code, institutions.c.kind)
+
+# R25: provincial platforms, their SM2 keys and the nonces the gateway accepted.
+platforms = Table(
+    "platforms",
+    metadata,
+    Column("app_id", String(64), primary_key=True),
+    # Bound by the first key, for good.
+    Column("province", String(6), ForeignKey("regions.code"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+platform_keys = Table(
+    "platform_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),  # fingerprint: SM3 of the point, 16 hex
+    Column("app_id", String(64), ForeignKey("platforms.app_id"), nullable=False),
+    Column("public_key", String(130), nullable=False, unique=True),
+    Column("state", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+Index("ix_platform_keys_app_created", platform_keys.c.app_id, platform_keys.c.created_at)
+
+platform_nonces = Table(
+    "platform_nonces",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("app_id", String(64), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("stamped_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("app_id", "nonce", name="uq_platform_nonces_app_nonce"),
+)

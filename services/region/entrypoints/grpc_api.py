@@ -16,8 +16,10 @@ from services.region.domain.codes import Level
 from services.region.domain.enablement import Action, Change, Enablement
 from services.region.domain.errors import update_mask_invalid
 from services.region.domain.institutions import Institution, Kind
+from services.region.domain.platforms import KeyState, PlatformKey
 from services.region.usecases import access
 from services.region.usecases.institutions import InstitutionUseCases
+from services.region.usecases.platforms import PlatformUseCases
 from services.region.usecases.regions import RegionUseCases, RegionView
 
 SERVICE = pb.DESCRIPTOR.services_by_name["RegionService"].full_name
@@ -29,6 +31,7 @@ POLICY = {f"/{SERVICE}/{method}": roles for method, roles in access.METHODS.item
 _LEVELS = WireEnum(Level, pb.RegionLevel)
 _ACTIONS = WireEnum(Action, pb.EnablementAction)
 _KINDS = WireEnum(Kind, pb.InstitutionKind)
+_KEY_STATES = WireEnum(KeyState, pb.PlatformKeyState)
 
 
 def change_pb(change: Change) -> pb.EnablementChange:
@@ -63,10 +66,31 @@ def institution_pb(i: Institution) -> pb.Institution:
     return message(pb.Institution, i, kind=_KINDS.wire(i.kind), create_time=created, update_time=updated)
 
 
+def platform_key_pb(k: PlatformKey) -> pb.PlatformKey:
+    return message(
+        pb.PlatformKey,
+        k,
+        state=_KEY_STATES.wire(k.state),
+        create_time=to_timestamp(k.created_at),
+        revoke_time=to_timestamp(k.revoked_at),
+    )
+
+
 class RegionServicer(region_pb2_grpc.RegionServiceServicer):
-    def __init__(self, regions: RegionUseCases, institutions: InstitutionUseCases) -> None:
+    def __init__(
+        self,
+        regions: RegionUseCases,
+        institutions: InstitutionUseCases,
+        platforms: PlatformUseCases | None = None,
+    ) -> None:
         self._regions = regions
         self._institutions = institutions
+        self._platforms_or_none = platforms
+
+    @property
+    def _platforms(self) -> PlatformUseCases:
+        assert self._platforms_or_none is not None, "a servicer without platform use cases"
+        return self._platforms_or_none
 
     async def GetRegion(self, request, context):
         return pb.GetRegionResponse(region=region_pb(await self._regions.get_region(request.code)))
@@ -153,6 +177,26 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
             i.accepts_wallet if "accepts_wallet" in paths else None,
         )
         return pb.UpdateInstitutionResponse(institution=institution_pb(updated))
+
+    async def CreatePlatformKey(self, request, context):
+        k = request.platform_key
+        created = await self._platforms.create(k.app_id, k.province, k.public_key)
+        return pb.CreatePlatformKeyResponse(platform_key=platform_key_pb(created))
+
+    async def RevokePlatformKey(self, request, context):
+        revoked = await self._platforms.revoke(request.app_id, request.key_id)
+        return pb.RevokePlatformKeyResponse(platform_key=platform_key_pb(revoked))
+
+    async def ListPlatformKeys(self, request, context):
+        page = await self._platforms.list(
+            request.app_id, request.active_only, request.page_size, request.page_token
+        )
+        return page_response(pb.ListPlatformKeysResponse, "platform_keys", page, platform_key_pb)
+
+    async def ClaimNonce(self, request, context):
+        stamped_at = timestamp_argument(request.timestamp, "timestamp")
+        await self._platforms.claim_nonce(request.app_id, request.nonce, stamped_at)
+        return pb.ClaimNonceResponse()
 
 
 def region_service(servicer: RegionServicer, on_stop=()) -> ServiceDefinition:

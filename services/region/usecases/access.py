@@ -6,7 +6,10 @@ The region service guards roles only; no caller has a scope here:
   token (apps, institutions and the other services all need it);
 - enabling or disabling a region, cancelling a scheduled change, creating
   and updating institutions: the national administrator only;
-- the history of enablement changes: the administrator, and services.
+- the history of enablement changes: the administrator, and services;
+- provincial platforms' SM2 keys (R25): registered and revoked by the
+  administrator, listed by the administrator and services (the gateway);
+  nonces claimed by services only (the gateway).
 
 ``METHODS`` is what the interceptor enforces before a use case runs;
 ``require_admin`` repeats it in the use cases that record who acted."""
@@ -29,6 +32,10 @@ METHODS = {
     "ListEnablementChanges": Access.only(Role.ADMIN, Role.SERVICE),
     "CreateInstitution": _ADMIN,
     "UpdateInstitution": _ADMIN,
+    "CreatePlatformKey": _ADMIN,
+    "RevokePlatformKey": _ADMIN,
+    "ListPlatformKeys": Access.only(Role.ADMIN, Role.SERVICE),
+    "ClaimNonce": Access.only(Role.SERVICE),
 }
 
 

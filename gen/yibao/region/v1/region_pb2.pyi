@@ -38,6 +38,12 @@ class InstitutionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INSTITUTION_KIND_UNSPECIFIED: _ClassVar[InstitutionKind]
     INSTITUTION_KIND_HOSPITAL: _ClassVar[InstitutionKind]
     INSTITUTION_KIND_RETAIL_PHARMACY: _ClassVar[InstitutionKind]
+
+class PlatformKeyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLATFORM_KEY_STATE_UNSPECIFIED: _ClassVar[PlatformKeyState]
+    PLATFORM_KEY_STATE_ACTIVE: _ClassVar[PlatformKeyState]
+    PLATFORM_KEY_STATE_REVOKED: _ClassVar[PlatformKeyState]
 REGION_LEVEL_UNSPECIFIED: RegionLevel
 REGION_LEVEL_PROVINCE: RegionLevel
 REGION_LEVEL_PREFECTURE: RegionLevel
@@ -53,6 +59,9 @@ ENABLEMENT_ACTION_INHERIT: EnablementAction
 INSTITUTION_KIND_UNSPECIFIED: InstitutionKind
 INSTITUTION_KIND_HOSPITAL: InstitutionKind
 INSTITUTION_KIND_RETAIL_PHARMACY: InstitutionKind
+PLATFORM_KEY_STATE_UNSPECIFIED: PlatformKeyState
+PLATFORM_KEY_STATE_ACTIVE: PlatformKeyState
+PLATFORM_KEY_STATE_REVOKED: PlatformKeyState
 
 class Region(_message.Message):
     __slots__ = ("code", "name", "level", "parent_code", "enablement")
@@ -121,6 +130,24 @@ class Institution(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     def __init__(self, code: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[InstitutionKind, str]] = ..., region_code: _Optional[str] = ..., accepts_wallet: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PlatformKey(_message.Message):
+    __slots__ = ("app_id", "key_id", "province", "public_key", "state", "create_time", "revoke_time")
+    APP_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    app_id: str
+    key_id: str
+    province: str
+    public_key: str
+    state: PlatformKeyState
+    create_time: _timestamp_pb2.Timestamp
+    revoke_time: _timestamp_pb2.Timestamp
+    def __init__(self, app_id: _Optional[str] = ..., key_id: _Optional[str] = ..., province: _Optional[str] = ..., public_key: _Optional[str] = ..., state: _Optional[_Union[PlatformKeyState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetRegionRequest(_message.Message):
     __slots__ = ("code",)
@@ -295,3 +322,63 @@ class UpdateInstitutionResponse(_message.Message):
     INSTITUTION_FIELD_NUMBER: _ClassVar[int]
     institution: Institution
     def __init__(self, institution: _Optional[_Union[Institution, _Mapping]] = ...) -> None: ...
+
+class CreatePlatformKeyRequest(_message.Message):
+    __slots__ = ("platform_key",)
+    PLATFORM_KEY_FIELD_NUMBER: _ClassVar[int]
+    platform_key: PlatformKey
+    def __init__(self, platform_key: _Optional[_Union[PlatformKey, _Mapping]] = ...) -> None: ...
+
+class CreatePlatformKeyResponse(_message.Message):
+    __slots__ = ("platform_key",)
+    PLATFORM_KEY_FIELD_NUMBER: _ClassVar[int]
+    platform_key: PlatformKey
+    def __init__(self, platform_key: _Optional[_Union[PlatformKey, _Mapping]] = ...) -> None: ...
+
+class RevokePlatformKeyRequest(_message.Message):
+    __slots__ = ("app_id", "key_id")
+    APP_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    app_id: str
+    key_id: str
+    def __init__(self, app_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class RevokePlatformKeyResponse(_message.Message):
+    __slots__ = ("platform_key",)
+    PLATFORM_KEY_FIELD_NUMBER: _ClassVar[int]
+    platform_key: PlatformKey
+    def __init__(self, platform_key: _Optional[_Union[PlatformKey, _Mapping]] = ...) -> None: ...
+
+class ListPlatformKeysRequest(_message.Message):
+    __slots__ = ("app_id", "active_only", "page_size", "page_token")
+    APP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    app_id: str
+    active_only: bool
+    page_size: int
+    page_token: str
+    def __init__(self, app_id: _Optional[str] = ..., active_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPlatformKeysResponse(_message.Message):
+    __slots__ = ("platform_keys", "next_page_token")
+    PLATFORM_KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    platform_keys: _containers.RepeatedCompositeFieldContainer[PlatformKey]
+    next_page_token: str
+    def __init__(self, platform_keys: _Optional[_Iterable[_Union[PlatformKey, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ClaimNonceRequest(_message.Message):
+    __slots__ = ("app_id", "nonce", "timestamp")
+    APP_ID_FIELD_NUMBER: _ClassVar[int]
+    NONCE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    app_id: str
+    nonce: str
+    timestamp: _timestamp_pb2.Timestamp
+    def __init__(self, app_id: _Optional[str] = ..., nonce: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ClaimNonceResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -30,10 +30,14 @@ class RegionServiceStub:
     insurance wallet is enabled in each, and the designated institutions
     (定点医药机构) that may accept wallet payment. SPEC R1–R4.
 
+    Also the provincial platforms' SM2 public keys and the nonces the HTTPS
+    gateway has accepted from them (SPEC R25).
+
     Reads (GetRegion, ListRegions, CheckRegions, GetInstitution,
     ListInstitutions) are public: the app shows them before sign-in. Changes
     need the administrator role; the audit history needs administrator or
-    service.
+    service. Platform keys are registered and revoked by the administrator and
+    read by the administrator and services; only services claim nonces.
     """
 
     def __init__(self, channel):
@@ -92,6 +96,26 @@ class RegionServiceStub:
                 request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.UpdateInstitutionRequest.SerializeToString,
                 response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.UpdateInstitutionResponse.FromString,
                 _registered_method=True)
+        self.CreatePlatformKey = channel.unary_unary(
+                '/yibao.region.v1.RegionService/CreatePlatformKey',
+                request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.CreatePlatformKeyRequest.SerializeToString,
+                response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.CreatePlatformKeyResponse.FromString,
+                _registered_method=True)
+        self.RevokePlatformKey = channel.unary_unary(
+                '/yibao.region.v1.RegionService/RevokePlatformKey',
+                request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.RevokePlatformKeyRequest.SerializeToString,
+                response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.RevokePlatformKeyResponse.FromString,
+                _registered_method=True)
+        self.ListPlatformKeys = channel.unary_unary(
+                '/yibao.region.v1.RegionService/ListPlatformKeys',
+                request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ListPlatformKeysRequest.SerializeToString,
+                response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ListPlatformKeysResponse.FromString,
+                _registered_method=True)
+        self.ClaimNonce = channel.unary_unary(
+                '/yibao.region.v1.RegionService/ClaimNonce',
+                request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceRequest.SerializeToString,
+                response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceResponse.FromString,
+                _registered_method=True)
 
 
 class RegionServiceServicer:
@@ -99,10 +123,14 @@ class RegionServiceServicer:
     insurance wallet is enabled in each, and the designated institutions
     (定点医药机构) that may accept wallet payment. SPEC R1–R4.
 
+    Also the provincial platforms' SM2 public keys and the nonces the HTTPS
+    gateway has accepted from them (SPEC R25).
+
     Reads (GetRegion, ListRegions, CheckRegions, GetInstitution,
     ListInstitutions) are public: the app shows them before sign-in. Changes
     need the administrator role; the audit history needs administrator or
-    service.
+    service. Platform keys are registered and revoked by the administrator and
+    read by the administrator and services; only services claim nonces.
     """
 
     def GetRegion(self, request, context):
@@ -178,6 +206,42 @@ class RegionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePlatformKey(self, request, context):
+        """Registers a provincial platform's SM2 public key (R25). The first key of
+        an app_id binds it to its province for good; at most two keys of one
+        app_id are active at once (a rotation). Registering an active key of the
+        same app_id again returns it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokePlatformKey(self, request, context):
+        """Revokes a platform key: the gateway stops accepting it within its cache's
+        few seconds. Revoking a revoked key returns it unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPlatformKeys(self, request, context):
+        """Platform keys, by app_id then age, optionally of one app_id and only the
+        active ones (what the gateway verifies signatures with).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimNonce(self, request, context):
+        """Records a nonce the gateway accepted from a platform, once across every
+        gateway replica: a second claim of the same app_id and nonce is refused
+        (ALREADY_EXISTS, reason NONCE_REPLAYED). Kept 10 minutes, twice the
+        gateway's timestamp window, then purged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -231,6 +295,26 @@ def add_RegionServiceServicer_to_server(servicer, server):
                     request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.UpdateInstitutionRequest.FromString,
                     response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.UpdateInstitutionResponse.SerializeToString,
             ),
+            'CreatePlatformKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePlatformKey,
+                    request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.CreatePlatformKeyRequest.FromString,
+                    response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.CreatePlatformKeyResponse.SerializeToString,
+            ),
+            'RevokePlatformKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokePlatformKey,
+                    request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.RevokePlatformKeyRequest.FromString,
+                    response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.RevokePlatformKeyResponse.SerializeToString,
+            ),
+            'ListPlatformKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlatformKeys,
+                    request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ListPlatformKeysRequest.FromString,
+                    response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ListPlatformKeysResponse.SerializeToString,
+            ),
+            'ClaimNonce': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimNonce,
+                    request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceRequest.FromString,
+                    response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'yibao.region.v1.RegionService', rpc_method_handlers)
@@ -244,10 +328,14 @@ class RegionService:
     insurance wallet is enabled in each, and the designated institutions
     (定点医药机构) that may accept wallet payment. SPEC R1–R4.
 
+    Also the provincial platforms' SM2 public keys and the nonces the HTTPS
+    gateway has accepted from them (SPEC R25).
+
     Reads (GetRegion, ListRegions, CheckRegions, GetInstitution,
     ListInstitutions) are public: the app shows them before sign-in. Changes
     need the administrator role; the audit history needs administrator or
-    service.
+    service. Platform keys are registered and revoked by the administrator and
+    read by the administrator and services; only services claim nonces.
     """
 
     @staticmethod
@@ -510,6 +598,114 @@ class RegionService:
             '/yibao.region.v1.RegionService/UpdateInstitution',
             yibao_dot_region_dot_v1_dot_region__pb2.UpdateInstitutionRequest.SerializeToString,
             yibao_dot_region_dot_v1_dot_region__pb2.UpdateInstitutionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePlatformKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.region.v1.RegionService/CreatePlatformKey',
+            yibao_dot_region_dot_v1_dot_region__pb2.CreatePlatformKeyRequest.SerializeToString,
+            yibao_dot_region_dot_v1_dot_region__pb2.CreatePlatformKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokePlatformKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.region.v1.RegionService/RevokePlatformKey',
+            yibao_dot_region_dot_v1_dot_region__pb2.RevokePlatformKeyRequest.SerializeToString,
+            yibao_dot_region_dot_v1_dot_region__pb2.RevokePlatformKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlatformKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.region.v1.RegionService/ListPlatformKeys',
+            yibao_dot_region_dot_v1_dot_region__pb2.ListPlatformKeysRequest.SerializeToString,
+            yibao_dot_region_dot_v1_dot_region__pb2.ListPlatformKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimNonce(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.region.v1.RegionService/ClaimNonce',
+            yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceRequest.SerializeToString,
+            yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceResponse.FromString,
             options,
             channel_credentials,
             insecure,
