@@ -24,7 +24,7 @@ ENV PATH=/opt/yibao/bin:$PATH \
     YIBAO_ACCOUNT_LISTEN=0.0.0.0:50052 \
     YIBAO_TRANSFER_LISTEN=0.0.0.0:50053
 USER yibao
-EXPOSE 50051 50052 50053 9101 9102 9103
+EXPOSE 50051 50052 50053 8443 9101 9102 9103
 # The service named by YIBAO_SERVICE answers grpc.health.v1.
 HEALTHCHECK --interval=5s --timeout=5s --start-period=10s --retries=5 CMD ["yibao", "health"]
 ENTRYPOINT ["yibao"]

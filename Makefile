@@ -10,7 +10,7 @@ IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs
+.PHONY: install run demo test bench bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,11 @@ sim: install
 ## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json.
 bench: install
 	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.transfers
+
+## The gateway's price: LookupPerson direct over gRPC and through the HTTPS gateway with SM2/SM4 envelopes,
+## requests/s and p99 of both and the SM2 cost per request; writes .bench/gateway.json.
+bench-gateway: install
+	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.gateway
 
 ## Sustained open-loop load (SOAK_RATE req/s, default 80 % of a measured peak, for SOAK_SECONDS, 300) on the
 ## PostgreSQL at YIBAO_BENCH_POSTGRES_URL (default: the local server at 127.0.0.1:5432); writes .bench/sustained.json, fails on any patient error.

@@ -116,6 +116,7 @@ class Cluster:
     metrics: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     client_tls: TlsFiles | None = None  # the load generator's certificate; None: plaintext (BENCH_TLS=off)
+    env: dict[str, str] = field(default_factory=dict)  # what the service processes were started with
 
     def target(self, name: str) -> str:
         return f"127.0.0.1:{self.ports[name]}"
@@ -171,6 +172,7 @@ async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> Asy
             f"YIBAO_{upper}_TARGET": cluster.target(name),
             f"YIBAO_{upper}_METRICS_PORT": str(cluster.metrics[name]),
         }
+    cluster.env = env
     command = [sys.executable, "-m", "services.cli.main", "serve"]
     try:
         for name in SERVICES:

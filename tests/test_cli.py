@@ -3,15 +3,20 @@ starts) in its own process, called through the `yibao` CLI."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import grpc
 import pytest
 
 from services.cli.main import dev_keys_env
+from services.gateway.gm import SM2PrivateKey
 from tests.kernel.test_server import _free_port
 from tests.tls import sync_channel
 
@@ -26,6 +31,7 @@ def embedded(tmp_path):
             f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}",
             f"YIBAO_{service}_METRICS_PORT": "0",
         }
+    env["YIBAO_GATEWAY_LISTEN"] = f"127.0.0.1:{_free_port()}"
     process = subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", "run", "--data-dir", str(tmp_path / "data"), "--demo"],
         env=env,
@@ -171,6 +177,9 @@ def test_the_scripted_demo_walks_a_cross_province_transfer():
     assert "450000 -> 110000: 1 transfer(s), ¥500.00" in text
     told = text[text.index("Notifications to 李秀英") :]
     assert "待领取" in told and "已被领取" in told and "对方已拒收" in told and "未在规定时间内领取" in told
+    gateway = text[text.index("5. 广西's platform") :]
+    assert "POST /api/v1/RegisterPerson  appId=gx-demo" in gateway and "registered 韦海 (450103)" in gateway
+    assert "answer signed by the gateway, verified" in gateway
 
 
 def test_token_mint_issues_at_the_services_clock(tmp_path):
@@ -221,3 +230,28 @@ def test_run_refuses_a_developer_clock_it_cannot_read(tmp_path):
     for at in ("25:00", "2026-12-03T10:00", "soon"):
         refused = cli(dict(os.environ), "run", "--data-dir", str(tmp_path), "--at", at)
         assert refused.returncode == 2 and "--at" in refused.stderr, (at, refused.stderr)
+
+
+def _exports(path: Path, deadline: float) -> dict[str, str]:
+    """The variables `yibao run` exports in its env file, once it holds the gateway's."""
+    while "YIBAO_GATEWAY_URL" not in (text := path.read_text(encoding="utf-8") if path.exists() else ""):
+        assert time.monotonic() < deadline, f"{path}: no gateway in it"
+        time.sleep(0.2)
+    return dict(re.findall(r"^export (\w+)=(\S+)", text, re.MULTILINE))
+
+
+def test_a_province_calls_the_gateway_with_yibao_province_call(embedded, tmp_path):
+    """R25 from a terminal: the demo platform `yibao run --demo` registers,
+    its key and the gateway's in the env file; a key that is not its own is refused."""
+    env = embedded | _exports(Path(embedded["DATA_DIR"]) / "demo.env", time.monotonic() + 60)
+    person = '{"idNumber": "450103198805212241", "name": "韦丽", "insuranceType": "INSURANCE_TYPE_EMPLOYEE", "insuredRegion": "450103"}'
+    registered = cli(env, "-o", "json", "province", "call", "RegisterPerson", person)
+    assert registered.returncode == 0, registered.stderr
+    assert json.loads(registered.stdout)["result"]["person"]["name"] == "韦丽"
+    found = cli(env, "province", "call", "LookupPerson", '{"idNumber": "450103198805212241", "name": "韦丽"}')
+    assert found.returncode == 0 and json.loads(registered.stdout)["result"]["person"]["id"] in found.stdout
+
+    stranger = tmp_path / "stranger.hex"
+    stranger.write_text(SM2PrivateKey.generate().to_hex())
+    refused = cli(env | {"YIBAO_PROVINCE_KEY_FILE": str(stranger)}, "province", "call", "LookupPerson", "{}")
+    assert refused.returncode == 1 and "401 UNAUTHENTICATED SIGNATURE_INVALID" in refused.stderr

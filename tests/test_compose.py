@@ -18,6 +18,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yibao.account.v1 import account_pb2 as apb
@@ -28,6 +29,9 @@ from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
+from services.gateway.bootstrap import dev_key_file, read_key
+from services.gateway.client import ProvinceClient, verify_with
+from services.gateway.gm import SM2PrivateKey
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, FileClock, beijing_month, write_running_clock
 from services.kernel.config import Settings
@@ -43,6 +47,7 @@ DEV_DIR = tempfile.mkdtemp(prefix="yibao-dev-")  # what make up keeps in .up: th
 os.chmod(DEV_DIR, 0o755)  # the services run as a user of their own
 CLI_TLS = write_dev_pki(Path(DEV_DIR) / "tls")["cli"]
 write_dev_keys(Path(DEV_DIR) / "keys")
+GATEWAY_KEY = dev_key_file(Path(DEV_DIR) / "keys", "gateway-sm2")  # as make up's yibao dev-keys
 # This test stands in for the platforms and the citizens: it holds their keys.
 ISSUERS = Settings(jwt_jwks_file=f"{DEV_DIR}/keys/jwks.json", jwt_keys_dir=f"{DEV_DIR}/keys")
 write_running_clock(
@@ -72,16 +77,17 @@ def _sh(command: str, env: dict, timeout: int = 900) -> str:
 class Cluster:
     def __init__(self) -> None:
         self.project = f"yibaotest{uuid.uuid4().hex[:8]}"
-        # Six ports, distinct: the ha profile publishes a second suite beside this one.
-        ports = _free_ports(6)
-        self.ports = dict(zip(("region", "account", "transfer"), ports[:3], strict=True))
-        self.spare_ports = ports[3:]
+        # Seven ports, distinct: the ha profile publishes a second suite beside this one.
+        ports = _free_ports(7)
+        self.ports = dict(zip(("region", "account", "transfer", "gateway"), ports[:4], strict=True))
+        self.spare_ports = ports[4:]
         self.compose = _compose_command()
         self.env = {
             **os.environ,
             "YIBAO_REGION_PORT": str(self.ports["region"]),
             "YIBAO_ACCOUNT_PORT": str(self.ports["account"]),
             "YIBAO_TRANSFER_PORT": str(self.ports["transfer"]),
+            "YIBAO_GATEWAY_PORT": str(self.ports["gateway"]),
             # Whatever the hour this runs at, the services' clock runs from
             # 10:00 Beijing today (what make up AT=10:00 starts), and so do
             # this test's tokens.
@@ -273,3 +279,47 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
 
     ledger = cluster.run("exec", "-T", "account", "yibao", "ledger-check")
     assert "balanced" in ledger
+
+
+def test_cluster_gateway_serves_a_platform_over_https_with_its_sm2_key(cluster):
+    """The compose gateway, healthy from `up`, on its published port: an
+    administrator registers 广西's platform key, the platform registers and
+    funds a person with SM2-signed, SM4-encrypted envelopes."""
+    url = f"https://127.0.0.1:{cluster.ports['gateway']}"
+    deadline = time.monotonic() + 120
+    while True:  # compose starts it after the services are healthy
+        try:
+            health = httpx.get(url + "/healthz", verify=verify_with(CLI_TLS.ca), timeout=2).json()
+            break
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, cluster.run("logs", "--tail", "50", "gateway")
+            time.sleep(0.5)
+    gateway_key = read_key(GATEWAY_KEY).public_key()
+    assert health == {"status": "SERVING", "publicKey": gateway_key.to_hex()}
+    _wait_seeded(cluster)
+    key = SM2PrivateKey.generate()
+    with sync_channel(cluster.target("region")) as channel:
+        region_pb2_grpc.RegionServiceStub(channel).CreatePlatformKey(
+            rpb.CreatePlatformKeyRequest(
+                platform_key=rpb.PlatformKey(
+                    app_id="gx-compose", province="450000", public_key=key.public_key().to_hex()
+                )
+            ),
+            metadata=_token(Role.ADMIN),
+            timeout=10,
+        )
+    platform = ProvinceClient(url, "gx-compose", key, gateway_key, ca_file=CLI_TLS.ca)
+    wanted = {
+        "idNumber": id_number("450103"),
+        "name": "韦丽",
+        "insuranceType": "INSURANCE_TYPE_EMPLOYEE",
+        "insuredRegion": "450103",
+    }
+    person = platform.call("RegisterPerson", wanted, CLOCK.now())["person"]
+    funding = {"personId": person["id"], "amountFen": "60000", "reference": "gx-compose-1"}
+    platform.call("FundPersonalAccount", funding | {"period": beijing_month(CLOCK.now())}, CLOCK.now())
+    with sync_channel(cluster.target("account")) as channel:
+        balances = account_pb2_grpc.AccountServiceStub(channel).GetBalances(
+            apb.GetBalancesRequest(person_id=person["id"]), metadata=_token(Role.SERVICE), timeout=10
+        )
+    assert balances.personal_account_fen == 60_000

@@ -75,7 +75,7 @@ def with_the_runs_certificate(data_dir: str) -> dict[str, str]:
 
 
 def own_ports_env() -> dict[str, str]:
-    """This process's environment without its YIBAO_ settings, and free ports for the three services."""
+    """This process's environment without its YIBAO_ settings, and free ports for the services and the gateway."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIBAO_")}
     for service in ("REGION", "ACCOUNT", "TRANSFER"):
         port = _free_port()
@@ -84,7 +84,7 @@ def own_ports_env() -> dict[str, str]:
             f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}",
             f"YIBAO_{service}_METRICS_PORT": "0",
         }
-    return env
+    return env | {"YIBAO_GATEWAY_LISTEN": f"127.0.0.1:{_free_port()}"}
 
 
 def test_a_restart_in_the_next_month_changes_nothing(tmp_path):

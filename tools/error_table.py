@@ -17,6 +17,7 @@ CATALOGUES = {  # where each domain's reasons are declared
     "region.yibao": "services/region/domain/errors.py",
     "account.yibao": "services/account/domain/errors.py",
     "transfer.yibao": "services/transfer/domain/errors.py",
+    "gateway.yibao": "services/gateway/errors.py",
 }
 STATUS_OF_CALL = {
     "invalid_argument": "INVALID_ARGUMENT",
@@ -93,6 +94,8 @@ def raised() -> dict[str, tuple[set[str], list[str]]]:
             status = STATUS_OF_CALL.get(name)
             if name == "DomainError" and isinstance(call.args[0], ast.Attribute):
                 status = call.args[0].attr
+            if name == "GatewayError" and isinstance(call.args[0], ast.Constant):  # the gateway's own
+                status = call.args[0].value
             at = [
                 i
                 for i, a in enumerate(call.args)

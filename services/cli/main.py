@@ -13,7 +13,8 @@ from rich.table import Table
 
 from services.cli.account_commands import bill_app, pay_app, person_app, relation_app, wallet_app
 from services.cli.client import emit, err, out, output_json
-from services.cli.region_commands import institution_app, region_app
+from services.cli.province_commands import province_app
+from services.cli.region_commands import institution_app, platform_app, region_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, beijing, write_running_clock
@@ -25,12 +26,14 @@ from services.kernel.token_keys import write_dev_keys
 app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_args_is_help=True)
 app.add_typer(region_app, name="region")
 app.add_typer(institution_app, name="institution")
+app.add_typer(platform_app, name="platform")
 app.add_typer(person_app, name="person")
 app.add_typer(relation_app, name="relation")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(pay_app, name="pay")
 app.add_typer(bill_app, name="bill")
 app.add_typer(transfer_app, name="transfer")
+app.add_typer(province_app, name="province")
 token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
@@ -51,9 +54,9 @@ def options(
         output_json()
 
 
-def _check_service(name: str) -> str:
-    if name not in SERVICES:
-        raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
+def _check_service(name: str, gateway: bool = False) -> str:
+    if name not in SERVICES and not (gateway and name == "gateway"):
+        raise typer.BadParameter(f"one of {', '.join(SERVICES + (('gateway',) if gateway else ()))}")
     return name
 
 
@@ -119,27 +122,50 @@ async def _serve(
     env_file: Path | None = None,
     cli_tls: TlsFiles | None = None,
     dev_keys: Path | None = None,
+    gateway: bool = False,
 ) -> None:
     from services.cluster import start_cluster
     from services.kernel.server import run_until_signalled
 
     clock = clock_from(settings)
-    servers = await start_cluster(settings, clock, names)
-    ids: dict[str, str] = {}
-    if demo:
-        from services.cli.demo import load_demo_persons
+    servers: list = await start_cluster(settings, clock, names)
+    if gateway:
+        from services.gateway.bootstrap import start_gateway
 
-        account = next(s for s in servers if s.definition.name == "account")
+        tokens = TokenAuthority.from_settings(_gateway_issuer(settings, dev_keys), clock)
+        started = {f"{s.definition.name}_target": s.address for s in servers}
+        servers.append(await start_gateway(settings.model_copy(update=started), tokens, clock))
+    ids: dict[str, str] = {}
+    platform = None
+    if demo:
+        from services.cli.demo import load_demo_persons, register_demo_platform
+
+        account = next(
+            s for s in servers if getattr(s, "definition", None) and s.definition.name == "account"
+        )
         issuers = settings.model_copy(update={"jwt_keys_dir": str(dev_keys)}) if dev_keys else settings
         tokens = TokenAuthority.from_settings(issuers, clock)
         ids = await load_demo_persons(account.address, tokens, clock, tls_from(settings))
-        out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
-        emit({"demo_persons": ids})
+        if gateway and env_file is not None:
+            region = next(
+                s for s in servers if getattr(s, "definition", None) and s.definition.name == "region"
+            )
+            platform = await register_demo_platform(
+                region.address, tokens, clock, tls_from(settings), env_file.parent / "gateway"
+            )
     if env_file is not None:
         _write_env(env_file, settings, ids, cli_tls, dev_keys)
+        if gateway:
+            _write_gateway_env(env_file, servers[-1], platform)
+    if demo:  # after the env file: what waits for this line may read it at once
+        out.print("demo persons: " + ", ".join(f"{name} {pid}" for name, pid in ids.items()))
+        emit({"demo_persons": ids})
     if announce:
-        table = Table("service", "gRPC", "metrics")
+        table = Table("service", "address", "metrics")
         for s in servers:
+            if not hasattr(s, "definition"):  # the gateway
+                table.add_row("gateway", f"{s.url}/api/v1/… (HTTPS + 国密)", "")
+                continue
             port = settings.service(s.definition.name).metrics_port
             table.add_row(s.definition.name, s.address, f"http://127.0.0.1:{port}/metrics" if port else "off")
         out.print(table)
@@ -177,7 +203,35 @@ def _write_env(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-ServiceArg = Annotated[str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account or transfer")]
+def _write_gateway_env(path: Path, gateway, platform: tuple[str, Path] | None) -> None:
+    """What `yibao province call` needs in another terminal: the gateway,
+    its public key and, with --demo, the demo platform's app id and key."""
+    lines = [
+        f"export YIBAO_GATEWAY_URL={gateway.url}",
+        f"export YIBAO_GATEWAY_PUBLIC_KEY={gateway.public_key}",
+    ]
+    if platform is not None:
+        lines += [
+            f"export YIBAO_PROVINCE_APP_ID={platform[0]}",
+            f"export YIBAO_PROVINCE_KEY_FILE={platform[1]}",
+        ]
+    with path.open("a", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
+
+
+ServiceArg = Annotated[
+    str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account, transfer or gateway")
+]
+
+
+def _gateway_issuer(settings: Settings, dev_keys: Path | None) -> Settings:
+    """The gateway signs province tokens for the platforms it verified (and
+    a service token for the region service): its key must be published for
+    the roles province and service. In development, the gateway key of the
+    development set."""
+    if dev_keys is None:
+        return settings
+    return settings.model_copy(update={"jwt_signing_key_file": str(dev_keys / "gateway-1.pem")})
 
 
 @app.command()
@@ -185,7 +239,10 @@ def serve(service: ServiceArg) -> None:
     """Run one service (production: one process per service, migrations applied beforehand)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
-    uvloop.run(_serve(settings, (_check_service(service),), announce=False))
+    if _check_service(service, gateway=True) == "gateway":
+        uvloop.run(_serve(settings, (), announce=False, gateway=True))
+        return
+    uvloop.run(_serve(settings, (service,), announce=False))
 
 
 @app.command()
@@ -195,7 +252,10 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     settings = load_settings()
-    port = settings.service(_check_service(service)).listen.rsplit(":", 1)[1]
+    if _check_service(service, gateway=True) == "gateway":
+        _gateway_health(settings, timeout)
+        return
+    port = settings.service(service).listen.rsplit(":", 1)[1]
     try:
         with sync_channel(f"127.0.0.1:{port}", tls_from(settings)) as channel:
             status = (
@@ -210,6 +270,22 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
     out.print(f"{service}: {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
     emit({"service": service, "status": health_pb2.HealthCheckResponse.ServingStatus.Name(status)})
     if status != health_pb2.HealthCheckResponse.SERVING:
+        raise typer.Exit(1)
+
+
+def _gateway_health(settings: Settings, timeout: float) -> None:
+    import httpx
+
+    from services.gateway.bootstrap import health_url
+
+    try:
+        url, verify = health_url(settings)
+        status = httpx.get(url, verify=verify, timeout=timeout).json().get("status", "")
+    except (httpx.HTTPError, ValueError) as error:
+        status = type(error).__name__
+    out.print(f"gateway: {status}")
+    emit({"service": "gateway", "status": status})
+    if status != "SERVING":
         raise typer.Exit(1)
 
 
@@ -259,7 +335,10 @@ def dev_keys_command(
 ) -> None:
     """Write development token keys, one ES256 key per issuer, and their JWKS (kept when there),
     and DIRECTORY/cli.env, which lets a shell mint any role's token with them."""
+    from services.gateway.bootstrap import dev_key_file
+
     write_dev_keys(directory.resolve())
+    dev_key_file(directory.resolve(), "gateway-sm2")  # the gateway's SM2 key (compose)
     env_file = directory / "cli.env"
     env = dev_keys_env(directory.resolve())
     env_file.write_text("".join(f"export {k}={v}\n" for k, v in env.items()), encoding="utf-8")
@@ -322,6 +401,11 @@ def run(
         settings = settings.model_copy(
             update={"jwt_jwks_file": str(jwks), "jwt_signing_key_file": str(dev_keys / "service-1.pem")}
         )
+    if not settings.gateway_sm2_key_file:
+        from services.gateway.bootstrap import dev_key_file
+
+        gateway_key = dev_key_file((data_dir / "gateway").resolve())
+        settings = settings.model_copy(update={"gateway_sm2_key_file": str(gateway_key)})
     cli_tls = None
     if not settings.tls_plaintext and not settings.tls_cert_file:  # the development set, made once
         pki = write_dev_pki((data_dir / "tls").resolve())
@@ -343,6 +427,7 @@ def run(
             env_file=env_file,
             cli_tls=cli_tls,
             dev_keys=dev_keys,
+            gateway=True,
         )
     )
 

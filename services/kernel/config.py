@@ -110,6 +110,17 @@ class Settings(BaseSettings):
     account_target: str = "127.0.0.1:50052"
     transfer_target: str = "127.0.0.1:50053"
 
+    # The HTTPS gateway for provincial platforms (services/gateway/, R25):
+    # where it listens, its SM2 private key (a file of 64 hex digits; unset in
+    # development: one is made under .run/gateway), the largest body it reads,
+    # how far a request's timestamp may stray from its clock, and how long it
+    # keeps a platform's keys before asking the region service again.
+    gateway_listen: str = "127.0.0.1:8443"
+    gateway_sm2_key_file: str = ""
+    gateway_max_body_bytes: int = 65_536
+    gateway_timestamp_window_seconds: int = 300
+    gateway_platform_cache_seconds: float = 5.0
+
     grace_seconds: float = 10.0
 
     @model_validator(mode="after")

@@ -24,8 +24,10 @@ from jwt.algorithms import ECAlgorithm
 ROLES_MEMBER = "yibao_roles"  # the roles a key may sign for, a member of its JWK
 PROVINCE_MEMBER = "yibao_province"  # a platform's key: the one province its tokens may name
 RELOAD_SECONDS = 1.0  # how often the JWKS file is checked for a change
-# The development issuers: each signs the role of its name (kid "<issuer>-1").
-DEV_ISSUERS = ("admin", "province", "institution", "citizen", "service")
+# The development issuers: each signs the role of its name (kid "<issuer>-1"),
+# but the gateway, which signs for the platforms it verified and for itself.
+DEV_ISSUERS = ("admin", "province", "institution", "citizen", "service", "gateway")
+DEV_ROLES = {"gateway": ("province", "service")}
 
 
 @dataclass(frozen=True)
@@ -103,15 +105,17 @@ def new_private_key() -> bytes:
 def write_dev_keys(directory: Path) -> Path:
     """A development key set in ``directory`` — ``<issuer>-1.pem`` for each
     issuer and ``jwks.json`` publishing them — kept when already there.
-    Returns the JWKS file."""
+    Returns the JWKS file; an issuer missing from a set made before is added."""
     jwks = directory / "jwks.json"
-    if jwks.exists():
+    if jwks.exists() and all((directory / f"{issuer}-1.pem").exists() for issuer in DEV_ISSUERS):
         return jwks
     directory.mkdir(parents=True, exist_ok=True)
-    keys = []
+    keys = json.loads(jwks.read_text(encoding="utf-8"))["keys"] if jwks.exists() else []
     for issuer in DEV_ISSUERS:
+        if (directory / f"{issuer}-1.pem").exists():
+            continue
         pem = new_private_key()
         (directory / f"{issuer}-1.pem").write_bytes(pem)
-        keys.append(jwk_of(pem, f"{issuer}-1", (issuer,)))
+        keys.append(jwk_of(pem, f"{issuer}-1", DEV_ROLES.get(issuer, (issuer,))))
     jwks.write_text(json.dumps({"keys": keys}, indent=2) + "\n", encoding="utf-8")
     return jwks

@@ -118,6 +118,10 @@ class SimAccounts:
 
         return await self._wire("lapses", run)
 
+    async def insured_province(self, person_id: str) -> str | None:
+        """No platform reads notifications in the simulated world: nobody's."""
+        return None
+
 
 def _refusal(reason: str) -> DomainError:
     from services.kernel.errors import ErrorKind

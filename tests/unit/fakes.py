@@ -191,6 +191,7 @@ class FakeAccounts:
     holds: dict[str, str] = field(default_factory=dict)  # transfer id -> pending / received / refunded
     refuse_hold: DomainError | None = None
     calls: list[tuple[str, str]] = field(default_factory=list)
+    provinces: dict[str, str] = field(default_factory=dict)  # person id -> insured province
 
     async def parties(self, asks):
         answers: list[Parties | DomainError] = []
@@ -240,6 +241,9 @@ class FakeAccounts:
 
     async def lapses(self, after_id, limit=500):
         return []
+
+    async def insured_province(self, person_id):
+        return self.provinces.get(person_id)
 
 
 @dataclass

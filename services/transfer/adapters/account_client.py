@@ -14,11 +14,11 @@ from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.calls import ServiceIdentity, call, chunks
-from services.kernel.errors import DomainError
+from services.kernel.errors import DomainError, ErrorKind
 from services.kernel.grpc_errors import outcome_error
 from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
-from services.kernel.upstream import UpstreamBroken
+from services.kernel.upstream import UpstreamBroken, UpstreamRefused
 from services.transfer.domain.parties import Parties, Party
 from services.transfer.domain.transfer import Source
 
@@ -134,6 +134,15 @@ class AccountClient:
         hold whose receipt won, or that is unknown, is not among them)."""
         responses = await self._end_many(self._stub.RefundTransfers, pb.RefundTransfersRequest, transfer_ids)
         return {h.transfer_id for r in responses for h in r.holds if h.status == pb.HOLD_STATUS_REFUNDED}
+
+    async def insured_province(self, person_id: str) -> str | None:
+        try:
+            answer = await self._call(self._stub.GetPerson, pb.GetPersonRequest(person_id=person_id))
+        except UpstreamRefused as refused:
+            if refused.kind is ErrorKind.NOT_FOUND:
+                return None
+            raise
+        return answer.person.insured_region[:2] + "0000"
 
     async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
         request = pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit)

@@ -36,7 +36,7 @@ METHODS = {
     "GetQuota": _OWNER_OR_SERVICE,
     "StreamTransferEvents": Access.only(Role.PROVINCE),
     "GetSettlementStatement": Access.only(Role.PROVINCE, Role.ADMIN, Role.SERVICE),
-    "ListNotifications": _OWNER_OR_SERVICE,
+    "ListNotifications": _PARTIES,
 }
 
 
@@ -88,6 +88,16 @@ def require_own(caller: Principal, person_id: str) -> None:
     notifications); a service about anyone."""
     if caller.role is Role.CITIZEN and caller.person_id != person_id:
         raise permission_denied("a citizen asks about themselves only", scope="own_person")
+
+
+async def require_reader_of_person(deps: TransferDeps, caller: Principal, person_id: str) -> None:
+    """A citizen about themselves; a platform about persons insured in its
+    province (asked of the account service); a service about anyone."""
+    if caller.role is Role.PROVINCE:
+        if await deps.accounts.insured_province(person_id) != caller.province:
+            raise permission_denied("only the platform of the person's province", scope="own_province")
+        return
+    require_own(caller, person_id)
 
 
 def require_platform_of(caller: Principal, province: str) -> None:

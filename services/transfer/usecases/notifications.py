@@ -18,7 +18,7 @@ from typing import Protocol
 from services.kernel.auth import Principal
 from services.kernel.pagination import Page, page_request
 from services.transfer.domain.notifications import Notification, notification_for
-from services.transfer.usecases.access import require_own
+from services.transfer.usecases.access import require_reader_of_person
 from services.transfer.usecases.common import TransferDeps
 
 log = logging.getLogger("yibao.transfer")
@@ -83,8 +83,8 @@ class Notifications:
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
 
     async def of_person(self, caller: Principal, person_id: str, size: int, token: str) -> Page[Notification]:
-        """What was sent to a person, newest first (the person, or a service)."""
-        require_own(caller, person_id)
+        """What was sent to a person, newest first (the person, their province's platform, or a service)."""
+        await require_reader_of_person(self._d, caller, person_id)
         request = page_request(size, token, {"person": person_id})
         before = request.after[0] if request.after else None
         async with self._d.uow(read_only=True) as tx:

@@ -120,6 +120,10 @@ class AccountPort(Protocol):
 
     async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]: ...
 
+    async def insured_province(self, person_id: str) -> str | None:
+        """The province of the person's insured region; None for no such person."""
+        ...
+
 
 class RegionPort(Protocol):
     """The region service: each code's wallet status (cached by the adapter)."""
