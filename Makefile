@@ -35,7 +35,7 @@ demo: install
 
 ## Runs the whole test suite (Docker-backed tests need a Docker engine; CI installs one), after the type check.
 test: install $(BUF) typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## mypy over the services, the fakes and the simulator: the ports (services/*/usecases/ports.py) hold both sides.
 typecheck: install
@@ -47,7 +47,8 @@ START ?= 0
 sim: install
 	$(BIN)/python -m tests.sim $(if $(SEED),--seed $(SEED),--seeds $(SEEDS) --start $(START))
 
-## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json.
+## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json;
+## BENCH_TRACING=on runs it with OpenTelemetry on in every service (spans to a stand-in OTLP collector).
 bench: install
 	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.transfers
 
@@ -152,3 +153,8 @@ up-ha: image ha-image install
 
 down-ha:
 	$(COMPOSE) -p $(HA_PROJECT) --profile ha down -v
+
+## The Prometheus alert rules (deploy/prometheus/): promtool check + test rules, and each runbook a section of docs/operations.md.
+.PHONY: alerts
+alerts:
+	sh deploy/prometheus/check.sh

@@ -117,9 +117,24 @@ def _drop_postgres_databases(server_url: str, urls: list[str]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
+HEAVY = ("docker", "ha")  # markers of the tests that run clusters of their own
+
+
 def pytest_collection_modifyitems(items):
-    """Unit tests (tests/unit: use cases on fake units of work, no database) run first."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/unit/"))
+    """Under xdist (make test: -n 2 --dist loadgroup) the heavy tests — the
+    compose clusters and the Patroni cluster — run one after another on one
+    worker, from the start, while the other worker takes the rest; never two
+    clusters at once on two cores. Then unit tests (tests/unit: use cases on
+    fake units of work, no database) first among the rest."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in HEAVY):
+            item.add_marker(pytest.mark.xdist_group("clusters"))
+    items.sort(
+        key=lambda item: (
+            not any(item.get_closest_marker(name) for name in HEAVY),
+            not item.nodeid.startswith("tests/unit/"),
+        )
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
