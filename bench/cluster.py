@@ -37,6 +37,8 @@ FACE_KEY = "bench-face-key-0123456789abcdef0123456789"
 ID_HASH_KEY = "bench-id-hash-key-0123456789abcdef012345"
 SERVICES = ("region", "account", "transfer")
 TLS = os.environ.get("BENCH_TLS", "on") != "off"  # mutual TLS on every port, as deployed
+# OpenTelemetry on in every service, exporting to a stand-in collector (bench/otlp_sink.py).
+TRACING = os.environ.get("BENCH_TRACING", "off") == "on"
 
 
 def free_port() -> int:
@@ -172,6 +174,15 @@ async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> Asy
             f"YIBAO_{upper}_TARGET": cluster.target(name),
             f"YIBAO_{upper}_METRICS_PORT": str(cluster.metrics[name]),
         }
+    collector = None
+    if TRACING:  # every span exported over OTLP/gRPC, as a deployment with a collector would
+        from bench.otlp_sink import start_collector
+
+        collector, sink, port = start_collector()
+        env |= {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+            "OTEL_EXPORTER_OTLP_INSECURE": "true",
+        }
     cluster.env = env
     command = [sys.executable, "-m", "services.cli.main", "serve"]
     try:
@@ -186,6 +197,9 @@ async def services(urls: dict[str, str], clock: Clock, demo: bool = True) -> Asy
             process.terminate()
         for process in cluster.processes.values():
             process.wait(timeout=30)
+        if collector is not None:
+            print(f"tracing: {len(sink.spans)} spans received by the collector")
+            collector.stop(0)
 
 
 async def drive(jobs, call, concurrency: int) -> tuple[float, list[float], list]:

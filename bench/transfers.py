@@ -43,6 +43,7 @@ from bench.cluster import (
     FACE_KEY,
     SERVICES,
     TLS,
+    TRACING,
     Clock,
     beijing_ten_today,
     check_ledger,
@@ -169,8 +170,13 @@ async def measure(server: str) -> dict:
 async def _measure(urls: dict[str, str]) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="yibao-bench-"))
     clock = Clock(workdir / "now", beijing_ten_today())
-    result: dict = {"clients": CONCURRENCY, "transfers": TRANSFERS, "tls": TLS}
+    result: dict = {"clients": CONCURRENCY, "transfers": TRANSFERS, "tls": TLS, "tracing": TRACING}
     print("mutual TLS on every port" if TLS else "plaintext (BENCH_TLS=off)")
+    print(
+        "tracing on: OTLP to a stand-in collector"
+        if TRACING
+        else "tracing off (BENCH_TRACING=on turns it on)"
+    )
     result["pgbench_tps"] = pgbench(urls.pop("pgbench"))
     print(f"pgbench TPC-B: {result['pgbench_tps']} tps")
     async with services(urls, clock) as cluster:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
 from services.account.bootstrap import bootstrap as start_account
 from services.account.domain.identity import check_digit
 from services.account.settings import AccountSettings
+from services.kernel import tracing
 from services.kernel.auth import Role
 from services.kernel.migrations import upgrade
 from services.region.adapters.seed import seed_region
@@ -142,3 +146,15 @@ async def transfers(transfer_server):
 
     async with aio_channel(transfer_server.address) as channel:
         yield transfer_pb2_grpc.TransferServiceStub(channel)
+
+
+@pytest.fixture
+def spans():
+    """Tracing on (OpenTelemetry, spans kept in memory) for what the test starts
+    after it: ask for it before the servers and channels are made."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.instrument(provider)
+    yield exporter
+    tracing.shutdown()

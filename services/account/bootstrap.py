@@ -1,13 +1,20 @@
 """The account service's composition root: settings -> engine, unit of work,
-region client, use cases, gRPC server."""
+region client, use cases, gRPC server, and the publisher of the bill events
+and lapses to NATS JetStream when YIBAO_NATS_URL is set."""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 
+from services.account.adapters.jetstream import FeedJetStreamSink
 from services.account.adapters.region_client import RegionClient
 from services.account.adapters.repository import account_unit_of_work
-from services.account.entrypoints.grpc_api import AccountServicer, account_service
+from services.account.entrypoints.grpc_api import (
+    AccountServicer,
+    account_service,
+    bill_event_json,
+    lapse_json,
+)
 from services.account.settings import AccountSettings
 from services.account.usecases.common import AccountDeps
 from services.account.usecases.credentials import CredentialUseCases
@@ -15,11 +22,13 @@ from services.account.usecases.hold_reads import HoldReads
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PersonUseCases
+from services.account.usecases.publishing import FeedPublisher
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.clock import Clock
 from services.kernel.db import create_engine
+from services.kernel.leases import Leases
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 
@@ -51,7 +60,15 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         HoldReads(deps),
     )
 
+    publisher = None
+    if settings.events is not None:  # YIBAO_NATS_URL: the bill events and lapses on NATS JetStream too
+        sink = FeedJetStreamSink(settings.events, bill_event_json, lapse_json)
+        publisher = FeedPublisher(deps.uow, sink, settings.events.batch)
+        publisher.start(Leases(engine, "account").hold)
+
     async def close() -> None:
+        if publisher is not None:
+            await publisher.stop()
         await region_channel.close()
         await engine.dispose()
         if replica is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.account.adapters.jetstream import STREAM, SUBJECT_PREFIX
 from services.kernel.config import Settings, tls_from
+from services.kernel.jetstream import JetStreamConfig
 from services.kernel.tls import TlsFiles
 
 
@@ -24,6 +26,8 @@ class AccountSettings:
 
     tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
     read_database_url: str = ""  # a standby for reads that may lag; "": the primary
+    # Publish the bill events and relation lapses on NATS JetStream; None: not at all.
+    events: JetStreamConfig | None = None
 
     @classmethod
     def from_env(cls, env: Settings) -> AccountSettings:
@@ -39,4 +43,16 @@ class AccountSettings:
             password_time_cost=env.password_hash_time_cost,
             password_memory_kib=env.password_hash_memory_kib,
             transfer_max_amount_fen=env.transfer_max_amount_fen,
+            # YIBAO_NATS_URL and the stream's limits, as the transfer service's; a stream of its own.
+            events=JetStreamConfig(
+                env.nats_url,
+                STREAM,
+                SUBJECT_PREFIX,
+                env.nats_max_age_seconds,
+                env.nats_max_bytes,
+                env.nats_duplicate_window_seconds,
+                env.nats_publish_batch,
+            )
+            if env.nats_url
+            else None,
         )

@@ -13,9 +13,11 @@ from rich.table import Table
 
 from services.cli.account_commands import bill_app, pay_app, person_app, relation_app, wallet_app
 from services.cli.client import emit, err, out, output_json
+from services.cli.events_commands import events_app
 from services.cli.province_commands import province_app
 from services.cli.region_commands import institution_app, platform_app, region_app
 from services.cli.transfer_commands import transfer_app
+from services.kernel import tracing
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, beijing, write_running_clock
 from services.kernel.config import DEV_JWT_KEY, SERVICES, Settings, clock_from, load_settings, tls_from
@@ -34,6 +36,7 @@ app.add_typer(pay_app, name="pay")
 app.add_typer(bill_app, name="bill")
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(province_app, name="province")
+app.add_typer(events_app, name="events")
 token_app = typer.Typer(help="Bearer tokens for local use.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
@@ -239,7 +242,8 @@ def serve(service: ServiceArg) -> None:
     """Run one service (production: one process per service, migrations applied beforehand)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
-    if _check_service(service, gateway=True) == "gateway":
+    tracing.configure(f"yibao-{_check_service(service, gateway=True)}")  # OTEL_* only; off by default
+    if service == "gateway":
         uvloop.run(_serve(settings, (), announce=False, gateway=True))
         return
     uvloop.run(_serve(settings, (service,), announce=False))
@@ -414,6 +418,7 @@ def run(
             update={"tls_ca_file": service.ca, "tls_cert_file": service.cert, "tls_key_file": service.key}
         )
     configure_logging(settings.log_level, json_lines=False)
+    tracing.configure("yibao")  # OTEL_* only; off by default
     for name in SERVICES:
         upgrade(name, settings.service(name).database_url)
     asyncio.run(_seed(settings, demo))

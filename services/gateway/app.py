@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 import grpc
 from google.protobuf import json_format
+from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -39,6 +40,7 @@ from services.gateway.errors import DOMAIN, INFO_TYPE, GatewayError, Reason, err
 from services.gateway.gm import SM2PrivateKey, SM2PublicKey
 from services.gateway.platforms import Platform, Platforms
 from services.gateway.routes import PREFIX, ROUTES, Route
+from services.kernel import tracing
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.calls import DEFAULT_TIMEOUT
 from services.kernel.clock import Clock
@@ -84,6 +86,10 @@ def build_app(gateway: Gateway, openapi: Callable[[], dict] | None = None) -> St
     tokens = _PlatformTokens(gateway.tokens, gateway.clock)
 
     async def handle(request: Request) -> Response:
+        with tracing.span(f"POST {request.url.path}", SpanKind.SERVER, **{"http.route": PREFIX + "{method}"}):
+            return await _handle(request)
+
+    async def _handle(request: Request) -> Response:
         route = ROUTES.get(request.path_params["method"])
         try:
             if route is None:

@@ -13,6 +13,10 @@ Requests that travel together share no fate they did not earn (R21):
 - the queue is bounded: when full, a request is refused at once with
   RESOURCE_EXHAUSTED and a retry delay, never left to wait without end;
 - an answer of the wrong length fails every member loudly; nobody hangs.
+
+An ``observer`` (kernel/metrics.py's ``watch_batcher``) learns the size of
+each batch that leaves and each refusal; it is told, never asked, and adds
+no I/O to a request.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from services.kernel import calls
+from services.kernel import calls, tracing
 from services.kernel.errors import DomainError, ErrorKind, Reason
 
 T = TypeVar("T")
@@ -51,11 +55,21 @@ def overloaded(waiting: int) -> DomainError:
     )
 
 
+class BatchObserver(Protocol):
+    def sent(self, size: int) -> None:
+        """A batch of ``size`` requests left."""
+
+    def refused(self) -> None:
+        """A request was refused: the queue was full."""
+
+
 @dataclass(eq=False)
 class _Member(Generic[T]):
     item: T
     answer: asyncio.Future
     deadline: float | None = field(default_factory=calls.deadline)
+    span: object = field(default_factory=tracing.span_context)  # the caller's span, which the batch links to
+    batch: object = None  # the span context of the batch it travelled in (tracing on)
 
 
 class MicroBatcher(Generic[T, R]):
@@ -84,6 +98,7 @@ class MicroBatcher(Generic[T, R]):
         self._waiting: list[_Member[T]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._in_flight: set[asyncio.Task] = set()
+        self.observer: BatchObserver | None = None
 
     @property
     def waiting(self) -> int:
@@ -91,6 +106,8 @@ class MicroBatcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         if len(self._waiting) >= self._max_waiting:
+            if self.observer is not None:
+                self.observer.refused()
             raise overloaded(len(self._waiting))
         loop = asyncio.get_running_loop()
         member = _Member(item, loop.create_future())
@@ -106,6 +123,8 @@ class MicroBatcher(Generic[T, R]):
             with contextlib.suppress(ValueError):
                 self._waiting.remove(member)
             raise
+        finally:
+            tracing.record_batch(member.batch)  # type: ignore[arg-type]
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -117,6 +136,8 @@ class MicroBatcher(Generic[T, R]):
             batch = [m for m in batch if not m.answer.done()]  # gone meanwhile
             if not batch:
                 continue
+            if self.observer is not None:
+                self.observer.sent(len(batch))
             # A fresh context: nothing of the caller who happened to fill the
             # batch (its deadline above all) reaches the batch's calls.
             task = asyncio.get_running_loop().create_task(self._deliver(batch), context=contextvars.Context())
@@ -136,6 +157,12 @@ class MicroBatcher(Generic[T, R]):
 
     async def _deliver(self, batch: list[_Member[T]]) -> None:
         calls.set_deadline(self._batch_deadline(batch))
+        with tracing.batch_span(self._send.__name__.strip("_"), [m.span for m in batch]) as span:  # type: ignore[misc]
+            for m in batch:
+                m.batch = span
+            await self._answer(batch)
+
+    async def _answer(self, batch: list[_Member[T]]) -> None:
         try:
             answers = await self._send([m.item for m in batch])
             if len(answers) != len(batch):

@@ -123,6 +123,22 @@ class Settings(BaseSettings):
 
     grace_seconds: float = 10.0
 
+    # Transfer events on NATS JetStream (docs/operations.md, *Events on NATS
+    # JetStream*): the server (nats://host:4222); unset, nothing is published
+    # (the account service's bill events and lapses neither: it takes the URL
+    # and the limits below, with its own stream YIBAO_ACCOUNT, yibao.account.>).
+    # The stream the transfer service creates or updates at start, its
+    # subjects (<prefix>.<province>.<kind>), how long it keeps a message
+    # (max age; max bytes -1: no limit) and its duplicate window (a
+    # re-publish within it, by Nats-Msg-Id, is dropped); events per round.
+    nats_url: str = ""
+    nats_stream: str = "YIBAO_TRANSFER"
+    nats_subject_prefix: str = "yibao.transfer"
+    nats_max_age_seconds: float = 7 * 86_400.0
+    nats_max_bytes: int = -1
+    nats_duplicate_window_seconds: float = 120.0
+    nats_publish_batch: int = 500
+
     @model_validator(mode="after")
     def _no_dev_key_in_production(self) -> Settings:
         if self.environment != "production":

@@ -10,6 +10,8 @@ import re
 import sys
 from datetime import UTC, datetime
 
+from services.kernel.tracing import current_ids
+
 # 18-character resident ID numbers (GB 11643): 17 digits and a digit or X,
 # wherever they stand (after a letter too), but not inside a longer digit run.
 _ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
@@ -34,6 +36,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        entry |= current_ids()  # the trace this line belongs to, when tracing is on
         for key, value in vars(record).items():
             if key not in self._STANDARD and not key.startswith("_"):
                 entry[key] = value

@@ -15,15 +15,19 @@ from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 from services.transfer.adapters.account_client import AccountClient
 from services.transfer.adapters.hold_reader import HoldReader
+from services.transfer.adapters.jetstream import JetStreamSink
 from services.transfer.adapters.region_client import RegionClient
 from services.transfer.adapters.repository import transfer_unit_of_work
-from services.transfer.entrypoints.grpc_api import TransferServicer, transfer_service
+from services.transfer.entrypoints.grpc_api import TransferServicer, event_json, transfer_service
 from services.transfer.entrypoints.worker import Worker
 from services.transfer.settings import TransferSettings
+from services.transfer.usecases import publishing
 from services.transfer.usecases.common import TransferDeps
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
+from services.transfer.usecases.monitoring import FOLLOWERS, SagaGauges
 from services.transfer.usecases.notifications import NotificationProvider, Notifications, RecordOnlyProvider
+from services.transfer.usecases.publishing import EventPublisher
 from services.transfer.usecases.queries import TransferQueries
 from services.transfer.usecases.reconcile import Reconciler
 from services.transfer.usecases.saga import Saga
@@ -58,14 +62,20 @@ async def bootstrap(
     saga = Saga(deps)
     lifecycle, events = Lifecycle(deps, saga), Events(deps)
     notifications = Notifications(deps, notification_provider or RecordOnlyProvider())
+    submit = SubmitTransferUseCase(deps, saga, settings.batch_window)
+    metrics.watch_batcher("submit", submit.batcher)
+    metrics.watch_batcher("receive", lifecycle.batcher)
     servicer = TransferServicer(
-        SubmitTransferUseCase(deps, saga, settings.batch_window),
+        submit,
         lifecycle,
         TransferQueries(deps),
         events,
         notifications,
     )
     reconciler = Reconciler(deps, HoldReader(account_channel, identity), metrics.registry)
+    # Read by the worker, off the request path; the JetStream publisher's lag too when it runs.
+    followers = FOLLOWERS | ({"jetstream": publishing.CURSOR} if settings.events is not None else {})
+    gauges = SagaGauges(deps, metrics.registry, followers)
     worker = Worker(
         lifecycle,
         events,
@@ -74,10 +84,18 @@ async def bootstrap(
         Leases(engine, "transfer"),
         reconciler if settings.reconcile_interval > 0 else None,  # 0: only `yibao reconcile`
         settings.reconcile_interval,
+        gauges,
     )
+
+    publisher = None
+    if settings.events is not None:  # YIBAO_NATS_URL: the events on NATS JetStream too
+        publisher = EventPublisher(deps, JetStreamSink(settings.events, event_json), settings.events.batch)
+        publisher.start(Leases(engine, "transfer").hold)
 
     async def close() -> None:
         await worker.stop()
+        if publisher is not None:
+            await publisher.stop()
         await account_channel.close()
         await region_channel.close()
         await engine.dispose()
@@ -88,5 +106,7 @@ async def bootstrap(
     server = await start_server(
         definition, settings.listen, tokens, settings.metrics_port, metrics, settings.tls
     )
-    server.components.update(lifecycle=lifecycle, events=events, reconciler=reconciler, metrics=metrics)
+    server.components.update(
+        lifecycle=lifecycle, events=events, reconciler=reconciler, metrics=metrics, gauges=gauges
+    )
     return server

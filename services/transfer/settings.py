@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.kernel.config import Settings, tls_from
+from services.kernel.jetstream import JetStreamConfig
 from services.kernel.tls import TlsFiles
 from services.transfer.domain.policy import TransferPolicy
 
@@ -25,6 +26,7 @@ class TransferSettings:
 
     tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
     read_database_url: str = ""  # a standby for reads that may lag; "": the primary
+    events: JetStreamConfig | None = None  # publish the events on NATS JetStream; None: not at all
 
     @classmethod
     def from_env(cls, env: Settings) -> TransferSettings:
@@ -50,4 +52,15 @@ class TransferSettings:
             reconcile_interval=env.transfer_reconcile_seconds,
             batch_window=env.transfer_batch_window_seconds,
             crash_after=env.crash_after,
+            events=JetStreamConfig(
+                env.nats_url,
+                env.nats_stream,
+                env.nats_subject_prefix,
+                env.nats_max_age_seconds,
+                env.nats_max_bytes,
+                env.nats_duplicate_window_seconds,
+                env.nats_publish_batch,
+            )
+            if env.nats_url
+            else None,
         )

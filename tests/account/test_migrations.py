@@ -79,3 +79,22 @@ def test_0005_indexes_holds_by_state_and_last_change(database_url):
     assert "ix_holds_state_updated_at" in indexes()
     downgrade("account", database_url, "0004")
     assert "ix_holds_state_updated_at" not in indexes()
+
+
+def test_0006_adds_the_cursors_of_the_feed_publisher(database_url):
+    """The publisher of the bill events and lapses to NATS keeps its cursors here; downgrade drops them."""
+    from sqlalchemy import inspect
+
+    def tables() -> set[str]:
+        engine = create_engine(sync_url(database_url))
+        try:
+            return set(inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+
+    upgrade("account", database_url)
+    assert "cursors" in tables()
+    downgrade("account", database_url, "0005")
+    assert "cursors" not in tables()
+    upgrade("account", database_url)
+    assert "cursors" in tables()

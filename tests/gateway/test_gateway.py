@@ -278,3 +278,15 @@ async def test_r25_other_verbs_and_paths_get_the_same_json_errors(http):
         "METHOD_UNKNOWN",
     )
     assert (nowhere.status_code, nowhere.json()["error"]["status"]) == (404, "NOT_FOUND")
+
+
+async def test_r26_a_platforms_https_request_is_one_trace_through_the_services(spans, platform, clock):
+    gx = await platform(GX, "450000")
+    await gx.acall("RegisterPerson", _person(), clock.now())
+    finished = spans.get_finished_spans()
+    request = next(s for s in finished if s.name == "POST /api/v1/RegisterPerson")
+    in_trace = {s.name for s in finished if s.context.trace_id == request.context.trace_id}
+    assert {  # the platform's keys and nonce (region), then the RPC itself (account)
+        "/yibao.region.v1.RegionService/ClaimNonce",
+        "/yibao.account.v1.AccountService/RegisterPerson",
+    } <= in_trace

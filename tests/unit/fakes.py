@@ -17,6 +17,7 @@ from services.kernel.region_codes import RegionStatus
 from services.kernel.relations import RelationKind
 from services.transfer.domain.parties import Parties, Party
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, may_move
+from services.transfer.usecases.ports import InFlight, Outbox
 
 
 class _Transaction:
@@ -166,6 +167,31 @@ class FakeTransferRepository:
         for offset, event in enumerate(fresh, start=1):
             event[0] = top + offset
         return len(fresh)
+
+    async def in_flight(self, now):
+        """As the SQL adapter's, but the fake keeps no time of last change:
+        a transfer's created_at stands for it."""
+        by_state: dict[Status, list[Transfer]] = {}
+        for t in self._t.transfers.values():
+            if not t.status.final:
+                by_state.setdefault(t.status, []).append(t)
+        return [
+            InFlight(
+                state,
+                len(ts),
+                min(t.created_at for t in ts),
+                sum(1 for t in ts if t.expires_at <= now),
+            )
+            for state, ts in by_state.items()
+        ]
+
+    async def outbox(self, cursor_names):
+        numbers = [e[0] for e in self._t.events if e[0] is not None]
+        return Outbox(
+            sum(1 for e in self._t.events if e[0] is None),
+            max(numbers, default=0),
+            {name: self._t.cursors.get(name, 0) for name in cursor_names},
+        )
 
     async def cursor(self, name):
         return self._t.cursors.get(name, 0)

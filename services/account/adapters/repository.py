@@ -14,6 +14,7 @@ from services.account.adapters.tables import (
     bill_events,
     contribution_bills,
     contributions,
+    cursors,
     holds,
     journal_entries,
     passwords,
@@ -201,6 +202,11 @@ class AccountRepository:
         )
         return [from_row(Lapse, r) for r in rows]
 
+    async def provinces_of(self, person_ids: set[str]) -> dict[str, str]:
+        """The province each of these persons is insured in now."""
+        query = select(persons.c.id, persons.c.province).where(persons.c.id.in_(person_ids))
+        return {row.id: row.province for row in await self._conn.execute(query)}
+
     # --- credentials
     async def password(self, person_id: str, for_update: bool = False) -> PasswordState | None:
         query = select(passwords).where(passwords.c.person_id == person_id)
@@ -371,16 +377,19 @@ class AccountRepository:
             insert(bill_events).values(type=kind.value, province=bill.province, occurred_at=now, **values)
         )
 
-    async def bill_events_after(self, province: str, after_id: int, limit: int) -> list[BillEvent]:
-        """The province's bill events after ``after_id``, each with its bill as it is now."""
+    async def bill_events_after(self, province: str | None, after_id: int, limit: int) -> list[BillEvent]:
+        """The province's bill events after ``after_id`` (None: every
+        province's), each with its bill as it is now."""
         e, c = bill_events.c, contribution_bills.c
         query = (
             select(e.id, e.type, e.occurred_at, contribution_bills)
             .join(contribution_bills, and_(c.person_id == e.person_id, c.kind == e.kind, c.year == e.year))
-            .where(e.province == province, e.id > after_id)
+            .where(e.id > after_id)
             .order_by(e.id)
             .limit(limit)
         )
+        if province is not None:
+            query = query.where(e.province == province)
         return [
             BillEvent(row.id, BillEventType(row.type), from_row(ContributionBill, row), row.occurred_at)
             for row in await self._conn.execute(query)
@@ -425,6 +434,16 @@ class AccountRepository:
             query = query.where(postings.c.id < before_id)
         rows = await self._conn.execute(query.order_by(postings.c.id.desc()).limit(limit))
         return [from_row(StatementLine, r) for r in rows]
+
+    # --- cursors of the account's own followers (usecases/publishing.py)
+    async def cursor(self, name: str) -> int:
+        return (
+            await self._conn.execute(select(cursors.c.position).where(cursors.c.name == name))
+        ).scalar_one_or_none() or 0
+
+    async def set_cursor(self, name: str, position: int) -> None:
+        await self._conn.execute(insert_ignoring_conflicts(self._conn, cursors).values(name=name, position=0))
+        await self._conn.execute(update(cursors).where(cursors.c.name == name).values(position=position))
 
 
 class AccountSqlUnitOfWork(SqlUnitOfWork):

@@ -197,3 +197,12 @@ contributions = Table(
     Column("amount", BigInteger, nullable=False),
     Column("entry_id", BigId, ForeignKey("journal_entries.id"), nullable=False),
 )
+
+# Where a follower of the account's own feeds got to (the publisher of the
+# bill events and relation lapses to NATS JetStream: usecases/publishing.py).
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)

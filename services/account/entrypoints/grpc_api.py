@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
+from google.protobuf import json_format
+from google.protobuf.message import Message
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2
@@ -12,7 +15,13 @@ from services.account.domain.credentials import Purpose
 from services.account.domain.holds import Hold, HoldRecord, HoldState
 from services.account.domain.identity import mask_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
-from services.account.domain.payments import BillEventType, ContributionBill, ContributionKind, Payment
+from services.account.domain.payments import (
+    BillEvent,
+    BillEventType,
+    ContributionBill,
+    ContributionKind,
+    Payment,
+)
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
 from services.account.domain.relations import Lapse, LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
@@ -125,6 +134,28 @@ def lapse_pb(lapse: Lapse) -> pb.RelationLapse:
     return message(
         pb.RelationLapse, lapse, lapse_time=to_timestamp(lapse.lapsed_at), cause=_LAPSES.wire(lapse.cause)
     )
+
+
+def bill_event_pb(e: BillEvent) -> pb.BillEvent:
+    return pb.BillEvent(
+        id=e.id, type=_BILL_EVENTS.wire(e.type), bill=bill_pb(e.bill), event_time=to_timestamp(e.occurred_at)
+    )
+
+
+def _json(item: Message) -> bytes:
+    document = json_format.MessageToDict(item)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def bill_event_json(e: BillEvent) -> bytes:
+    """The BillEvent of ListBillEvents as protobuf's JSON mapping (UTF-8):
+    what a message on NATS JetStream carries."""
+    return _json(bill_event_pb(e))
+
+
+def lapse_json(lapse: Lapse) -> bytes:
+    """The RelationLapse of ListRelationLapses as protobuf JSON (UTF-8), for NATS JetStream."""
+    return _json(lapse_pb(lapse))
 
 
 def bill_pb(bill: ContributionBill) -> pb.ContributionBill:
@@ -381,17 +412,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         events = await self._money.bill_events(
             current_principal(), request.province, request.after_id, request.page_size or 100
         )
-        return pb.ListBillEventsResponse(
-            events=[
-                pb.BillEvent(
-                    id=e.id,
-                    type=_BILL_EVENTS.wire(e.type),
-                    bill=bill_pb(e.bill),
-                    event_time=to_timestamp(e.occurred_at),
-                )
-                for e in events
-            ]
-        )
+        return pb.ListBillEventsResponse(events=[bill_event_pb(e) for e in events])
 
     async def GetBalances(self, request, context):
         balances = await self._wallets.balances(current_principal(), request.person_id)

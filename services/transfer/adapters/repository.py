@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, false, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, case, delete, false, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
@@ -22,6 +22,7 @@ from services.transfer.domain.transfer import (
     moves_into,
     sources_of,
 )
+from services.transfer.usecases.ports import InFlight, Outbox
 
 SEQUENCER_LOCK = 7_100_001  # PostgreSQL advisory lock key of the event sequencer
 # The next ``limit`` unnumbered events, in id order, numbered after the highest number: one statement.
@@ -258,6 +259,39 @@ class TransferRepository:
             .order_by(transfers.c.payer_province, transfers.c.payee_province)
         )
         return [(a, b, int(n), int(total)) for a, b, n, total in await self._conn.execute(query)]
+
+    async def in_flight(self, now: datetime) -> list[InFlight]:
+        """Per state that is not final: how many, the earliest last change,
+        and how many are at or past expires_at. One grouped query over the
+        open transfers only (ix_transfers_status_updated_at), never over the
+        final ones, which grow without end."""
+        query = (
+            select(
+                transfers.c.status,
+                func.count(),
+                func.min(transfers.c.updated_at),
+                func.sum(case((transfers.c.expires_at <= now, 1), else_=0)),
+            )
+            .where(transfers.c.status.in_([s.value for s in Status if not s.final]))
+            .group_by(transfers.c.status)
+        )
+        return [
+            InFlight(Status(status), int(n), oldest, int(expired or 0))
+            for status, n, oldest, expired in await self._conn.execute(query)
+        ]
+
+    async def outbox(self, cursor_names: Sequence[str]) -> Outbox:
+        """The events not yet numbered, the highest number, and the followers' cursors."""
+        unnumbered = (
+            select(func.count()).select_from(transfer_events).where(transfer_events.c.sequence.is_(None))
+        )
+        top = select(func.coalesce(func.max(transfer_events.c.sequence), 0))
+        row = (await self._conn.execute(select(unnumbered.scalar_subquery(), top.scalar_subquery()))).one()
+        positions: dict[str, int] = {}
+        if cursor_names:
+            query = select(cursors.c.name, cursors.c.position).where(cursors.c.name.in_(list(cursor_names)))
+            positions = {name: int(position) for name, position in await self._conn.execute(query)}
+        return Outbox(int(row[0]), int(row[1]), {n: positions.get(n, 0) for n in cursor_names})
 
     # --- events
     async def add_event(self, t: Transfer, kind: EventType, now: datetime) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
+from google.protobuf import json_format
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import relation_pb2
@@ -17,7 +19,7 @@ from services.kernel.server import ServiceDefinition
 from services.transfer.domain.notifications import Notification, NotificationKind
 from services.transfer.domain.transfer import EventType, RefundReason, Source, Status, Transfer
 from services.transfer.usecases import access
-from services.transfer.usecases.events import Events
+from services.transfer.usecases.events import Event, Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.notifications import Notifications
 from services.transfer.usecases.queries import TransferQueries
@@ -44,6 +46,22 @@ _STATUSES = {
 }
 # A status filter of ListTransfers: the states that show as that status.
 _STATUS_FILTER = {wire: [s for s in Status if _STATUSES[s] == wire] for wire in set(_STATUSES.values())}
+
+
+def event_pb(event: Event) -> pb.TransferEvent:
+    return pb.TransferEvent(
+        sequence=event.sequence,
+        type=_EVENTS.wire(event.type),
+        transfer=transfer_pb(event.transfer),
+        event_time=to_timestamp(event.occurred_at),
+    )
+
+
+def event_json(event: Event) -> bytes:
+    """The TransferEvent of StreamTransferEvents as protobuf's JSON mapping
+    (UTF-8): what a message on NATS JetStream carries."""
+    document = json_format.MessageToDict(event_pb(event))
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def transfer_pb(t: Transfer) -> pb.Transfer:
@@ -126,14 +144,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
 
     async def StreamTransferEvents(self, request, context):
         async for event in self._events.follow(current_principal(), request.province, request.after_sequence):
-            yield pb.StreamTransferEventsResponse(
-                event=pb.TransferEvent(
-                    sequence=event.sequence,
-                    type=_EVENTS.wire(event.type),
-                    transfer=transfer_pb(event.transfer),
-                    event_time=to_timestamp(event.occurred_at),
-                )
-            )
+            yield pb.StreamTransferEventsResponse(event=event_pb(event))
 
     async def GetSettlementStatement(self, request, context):
         s = await self._queries.settlement(current_principal(), request.month)

@@ -2,7 +2,8 @@
 what a crash left unfinished (R17), refund what fell due at 06:00 (R15) —
 including while the service was down — and follow relation lapses (R8);
 number the events of the outbox (R19) and deliver the notifications they
-cause (R19b); reconcile transfers with the account service's holds (R22)."""
+cause (R19b); reconcile transfers with the account service's holds (R22);
+read the saga's gauges (usecases/monitoring.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.kernel.errors import DomainError
 from services.kernel.leases import Leases
 from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
+from services.transfer.usecases.monitoring import GAUGE_SECONDS, SagaGauges
 from services.transfer.usecases.notifications import Notifications
 from services.transfer.usecases.reconcile import Reconciler
 
@@ -76,6 +78,22 @@ async def run_reconciler(
             await asyncio.wait_for(stop.wait(), interval)
 
 
+async def run_gauges(gauges: SagaGauges, stop: asyncio.Event, interval: float) -> None:
+    """Reads the saga's gauges at start and then every ``interval`` seconds,
+    until ``stop`` is set; on every replica (reads only). A failed read
+    leaves the last figures, whose refresh time then grows old."""
+    while not stop.is_set():
+        try:
+            await gauges.refresh()
+        except Exception as error:
+            if is_database_unavailable(error):
+                log.warning("saga gauges not refreshed", extra={"reason": "DATABASE_UNAVAILABLE"})
+            else:
+                log.exception("saga gauges not refreshed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
 class Worker:
     """The background tasks of one transfer service process."""
 
@@ -88,6 +106,8 @@ class Worker:
         leases: Leases,
         reconciler: Reconciler | None = None,
         reconcile_interval: float = 60.0,
+        gauges: SagaGauges | None = None,
+        gauge_interval: float = GAUGE_SECONDS,
     ) -> None:
         self._stop = asyncio.Event()
         busy = asyncio.Lock()  # held by the money jobs; the reconciler yields to them
@@ -105,6 +125,10 @@ class Worker:
                     run_reconciler(reconciler, self._stop, reconcile_interval, busy, leases),
                     name="reconciler",
                 )
+            )
+        if gauges is not None:
+            self._tasks.append(
+                asyncio.create_task(run_gauges(gauges, self._stop, gauge_interval), name="saga-gauges")
             )
 
     async def stop(self) -> None:

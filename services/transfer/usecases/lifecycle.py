@@ -34,6 +34,11 @@ class Lifecycle:
             self._receive_together, max_in_flight=BATCHES_IN_FLIGHT
         )
 
+    @property
+    def batcher(self) -> MicroBatcher[tuple[Principal, str], Transfer]:
+        """The receipts' group commit (its figures: kernel/metrics.py)."""
+        return self._receipts
+
     async def receive(self, caller: Principal, transfer_id: str) -> Transfer:
         """The payee's receipt; concurrent receipts travel together (group commit)."""
         return await self._receipts.submit((caller, transfer_id))

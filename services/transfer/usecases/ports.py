@@ -7,6 +7,7 @@ tests/sim/); mypy checks both sides (``make typecheck``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, Self
 
@@ -21,6 +22,26 @@ from services.transfer.domain.transfer import EventType, Source, Status, StoredE
 PartiesAsk = tuple[str, str, str, str | None, str | None]
 # (transfer id, payer id, payee id, source, amount in fen)
 HoldAsk = tuple[str, str, str, Source, int]
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """The transfers in one state that is not final (the saga's gauges,
+    usecases/monitoring.py)."""
+
+    status: Status
+    count: int
+    oldest_change: datetime  # the earliest last change (updated_at) among them
+    expired: int  # how many of them are at or past their expires_at
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Where the event outbox and its followers stand."""
+
+    unnumbered: int  # events written, not yet numbered by the sequencer
+    last_sequence: int  # the highest number given (0: none)
+    cursors: dict[str, int] = field(default_factory=dict)  # follower -> the last sequence it took
 
 
 class TransferRepository(Protocol):
@@ -79,6 +100,9 @@ class TransferReads(Protocol):
     async def notifications_of(
         self, person_id: str, before: int | None, limit: int
     ) -> list[Notification]: ...
+    # The saga's gauges (usecases/monitoring.py), read off the request path.
+    async def in_flight(self, now: datetime) -> list[InFlight]: ...
+    async def outbox(self, cursor_names: Sequence[str]) -> Outbox: ...
 
 
 class TransferStore(TransferRepository, TransferReads, Protocol):

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry, Counter
 
 from services.transfer.adapters.hold_reader import HoldReader
-from services.transfer.domain.reconciliation import Action, Disagreement, Hold, HoldStatus, judge
+from services.transfer.domain.reconciliation import Action, Case, Disagreement, Hold, HoldStatus, judge
 from services.transfer.domain.transfer import Status, Transfer
 from services.transfer.usecases.common import TransferDeps
 
@@ -89,6 +89,11 @@ class Reconciler:
             ["case", "action"],
             registry=registry or CollectorRegistry(),
         )
+        # Every series from 0 at start, so that the first finding of a process
+        # is an increase an alert sees (deploy/prometheus/alerts.yml).
+        for case in Case:
+            for action in ("healed", "reported"):
+                self._counted.labels(case.value, action)
 
     async def run_scheduled(self, yields_to: asyncio.Lock | None = None) -> PassReport:
         """The worker's pass: full when one is due (module docstring), else

@@ -90,6 +90,11 @@ class SubmitTransferUseCase:
         )
         self._running: dict[tuple[str, str, str], asyncio.Future] = {}
 
+    @property
+    def batcher(self) -> MicroBatcher[SubmitTransfer, Transfer]:
+        """The submissions' group commit (its figures: kernel/metrics.py)."""
+        return self._batches
+
     async def __call__(self, caller: Principal, cmd: SubmitTransfer) -> Transfer:
         require_payer(caller, cmd.payer_id)
         cmd = replace(cmd, request_id=validate_request_id(cmd.request_id, required=True))
