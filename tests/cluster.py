@@ -4,6 +4,7 @@ the test (SQLite or PostgreSQL). Loaded as a pytest plugin by conftest.py."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import pytest
@@ -54,23 +55,35 @@ def region_target(region_server) -> str:
     return region_server.address
 
 
+@contextlib.asynccontextmanager
+async def serve_account(url: str, region_target: str, tokens, clock, **settings):
+    """The account service on the database at ``url`` (migrated here), stopped at the end."""
+    upgrade("account", url)
+    server = await start_account(
+        AccountSettings(
+            url,
+            region_target,
+            ID_HASH_KEY,
+            FACE_KEY,
+            password_time_cost=1,
+            password_memory_kib=8192,
+            tls=tls.SERVICE,
+            **settings,
+        ),
+        tokens,
+        clock,
+    )
+    server.database_url = url
+    try:
+        yield server
+    finally:
+        await server.stop(0)
+
+
 @pytest.fixture
 async def account_server(new_database, region_target, tokens, clock):
-    url = new_database()
-    upgrade("account", url)
-    settings = AccountSettings(
-        url,
-        region_target,
-        ID_HASH_KEY,
-        FACE_KEY,
-        password_time_cost=1,
-        password_memory_kib=8192,
-        tls=tls.SERVICE,
-    )
-    server = await start_account(settings, tokens, clock)
-    server.database_url = url
-    yield server
-    await server.stop(0)
+    async with serve_account(new_database(), region_target, tokens, clock) as server:
+        yield server
 
 
 @pytest.fixture

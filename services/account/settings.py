@@ -44,15 +44,5 @@ class AccountSettings:
             password_memory_kib=env.password_hash_memory_kib,
             transfer_max_amount_fen=env.transfer_max_amount_fen,
             # YIBAO_NATS_URL and the stream's limits, as the transfer service's; a stream of its own.
-            events=JetStreamConfig(
-                env.nats_url,
-                STREAM,
-                SUBJECT_PREFIX,
-                env.nats_max_age_seconds,
-                env.nats_max_bytes,
-                env.nats_duplicate_window_seconds,
-                env.nats_publish_batch,
-            )
-            if env.nats_url
-            else None,
+            events=JetStreamConfig.from_settings(env, STREAM, SUBJECT_PREFIX),
         )

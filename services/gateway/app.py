@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import grpc
 from google.protobuf import json_format
@@ -42,7 +42,7 @@ from services.gateway.platforms import Platform, Platforms
 from services.gateway.routes import PREFIX, ROUTES, Route
 from services.kernel import tracing
 from services.kernel.auth import Principal, Role, TokenAuthority
-from services.kernel.calls import DEFAULT_TIMEOUT
+from services.kernel.calls import DEFAULT_TIMEOUT, ServiceIdentity
 from services.kernel.clock import Clock
 
 log = logging.getLogger("yibao.gateway")
@@ -68,18 +68,20 @@ class Gateway:
 class _PlatformTokens:
     """A province token per platform, minted by the gateway and reused while young."""
 
-    def __init__(self, tokens: TokenAuthority, clock: Clock, ttl: timedelta = timedelta(minutes=10)) -> None:
-        self._tokens, self._clock, self._ttl = tokens, clock, ttl
-        self._held: dict[str, tuple[str, datetime]] = {}  # app id -> (token, when to renew it)
+    def __init__(self, tokens: TokenAuthority, clock: Clock) -> None:
+        self._tokens, self._clock = tokens, clock
+        self._held: dict[Platform, ServiceIdentity] = {}
 
     def metadata(self, platform: Platform) -> tuple[tuple[str, str], ...]:
-        now = self._clock.now()
-        held = self._held.get(platform.app_id)
-        if held is None or now >= held[1]:
+        held = self._held.get(platform)
+        if held is None:
             principal = Principal(f"platform:{platform.app_id}", Role.PROVINCE, province=platform.province)
-            held = self._tokens.mint(principal, now, self._ttl), now + self._ttl / 2
-            self._held[platform.app_id] = held
-        return (("authorization", f"Bearer {held[0]}"),)
+            held = self._held[platform] = ServiceIdentity(
+                "gateway", self._tokens, self._clock, principal=principal
+            )
+            if len(self._held) > 10_000:  # bounded: a platform's keys change, so does its entry
+                self._held.pop(next(iter(self._held)))
+        return held.metadata()
 
 
 def build_app(gateway: Gateway, openapi: Callable[[], dict] | None = None) -> Starlette:

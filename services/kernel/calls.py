@@ -80,12 +80,19 @@ def timeout_left(default: float = DEFAULT_TIMEOUT) -> float:
 
 
 class ServiceIdentity:
-    """This service's bearer token for calls to others, re-minted before it expires."""
+    """This service's bearer token for calls to others, re-minted before it
+    expires; or, with ``principal``, the token of whom it calls for (the
+    gateway, for a platform it verified)."""
 
     def __init__(
-        self, name: str, tokens: TokenAuthority, clock: Clock, ttl: timedelta = timedelta(minutes=10)
+        self,
+        name: str,
+        tokens: TokenAuthority,
+        clock: Clock,
+        ttl: timedelta = timedelta(minutes=10),
+        principal: Principal | None = None,
     ) -> None:
-        self._principal = Principal(name, Role.SERVICE)
+        self._principal = principal or Principal(name, Role.SERVICE)
         self._tokens, self._clock, self._ttl = tokens, clock, ttl
         self._token = ""
         self._renew_at: datetime | None = None

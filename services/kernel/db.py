@@ -160,6 +160,39 @@ def insert_ignoring_conflicts(conn, table):
     return upsert(conn, table).on_conflict_do_nothing()
 
 
+def cursors_table(metadata):
+    """``cursors(name, position)``: where each follower of a feed (the
+    notifier, the JetStream publishers) has got to, in its service's database."""
+    from sqlalchemy import Column, String, Table
+
+    return Table(
+        "cursors",
+        metadata,
+        Column("name", String(40), primary_key=True),
+        Column("position", BigInteger, nullable=False),
+    )
+
+
+class Cursors:
+    """A repository's cursor reads and writes (``_conn`` and ``cursors``, the table above)."""
+
+    _conn: typing.Any
+    cursors: typing.Any
+
+    async def cursor(self, name: str) -> int:
+        from sqlalchemy import select
+
+        found = await self._conn.execute(select(self.cursors.c.position).where(self.cursors.c.name == name))
+        return found.scalar_one_or_none() or 0
+
+    async def set_cursor(self, name: str, position: int) -> None:
+        from sqlalchemy import update
+
+        table = self.cursors
+        await self._conn.execute(insert_ignoring_conflicts(self._conn, table).values(name=name, position=0))
+        await self._conn.execute(update(table).where(table.c.name == name).values(position=position))
+
+
 @functools.cache
 def _enum_fields(cls) -> dict[str, type[Enum]]:
     """The fields of a dataclass whose type is an Enum (or an optional one)."""

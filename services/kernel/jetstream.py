@@ -50,6 +50,22 @@ class JetStreamConfig:
     duplicate_window_seconds: float = 120.0
     batch: int = 500  # items read per round (per cursor move)
 
+    @classmethod
+    def from_settings(cls, env, stream: str, subject_prefix: str) -> JetStreamConfig | None:
+        """YIBAO_NATS_URL and the stream's limits (kernel.config.Settings) for
+        one stream; None when no NATS is configured: nothing is published."""
+        if not env.nats_url:
+            return None
+        return cls(
+            env.nats_url,
+            stream,
+            subject_prefix,
+            env.nats_max_age_seconds,
+            env.nats_max_bytes,
+            env.nats_duplicate_window_seconds,
+            env.nats_publish_batch,
+        )
+
 
 class JetStreamSink:
     """One connection to NATS that publishes to one stream."""

@@ -52,15 +52,5 @@ class TransferSettings:
             reconcile_interval=env.transfer_reconcile_seconds,
             batch_window=env.transfer_batch_window_seconds,
             crash_after=env.crash_after,
-            events=JetStreamConfig(
-                env.nats_url,
-                env.nats_stream,
-                env.nats_subject_prefix,
-                env.nats_max_age_seconds,
-                env.nats_max_bytes,
-                env.nats_duplicate_window_seconds,
-                env.nats_publish_batch,
-            )
-            if env.nats_url
-            else None,
+            events=JetStreamConfig.from_settings(env, env.nats_stream, env.nats_subject_prefix),
         )

@@ -11,9 +11,7 @@ own, deleted at the end."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 
 import nats
 import nats.js.api
@@ -26,58 +24,30 @@ from yibao.account.v1 import account_pb2 as pb
 from services.account.adapters.jetstream import STREAM, SUBJECT_PREFIX, FeedJetStreamSink
 from services.account.adapters.repository import account_unit_of_work
 from services.account.adapters.tables import cursors
-from services.account.bootstrap import bootstrap as start_account
 from services.account.entrypoints.grpc_api import bill_event_json, lapse_json
 from services.account.settings import AccountSettings
 from services.account.usecases.publishing import BILLS_CURSOR, LAPSES_CURSOR, FeedPublisher
 from services.kernel.config import Settings
 from services.kernel.db import create_engine
 from services.kernel.jetstream import JetStreamConfig
-from services.kernel.migrations import upgrade
-from tests import tls
-from tests.cluster import FACE_KEY, ID_HASH_KEY
+from tests.cluster import serve_account
+from tests.nats import NATS_URL, connect, own_stream
 
-NATS_URL = os.environ.get("YIBAO_TEST_NATS_URL", "nats://127.0.0.1:4222")
 RESIDENT = pb.INSURANCE_TYPE_RESIDENT
 BILL = pb.CONTRIBUTION_KIND_RESIDENT_INSURANCE
 
 
-async def _connect():
-    async def quiet(error: Exception) -> None:
-        pass
-
-    try:
-        return await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=1, error_cb=quiet)
-    except Exception:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the NATS tests, but no NATS server answers at {NATS_URL}")
-        pytest.skip(f"no NATS server at {NATS_URL}")
-
-
 @pytest.fixture
 async def nc():
-    connection = await _connect()
+    connection = await connect()
     yield connection
     await connection.close()
 
 
 @pytest.fixture
 async def stream(nc):
-    """A stream and subject prefix of this test's own; deleted (consumers with it) at the end."""
-    tag = uuid.uuid4().hex[:12]
-    config = JetStreamConfig(
-        NATS_URL,
-        stream=f"YIBAO_TEST_ACCOUNT_{tag}",
-        subject_prefix=f"yibaotest.account.{tag}",
-        max_age_seconds=600.0,
-        duplicate_window_seconds=120.0,
-        batch=2,  # a few rounds for a few rows
-    )
-    yield config
-    try:
-        await nc.jetstream().delete_stream(config.stream)
-    except nats.js.errors.NotFoundError:
-        pass
+    async with own_stream(nc, "YIBAO_TEST_ACCOUNT", "yibaotest.account", batch=2) as config:
+        yield config
 
 
 @pytest.fixture
@@ -89,22 +59,8 @@ def nats_events(stream) -> JetStreamConfig | None:
 @pytest.fixture
 async def account_server(new_database, region_target, tokens, clock, nats_events):
     """tests/cluster.py's, publishing to this test's stream (``nats_events``)."""
-    url = new_database()
-    upgrade("account", url)
-    settings = AccountSettings(
-        url,
-        region_target,
-        ID_HASH_KEY,
-        FACE_KEY,
-        password_time_cost=1,
-        password_memory_kib=8192,
-        tls=tls.SERVICE,
-        events=nats_events,
-    )
-    server = await start_account(settings, tokens, clock)
-    server.database_url = url
-    yield server
-    await server.stop(0)
+    async with serve_account(new_database(), region_target, tokens, clock, events=nats_events) as server:
+        yield server
 
 
 async def _write(account, register, as_province) -> dict[str, list[tuple[str, int]]]:

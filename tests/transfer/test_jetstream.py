@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -37,51 +36,25 @@ from services.transfer.domain.transfer import EventType, RefundReason, Source, S
 from services.transfer.settings import TransferSettings
 from tests.conftest import TEST_KEY
 from tests.kernel.test_server import _free_port
+from tests.nats import NATS_URL, connect, own_stream
 from tests.tls import SERVICE as SERVICE_TLS
 
-NATS_URL = os.environ.get("YIBAO_TEST_NATS_URL", "nats://127.0.0.1:4222")
 PROVINCES = ("450000", "110000", "320000")
 TRANSFERS = 24  # 24 CREATED + 8 RECEIVED + 8 DECLINED + 8 REFUNDED = 48 events
 BATCH = 7  # events a round: the first process dies after the first 7
 
 
-async def _connect():
-    async def quiet(error: Exception) -> None:
-        pass
-
-    try:
-        return await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=1, error_cb=quiet)
-    except Exception:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the NATS tests, but no NATS server answers at {NATS_URL}")
-        pytest.skip(f"no NATS server at {NATS_URL}")
-
-
 @pytest.fixture
 async def nc():
-    connection = await _connect()
+    connection = await connect()
     yield connection
     await connection.close()
 
 
 @pytest.fixture
 async def stream(nc):
-    """A stream and subject prefix of this test's own; deleted (consumers with it) at the end."""
-    tag = uuid.uuid4().hex[:12]
-    config = JetStreamConfig(
-        NATS_URL,
-        stream=f"YIBAO_TEST_{tag}",
-        subject_prefix=f"yibaotest.{tag}",
-        max_age_seconds=600.0,
-        duplicate_window_seconds=120.0,
-        batch=BATCH,
-    )
-    yield config
-    js = nc.jetstream()
-    try:
-        await js.delete_stream(config.stream)
-    except nats.js.errors.NotFoundError:
-        pass
+    async with own_stream(nc, "YIBAO_TEST", "yibaotest", batch=BATCH) as config:
+        yield config
 
 
 async def _write_events(url: str) -> list[tuple[int, str, str]]:

@@ -41,7 +41,15 @@ from services.account.domain.payments import (
 from services.account.domain.persons import Person
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
 from services.account.domain.wallets import Wallet
-from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values, upsert
+from services.kernel.db import (
+    Cursors,
+    first,
+    from_row,
+    insert_ignoring_conflicts,
+    insert_new,
+    row_values,
+    upsert,
+)
 from services.kernel.uow import SqlUnitOfWork, UnitsOfWork, unit_of_work_factory
 
 
@@ -49,7 +57,9 @@ def _record(row) -> HoldRecord:
     return HoldRecord(from_row(Hold, row), row.created_at, row.updated_at)
 
 
-class AccountRepository:
+class AccountRepository(Cursors):
+    cursors = cursors  # of the account's own followers (usecases/publishing.py)
+
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
@@ -434,16 +444,6 @@ class AccountRepository:
             query = query.where(postings.c.id < before_id)
         rows = await self._conn.execute(query.order_by(postings.c.id.desc()).limit(limit))
         return [from_row(StatementLine, r) for r in rows]
-
-    # --- cursors of the account's own followers (usecases/publishing.py)
-    async def cursor(self, name: str) -> int:
-        return (
-            await self._conn.execute(select(cursors.c.position).where(cursors.c.name == name))
-        ).scalar_one_or_none() or 0
-
-    async def set_cursor(self, name: str, position: int) -> None:
-        await self._conn.execute(insert_ignoring_conflicts(self._conn, cursors).values(name=name, position=0))
-        await self._conn.execute(update(cursors).where(cursors.c.name == name).values(position=position))
 
 
 class AccountSqlUnitOfWork(SqlUnitOfWork):

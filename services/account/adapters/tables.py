@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from services.kernel.db import BigId, UtcDateTime
+from services.kernel.db import BigId, UtcDateTime, cursors_table
 
 metadata = MetaData()
 
@@ -200,9 +200,4 @@ contributions = Table(
 
 # Where a follower of the account's own feeds got to (the publisher of the
 # bill events and relation lapses to NATS JetStream: usecases/publishing.py).
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(40), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-)
+cursors = cursors_table(metadata)

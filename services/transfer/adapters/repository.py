@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, delete, false, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.kernel.db import first, from_row, insert_ignoring_conflicts, row_values, upsert
+from services.kernel.db import Cursors, first, from_row, insert_ignoring_conflicts, row_values, upsert
 from services.kernel.uow import SqlUnitOfWork, UnitsOfWork, unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, notifications, transfer_events, transfers
 from services.transfer.domain.notifications import Notification
@@ -39,7 +39,9 @@ _SEQUENCE = text(
 )
 
 
-class TransferRepository:
+class TransferRepository(Cursors):
+    cursors = cursors  # of the notifier and the JetStream publisher
+
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
@@ -368,16 +370,6 @@ class TransferRepository:
             query = query.where(notifications.c.event_sequence < before)
         rows = await self._conn.execute(query.order_by(notifications.c.event_sequence.desc()).limit(limit))
         return [from_row(Notification, r) for r in rows]
-
-    # --- cursors
-    async def cursor(self, name: str) -> int:
-        return (
-            await self._conn.execute(select(cursors.c.position).where(cursors.c.name == name))
-        ).scalar_one_or_none() or 0
-
-    async def set_cursor(self, name: str, position: int) -> None:
-        await self._conn.execute(insert_ignoring_conflicts(self._conn, cursors).values(name=name, position=0))
-        await self._conn.execute(update(cursors).where(cursors.c.name == name).values(position=position))
 
 
 def _time_rule(when: When, now: datetime) -> list:

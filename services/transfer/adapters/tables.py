@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Date, Index, Integer, MetaData, String, Table, UniqueConstraint
 
-from services.kernel.db import BigId, UtcDateTime
+from services.kernel.db import BigId, UtcDateTime, cursors_table
 
 metadata = MetaData()
 
@@ -90,9 +90,4 @@ notifications = Table(
 Index("ix_notifications_person", notifications.c.person_id, notifications.c.event_sequence)
 
 # Where background readers of other services' feeds have got to.
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(40), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-)
+cursors = cursors_table(metadata)
