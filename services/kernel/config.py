@@ -138,6 +138,17 @@ class Settings(BaseSettings):
     nats_max_bytes: int = -1
     nats_duplicate_window_seconds: float = 120.0
     nats_publish_batch: int = 500
+    # Notifications (R19b) handed to JetStream too, for a province's SMS
+    # gateway or the app's push to consume: stream YIBAO_NOTIFY, subjects
+    # yibao.notify.<recipient's province>.<kind>, Nats-Msg-Id
+    # notify-<event sequence>-<person id>; needs YIBAO_NATS_URL.
+    notifications_via_nats: bool = False
+
+    @model_validator(mode="after")
+    def _notifications_need_nats(self) -> Settings:
+        if self.notifications_via_nats and not self.nats_url:
+            raise ValueError("YIBAO_NOTIFICATIONS_VIA_NATS needs YIBAO_NATS_URL (the NATS server)")
+        return self
 
     @model_validator(mode="after")
     def _no_dev_key_in_production(self) -> Settings:

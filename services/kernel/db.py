@@ -160,6 +160,21 @@ def insert_ignoring_conflicts(conn, table):
     return upsert(conn, table).on_conflict_do_nothing()
 
 
+async def append_in_commit_order(conn, feed: str) -> None:
+    """Called before appending a row to a feed that readers follow by its
+    auto-increment id: on PostgreSQL, a lock held until this transaction
+    ends, so the ids of that feed are handed out in commit order and a
+    reader that sees id n has seen every committed id below it (otherwise a
+    slow transaction could commit id 5 after a reader moved past id 6).
+    SQLite has one writer at a time: nothing to do."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        from services.kernel.leases import lock_key
+
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(f"feed:{feed}")})
+
+
 def cursors_table(metadata):
     """``cursors(name, position)``: where each follower of a feed (the
     notifier, the JetStream publishers) has got to, in its service's database."""

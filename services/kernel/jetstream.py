@@ -113,10 +113,12 @@ class JetStreamSink:
             raise
         self._nc, self._js = nc, js
 
-    async def send(self, to: str, data: bytes, message_id: str) -> bool:
+    async def send(self, to: str, data: bytes, message_id: str, traceparent: str | None = None) -> bool:
         """Publishes ``data`` to the subject ``to`` under ``message_id``
         (Nats-Msg-Id) and returns once JetStream has it: True when stored
         now, False when it had it already (a duplicate within the window).
+        ``traceparent``: the trace of what caused the message (stored with
+        it), which the publication joins; else the current one.
         Raises SinkUnavailable to have it offered again."""
         import nats.errors
 
@@ -124,7 +126,9 @@ class JetStreamSink:
             raise SinkUnavailable("nats: not connected")
         try:
             # The message carries the trace of its publication (W3C traceparent), with tracing on.
-            with tracing.span(f"publish {to}", SpanKind.PRODUCER, **{"messaging.system": "nats"}):
+            with tracing.span(
+                f"publish {to}", SpanKind.PRODUCER, traceparent, **{"messaging.system": "nats"}
+            ):
                 headers = {"Nats-Msg-Id": message_id} | tracing.context_headers()
                 ack = await self._js.publish(to, data, headers=headers)
         except (OSError, nats.errors.Error) as error:  # JetStream's API errors are nats errors too

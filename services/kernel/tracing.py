@@ -101,15 +101,31 @@ def batch_span(name: str, members: list[SpanContext]) -> Iterator[SpanContext | 
 
 
 @contextlib.contextmanager
-def span(name: str, kind: trace.SpanKind = trace.SpanKind.INTERNAL, **attributes: str) -> Iterator[None]:
+def span(
+    name: str,
+    kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+    parent: str | None = None,
+    **attributes: str,
+) -> Iterator[None]:
     """A span of the service's own: a request no gRPC interceptor sees (the
     gateway's HTTPS requests, SERVER), a message published (PRODUCER);
-    nothing with tracing off."""
+    nothing with tracing off. ``parent``: a W3C traceparent stored earlier
+    (an event's), whose trace the span joins instead of the current one."""
     if _provider is None:
         yield
         return
-    with _provider.get_tracer("yibao").start_as_current_span(name, kind=kind, attributes=attributes):
+    context = propagate.extract({"traceparent": parent}) if parent else None
+    with _provider.get_tracer("yibao").start_as_current_span(
+        name, context=context, kind=kind, attributes=attributes
+    ):
         yield
+
+
+def traceparent() -> str | None:
+    """The current span as a W3C traceparent, to store with what it wrote
+    (an outbox event) so that work done later joins its trace; None with
+    tracing off or outside a trace."""
+    return context_headers().get("traceparent")
 
 
 def context_headers() -> dict[str, str]:

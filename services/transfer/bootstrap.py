@@ -15,10 +15,15 @@ from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
 from services.transfer.adapters.account_client import AccountClient
 from services.transfer.adapters.hold_reader import HoldReader
-from services.transfer.adapters.jetstream import JetStreamSink
+from services.transfer.adapters.jetstream import JetStreamNotifier, JetStreamSink
 from services.transfer.adapters.region_client import RegionClient
 from services.transfer.adapters.repository import transfer_unit_of_work
-from services.transfer.entrypoints.grpc_api import TransferServicer, event_json, transfer_service
+from services.transfer.entrypoints.grpc_api import (
+    TransferServicer,
+    event_json,
+    notification_json,
+    transfer_service,
+)
 from services.transfer.entrypoints.worker import Worker
 from services.transfer.settings import TransferSettings
 from services.transfer.usecases import publishing
@@ -61,7 +66,8 @@ async def bootstrap(
     )
     saga = Saga(deps)
     lifecycle, events = Lifecycle(deps, saga), Events(deps)
-    notifications = Notifications(deps, notification_provider or RecordOnlyProvider())
+    notifier = JetStreamNotifier(settings.notify, notification_json) if settings.notify is not None else None
+    notifications = Notifications(deps, notification_provider or notifier or RecordOnlyProvider())
     submit = SubmitTransferUseCase(deps, saga, settings.batch_window)
     metrics.watch_batcher("submit", submit.batcher)
     metrics.watch_batcher("receive", lifecycle.batcher)
@@ -96,6 +102,8 @@ async def bootstrap(
         await worker.stop()
         if publisher is not None:
             await publisher.stop()
+        if notifier is not None:
+            await notifier.close()
         await account_channel.close()
         await region_channel.close()
         await engine.dispose()

@@ -9,6 +9,8 @@ from services.kernel.jetstream import JetStreamConfig
 from services.kernel.tls import TlsFiles
 from services.transfer.domain.policy import TransferPolicy
 
+NOTIFY_STREAM, NOTIFY_SUBJECT_PREFIX = "YIBAO_NOTIFY", "yibao.notify"  # YIBAO_NOTIFICATIONS_VIA_NATS
+
 
 @dataclass(frozen=True)
 class TransferSettings:
@@ -27,6 +29,7 @@ class TransferSettings:
     tls: TlsFiles | None = None  # mutual TLS on its port and its calls; None: plaintext
     read_database_url: str = ""  # a standby for reads that may lag; "": the primary
     events: JetStreamConfig | None = None  # publish the events on NATS JetStream; None: not at all
+    notify: JetStreamConfig | None = None  # hand the notifications to NATS JetStream; None: record only
 
     @classmethod
     def from_env(cls, env: Settings) -> TransferSettings:
@@ -53,4 +56,7 @@ class TransferSettings:
             batch_window=env.transfer_batch_window_seconds,
             crash_after=env.crash_after,
             events=JetStreamConfig.from_settings(env, env.nats_stream, env.nats_subject_prefix),
+            notify=JetStreamConfig.from_settings(env, NOTIFY_STREAM, NOTIFY_SUBJECT_PREFIX)
+            if env.notifications_via_nats
+            else None,
         )

@@ -187,7 +187,15 @@ async def _stream_state(js, name: str):
 
 
 async def _read_all(js, config: JetStreamConfig, province: str, expected: int) -> list:
-    """Every message of a province, from the start, by a durable pull consumer of this test."""
+    """Every message of a province, from the start, by a durable pull consumer
+    of this test (once the stream is there: a publisher makes it on its first round)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            await js.stream_info(config.stream)
+            break
+        except nats.js.errors.NotFoundError:
+            await asyncio.sleep(0.05)
     sub = await js.pull_subscribe(
         f"{config.subject_prefix}.{province}.>",
         durable=f"check-{province}",
@@ -425,3 +433,77 @@ async def test_r26_each_message_carries_the_trace_of_its_publication(spans, nc, 
         if s.name.startswith(f"publish {stream.subject_prefix}.")
     }
     assert first.headers["traceparent"][:52] in published  # version, trace id, span id (flags aside)
+
+
+# --- through the running service: notifications (R19b) and the trace of the request
+async def _submitted(stub, bearer, payer, payee):
+    from services.kernel.auth import Role
+    from tests.transfer.helpers import submit_request
+
+    token = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    return (await stub.SubmitTransfer(submit_request(payer, payee, amount=500), metadata=token)).transfer
+
+
+async def test_r19b_notifications_reach_nats_under_the_recipients_province_once(
+    nc, family, bearer, restart_transfer, transfer_server
+):
+    from services.kernel.auth import Role
+    from services.transfer.adapters.jetstream import JetStreamNotifier
+    from services.transfer.entrypoints.grpc_api import notification_json
+
+    payer, payee = family  # 南宁 → 北京: the payee's notification goes out under 110000
+    async with own_stream(nc, "YIBAO_NOTIFY_TEST", "yibaotest.notify", batch=500) as notify:
+        stub = await restart_transfer(worker_interval=0.05, notify=notify)
+        t = await _submitted(stub, bearer, payer, payee)
+        [message] = await _read_all(nc.jetstream(), notify, "110000", 1)
+        listed = await stub.ListNotifications(
+            pb.ListNotificationsRequest(person_id=payee.id), metadata=bearer(Role.SERVICE, "test")
+        )
+        [note] = listed.notifications
+        assert message.subject == f"{notify.subject_prefix}.110000.waiting"
+        assert message.headers["Nats-Msg-Id"] == f"notify-{note.event_sequence}-{payee.id}"
+        assert json.loads(message.data) == json_format.MessageToDict(note)
+        assert note.transfer_id == t.id
+
+        # Offered again (a crash before the record): JetStream keeps the one it has.
+        engine = create_engine(transfer_server.database_url)
+        try:
+            async with transfer_unit_of_work(engine)(read_only=True) as tx:
+                recorded = await tx.transfers.notifications_of(payee.id, None, 10)
+        finally:
+            await engine.dispose()
+        assert [n.province for n in recorded] == ["110000"]
+        again = JetStreamNotifier(notify, notification_json)
+        try:
+            await again.send(recorded)
+        finally:
+            await again.close()
+        assert (await _stream_state(nc.jetstream(), notify.stream)).messages == 1
+
+
+async def test_r26_an_event_on_nats_joins_the_trace_of_the_request_that_caused_it(
+    spans, nc, stream, family, bearer, restart_transfer
+):
+    from opentelemetry.trace import SpanKind
+
+    payer, payee = family
+    stub = await restart_transfer(worker_interval=0.05, events=replace(stream, batch=100))
+    t = await _submitted(stub, bearer, payer, payee)
+    [created] = await _read_all(nc.jetstream(), stream, "450000", 1)
+    assert json.loads(created.data)["transfer"]["id"] == t.id
+    finished = spans.get_finished_spans()
+    [submitted] = [s for s in finished if s.kind is SpanKind.SERVER and s.name.endswith("/SubmitTransfer")]
+    trace_id = f"{submitted.context.trace_id:032x}"
+    assert created.headers["traceparent"].split("-")[1] == trace_id  # not the publisher's own trace
+    published = [s for s in finished if s.name == f"publish {stream.subject_prefix}.450000.created"]
+    assert [f"{s.context.trace_id:032x}" for s in published] == [trace_id]
+
+
+def test_r19b_notifications_via_nats_need_a_nats_server_and_have_their_own_stream():
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="YIBAO_NATS_URL"):
+        Settings(notifications_via_nats=True, nats_url="")
+    assert TransferSettings.from_env(Settings(nats_url=NATS_URL)).notify is None
+    notify = TransferSettings.from_env(Settings(notifications_via_nats=True, nats_url=NATS_URL)).notify
+    assert (notify.stream, notify.subject_prefix) == ("YIBAO_NOTIFY", "yibao.notify")

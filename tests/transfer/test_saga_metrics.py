@@ -94,6 +94,29 @@ async def test_in_flight_counts_each_open_state_with_its_oldest_change_and_expir
         await engine.dispose()
 
 
+async def test_finished_since_counts_the_final_states_reached_from_a_time_on(database_url):
+    upgrade("transfer", database_url)
+    engine = create_engine(database_url)
+    uow = transfer_unit_of_work(engine)
+    try:
+        async with uow() as tx:
+            await tx.transfers.add_new([transfer(n) for n in range(1, 5)])
+            for n, minutes in ((1, 1), (2, 30), (3, 40)):
+                assert await tx.transfers.move(f"t{n}", Status.PENDING, T0)
+                assert await tx.transfers.move(f"t{n}", Status.RECEIVING, T0)
+                assert await tx.transfers.move(f"t{n}", Status.RECEIVED, T0 + minutes * MINUTE)
+            assert await tx.transfers.move("t4", Status.REJECTED, T0 + 50 * MINUTE)
+            await tx.commit()
+        async with uow(read_only=True) as tx:
+            assert await tx.transfers.finished_since(T0 + 10 * MINUTE) == {
+                Status.RECEIVED: 2,
+                Status.REJECTED: 1,
+            }
+            assert await tx.transfers.finished_since(T0 + 60 * MINUTE) == {}
+    finally:
+        await engine.dispose()
+
+
 async def test_outbox_counts_unnumbered_events_the_last_number_and_the_cursors(database_url):
     upgrade("transfer", database_url)
     engine = create_engine(database_url)
@@ -135,6 +158,8 @@ async def test_the_gauges_show_every_open_state_the_age_expired_and_lag():
     assert gauge(registry, "yibao_transfers", state="pending") == 2
     assert gauge(registry, "yibao_transfers", state="refunding") == 0  # none, but shown
     assert gauge(registry, "yibao_transfers", state="refunded") is None  # final: not counted
+    assert gauge(registry, "yibao_transfers_finished_today", state="refunded") == 1  # today's, instead
+    assert gauge(registry, "yibao_transfers_finished_today", state="received") == 0
     assert gauge(registry, "yibao_transfers_oldest_seconds", state="pending") == 30 * 60
     assert gauge(registry, "yibao_transfers_oldest_seconds", state="receiving") == 0
     assert gauge(registry, "yibao_transfers_expired", state="pending") == 0
@@ -149,6 +174,8 @@ async def test_the_gauges_show_every_open_state_the_age_expired_and_lag():
     assert gauge(registry, "yibao_follower_lag_events", follower="sequencer") == 0
     assert gauge(registry, "yibao_follower_lag_events", follower="notifications") == 1
     assert gauge(registry, "yibao_transfers_expired", state="pending") == 2
+
+    assert gauge(registry, "yibao_transfers_finished_today", state="refunded") == 0  # 06:00 the next day
 
     tables.transfers.clear()
     await gauges.refresh()

@@ -168,6 +168,14 @@ class FakeTransferRepository:
             event[0] = top + offset
         return len(fresh)
 
+    async def finished_since(self, since):
+        """As the SQL adapter's; created_at stands for the time of last change here too."""
+        found: dict[Status, int] = {}
+        for t in self._t.transfers.values():
+            if t.status.final and t.created_at >= since:
+                found[t.status] = found.get(t.status, 0) + 1
+        return found
+
     async def in_flight(self, now):
         """As the SQL adapter's, but the fake keeps no time of last change:
         a transfer's created_at stands for it."""

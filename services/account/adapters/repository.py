@@ -43,6 +43,7 @@ from services.account.domain.relations import Lapse, LapseCause, Relation, Relat
 from services.account.domain.wallets import Wallet
 from services.kernel.db import (
     Cursors,
+    append_in_commit_order,
     first,
     from_row,
     insert_ignoring_conflicts,
@@ -197,6 +198,7 @@ class AccountRepository(Cursors):
             )
             .values(lapsed_at=now)
         )
+        await append_in_commit_order(self._conn, "relation_lapses")
         await self._conn.execute(
             insert(relation_lapses).values(person_id=person_id, cause=cause.value, lapsed_at=now)
         )
@@ -383,6 +385,7 @@ class AccountRepository(Cursors):
 
     async def add_bill_event(self, kind: BillEventType, bill: ContributionBill, now: datetime) -> None:
         values = {"person_id": bill.person_id, "kind": bill.kind.value, "year": bill.year}
+        await append_in_commit_order(self._conn, "bill_events")
         await self._conn.execute(
             insert(bill_events).values(type=kind.value, province=bill.province, occurred_at=now, **values)
         )

@@ -4,17 +4,19 @@ second publish within the duplicate window is dropped by the server). What
 a message holds is the caller's ``encode``: the TransferEvent of
 StreamTransferEvents as protobuf JSON. The connection, the stream made or
 brought to its configured limits, and the publish awaited until JetStream
-stores it: services/kernel/jetstream.py, shared with the account service."""
+stores it: services/kernel/jetstream.py, shared with the account service.
+The notifications (R19b) go out the same way when asked (JetStreamNotifier)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from services.kernel.jetstream import JetStreamConfig, ensure_stream
 from services.kernel.jetstream import JetStreamSink as _Connection
+from services.transfer.domain.notifications import Notification
 from services.transfer.usecases.events import Event
 
-__all__ = ["JetStreamConfig", "JetStreamSink", "ensure_stream", "message_id", "subject"]
+__all__ = ["JetStreamConfig", "JetStreamNotifier", "JetStreamSink", "ensure_stream", "message_id", "subject"]
 
 
 def subject(prefix: str, province: str, event: Event) -> str:
@@ -38,4 +40,28 @@ class JetStreamSink(_Connection):
         """Returns once JetStream has the message: True when stored now,
         False when it had it already (a duplicate within the window)."""
         to = subject(self.config.subject_prefix, province, event)
-        return await self.send(to, self._encode(event), message_id(province, event))
+        return await self.send(to, self._encode(event), message_id(province, event), event.traceparent)
+
+
+class JetStreamNotifier:
+    """A notification provider (usecases/notifications.py) that hands each
+    notification to JetStream, under ``<prefix>.<province>.<kind>`` (the
+    recipient's province: its SMS gateway, or the app's push, consumes
+    them) and the message id ``notify-<event sequence>-<person id>``: the
+    notifier offers a batch again after a crash, and JetStream drops what
+    it has within its duplicate window. Raises SinkUnavailable to have the
+    batch offered again."""
+
+    def __init__(self, config: JetStreamConfig, encode: Callable[[Notification], bytes]) -> None:
+        self._sink = _Connection(config, "yibao-transfer-notify")
+        self._encode = encode
+
+    async def send(self, notifications: Sequence[Notification]) -> None:
+        await self._sink.open()
+        prefix = self._sink.config.subject_prefix
+        for n in notifications:
+            to = f"{prefix}.{n.province}.{n.kind.value}"
+            await self._sink.send(to, self._encode(n), f"notify-{n.event_sequence}-{n.person_id}")
+
+    async def close(self) -> None:
+        await self._sink.close()

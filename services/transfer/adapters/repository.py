@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, delete, false, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.kernel import tracing
 from services.kernel.db import Cursors, first, from_row, insert_ignoring_conflicts, row_values, upsert
 from services.kernel.uow import SqlUnitOfWork, UnitsOfWork, unit_of_work_factory
 from services.transfer.adapters.tables import cursors, daily_counts, notifications, transfer_events, transfers
@@ -282,6 +283,19 @@ class TransferRepository(Cursors):
             for status, n, oldest, expired in await self._conn.execute(query)
         ]
 
+    async def finished_since(self, since: datetime) -> dict[Status, int]:
+        """Per final state: the transfers that reached it at or after
+        ``since`` (a range of ix_transfers_status_updated_at per state, so a
+        day's volume is read, not the whole history)."""
+        query = (
+            select(transfers.c.status, func.count())
+            .where(
+                transfers.c.status.in_([s.value for s in Status if s.final]), transfers.c.updated_at >= since
+            )
+            .group_by(transfers.c.status)
+        )
+        return {Status(status): int(n) for status, n in await self._conn.execute(query)}
+
     async def outbox(self, cursor_names: Sequence[str]) -> Outbox:
         """The events not yet numbered, the highest number, and the followers' cursors."""
         unnumbered = (
@@ -300,7 +314,9 @@ class TransferRepository(Cursors):
         await self.add_events([t], kind, now)
 
     async def add_events(self, moved: Sequence[Transfer], kind: EventType, now: datetime) -> None:
-        """Outbox rows, unnumbered: the sequencer numbers them once committed."""
+        """Outbox rows, unnumbered: the sequencer numbers them once committed;
+        each with the trace of the request (or batch) that wrote it."""
+        trace = tracing.traceparent()
         rows = [
             {
                 "transfer_id": t.id,
@@ -310,6 +326,7 @@ class TransferRepository(Cursors):
                 "payer_province": t.payer_province,
                 "payee_province": t.payee_province,
                 "occurred_at": now,
+                "traceparent": trace,
             }
             for t in moved
         ]
@@ -335,6 +352,7 @@ class TransferRepository(Cursors):
                 transfer_events.c.occurred_at,
                 transfer_events.c.status,
                 transfer_events.c.refund_reason,
+                transfer_events.c.traceparent,
             )
             .where(transfer_events.c.sequence > after)
             .order_by(transfer_events.c.sequence)
@@ -354,6 +372,7 @@ class TransferRepository(Cursors):
                 r.occurred_at,
                 Status(r.status) if r.status else None,
                 RefundReason(r.refund_reason) if r.refund_reason else None,
+                r.traceparent,
             )
             for r in await self._conn.execute(query)
         ]

@@ -70,6 +70,9 @@ transfer_events = Table(
     Column("payer_province", String(6), nullable=False, index=True),
     Column("payee_province", String(6), nullable=False, index=True),
     Column("occurred_at", UtcDateTime, nullable=False),
+    # W3C traceparent of the request or batch that wrote it (tracing on):
+    # the trace its publication on NATS joins (migration 0005).
+    Column("traceparent", String(55), nullable=True),
 )
 
 # What was sent to whom (R19b): one row per event and recipient, written
@@ -86,6 +89,7 @@ notifications = Table(
     Column("text", String(200), nullable=False),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime, nullable=False),
+    Column("province", String(6), nullable=True),  # the recipient's (migration 0005)
 )
 Index("ix_notifications_person", notifications.c.person_id, notifications.c.event_sequence)
 

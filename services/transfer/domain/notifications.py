@@ -29,6 +29,9 @@ class Notification:
     expires_at: datetime | None
     text: str
     occurred_at: datetime
+    # The recipient's province in the transfer, whose SMS gateway or push
+    # sends it (None in records older than migration 0005).
+    province: str | None
 
 
 def _yuan(fen: int) -> str:
@@ -59,4 +62,7 @@ def notification_for(event: StoredEvent, t: Transfer) -> Notification | None:
 
 
 def _note(event, t, person_id, kind, text, expires_at=None) -> Notification:
-    return Notification(event.sequence, person_id, kind, t.id, t.amount, expires_at, text, event.occurred_at)
+    province = t.payee_province if person_id == t.payee_id else t.payer_province
+    return Notification(
+        event.sequence, person_id, kind, t.id, t.amount, expires_at, text, event.occurred_at, province
+    )

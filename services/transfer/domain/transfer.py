@@ -166,6 +166,7 @@ class StoredEvent:
     occurred_at: datetime
     status: Status | None
     refund_reason: RefundReason | None
+    traceparent: str | None = None  # the trace of the change that wrote it (tracing on)
 
     def snapshot(self, now: Transfer) -> Transfer:
         """The transfer as it was when this event happened (R19), from the

@@ -57,11 +57,21 @@ def event_pb(event: Event) -> pb.TransferEvent:
     )
 
 
+def _json(message) -> bytes:
+    document = json_format.MessageToDict(message)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def event_json(event: Event) -> bytes:
     """The TransferEvent of StreamTransferEvents as protobuf's JSON mapping
     (UTF-8): what a message on NATS JetStream carries."""
-    document = json_format.MessageToDict(event_pb(event))
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return _json(event_pb(event))
+
+
+def notification_json(n: Notification) -> bytes:
+    """The Notification of ListNotifications as protobuf's JSON mapping: what
+    the NATS notification provider sends."""
+    return _json(notification_pb(n))
 
 
 def transfer_pb(t: Transfer) -> pb.Transfer:

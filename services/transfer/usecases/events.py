@@ -30,6 +30,7 @@ class Event:
     type: EventType
     transfer: Transfer
     occurred_at: datetime
+    traceparent: str | None = None  # of the request (or batch) that wrote it, with tracing on
 
 
 class Events:

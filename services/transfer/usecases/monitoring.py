@@ -8,6 +8,9 @@ to do, docs/operations.md (*Alerts*).
 - ``yibao_transfers{state}``: transfers in each state that is not final
   (accepted, pending, receiving, refunding). The final ones are not counted:
   they grow without end, and counting them would read the whole table.
+- ``yibao_transfers_finished_today{state}``: transfers that reached a final
+  state (received, refunded, rejected) since 00:00 Beijing today: a day's
+  range of the status index, never the whole history.
 - ``yibao_transfers_oldest_seconds{state}``: how long the transfer that has
   waited longest in that state has been there (since its last change); 0
   when none is. Pending lasts until the next 06:00 (R15); the others
@@ -30,12 +33,14 @@ import time
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from services.kernel.clock import as_utc, beijing
 from services.transfer.domain.transfer import Status
 from services.transfer.usecases import notifications
 from services.transfer.usecases.common import TransferDeps
 
 GAUGE_SECONDS = 5.0  # between two reads of the figures
 IN_FLIGHT = [s for s in Status if not s.final]
+FINISHED = [s for s in Status if s.final]
 SEQUENCER = "sequencer"
 # follower label -> its cursor in the cursors table (bootstrap adds the optional ones)
 FOLLOWERS = {"notifications": notifications.CURSOR}
@@ -53,6 +58,12 @@ class SagaGauges:
         registry = registry or CollectorRegistry()
         self._count = Gauge(
             "yibao_transfers", "Transfers in each state that is not final", ["state"], registry=registry
+        )
+        self._finished = Gauge(
+            "yibao_transfers_finished_today",
+            "Transfers that reached each final state since 00:00 Beijing today",
+            ["state"],
+            registry=registry,
         )
         self._oldest = Gauge(
             "yibao_transfers_oldest_seconds",
@@ -79,13 +90,18 @@ class SagaGauges:
         )
 
     async def refresh(self) -> None:
-        """Reads the figures (one read-only transaction: the grouped query of
-        the open transfers, the outbox's counts, the cursors) and sets every
+        """Reads the figures (one read-only transaction: the grouped queries of
+        the open transfers and of today's finished ones, the outbox's counts,
+        the cursors) and sets every
         gauge, zero for a state without transfers."""
         now = self._d.clock.now()
         async with self._d.uow(read_only=True) as tx:
             in_flight = {f.status: f for f in await tx.transfers.in_flight(now)}
             outbox = await tx.transfers.outbox(list(self._followers.values()))
+            midnight = as_utc(beijing(now).replace(hour=0, minute=0, second=0, microsecond=0))
+            finished = await tx.transfers.finished_since(midnight)
+        for state in FINISHED:
+            self._finished.labels(state.value).set(finished.get(state, 0))
         for state in IN_FLIGHT:
             found = in_flight.get(state)
             self._count.labels(state.value).set(found.count if found else 0)

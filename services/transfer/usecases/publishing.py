@@ -67,7 +67,9 @@ class EventPublisher(Follower):
             stored = await tx.transfers.events_after(None, after, self._batch)
             transfers = await tx.transfers.get_many(list({e.transfer_id for e in stored}))
         for s in stored:
-            event = Event(s.sequence, s.type, s.snapshot(transfers[s.transfer_id]), s.occurred_at)
+            event = Event(
+                s.sequence, s.type, s.snapshot(transfers[s.transfer_id]), s.occurred_at, s.traceparent
+            )
             for province in provinces_of(event.transfer):
                 await self._events.publish(province, event)
         if stored:
