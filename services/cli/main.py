@@ -15,7 +15,7 @@ from services.cli.account_commands import bill_app, pay_app, person_app, relatio
 from services.cli.client import emit, err, out, output_json
 from services.cli.events_commands import events_app
 from services.cli.province_commands import province_app
-from services.cli.region_commands import institution_app, platform_app, region_app
+from services.cli.region_commands import institution_app, platform_app, region_app, shard_app
 from services.cli.transfer_commands import transfer_app
 from services.kernel import tracing
 from services.kernel.auth import Principal, Role, TokenAuthority
@@ -29,6 +29,7 @@ app = typer.Typer(help="医保钱包 (medical-insurance wallet) back end.", no_a
 app.add_typer(region_app, name="region")
 app.add_typer(institution_app, name="institution")
 app.add_typer(platform_app, name="platform")
+app.add_typer(shard_app, name="shard")
 app.add_typer(person_app, name="person")
 app.add_typer(relation_app, name="relation")
 app.add_typer(wallet_app, name="wallet")

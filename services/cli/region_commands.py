@@ -1,5 +1,5 @@
-"""`yibao region …`, `yibao institution …` and `yibao platform …`: the region
-service from a terminal."""
+"""`yibao region …`, `yibao institution …`, `yibao platform …` and `yibao
+shard …`: the region service from a terminal."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ region_app = typer.Typer(help="Regions and wallet enablement (region service).",
 institution_app = typer.Typer(help="Designated institutions (region service).", no_args_is_help=True)
 platform_app = typer.Typer(
     help="Provincial platforms' SM2 keys for the HTTPS gateway (region service).", no_args_is_help=True
+)
+shard_app = typer.Typer(
+    help="Account shards: which account service keeps which provinces (region service).",
+    no_args_is_help=True,
 )
 
 Target = Annotated[str | None, target_option("region")]
@@ -315,3 +319,38 @@ def revoke_platform_key(
     """Revoke a platform's key (admin): the gateway stops accepting it within seconds."""
     request = pb.RevokePlatformKeyRequest(app_id=app_id, key_id=key_id)
     out.print(_platform_keys_table([_call(target, "RevokePlatformKey", request, token).platform_key]))
+
+
+def _shards_table(shards) -> Table:
+    table = Table(Column("shard", no_wrap=True), Column("target", no_wrap=True), "provinces", "updated")
+    for s in shards:
+        table.add_row(s.name, s.target, " ".join(s.provinces), _when(s.update_time))
+    return table
+
+
+@shard_app.command("put")
+def put_shard(
+    name: Annotated[str, typer.Argument(help="the shard's name, e.g. gx")],
+    target: Annotated[str, typer.Option(help="host:port of the shard's account service")],
+    province: Annotated[
+        list[str] | None, typer.Option("--province", help="a province it owns (repeat for several)")
+    ] = None,
+    region_target: Annotated[
+        str | None,
+        typer.Option("--region-target", envvar="YIBAO_REGION_TARGET", help="host:port of the region service"),
+    ] = None,
+    token: Token = None,
+) -> None:
+    """Bind an account shard to provinces, or change its target (admin). A
+    province stays with the shard that owns it."""
+    shard = pb.AccountShard(name=name, target=target, provinces=province or [])
+    request = pb.PutAccountShardRequest(account_shard=shard)
+    out.print(_shards_table([_call(region_target, "PutAccountShard", request, token).account_shard]))
+
+
+@shard_app.command("list")
+def list_shards(target: Target = None, token: Token = None) -> None:
+    """The account shards and their provinces (admin or service); none: one
+    account service keeps every province."""
+    shards = _call(target, "ListAccountShards", pb.ListAccountShardsRequest(), token).account_shards
+    out.print(_shards_table(shards))

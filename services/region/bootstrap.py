@@ -14,6 +14,7 @@ from services.region.settings import RegionSettings
 from services.region.usecases.institutions import InstitutionUseCases
 from services.region.usecases.platforms import PlatformUseCases
 from services.region.usecases.regions import RegionUseCases
+from services.region.usecases.shards import ShardUseCases
 
 
 async def bootstrap(settings: RegionSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
@@ -22,7 +23,10 @@ async def bootstrap(settings: RegionSettings, tokens: TokenAuthority, clock: Clo
     metrics.count_sql(engine)
     uow = region_unit_of_work(engine)
     servicer = RegionServicer(
-        RegionUseCases(uow, clock), InstitutionUseCases(uow, clock), PlatformUseCases(uow, clock)
+        RegionUseCases(uow, clock),
+        InstitutionUseCases(uow, clock),
+        PlatformUseCases(uow, clock),
+        ShardUseCases(uow, clock),
     )
     definition = region_service(servicer, on_stop=[engine.dispose])
     server = await start_server(

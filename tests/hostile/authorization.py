@@ -39,6 +39,8 @@ region.CreatePlatformKey              payer    U    D    D     D     D     D    
 region.RevokePlatformKey              payer    U    D    D     D     D     D     D     A     D
 region.ListPlatformKeys               payer    U    D    D     D     D     D     D     A     A
 region.ClaimNonce                     payer    U    D    D     D     D     D     D     D     A
+region.PutAccountShard                payer    U    D    D     D     D     D     D     A     D
+region.ListAccountShards              payer    U    D    D     D     D     D     D     A     A
 account.RegisterPerson                payer    U    D    D     A     D     D     D     D     D
 account.UpdateInsurance               payer    U    D    D     A     D     D     D     D     D
 account.GetPerson                     payer    U    A    D     A     D     D     D     D     A

@@ -78,6 +78,12 @@ def valid_request(rpc: str, w: World):
         "region.ClaimNonce": lambda: rpb.ClaimNonceRequest(
             app_id="authz-app", nonce=_key("authz-nonce-0000"), timestamp=Timestamp(seconds=1_900_000_000)
         ),
+        # A new shard without provinces: refused after authorisation, so the
+        # world keeps one account service for every province.
+        "region.PutAccountShard": lambda: rpb.PutAccountShardRequest(
+            account_shard=rpb.AccountShard(name="authz-shard", target="authz:50052")
+        ),
+        "region.ListAccountShards": lambda: rpb.ListAccountShardsRequest(),
         "account.RegisterPerson": lambda: apb.RegisterPersonRequest(
             id_number=id_number("450102"),
             name="新人",

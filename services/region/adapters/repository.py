@@ -14,17 +14,20 @@ from sqlalchemy.orm import aliased
 from services.kernel.db import first, from_row, insert_ignoring_conflicts, insert_new, row_values
 from services.kernel.uow import SqlUnitOfWork, unit_of_work_factory
 from services.region.adapters.tables import (
+    account_shards,
     enablement_changes,
     institutions,
     platform_keys,
     platform_nonces,
     platforms,
     regions,
+    shard_provinces,
 )
 from services.region.domain.codes import Level, Region, RegionPath
 from services.region.domain.enablement import Change
 from services.region.domain.institutions import Institution, Kind
 from services.region.domain.platforms import KeyState, Nonce, PlatformKey
+from services.region.domain.shards import AccountShard
 
 # A platform key with its platform's province.
 _KEYS = select(platform_keys, platforms.c.province).join(
@@ -220,6 +223,48 @@ class RegionRepository:
         expired = select(platform_nonces.c.id).where(platform_nonces.c.expires_at <= now).limit(limit)
         result = await self._conn.execute(delete(platform_nonces).where(platform_nonces.c.id.in_(expired)))
         return result.rowcount
+
+    # --- account shards (R24)
+    async def account_shards(self, name: str | None = None) -> list[AccountShard]:
+        """Every shard (or the one named), by name, with its provinces ascending."""
+        query = select(account_shards, shard_provinces.c.province).outerjoin(
+            shard_provinces, shard_provinces.c.shard == account_shards.c.name
+        )
+        if name is not None:
+            query = query.where(account_shards.c.name == name)
+        found: dict[str, AccountShard] = {}
+        for r in await self._conn.execute(query.order_by(account_shards.c.name, shard_provinces.c.province)):
+            shard = found.get(r.name) or AccountShard(r.name, r.target, (), r.updated_at)
+            found[r.name] = replace(shard, provinces=shard.provinces + ((r.province,) if r.province else ()))
+        return list(found.values())
+
+    async def put_account_shard(self, name: str, target: str, now: datetime) -> bool:
+        """Records the shard, or sets its target; True when it was new. Locks
+        its row: changes of one shard happen one at a time."""
+        new = await insert_new(
+            self._conn, account_shards, {"name": name, "target": target, "updated_at": now}
+        )
+        if not new:
+            query = select(account_shards.c.name).where(account_shards.c.name == name).with_for_update()
+            await self._conn.execute(query)
+            await self._conn.execute(
+                update(account_shards)
+                .where(account_shards.c.name == name)
+                .values(target=target, updated_at=now)
+            )
+        return new
+
+    async def bind_provinces(self, shard: str, provinces: Sequence[str], now: datetime) -> dict[str, str]:
+        """Binds the provinces no shard owns to ``shard``; returns the owner
+        of each province asked (``shard``, or the one that owned it)."""
+        if not provinces:
+            return {}
+        rows = [{"province": p, "shard": shard, "bound_at": now} for p in provinces]
+        await self._conn.execute(insert_ignoring_conflicts(self._conn, shard_provinces), rows)
+        query = select(shard_provinces.c.province, shard_provinces.c.shard).where(
+            shard_provinces.c.province.in_(list(provinces))
+        )
+        return {p: s for p, s in await self._conn.execute(query)}
 
 
 def region_unit_of_work(engine):

@@ -94,3 +94,21 @@ platform_nonces = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
     UniqueConstraint("app_id", "nonce", name="uq_platform_nonces_app_nonce"),
 )
+
+# R24: the account shards and the provinces each owns (for good: a province
+# is the primary key of its binding).
+account_shards = Table(
+    "account_shards",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("target", String(255), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+shard_provinces = Table(
+    "shard_provinces",
+    metadata,
+    Column("province", String(6), ForeignKey("regions.code"), primary_key=True),
+    Column("shard", String(32), ForeignKey("account_shards.name"), nullable=False),
+    Column("bound_at", UtcDateTime, nullable=False),
+)

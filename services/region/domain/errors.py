@@ -16,6 +16,8 @@ Reason = kernel.Reasons(
     PLATFORM_APP_ID_INVALID PLATFORM_PROVINCE_INVALID PLATFORM_PUBLIC_KEY_INVALID PLATFORM_KEY_ID_INVALID
     PLATFORM_PROVINCE_MISMATCH PLATFORM_KEY_LIMIT PLATFORM_KEY_REVOKED PLATFORM_KEY_ALREADY_EXISTS
     PLATFORM_KEY_NOT_FOUND NONCE_INVALID NONCE_TIMESTAMP_OUT_OF_WINDOW NONCE_REPLAYED
+    SHARD_NAME_INVALID SHARD_TARGET_INVALID SHARD_PROVINCE_INVALID SHARD_PROVINCES_REQUIRED
+    PROVINCE_OWNED_BY_SHARD
     """,
 )
 
@@ -171,4 +173,42 @@ def nonce_timestamp_out_of_window(minutes: int) -> DomainError:
 def nonce_replayed(app_id: str) -> DomainError:
     return kernel.already_exists(
         Reason.NONCE_REPLAYED, "this nonce was already used: a request is accepted once", app_id=app_id
+    )
+
+
+# --- account shards (R24)
+def shard_name_invalid(field_path: str) -> DomainError:
+    return kernel.invalid_argument(
+        Reason.SHARD_NAME_INVALID,
+        field_path,
+        "1 to 32 characters of a-z, 0-9 and '-', starting with a letter",
+    )
+
+
+def shard_target_invalid(field_path: str) -> DomainError:
+    return kernel.invalid_argument(
+        Reason.SHARD_TARGET_INVALID, field_path, "host:port of the shard's account service"
+    )
+
+
+def shard_province_invalid(field_path: str) -> DomainError:
+    return kernel.invalid_argument(
+        Reason.SHARD_PROVINCE_INVALID, field_path, "a shard owns provinces: codes ending 0000"
+    )
+
+
+def shard_provinces_required(name: str) -> DomainError:
+    return kernel.invalid_argument(
+        Reason.SHARD_PROVINCES_REQUIRED,
+        "account_shard.provinces",
+        f"a new shard ({name}) owns at least one province",
+    )
+
+
+def province_owned_by_shard(province: str, shard: str) -> DomainError:
+    return kernel.failed_precondition(
+        Reason.PROVINCE_OWNED_BY_SHARD,
+        f"province {province} is owned by shard {shard}: a province stays with its shard",
+        province=province,
+        shard=shard,
     )

@@ -17,10 +17,12 @@ from services.region.domain.enablement import Action, Change, Enablement
 from services.region.domain.errors import update_mask_invalid
 from services.region.domain.institutions import Institution, Kind
 from services.region.domain.platforms import KeyState, PlatformKey
+from services.region.domain.shards import AccountShard
 from services.region.usecases import access
 from services.region.usecases.institutions import InstitutionUseCases
 from services.region.usecases.platforms import PlatformUseCases
 from services.region.usecases.regions import RegionUseCases, RegionView
+from services.region.usecases.shards import ShardUseCases
 
 SERVICE = pb.DESCRIPTOR.services_by_name["RegionService"].full_name
 ERROR_DOMAIN = "region.yibao"
@@ -76,21 +78,32 @@ def platform_key_pb(k: PlatformKey) -> pb.PlatformKey:
     )
 
 
+def account_shard_pb(s: AccountShard) -> pb.AccountShard:
+    return message(pb.AccountShard, s, provinces=list(s.provinces), update_time=to_timestamp(s.updated_at))
+
+
 class RegionServicer(region_pb2_grpc.RegionServiceServicer):
     def __init__(
         self,
         regions: RegionUseCases,
         institutions: InstitutionUseCases,
         platforms: PlatformUseCases | None = None,
+        shards: ShardUseCases | None = None,
     ) -> None:
         self._regions = regions
         self._institutions = institutions
         self._platforms_or_none = platforms
+        self._shards_or_none = shards
 
     @property
     def _platforms(self) -> PlatformUseCases:
         assert self._platforms_or_none is not None, "a servicer without platform use cases"
         return self._platforms_or_none
+
+    @property
+    def _shards(self) -> ShardUseCases:
+        assert self._shards_or_none is not None, "a servicer without shard use cases"
+        return self._shards_or_none
 
     async def GetRegion(self, request, context):
         return pb.GetRegionResponse(region=region_pb(await self._regions.get_region(request.code)))
@@ -197,6 +210,15 @@ class RegionServicer(region_pb2_grpc.RegionServiceServicer):
         stamped_at = timestamp_argument(request.timestamp, "timestamp")
         await self._platforms.claim_nonce(request.app_id, request.nonce, stamped_at)
         return pb.ClaimNonceResponse()
+
+    async def PutAccountShard(self, request, context):
+        s = request.account_shard
+        put = await self._shards.put(s.name, s.target, list(s.provinces))
+        return pb.PutAccountShardResponse(account_shard=account_shard_pb(put))
+
+    async def ListAccountShards(self, request, context):
+        shards = await self._shards.all()
+        return pb.ListAccountShardsResponse(account_shards=[account_shard_pb(s) for s in shards])
 
 
 def region_service(servicer: RegionServicer, on_stop=()) -> ServiceDefinition:

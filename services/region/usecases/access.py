@@ -9,7 +9,9 @@ The region service guards roles only; no caller has a scope here:
 - the history of enablement changes: the administrator, and services;
 - provincial platforms' SM2 keys (R25): registered and revoked by the
   administrator, listed by the administrator and services (the gateway);
-  nonces claimed by services only (the gateway).
+  nonces claimed by services only (the gateway);
+- the account shards' map (R24): kept by the administrator, read by the
+  administrator and services (they route by it).
 
 ``METHODS`` is what the interceptor enforces before a use case runs;
 ``require_admin`` repeats it in the use cases that record who acted."""
@@ -36,6 +38,8 @@ METHODS = {
     "RevokePlatformKey": _ADMIN,
     "ListPlatformKeys": Access.only(Role.ADMIN, Role.SERVICE),
     "ClaimNonce": Access.only(Role.SERVICE),
+    "PutAccountShard": _ADMIN,
+    "ListAccountShards": Access.only(Role.ADMIN, Role.SERVICE),
 }
 
 

@@ -149,6 +149,18 @@ class PlatformKey(_message.Message):
     revoke_time: _timestamp_pb2.Timestamp
     def __init__(self, app_id: _Optional[str] = ..., key_id: _Optional[str] = ..., province: _Optional[str] = ..., public_key: _Optional[str] = ..., state: _Optional[_Union[PlatformKeyState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class AccountShard(_message.Message):
+    __slots__ = ("name", "target", "provinces", "update_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    PROVINCES_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    target: str
+    provinces: _containers.RepeatedScalarFieldContainer[str]
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., target: _Optional[str] = ..., provinces: _Optional[_Iterable[str]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class GetRegionRequest(_message.Message):
     __slots__ = ("code",)
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -382,3 +394,25 @@ class ClaimNonceRequest(_message.Message):
 class ClaimNonceResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class PutAccountShardRequest(_message.Message):
+    __slots__ = ("account_shard",)
+    ACCOUNT_SHARD_FIELD_NUMBER: _ClassVar[int]
+    account_shard: AccountShard
+    def __init__(self, account_shard: _Optional[_Union[AccountShard, _Mapping]] = ...) -> None: ...
+
+class PutAccountShardResponse(_message.Message):
+    __slots__ = ("account_shard",)
+    ACCOUNT_SHARD_FIELD_NUMBER: _ClassVar[int]
+    account_shard: AccountShard
+    def __init__(self, account_shard: _Optional[_Union[AccountShard, _Mapping]] = ...) -> None: ...
+
+class ListAccountShardsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAccountShardsResponse(_message.Message):
+    __slots__ = ("account_shards",)
+    ACCOUNT_SHARDS_FIELD_NUMBER: _ClassVar[int]
+    account_shards: _containers.RepeatedCompositeFieldContainer[AccountShard]
+    def __init__(self, account_shards: _Optional[_Iterable[_Union[AccountShard, _Mapping]]] = ...) -> None: ...

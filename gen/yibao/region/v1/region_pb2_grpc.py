@@ -116,6 +116,16 @@ class RegionServiceStub:
                 request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceRequest.SerializeToString,
                 response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceResponse.FromString,
                 _registered_method=True)
+        self.PutAccountShard = channel.unary_unary(
+                '/yibao.region.v1.RegionService/PutAccountShard',
+                request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.PutAccountShardRequest.SerializeToString,
+                response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.PutAccountShardResponse.FromString,
+                _registered_method=True)
+        self.ListAccountShards = channel.unary_unary(
+                '/yibao.region.v1.RegionService/ListAccountShards',
+                request_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ListAccountShardsRequest.SerializeToString,
+                response_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ListAccountShardsResponse.FromString,
+                _registered_method=True)
 
 
 class RegionServiceServicer:
@@ -242,6 +252,29 @@ class RegionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PutAccountShard(self, request, context):
+        """Binds an account shard (R24: a deployment of the account service with a
+        database of its own) to provinces, or changes where it is reached. A
+        province is owned by at most one shard, for good: binding a province
+        that another shard owns is refused (FAILED_PRECONDITION, reason
+        PROVINCE_OWNED_BY_SHARD), since its persons' data would not follow.
+        Putting a shard again sets its target and adds the provinces named;
+        none is ever taken away from it. Adding a shard is this call, not a
+        deploy of the other services: they re-read the map within seconds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAccountShards(self, request, context):
+        """Every account shard with its provinces, by name: what the services route
+        by. Empty: one account service owns every province (the single-shard
+        deployment). At most one shard per province, so no pages.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -314,6 +347,16 @@ def add_RegionServiceServicer_to_server(servicer, server):
                     servicer.ClaimNonce,
                     request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceRequest.FromString,
                     response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceResponse.SerializeToString,
+            ),
+            'PutAccountShard': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutAccountShard,
+                    request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.PutAccountShardRequest.FromString,
+                    response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.PutAccountShardResponse.SerializeToString,
+            ),
+            'ListAccountShards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAccountShards,
+                    request_deserializer=yibao_dot_region_dot_v1_dot_region__pb2.ListAccountShardsRequest.FromString,
+                    response_serializer=yibao_dot_region_dot_v1_dot_region__pb2.ListAccountShardsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -706,6 +749,60 @@ class RegionService:
             '/yibao.region.v1.RegionService/ClaimNonce',
             yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceRequest.SerializeToString,
             yibao_dot_region_dot_v1_dot_region__pb2.ClaimNonceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutAccountShard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.region.v1.RegionService/PutAccountShard',
+            yibao_dot_region_dot_v1_dot_region__pb2.PutAccountShardRequest.SerializeToString,
+            yibao_dot_region_dot_v1_dot_region__pb2.PutAccountShardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAccountShards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.region.v1.RegionService/ListAccountShards',
+            yibao_dot_region_dot_v1_dot_region__pb2.ListAccountShardsRequest.SerializeToString,
+            yibao_dot_region_dot_v1_dot_region__pb2.ListAccountShardsResponse.FromString,
             options,
             channel_credentials,
             insecure,
