@@ -8,9 +8,13 @@ PYTEST_ARGS ?=
 
 IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
+OPS_IMAGE ?= yibao-ops:latest
+# Compose profiles make up adds: PROFILES="observability events" (Prometheus; NATS, published to by the services).
+PROFILES ?=
+OPS_PROFILES := --profile observability --profile events
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs
+.PHONY: install run demo test bench bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs ops-image
 
 install: $(VENV)/.installed
 
@@ -106,20 +110,28 @@ wheelhouse: install
 image: wheelhouse
 	. deploy/base-images.sh && docker build --quiet --build-arg PYTHON_IMAGE=$$PYTHON_IMAGE -t $(IMAGE) .
 
+## Prometheus and NATS for the compose profiles observability and events (deploy/ops/), from $$PYTHON_IMAGE
+## with Debian's prometheus and nats-server packages.
+ops-image:
+	. deploy/base-images.sh && docker build --quiet --build-arg PYTHON_IMAGE=$$PYTHON_IMAGE -t $(OPS_IMAGE) deploy/ops
+
 ## The local cluster (docker compose): PostgreSQL, migrations, the three services, demo data;
-## AT=HH:MM (Beijing) or AT=2026-12-03T10:00+08:00 runs its services on a developer clock (.up/clock).
-up: image install
+## AT=HH:MM (Beijing) or AT=2026-12-03T10:00+08:00 runs its services on a developer clock (.up/clock);
+## PROFILES="observability events" adds Prometheus and NATS (the services then publish to nats://nats:4222).
+up: image install $(if $(PROFILES),ops-image)
 	$(BIN)/yibao dev-clock $(if $(AT),"$(AT)") --file .up/clock
 	$(BIN)/yibao dev-pki .up/tls
 	$(BIN)/yibao dev-keys .up/keys
-	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) $(COMPOSE) -p $(PROJECT) up -d
-	$(COMPOSE) -p $(PROJECT) ps
+	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) YIBAO_OPS_IMAGE=$(OPS_IMAGE) \
+	  $(if $(filter events,$(PROFILES)),YIBAO_NATS_URL=$${YIBAO_NATS_URL:-nats://nats:4222}) \
+	  $(COMPOSE) -p $(PROJECT) $(foreach p,$(PROFILES),--profile $(p)) up -d
+	$(COMPOSE) -p $(PROJECT) $(OPS_PROFILES) ps
 
 down:
-	$(COMPOSE) -p $(PROJECT) down -v
+	$(COMPOSE) -p $(PROJECT) $(OPS_PROFILES) down -v
 
 logs:
-	$(COMPOSE) -p $(PROJECT) logs -f
+	$(COMPOSE) -p $(PROJECT) $(OPS_PROFILES) logs -f
 
 clean:
 	rm -rf $(VENV) .run tools/node_modules wheelhouse
@@ -158,3 +170,11 @@ down-ha:
 .PHONY: alerts
 alerts:
 	sh deploy/prometheus/check.sh
+
+## Kubernetes manifests of the federated topology (docs/kubernetes.md): deploy/k8s/render.py renders $(K8S_VALUES)
+## into build/k8s and checks every manifest against Kubernetes $(K8S_VERSION)'s strict schemas (kubernetes-validate, offline).
+K8S_VERSION ?= 1.30.0
+K8S_VALUES  ?= deploy/k8s/values.yaml
+.PHONY: k8s
+k8s: install
+	$(BIN)/python deploy/k8s/render.py --values $(K8S_VALUES) --out build/k8s --validate $(K8S_VERSION)

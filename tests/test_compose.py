@@ -3,10 +3,15 @@ here (from stand-in base images on an offline machine), PostgreSQL, the
 migration jobs, the three services and the seed job; a cross-province
 transfer through the published ports; `docker kill` of the transfer service
 between hold and receipt, a restart, and the transfer completes (or refunds)
-with no money lost. Runs when a Docker engine answers; CI always runs it."""
+with no money lost. With the profiles `observability` and `events` (the ops
+image, Debian's prometheus and nats-server): Prometheus scrapes the three
+services and has loaded the alert rules, and the services publish a
+transfer's events to the compose NATS. Runs when a Docker engine answers; CI
+always runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -19,7 +24,11 @@ from pathlib import Path
 
 import grpc
 import httpx
+import nats
+import nats.js.errors
 import pytest
+import yaml
+from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yibao.account.v1 import account_pb2 as apb
 from yibao.account.v1 import account_pb2_grpc
@@ -57,6 +66,11 @@ CLOCK = FileClock(f"{DEV_DIR}/clock")
 
 pytestmark = pytest.mark.docker
 
+# Prometheus and NATS (deploy/ops/, make ops-image) beside the suite; the
+# services publish to that NATS, on the compose network.
+OPS_PROFILES = ("--profile", "observability", "--profile", "events")
+COMPOSE_NATS_URL = "nats://nats:4222"
+
 
 def _compose_command() -> list[str]:
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
@@ -77,10 +91,13 @@ def _sh(command: str, env: dict, timeout: int = 900) -> str:
 class Cluster:
     def __init__(self) -> None:
         self.project = f"yibaotest{uuid.uuid4().hex[:8]}"
-        # Seven ports, distinct: the ha profile publishes a second suite beside this one.
-        ports = _free_ports(7)
-        self.ports = dict(zip(("region", "account", "transfer", "gateway"), ports[:4], strict=True))
-        self.spare_ports = ports[4:]
+        # Nine ports, distinct: Prometheus and NATS of the ops profiles (never
+        # the machine's NATS on 4222), and three the ha profile publishes a
+        # second suite on beside this one.
+        ports = _free_ports(9)
+        published = ("region", "account", "transfer", "gateway", "prometheus", "nats")
+        self.ports = dict(zip(published, ports[:6], strict=True))
+        self.spare_ports = ports[6:]
         self.compose = _compose_command()
         self.env = {
             **os.environ,
@@ -88,6 +105,8 @@ class Cluster:
             "YIBAO_ACCOUNT_PORT": str(self.ports["account"]),
             "YIBAO_TRANSFER_PORT": str(self.ports["transfer"]),
             "YIBAO_GATEWAY_PORT": str(self.ports["gateway"]),
+            "YIBAO_PROMETHEUS_PORT": str(self.ports["prometheus"]),
+            "YIBAO_NATS_PORT": str(self.ports["nats"]),
             # Whatever the hour this runs at, the services' clock runs from
             # 10:00 Beijing today (what make up AT=10:00 starts), and so do
             # this test's tokens.
@@ -134,7 +153,9 @@ def cluster():
             pytest.fail("CI must run the cluster test, but no Docker engine answers")
         pytest.skip("no Docker engine: the compose cluster test is not run")
     c = Cluster()
-    _sh("make image", c.env)
+    c.compose = [*c.compose, *OPS_PROFILES]
+    c.env["YIBAO_NATS_URL"] = COMPOSE_NATS_URL
+    _sh("make image ops-image", c.env)
     images = _sh(". deploy/base-images.sh >/dev/null && echo $POSTGRES_IMAGE", c.env).strip().splitlines()[-1]
     c.env["POSTGRES_IMAGE"] = images
     try:
@@ -217,6 +238,36 @@ def family(accounts, payer_name: str, payee_name: str):
     return payer, payee, payee_number
 
 
+def submit_transfer(cluster: Cluster, payer, payee_name: str, payee_number: str, amount: int) -> pb.Transfer:
+    """A transfer from ``family``'s payer to his mother, as the payer."""
+    with sync_channel(cluster.target("transfer")) as channel:
+        request = pb.SubmitTransferRequest(
+            payer_id=payer.id,
+            source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
+            payee_name=payee_name,
+            payee_id_number=payee_number,
+            relation=relation_pb2.RELATION_KIND_PARENT,
+            amount_fen=amount,
+            verification=verification_pb2.Verification(password="258036"),
+            request_id=str(uuid.uuid4()),
+        )
+        return (
+            transfer_pb2_grpc.TransferServiceStub(channel)
+            .SubmitTransfer(request, metadata=_token(Role.CITIZEN, person_id=payer.id), timeout=30)
+            .transfer
+        )
+
+
+def as_payee(cluster: Cluster, payee, method: str, transfer_id: str) -> pb.Transfer:
+    """ReceiveTransfer or DeclineTransfer, as the payee."""
+    with sync_channel(cluster.target("transfer")) as channel:
+        stub = transfer_pb2_grpc.TransferServiceStub(channel)
+        request = getattr(pb, f"{method}Request")(id=transfer_id)
+        return getattr(stub, method)(
+            request, metadata=_token(Role.CITIZEN, person_id=payee.id), timeout=30
+        ).transfer
+
+
 def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster):
     _wait_seeded(cluster)
     with sync_channel(cluster.target("account")) as a_channel:
@@ -224,22 +275,7 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
         payer, payee, payee_number = family(accounts, "黄海", "黄母")
 
         def submit(amount: int) -> pb.Transfer:
-            with sync_channel(cluster.target("transfer")) as channel:
-                request = pb.SubmitTransferRequest(
-                    payer_id=payer.id,
-                    source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
-                    payee_name="黄母",
-                    payee_id_number=payee_number,
-                    relation=relation_pb2.RELATION_KIND_PARENT,
-                    amount_fen=amount,
-                    verification=verification_pb2.Verification(password="258036"),
-                    request_id=str(uuid.uuid4()),
-                )
-                return (
-                    transfer_pb2_grpc.TransferServiceStub(channel)
-                    .SubmitTransfer(request, metadata=_token(Role.CITIZEN, person_id=payer.id), timeout=30)
-                    .transfer
-                )
+            return submit_transfer(cluster, payer, "黄母", payee_number, amount)
 
         def balances(person) -> tuple[int, int]:
             b = accounts.GetBalances(
@@ -253,24 +289,16 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
             cluster.run("start", "transfer")
             cluster.wait_healthy("transfer")
 
-        def as_payee(method: str, transfer_id: str) -> pb.Transfer:
-            with sync_channel(cluster.target("transfer")) as channel:
-                stub = transfer_pb2_grpc.TransferServiceStub(channel)
-                request = getattr(pb, f"{method}Request")(id=transfer_id)
-                return getattr(stub, method)(
-                    request, metadata=_token(Role.CITIZEN, person_id=payee.id), timeout=30
-                ).transfer
-
         held = submit(30_000)
         assert held.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
         assert balances(payer) == (70_000, 0)
         kill_and_restart_transfer()
-        assert as_payee("ReceiveTransfer", held.id).status == pb.TRANSFER_STATUS_RECEIVED
+        assert as_payee(cluster, payee, "ReceiveTransfer", held.id).status == pb.TRANSFER_STATUS_RECEIVED
         assert balances(payee) == (0, 30_000)
 
         declined = submit(20_000)
         kill_and_restart_transfer()
-        refunded = as_payee("DeclineTransfer", declined.id)
+        refunded = as_payee(cluster, payee, "DeclineTransfer", declined.id)
         assert (refunded.status, refunded.refund_reason) == (
             pb.TRANSFER_STATUS_REFUNDED,
             pb.REFUND_REASON_DECLINED,
@@ -323,3 +351,118 @@ def test_cluster_gateway_serves_a_platform_over_https_with_its_sm2_key(cluster):
             apb.GetBalancesRequest(person_id=person["id"]), metadata=_token(Role.SERVICE), timeout=10
         )
     assert balances.personal_account_fen == 60_000
+
+
+def _prometheus(cluster: Cluster, path: str) -> dict:
+    """The `data` of a Prometheus HTTP API answer, through its published port."""
+    answer = httpx.get(f"http://127.0.0.1:{cluster.ports['prometheus']}{path}", timeout=5).json()
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def test_cluster_prometheus_scrapes_the_services_and_loads_the_alert_rules(cluster):
+    """The `observability` profile: Debian's Prometheus with
+    deploy/prometheus/prometheus.yml scrapes the three services' metrics
+    ports (every target `up`) and evaluates every alert of alerts.yml."""
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    wanted_targets = {
+        (job["job_name"], target)
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    assert {job for job, _ in wanted_targets} == {"yibao-region", "yibao-account", "yibao-transfer"}
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+    wanted_alerts = sorted(r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r)
+    assert wanted_alerts
+
+    # A target is scraped every 15 s (scrape_interval), from Prometheus's
+    # start, and a rule evaluated as often: four rounds at most.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            active = _prometheus(cluster, "/api/v1/targets?state=active")["activeTargets"]
+            targets = {
+                (t["labels"]["job"], t["labels"]["instance"]): (t["health"], t["lastError"]) for t in active
+            }
+            groups = _prometheus(cluster, "/api/v1/rules?type=alert")["groups"]
+            alerts = {r["name"]: (r["health"], r.get("lastError", "")) for g in groups for r in g["rules"]}
+        except httpx.HTTPError as error:
+            targets, alerts = {}, {"(no answer)": ("", str(error))}
+        targets_up = set(targets) == wanted_targets and all(h == "up" for h, _ in targets.values())
+        alerts_ok = sorted(alerts) == wanted_alerts and all(h == "ok" for h, _ in alerts.values())
+        if targets_up and alerts_ok:
+            break
+        assert time.monotonic() < deadline, (
+            f"targets {targets} (wanted {sorted(wanted_targets)} up), alerts {alerts} "
+            f"(wanted {wanted_alerts} ok)\n{cluster.run('logs', '--tail', '30', 'prometheus')}"
+        )
+        time.sleep(1)
+
+
+def _kind(event: pb.TransferEvent) -> str:
+    """created, received, declined, refunded: the last part of its subject."""
+    return pb.TransferEventType.Name(event.type).removeprefix("TRANSFER_EVENT_TYPE_").lower()
+
+
+async def _compose_nats_messages(port: int, transfer_id: str, wanted: set[tuple[str, str]]) -> tuple:
+    """The compose NATS's stream YIBAO_TRANSFER (its config) and the messages
+    that carry ``transfer_id``, read by sequence (no consumer left behind),
+    once they cover ``wanted`` (province, kind) or when 60 s have passed."""
+
+    async def quiet(error: Exception) -> None:
+        pass
+
+    nc = await nats.connect(
+        f"nats://127.0.0.1:{port}", connect_timeout=5, max_reconnect_attempts=1, error_cb=quiet
+    )
+    try:
+        js = nc.jetstream(timeout=5)
+        deadline = time.monotonic() + 60
+        info, found, seen_up_to = None, [], 0
+        while True:
+            try:
+                info = await js.stream_info("YIBAO_TRANSFER")
+                for seq in range(max(seen_up_to + 1, info.state.first_seq), info.state.last_seq + 1):
+                    message = await js.get_msg("YIBAO_TRANSFER", seq)
+                    event = json_format.Parse(message.data, pb.TransferEvent())
+                    if event.transfer.id == transfer_id:
+                        found.append((message, event))
+                    seen_up_to = seq
+            except nats.js.errors.NotFoundError:
+                pass  # the transfer service makes the stream on its first round
+            got = {(m.subject.rsplit(".", 2)[1], _kind(e)) for m, e in found}
+            if wanted <= got or time.monotonic() > deadline:
+                return info, found
+            await asyncio.sleep(0.5)
+    finally:
+        await nc.close()
+
+
+def test_cluster_publishes_a_transfers_events_to_the_compose_nats(cluster):
+    """The `events` profile: with YIBAO_NATS_URL=nats://nats:4222 the
+    transfer service makes the stream YIBAO_TRANSFER on the compose NATS and
+    publishes a cross-province transfer's events under both provinces'
+    subjects, each with its Nats-Msg-Id (read through the published port,
+    not the machine's NATS on 4222)."""
+    assert cluster.ports["nats"] != 4222
+    _wait_seeded(cluster)
+    with sync_channel(cluster.target("account")) as channel:
+        payer, payee, payee_number = family(account_pb2_grpc.AccountServiceStub(channel), "陆海", "陆母")
+    held = submit_transfer(cluster, payer, "陆母", payee_number, 10_000)
+    assert held.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
+    received = as_payee(cluster, payee, "ReceiveTransfer", held.id)
+    assert received.status == pb.TRANSFER_STATUS_RECEIVED
+    wanted = {(p, k) for p in ("450000", "110000") for k in ("created", "received")}
+
+    info, found = asyncio.run(_compose_nats_messages(cluster.ports["nats"], held.id, wanted))
+    assert info is not None, f"no stream YIBAO_TRANSFER:\n{cluster.run('logs', '--tail', '30', 'transfer')}"
+    assert info.config.subjects == ["yibao.transfer.>"]
+    published = []
+    for message, event in found:
+        kind = _kind(event)
+        prefix, province = message.subject.rsplit(".", 2)[:2]
+        assert (prefix, message.subject) == ("yibao.transfer", f"yibao.transfer.{province}.{kind}")
+        assert (message.headers or {}).get("Nats-Msg-Id") == f"transfer-{event.sequence}-{province}"
+        published.append((province, kind))
+    assert sorted(published) == sorted(wanted), cluster.run("logs", "--tail", "30", "transfer")
