@@ -18,6 +18,7 @@ from services.account.entrypoints.grpc_api import (
 from services.account.settings import AccountSettings
 from services.account.usecases.common import AccountDeps
 from services.account.usecases.credentials import CredentialUseCases
+from services.account.usecases.credits import CreditUseCases
 from services.account.usecases.hold_reads import HoldReads
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
@@ -58,6 +59,7 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         HoldUseCases(deps),
         PaymentUseCases(deps, credentials),
         HoldReads(deps),
+        CreditUseCases(deps),
     )
 
     publisher = None

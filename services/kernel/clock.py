@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -90,3 +91,20 @@ def beijing(at: datetime) -> datetime:
 def beijing_month(at: datetime) -> str:
     """The Beijing calendar month of ``at``, "YYYY-MM"."""
     return beijing(at).strftime("%Y-%m")
+
+
+_MONTH = re.compile(r"2[0-9]{3}-(0[1-9]|1[0-2])")
+
+
+def beijing_month_bounds(month: str) -> tuple[datetime, datetime] | None:
+    """[start, end) of a Beijing calendar month "YYYY-MM" (years 2000 to
+    2999); None when ``month`` is not one."""
+    if not _MONTH.fullmatch(month or ""):
+        return None
+    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start, end

@@ -98,3 +98,28 @@ def test_0006_adds_the_cursors_of_the_feed_publisher(database_url):
     assert "cursors" not in tables()
     upgrade("account", database_url)
     assert "cursors" in tables()
+
+
+def test_0007_lets_a_hold_name_a_payee_of_another_shard_and_adds_the_credits(database_url):
+    """R24: the holds' payee is no longer a foreign key (a payee kept in
+    another shard), with the payee's province beside it; downgrade restores both."""
+    from sqlalchemy import inspect
+
+    def shape() -> tuple[bool, bool, bool]:
+        engine = create_engine(sync_url(database_url))
+        try:
+            found = inspect(engine)
+            payee_fk = any(
+                fk["constrained_columns"] == ["payee_id"] for fk in found.get_foreign_keys("holds")
+            )
+            province = "payee_province" in {c["name"] for c in found.get_columns("holds")}
+            return payee_fk, province, "credits" in found.get_table_names()
+        finally:
+            engine.dispose()
+
+    upgrade("account", database_url)
+    assert shape() == (False, True, True)
+    downgrade("account", database_url, "0006")
+    assert shape() == (True, False, False)
+    upgrade("account", database_url)
+    assert shape() == (False, True, True)

@@ -74,6 +74,8 @@ account.ListBillEvents                payer    U    D    D     A     D     D    
 account.GetBalances                   payer    U    A    D     D     D     D     D     D     A
 account.ListStatementEntries          payer    U    A    D     D     D     D     D     D     A
 account.ListRelationLapses            payer    U    D    D     D     D     D     D     D     A
+account.CreditTransfers               payer    U    D    D     D     D     D     D     D     A
+account.GetClearingStatement          payer    U    D    D     D     D     D     D     A     A
 transfer.SubmitTransfer               payer    U    A    D     D     D     D     D     D     D
 transfer.GetTransfer                  payer    U    A    D     A     D     D     D     D     A
 transfer.ListTransfers                payer    U    A    D     D     D     D     D     D     A

@@ -156,6 +156,19 @@ def valid_request(rpc: str, w: World):
         "account.GetBalances": lambda: apb.GetBalancesRequest(person_id=payer.id),
         "account.ListStatementEntries": lambda: apb.ListStatementEntriesRequest(person_id=payer.id),
         "account.ListRelationLapses": lambda: apb.ListRelationLapsesRequest(after_id=0),
+        # A credit to nobody: refused after authorisation (PERSON_NOT_FOUND), nothing moves.
+        "account.CreditTransfers": lambda: apb.CreditTransfersRequest(
+            credits=[
+                apb.TransferCredit(
+                    transfer_id=_key("credit"),
+                    payer_id=payer.id,
+                    payer_province="440000",
+                    payee_id="00000000-0000-4000-8000-00000000c0de",
+                    amount_fen=100,
+                )
+            ]
+        ),
+        "account.GetClearingStatement": lambda: apb.GetClearingStatementRequest(month="2026-03"),
         "transfer.SubmitTransfer": lambda: tpb.SubmitTransferRequest(
             payer_id=payer.id,
             source=tpb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,

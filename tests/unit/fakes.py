@@ -375,6 +375,7 @@ class AccountTables:
     balances: dict = field(default_factory=dict)  # (person, AccountKind) -> fen
     entries: dict = field(default_factory=dict)  # idempotency key -> (EntryKind, request hash)
     lapsed: set = field(default_factory=set)  # (person, relative) pairs no longer related
+    moves: list = field(default_factory=list)  # (when, debited, credited, fen) of every entry posted
 
 
 class FakeHoldsRepository:
@@ -461,7 +462,27 @@ class FakeLedger:
         self._t.balances[movement.debit_account] -= movement.amount
         self._t.balances[movement.credit_account] += movement.amount
         self._t.entries[key] = (movement.kind, request_hash)
+        self._t.moves.append((now, movement.debit_account, movement.credit_account, movement.amount))
         return Posted(len(self._t.entries), replayed=False)
+
+    async def clearing_lines(self, start, end):
+        """As the SQL adapter's: per clearing account (its key names the
+        direction and the province), booked in [start, end) and the balance."""
+        from services.account.domain.ledger import AccountKind
+
+        clearing = (AccountKind.CLEARING_TO, AccountKind.CLEARING_FROM)
+        lines = []
+        for account, balance in self._t.balances.items():
+            if account[1] in clearing:
+                booked = sum(
+                    fen
+                    for when, debited, credited, fen in self._t.moves
+                    if start <= when < end and account in (debited, credited)
+                )
+                lines.append(
+                    (account[0].split(":", 1)[1], account[1] is AccountKind.CLEARING_TO, booked, balance)
+                )
+        return sorted(lines, key=lambda line: (not line[1], line[0]))
 
 
 class FakeAccountTx(_Transaction):

@@ -39,10 +39,14 @@ class Ledger:
         return await self.accounts_of(wanted)
 
     async def system_account(self, key: str, kind: AccountKind) -> int:
-        """The shared account of a province fund or an institution, created on first use."""
+        """The shared account of a province fund, an institution or a
+        clearing account, created on first use."""
         await self._conn.execute(
             insert_ignoring_conflicts(self._conn, accounts).values(
-                kind=kind.value, system_key=key, balance=0, may_go_negative=kind is AccountKind.FUND
+                kind=kind.value,
+                system_key=key,
+                balance=0,
+                may_go_negative=kind in (AccountKind.FUND, AccountKind.CLEARING_FROM),
             )
         )
         return (
@@ -115,6 +119,41 @@ class Ledger:
                 )
             )
         return Posted(entry_id, replayed=False)
+
+    async def clearing_lines(self, start: datetime, end: datetime) -> list[tuple[str, bool, int, int]]:
+        """Per clearing account (R24), by direction then province: (the other
+        province, whether it is owed to it, booked in [start, end), balance).
+        Booked is positive both ways: credited to clearing-to, debited from
+        clearing-from."""
+        kinds = (AccountKind.CLEARING_TO.value, AccountKind.CLEARING_FROM.value)
+        found = (
+            await self._conn.execute(
+                select(accounts.c.id, accounts.c.kind, accounts.c.system_key, accounts.c.balance).where(
+                    accounts.c.kind.in_(kinds)
+                )
+            )
+        ).all()
+        if not found:
+            return []
+        booked = select(postings.c.account_id, func.sum(postings.c.amount)).join(
+            journal_entries, journal_entries.c.id == postings.c.entry_id
+        )
+        booked = booked.where(
+            postings.c.account_id.in_([row.id for row in found]),
+            journal_entries.c.posted_at >= start,
+            journal_entries.c.posted_at < end,
+        ).group_by(postings.c.account_id)
+        sums = {account: int(total) for account, total in await self._conn.execute(booked)}
+        lines = [
+            (
+                row.system_key.split(":", 1)[1],
+                row.kind == AccountKind.CLEARING_TO.value,
+                abs(sums.get(row.id, 0)),
+                int(row.balance),
+            )
+            for row in found
+        ]
+        return sorted(lines, key=lambda line: (not line[1], line[0]))
 
     async def accounts_of(self, wanted: set[tuple[str, AccountKind]]) -> dict[tuple[str, AccountKind], int]:
         """The ids of persons' accounts, by (person, kind), in one query."""

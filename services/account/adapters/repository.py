@@ -14,6 +14,7 @@ from services.account.adapters.tables import (
     bill_events,
     contribution_bills,
     contributions,
+    credits,
     cursors,
     holds,
     journal_entries,
@@ -28,7 +29,7 @@ from services.account.adapters.tables import (
     wallets,
 )
 from services.account.domain.credentials import PasswordState
-from services.account.domain.holds import Hold, HoldRecord, HoldState
+from services.account.domain.holds import Credit, Hold, HoldRecord, HoldState
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.payments import (
     BillEvent,
@@ -336,6 +337,21 @@ class AccountRepository(Cursors):
             .where(holds.c.transfer_id == hold.transfer_id)
             .values(state=hold.state.value, updated_at=now)
         )
+
+    # --- credits: the payee's side of a transfer received across shards (R24)
+    async def add_credits(self, wanted: list[Credit], now: datetime) -> set[str]:
+        """Inserts the credits whose transfer id is new; returns those ids."""
+        if not wanted:
+            return set()
+        rows = [row_values(c, created_at=now) for c in wanted]
+        query = insert_ignoring_conflicts(self._conn, credits).returning(credits.c.transfer_id)
+        return {row.transfer_id for row in await self._conn.execute(query, rows)}
+
+    async def get_credits(self, transfer_ids: list[str]) -> dict[str, Credit]:
+        if not transfer_ids:
+            return {}
+        query = select(credits).where(credits.c.transfer_id.in_(transfer_ids))
+        return {r.transfer_id: from_row(Credit, r) for r in await self._conn.execute(query)}
 
     # --- payments
     async def payment(

@@ -136,16 +136,32 @@ holds = Table(
     metadata,
     Column("transfer_id", String(64), primary_key=True),
     Column("payer_id", String(36), ForeignKey("persons.id"), nullable=False),
-    Column("payee_id", String(36), ForeignKey("persons.id"), nullable=False),
+    # No foreign key: a payee kept in another shard is not a person here (R24).
+    Column("payee_id", String(36), nullable=False),
     Column("source", String(10), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("state", String(10), nullable=False),  # pending / received / refunded (domain/holds.py)
+    Column("payee_province", String(6), nullable=True),  # set: the payee is in another shard
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("amount > 0", name="ck_holds_amount_positive"),
 )
 # The reconciler's walks (R22): pending holds, and holds changed lately, by status.
 Index("ix_holds_state_updated_at", holds.c.state, holds.c.updated_at, holds.c.transfer_id)
+
+# The payee's shard's side of a transfer received across shards (R24): the
+# money came from clearing-from:<payer_province> into the payee's wallet.
+credits = Table(
+    "credits",
+    metadata,
+    Column("transfer_id", String(64), primary_key=True),
+    Column("payer_id", String(36), nullable=False),  # kept in the payer's shard
+    Column("payer_province", String(6), nullable=False),
+    Column("payee_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="ck_credits_amount_positive"),
+)
 
 payments = Table(
     "payments",

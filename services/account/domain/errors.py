@@ -21,6 +21,7 @@ Reason = kernel.Reasons(
     INSTITUTION_NOT_ACCEPTING_WALLET WALLET_NOT_USABLE_HERE ORDER_ALREADY_PAID
     PAYMENT_NOT_FOUND REFUND_EXCEEDS_PAYMENT CONTRIBUTION_KIND_REQUIRED CONTRIBUTION_NOT_ALLOWED
     CONTRIBUTION_ALREADY_PAID YEAR_INVALID BILL_NOT_ISSUED BILL_ALREADY_ISSUED
+    PROVINCE_INVALID MONTH_INVALID
     """,
 )
 
@@ -320,3 +321,14 @@ def bill_already_issued(amount: int) -> DomainError:
 
 def year_invalid() -> DomainError:
     return kernel.invalid_argument(Reason.YEAR_INVALID, "year", "a calendar year")
+
+
+# --- provinces as shards (R24)
+def province_invalid(field_path: str) -> DomainError:
+    return kernel.invalid_argument(
+        Reason.PROVINCE_INVALID, field_path, "a province code: 6 digits ending 0000"
+    )
+
+
+def month_invalid() -> DomainError:
+    return kernel.invalid_argument(Reason.MONTH_INVALID, "month", "a Beijing calendar month, YYYY-MM")

@@ -36,6 +36,9 @@ class Hold:
     source: AccountKind
     amount: int
     state: HoldState = HoldState.PENDING
+    # The payee's province when the payee is kept in another shard (R24):
+    # received, the money goes to clearing-to:<that province>. None: here.
+    payee_province: str | None = None
 
     def end(self, outcome: HoldState) -> tuple[Hold, EntryKind | None]:
         """The hold after ``outcome`` and the entry to post; no entry when it
@@ -47,12 +50,20 @@ class Hold:
             raise hold_already_ended(self.state.value, self.transfer_id)
         return replace(self, state=outcome), entry
 
-    def same_request(self, payer_id: str, payee_id: str, source: AccountKind, amount: int) -> bool:
-        return (self.payer_id, self.payee_id, self.source, self.amount) == (
+    def same_request(
+        self,
+        payer_id: str,
+        payee_id: str,
+        source: AccountKind,
+        amount: int,
+        payee_province: str | None = None,
+    ) -> bool:
+        return (self.payer_id, self.payee_id, self.source, self.amount, self.payee_province) == (
             payer_id,
             payee_id,
             source,
             amount,
+            payee_province,
         )
 
 
@@ -64,3 +75,16 @@ class HoldRecord:
     hold: Hold
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Credit:
+    """The second leg of a transfer received across shards (R24), in the
+    payee's shard: clearing-from:<payer_province> -> the payee's wallet,
+    once per transfer id (docs/sharding.md)."""
+
+    transfer_id: str
+    payer_id: str
+    payer_province: str
+    payee_id: str
+    amount: int

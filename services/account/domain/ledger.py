@@ -25,6 +25,12 @@ class AccountKind(Enum):
     FUND = "fund"  # a province's fund: the source of personal-account funding
     INSTITUTION = "institution"  # what a designated institution was paid
     CONTRIBUTIONS = "contributions"  # contributions collected, per province
+    # Money between provinces kept in different shards (R24, docs/sharding.md),
+    # one account per other province: what this province owes it
+    # (``clearing-to:<province>``, never negative) and what it owes this one
+    # (``clearing-from:<province>``, goes negative as its money arrives).
+    CLEARING_TO = "clearing_to"
+    CLEARING_FROM = "clearing_from"
 
 
 class EntryKind(Enum):
@@ -44,7 +50,13 @@ FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
         (AccountKind.PERSONAL, AccountKind.RESERVED),
         (AccountKind.WALLET, AccountKind.RESERVED),
     },
-    EntryKind.TRANSFER_RECEIVE: {(AccountKind.RESERVED, AccountKind.WALLET)},
+    # Within a shard, reserved -> the payee's wallet; across shards two legs:
+    # reserved -> clearing-to in the payer's, clearing-from -> wallet in the payee's.
+    EntryKind.TRANSFER_RECEIVE: {
+        (AccountKind.RESERVED, AccountKind.WALLET),
+        (AccountKind.RESERVED, AccountKind.CLEARING_TO),
+        (AccountKind.CLEARING_FROM, AccountKind.WALLET),
+    },
     EntryKind.TRANSFER_REFUND: {
         (AccountKind.RESERVED, AccountKind.PERSONAL),
         (AccountKind.RESERVED, AccountKind.WALLET),
@@ -125,3 +137,8 @@ class StatementLine:
     reference: str
     description: str
     posted_at: datetime
+
+
+def clearing_key(kind: AccountKind, province: str) -> str:
+    """The system key of a clearing account with another province."""
+    return f"{'clearing-to' if kind is AccountKind.CLEARING_TO else 'clearing-from'}:{province}"

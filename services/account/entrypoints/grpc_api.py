@@ -12,7 +12,7 @@ from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2
 
 from services.account.domain.credentials import Purpose
-from services.account.domain.holds import Hold, HoldRecord, HoldState
+from services.account.domain.holds import Credit, Hold, HoldRecord, HoldState
 from services.account.domain.identity import mask_mobile
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
 from services.account.domain.payments import (
@@ -27,6 +27,7 @@ from services.account.domain.relations import Lapse, LapseCause, RelationKind, R
 from services.account.domain.wallets import Wallet
 from services.account.usecases import access
 from services.account.usecases.credentials import CredentialUseCases
+from services.account.usecases.credits import CreditUseCases
 from services.account.usecases.hold_reads import HoldReads
 from services.account.usecases.holds import HoldUseCases
 from services.account.usecases.payments import PaymentUseCases
@@ -120,6 +121,12 @@ def outcome_pb(outcome: Hold | DomainError) -> pb.HoldOutcome:
     return pb.HoldOutcome(**outcome_fields(outcome))
 
 
+def credit_outcome_pb(outcome: Credit | DomainError) -> pb.CreditOutcome:
+    if isinstance(outcome, Credit):
+        return pb.CreditOutcome(credit=message(pb.TransferCredit, outcome, amount_fen=outcome.amount))
+    return pb.CreditOutcome(**outcome_fields(outcome))
+
+
 def parties_pb(p: TransferParties) -> pb.GetTransferPartiesResponse:
     return pb.GetTransferPartiesResponse(
         payer=person_pb(p.payer),
@@ -187,9 +194,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         holds: HoldUseCases,
         payments: PaymentUseCases,
         hold_reads: HoldReads,
+        credits: CreditUseCases,
     ) -> None:
         self._persons, self._wallets, self._credentials = persons, wallets, credentials
         self._holds, self._money, self._hold_reads = holds, payments, hold_reads
+        self._credits = credits
 
     async def RegisterPerson(self, request, context):
         kind = _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type")
@@ -307,12 +316,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             request.payee_id,
             _ACCOUNTS.parse(request.source, "source"),
             request.amount_fen,
+            request.payee_province,
         )
         return pb.HoldTransferResponse(hold=hold_pb(hold))
 
     async def HoldTransfers(self, request, context):
         asked = [
-            (h.transfer_id, h.payer_id, h.payee_id, _ACCOUNTS.get(h.source), h.amount_fen)
+            (h.transfer_id, h.payer_id, h.payee_id, _ACCOUNTS.get(h.source), h.amount_fen, h.payee_province)
             for h in request.holds
         ]
         return pb.HoldTransfersResponse(outcomes=[outcome_pb(x) for x in await self._holds.hold_many(asked)])
@@ -327,6 +337,25 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         received, lapsed = await self._holds.receive_many(list(request.transfer_ids))
         return pb.ReceiveTransfersResponse(
             holds=[hold_pb(h) for h in received], lapsed_transfer_ids=sorted(lapsed)
+        )
+
+    async def CreditTransfers(self, request, context):
+        asked = [
+            Credit(c.transfer_id, c.payer_id, c.payer_province, c.payee_id, c.amount_fen)
+            for c in request.credits
+        ]
+        return pb.CreditTransfersResponse(
+            outcomes=[credit_outcome_pb(x) for x in await self._credits.credit_many(asked)]
+        )
+
+    async def GetClearingStatement(self, request, context):
+        lines = await self._credits.clearing_statement(request.month)
+        return pb.GetClearingStatementResponse(
+            month=request.month,
+            lines=[
+                pb.ClearingLine(province=p, owed_to_province=to, month_fen=month, balance_fen=balance)
+                for p, to, month, balance in lines
+            ],
         )
 
     async def RefundTransfers(self, request, context):

@@ -71,6 +71,8 @@ METHODS = {
     "GetBalances": _MONEY_READERS,
     "ListStatementEntries": _MONEY_READERS,
     "ListRelationLapses": _SERVICE_ONLY,
+    "CreditTransfers": _SERVICE_ONLY,  # R24: the second leg, in the payee's shard
+    "GetClearingStatement": Access.only(Role.SERVICE, Role.ADMIN),  # R24, R19a
 }
 
 

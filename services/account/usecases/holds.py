@@ -8,6 +8,7 @@ from services.account.domain.errors import (
     amount_too_large,
     hold_not_found,
     person_not_found,
+    province_invalid,
     relation_lapsed,
     source_account_missing,
     source_invalid,
@@ -15,7 +16,14 @@ from services.account.domain.errors import (
     wallet_not_opened,
 )
 from services.account.domain.holds import Hold, HoldState
-from services.account.domain.ledger import AccountKind, EntryKind, KeyReused, Movement, validate_amount
+from services.account.domain.ledger import (
+    AccountKind,
+    EntryKind,
+    KeyReused,
+    Movement,
+    clearing_key,
+    validate_amount,
+)
 from services.account.usecases.common import AccountDeps
 from services.kernel.errors import DomainError, required_key
 from services.kernel.idempotency import content_hash, reused_request_id
@@ -38,10 +46,33 @@ def _key(entry: EntryKind, transfer_id: str) -> str:
 
 
 def _target(hold: Hold, outcome: HoldState) -> tuple[str, AccountKind]:
-    """Where the held money goes: the payee's wallet, or back to its source."""
+    """Where the held money goes: the payee's wallet (or, for a payee kept in
+    another shard, what this province owes theirs: R24), or back to its source."""
+    if outcome is HoldState.RECEIVED and hold.payee_province is not None:
+        return clearing_key(AccountKind.CLEARING_TO, hold.payee_province), AccountKind.CLEARING_TO
     if outcome is HoldState.RECEIVED:
         return hold.payee_id, AccountKind.WALLET
     return hold.payer_id, hold.source
+
+
+async def _account_ids(tx, wanted: set[tuple[str, AccountKind]]) -> dict[tuple[str, AccountKind], int]:
+    """The ids of persons' accounts and clearing accounts, by (owner or key, kind)."""
+    clearing = {key for key in wanted if key[1] is AccountKind.CLEARING_TO}
+    ids = await tx.ledger.accounts_of(wanted - clearing)
+    for key, kind in sorted(clearing, key=lambda k: k[0]):
+        ids[(key, kind)] = await tx.ledger.system_account(key, kind)
+    return ids
+
+
+def _hold_request(hold: Hold) -> dict:
+    """What a hold's entry is idempotent on (a payee kept here: as before R24)."""
+    request = {
+        "payer": hold.payer_id,
+        "payee": hold.payee_id,
+        "source": hold.source.value,
+        "amount": hold.amount,
+    }
+    return request | ({"payee_province": hold.payee_province} if hold.payee_province else {})
 
 
 async def _lapsed(tx, pending: list[Hold], outcome: HoldState) -> set[str]:
@@ -60,7 +91,13 @@ class HoldUseCases:
         self._d = deps
 
     def _wanted(
-        self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
+        self,
+        transfer_id: str,
+        payer_id: str,
+        payee_id: str,
+        source: AccountKind | None,
+        amount: int,
+        payee_province: str = "",
     ) -> Hold:
         """The hold asked for, well formed; the policy's ceiling is checked
         later, once no earlier hold of the transfer was found (_within_ceiling)."""
@@ -68,7 +105,11 @@ class HoldUseCases:
         validate_amount(amount)
         if source not in (AccountKind.PERSONAL, AccountKind.WALLET):
             raise source_invalid()
-        return Hold(transfer_id, payer_id, payee_id, source, amount)
+        if payee_province and not (
+            len(payee_province) == 6 and payee_province.isdigit() and payee_province.endswith("0000")
+        ):
+            raise province_invalid("payee_province")
+        return Hold(transfer_id, payer_id, payee_id, source, amount, payee_province=payee_province or None)
 
     async def _within_ceiling(self, tx, wanted: list[Hold]) -> dict[str, Hold | DomainError]:
         """For holds over the policy's ceiling: the earlier hold of the same
@@ -81,18 +122,25 @@ class HoldUseCases:
             found = earlier.get(h.transfer_id)
             if found is None:
                 answers[h.transfer_id] = amount_too_large("amount_fen", self._d.max_hold)
-            elif found.same_request(h.payer_id, h.payee_id, h.source, h.amount):
+            elif found.same_request(h.payer_id, h.payee_id, h.source, h.amount, h.payee_province):
                 answers[h.transfer_id] = found
             else:
                 answers[h.transfer_id] = reused_request_id(h.transfer_id)
         return answers
 
     async def hold(
-        self, transfer_id: str, payer_id: str, payee_id: str, source: AccountKind | None, amount: int
+        self,
+        transfer_id: str,
+        payer_id: str,
+        payee_id: str,
+        source: AccountKind | None,
+        amount: int,
+        payee_province: str = "",
     ) -> Hold:
-        """Source -> the payer's reserved account; the hold is pending."""
-        wanted = self._wanted(transfer_id, payer_id, payee_id, source, amount)
-        source = wanted.source  # checked by _wanted
+        """Source -> the payer's reserved account; the hold is pending. A
+        payee kept in another shard (``payee_province``) is not looked for here."""
+        wanted = self._wanted(transfer_id, payer_id, payee_id, source, amount, payee_province)
+        source, remote = wanted.source, wanted.payee_province is not None  # checked by _wanted
         now = self._d.clock.now()
         payee_wallet, from_, to = (
             (payee_id, AccountKind.WALLET),
@@ -106,22 +154,22 @@ class HoldUseCases:
                     raise answer
                 return answer
             # The persons and accounts first: a hold names existing persons only.
-            ids = await tx.ledger.accounts_of({payee_wallet, from_, to})
-            if payee_wallet not in ids or from_ not in ids:
-                await self._missing(tx, wanted, payee_wallet in ids)
+            ids = await tx.ledger.accounts_of({from_, to} | (set() if remote else {payee_wallet}))
+            payee_ready = remote or payee_wallet in ids
+            if not payee_ready or from_ not in ids:
+                await self._missing(tx, wanted, payee_ready)
             if not await tx.accounts.add_hold(wanted, now):
                 existing = await tx.accounts.get_hold(transfer_id)
                 if existing is None:  # add_hold found one, and holds are never deleted
                     raise hold_not_found(transfer_id)
-                if not existing.same_request(payer_id, payee_id, source, amount):
+                if not existing.same_request(payer_id, payee_id, source, amount, wanted.payee_province):
                     raise reused_request_id(transfer_id)
                 return existing
             reserved = ids.get(to) or await tx.ledger.open_person_account(payer_id, AccountKind.RESERVED)
             movement = Movement(
                 EntryKind.TRANSFER_HOLD, ids[from_], source, reserved, AccountKind.RESERVED, amount
             )
-            request = {"payer": payer_id, "payee": payee_id, "source": source.value, "amount": amount}
-            await self._post(tx, movement, transfer_id, request, now)
+            await self._post(tx, movement, transfer_id, _hold_request(wanted), now)
             await tx.commit()
         return wanted
 
@@ -177,10 +225,8 @@ class HoldUseCases:
         results = list(results)
         now = self._d.clock.now()
         async with self._d.uow() as tx:
-            wanted = {
-                key
-                for h in batch.values()
-                for key in ((h.payee_id, AccountKind.WALLET), (h.payer_id, h.source))
+            wanted = {(h.payer_id, h.source) for h in batch.values()} | {
+                (h.payee_id, AccountKind.WALLET) for h in batch.values() if h.payee_province is None
             }
             ids = await tx.ledger.accounts_of(
                 wanted | {(h.payer_id, AccountKind.RESERVED) for h in batch.values()}
@@ -188,7 +234,8 @@ class HoldUseCases:
             ready = {
                 i: h
                 for i, h in batch.items()
-                if (h.payee_id, AccountKind.WALLET) in ids and (h.payer_id, h.source) in ids
+                if (h.payee_province is not None or (h.payee_id, AccountKind.WALLET) in ids)
+                and (h.payer_id, h.source) in ids
             }
             made = await tx.accounts.add_holds(list(ready.values()), now)
             retried = [h.transfer_id for h in ready.values() if h.transfer_id not in made]
@@ -204,7 +251,7 @@ class HoldUseCases:
             for i, h in ready.items():
                 if h.transfer_id not in made:  # a retried hold: answered as before
                     existing = earlier[h.transfer_id]
-                    same = existing.same_request(h.payer_id, h.payee_id, h.source, h.amount)
+                    same = existing.same_request(h.payer_id, h.payee_id, h.source, h.amount, h.payee_province)
                     results[i] = existing if same else reused_request_id(h.transfer_id)
                     continue
                 move = Movement(
@@ -226,8 +273,9 @@ class HoldUseCases:
     @staticmethod
     async def _missing(tx, hold: Hold, payee_has_wallet: bool):
         """Why a hold cannot be made: a person unknown, the payee's wallet not
-        opened, or the payer without that source account."""
-        for person_id in (hold.payer_id, hold.payee_id):
+        opened, or the payer without that source account (a payee kept in
+        another shard is not looked for)."""
+        for person_id in (hold.payer_id,) if hold.payee_province else (hold.payer_id, hold.payee_id):
             if await tx.accounts.person(person_id) is None:
                 raise person_not_found(person_id)
         if not payee_has_wallet:
@@ -286,7 +334,7 @@ class HoldUseCases:
                 entry = next(entry for _, entry in outcomes if entry)
                 targets = {h.transfer_id: _target(h, outcome) for h, _ in moving}
                 reserved = {(h.payer_id, AccountKind.RESERVED) for h, _ in moving}
-                ids_of = await tx.ledger.accounts_of(reserved | set(targets.values()))
+                ids_of = await _account_ids(tx, reserved | set(targets.values()))
                 entries = [
                     (
                         Movement(
@@ -323,7 +371,7 @@ class HoldUseCases:
             if entry is None:
                 return hold
             reserved, target = (hold.payer_id, AccountKind.RESERVED), _target(hold, outcome)
-            ids = await tx.ledger.accounts_of({reserved, target})
+            ids = await _account_ids(tx, {reserved, target})
             movement = Movement(
                 entry, ids[reserved], AccountKind.RESERVED, ids[target], target[1], hold.amount
             )

@@ -13,7 +13,7 @@ from typing import Any, Protocol, Self
 
 from services.account.adapters.region_client import InstitutionInfo
 from services.account.domain.credentials import PasswordState
-from services.account.domain.holds import Hold, HoldRecord, HoldState
+from services.account.domain.holds import Credit, Hold, HoldRecord, HoldState
 from services.account.domain.ledger import AccountKind, EntryKind, Movement, Posted, StatementLine
 from services.account.domain.payments import (
     BillEvent,
@@ -48,6 +48,8 @@ class AccountRepository(HoldsRepository, Protocol):
     """``tx.accounts``: persons, wallets, relations, credentials, holds, payments."""
 
     async def add_person(self, person: Person) -> bool: ...
+    async def add_credits(self, wanted: list[Credit], now: datetime) -> set[str]: ...
+    async def get_credits(self, transfer_ids: list[str]) -> dict[str, Credit]: ...
     async def persons_by_ids_and_hashes(
         self, person_ids: set[str], id_hashes: set[str]
     ) -> tuple[dict[str, Person], dict[str, Person]]: ...
@@ -134,6 +136,7 @@ class LedgerPort(Protocol):
     async def post_many(
         self, entries: list[tuple[Movement, str, str]], request_hash: str, now: datetime, description: str
     ): ...
+    async def clearing_lines(self, start: datetime, end: datetime) -> list[tuple[str, bool, int, int]]: ...
 
 
 class AccountUnitOfWork(Protocol):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.kernel.auth import Principal
-from services.kernel.clock import BEIJING
+from services.kernel.clock import beijing_month_bounds
 from services.kernel.pagination import Page, page_request
 from services.transfer.domain.errors import direction_invalid, month_invalid
 from services.transfer.domain.transfer import Status, Transfer
@@ -35,20 +34,12 @@ class Settlement:
     total_fen: int
 
 
-_MONTH = re.compile(r"2[0-9]{3}-(0[1-9]|1[0-2])")
-
-
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     """[start, end) of a Beijing calendar month "YYYY-MM", years 2000 to 2999."""
-    if not _MONTH.fullmatch(month or ""):
+    bounds = beijing_month_bounds(month)
+    if bounds is None:
         raise month_invalid()
-    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=BEIJING)
-    end = (
-        start.replace(year=start.year + 1, month=1)
-        if start.month == 12
-        else start.replace(month=start.month + 1)
-    )
-    return start, end
+    return bounds
 
 
 class TransferQueries:

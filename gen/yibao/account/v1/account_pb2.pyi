@@ -193,7 +193,7 @@ class Payment(_message.Message):
     def __init__(self, institution_code: _Optional[str] = ..., order_number: _Optional[str] = ..., person_id: _Optional[str] = ..., amount_fen: _Optional[int] = ..., refunded_fen: _Optional[int] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class HoldState(_message.Message):
-    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen", "status", "create_time", "update_time")
+    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen", "status", "create_time", "update_time", "payee_province")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYEE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -202,6 +202,7 @@ class HoldState(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_PROVINCE_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     payer_id: str
     payee_id: str
@@ -210,7 +211,8 @@ class HoldState(_message.Message):
     status: HoldStatus
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    payee_province: str
+    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payee_province: _Optional[str] = ...) -> None: ...
 
 class RegisterPersonRequest(_message.Message):
     __slots__ = ("id_number", "name", "insurance_type", "insured_region")
@@ -480,18 +482,20 @@ class VerifyCredentialResponse(_message.Message):
     def __init__(self, attempts_left: _Optional[int] = ...) -> None: ...
 
 class HoldTransferRequest(_message.Message):
-    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen")
+    __slots__ = ("transfer_id", "payer_id", "payee_id", "source", "amount_fen", "payee_province")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYER_ID_FIELD_NUMBER: _ClassVar[int]
     PAYEE_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_PROVINCE_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     payer_id: str
     payee_id: str
     source: AccountKind
     amount_fen: int
-    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+    payee_province: str
+    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payee_id: _Optional[str] = ..., source: _Optional[_Union[AccountKind, str]] = ..., amount_fen: _Optional[int] = ..., payee_province: _Optional[str] = ...) -> None: ...
 
 class HoldTransferResponse(_message.Message):
     __slots__ = ("hold",)
@@ -837,3 +841,76 @@ class RelationLapse(_message.Message):
     lapse_time: _timestamp_pb2.Timestamp
     cause: LapseCause
     def __init__(self, id: _Optional[int] = ..., person_id: _Optional[str] = ..., lapse_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cause: _Optional[_Union[LapseCause, str]] = ...) -> None: ...
+
+class TransferCredit(_message.Message):
+    __slots__ = ("transfer_id", "payer_id", "payer_province", "payee_id", "amount_fen")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYER_PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    payer_id: str
+    payer_province: str
+    payee_id: str
+    amount_fen: int
+    def __init__(self, transfer_id: _Optional[str] = ..., payer_id: _Optional[str] = ..., payer_province: _Optional[str] = ..., payee_id: _Optional[str] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+
+class CreditTransfersRequest(_message.Message):
+    __slots__ = ("credits",)
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    credits: _containers.RepeatedCompositeFieldContainer[TransferCredit]
+    def __init__(self, credits: _Optional[_Iterable[_Union[TransferCredit, _Mapping]]] = ...) -> None: ...
+
+class CreditTransfersResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[CreditOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[CreditOutcome, _Mapping]]] = ...) -> None: ...
+
+class CreditOutcome(_message.Message):
+    __slots__ = ("credit", "error_code", "error_reason", "error_message", "error_metadata")
+    class ErrorMetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_METADATA_FIELD_NUMBER: _ClassVar[int]
+    credit: TransferCredit
+    error_code: int
+    error_reason: str
+    error_message: str
+    error_metadata: _containers.ScalarMap[str, str]
+    def __init__(self, credit: _Optional[_Union[TransferCredit, _Mapping]] = ..., error_code: _Optional[int] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ..., error_metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class GetClearingStatementRequest(_message.Message):
+    __slots__ = ("month",)
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    month: str
+    def __init__(self, month: _Optional[str] = ...) -> None: ...
+
+class GetClearingStatementResponse(_message.Message):
+    __slots__ = ("month", "lines")
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    month: str
+    lines: _containers.RepeatedCompositeFieldContainer[ClearingLine]
+    def __init__(self, month: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ClearingLine, _Mapping]]] = ...) -> None: ...
+
+class ClearingLine(_message.Message):
+    __slots__ = ("province", "owed_to_province", "month_fen", "balance_fen")
+    PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    OWED_TO_PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FEN_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FEN_FIELD_NUMBER: _ClassVar[int]
+    province: str
+    owed_to_province: bool
+    month_fen: int
+    balance_fen: int
+    def __init__(self, province: _Optional[str] = ..., owed_to_province: _Optional[bool] = ..., month_fen: _Optional[int] = ..., balance_fen: _Optional[int] = ...) -> None: ...

@@ -134,6 +134,16 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersResponse.FromString,
                 _registered_method=True)
+        self.CreditTransfers = channel.unary_unary(
+                '/yibao.account.v1.AccountService/CreditTransfers',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.CreditTransfersRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.CreditTransfersResponse.FromString,
+                _registered_method=True)
+        self.GetClearingStatement = channel.unary_unary(
+                '/yibao.account.v1.AccountService/GetClearingStatement',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetClearingStatementRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetClearingStatementResponse.FromString,
+                _registered_method=True)
         self.RefundTransfer = channel.unary_unary(
                 '/yibao.account.v1.AccountService/RefundTransfer',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.RefundTransferRequest.SerializeToString,
@@ -369,6 +379,28 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreditTransfers(self, request, context):
+        """The second leg of transfers received across shards (R24), in the
+        payee's shard (service role): for each, clearing-from:<payer province>
+        -> the payee's wallet, once per transfer id (a repeat with the same
+        content answers the credit made; with other content, ALREADY_EXISTS).
+        The first leg was ReceiveTransfers in the payer's shard, which moved the
+        money from the payer's reserved account to clearing-to:<payee province>.
+        Each credit is answered on its own, in the order asked. At most 1,000.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClearingStatement(self, request, context):
+        """This shard's clearing accounts with other provinces (R24): for each
+        province and direction, what was booked in a month and the balance now.
+        What the monthly settlement (R19a) reads (service or administrator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RefundTransfer(self, request, context):
         """Refund: reserved -> back to the source; the hold is refunded.
         """
@@ -578,6 +610,16 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.ReceiveTransfers,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersResponse.SerializeToString,
+            ),
+            'CreditTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreditTransfers,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.CreditTransfersRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.CreditTransfersResponse.SerializeToString,
+            ),
+            'GetClearingStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClearingStatement,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.GetClearingStatementRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.GetClearingStatementResponse.SerializeToString,
             ),
             'RefundTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.RefundTransfer,
@@ -1168,6 +1210,60 @@ class AccountService:
             '/yibao.account.v1.AccountService/ReceiveTransfers',
             yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.ReceiveTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreditTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/CreditTransfers',
+            yibao_dot_account_dot_v1_dot_account__pb2.CreditTransfersRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.CreditTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClearingStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/GetClearingStatement',
+            yibao_dot_account_dot_v1_dot_account__pb2.GetClearingStatementRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.GetClearingStatementResponse.FromString,
             options,
             channel_credentials,
             insecure,
