@@ -80,6 +80,20 @@ async def serve_account(url: str, region_target: str, tokens, clock, **settings)
         await server.stop(0)
 
 
+@contextlib.asynccontextmanager
+async def serve_index(url: str, tokens, clock):
+    """The national person index (R24) on the database at ``url`` (migrated here), stopped at the end."""
+    from services.index.bootstrap import bootstrap as start_index
+    from services.index.settings import IndexSettings
+
+    upgrade("index", url)
+    server = await start_index(IndexSettings(url, tls=tls.SERVICE), tokens, clock)
+    try:
+        yield server
+    finally:
+        await server.stop(0)
+
+
 @pytest.fixture
 async def account_server(new_database, region_target, tokens, clock):
     async with serve_account(new_database(), region_target, tokens, clock) as server:

@@ -17,6 +17,7 @@ CATALOGUES = {  # where each domain's reasons are declared
     "region.yibao": "services/region/domain/errors.py",
     "account.yibao": "services/account/domain/errors.py",
     "transfer.yibao": "services/transfer/domain/errors.py",
+    "index.yibao": "services/index/domain/errors.py",
     "gateway.yibao": "services/gateway/errors.py",
 }
 STATUS_OF_CALL = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
+from services.account.adapters.index_client import IndexClient
 from services.account.adapters.jetstream import FeedJetStreamSink
 from services.account.adapters.region_client import RegionClient
 from services.account.adapters.repository import account_unit_of_work
@@ -40,6 +41,8 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
     metrics = ServiceMetrics("account")
     metrics.count_sql(engine)
     region_channel = channel(settings.region_target, settings.tls)
+    # A shard of a federated deployment (R24) claims identities in the national index.
+    index_channel = channel(settings.index_target, settings.tls) if settings.index_target else None
     deps = AccountDeps(
         uow=account_unit_of_work(engine, replica),
         clock=clock,
@@ -50,6 +53,9 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
             time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib, parallelism=1
         ),
         max_hold=settings.transfer_max_amount_fen,
+        identities=IndexClient(index_channel, ServiceIdentity("account", tokens, clock))
+        if index_channel
+        else None,
     )
     credentials = CredentialUseCases(deps)
     servicer = AccountServicer(
@@ -72,6 +78,8 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         if publisher is not None:
             await publisher.stop()
         await region_channel.close()
+        if index_channel is not None:
+            await index_channel.close()
         await engine.dispose()
         if replica is not None:
             await replica.dispose()

@@ -28,6 +28,9 @@ class AccountSettings:
     read_database_url: str = ""  # a standby for reads that may lag; "": the primary
     # Publish the bill events and relation lapses on NATS JetStream; None: not at all.
     events: JetStreamConfig | None = None
+    # host:port of the national person index when this service is a shard of
+    # a federated deployment (R24: YIBAO_ACCOUNT_SHARD set); "": the only one.
+    index_target: str = ""
 
     @classmethod
     def from_env(cls, env: Settings) -> AccountSettings:
@@ -40,6 +43,7 @@ class AccountSettings:
             listen=env.account_listen,
             metrics_port=env.account_metrics_port,
             tls=tls_from(env),
+            index_target=env.index_target if env.account_shard else "",
             password_time_cost=env.password_hash_time_cost,
             password_memory_kib=env.password_hash_memory_kib,
             transfer_max_amount_fen=env.transfer_max_amount_fen,

@@ -20,7 +20,15 @@ from services.cli.transfer_commands import transfer_app
 from services.kernel import tracing
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, beijing, write_running_clock
-from services.kernel.config import DEV_JWT_KEY, SERVICES, Settings, clock_from, load_settings, tls_from
+from services.kernel.config import (
+    ALL_SERVICES,
+    DEV_JWT_KEY,
+    SERVICES,
+    Settings,
+    clock_from,
+    load_settings,
+    tls_from,
+)
 from services.kernel.logs import configure_logging
 from services.kernel.tls import TlsFiles, secure_env, sync_channel, write_dev_pki
 from services.kernel.token_keys import write_dev_keys
@@ -59,14 +67,17 @@ def options(
 
 
 def _check_service(name: str, gateway: bool = False) -> str:
-    if name not in SERVICES and not (gateway and name == "gateway"):
-        raise typer.BadParameter(f"one of {', '.join(SERVICES + (('gateway',) if gateway else ()))}")
+    if name not in ALL_SERVICES and not (gateway and name == "gateway"):
+        raise typer.BadParameter(f"one of {', '.join(ALL_SERVICES + (('gateway',) if gateway else ()))}")
     return name
 
 
 @app.command()
 def migrate(
-    services: Annotated[list[str] | None, typer.Argument(help="services to migrate (default: all)")] = None,
+    services: Annotated[
+        list[str] | None,
+        typer.Argument(help="services to migrate (default: region, account, transfer; the index is named)"),
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="override the configured URL (one service)")
     ] = None,
@@ -224,7 +235,7 @@ def _write_gateway_env(path: Path, gateway, platform: tuple[str, Path] | None) -
 
 
 ServiceArg = Annotated[
-    str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account, transfer or gateway")
+    str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account, transfer, index or gateway")
 ]
 
 
@@ -247,7 +258,22 @@ def serve(service: ServiceArg) -> None:
     if service == "gateway":
         uvloop.run(_serve(settings, (), announce=False, gateway=True))
         return
+    if service == "index":
+        uvloop.run(_serve_index(settings))
+        return
     uvloop.run(_serve(settings, (service,), announce=False))
+
+
+async def _serve_index(settings: Settings) -> None:
+    """The national person index (R24), on its own: it calls no other service."""
+    from services.index.bootstrap import bootstrap
+    from services.index.settings import IndexSettings
+    from services.kernel.server import run_until_signalled
+
+    clock = clock_from(settings)
+    tokens = TokenAuthority.from_settings(settings, clock)
+    server = await bootstrap(IndexSettings.from_env(settings), tokens, clock)
+    await run_until_signalled([server], settings.grace_seconds)
 
 
 @app.command()

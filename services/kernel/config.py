@@ -17,7 +17,11 @@ DEV_JWT_KEY = "yibao-dev-only-insecure-key-change-me!!"
 DEV_ID_HASH_KEY = "yibao-dev-only-id-hash-key-change-me!!"
 DEV_FACE_TICKET_KEY = "yibao-dev-only-face-ticket-key-change-me"
 DEV_PAGE_TOKEN_KEY = "yibao-dev-only-page-token-key-change-me!"
-SERVICES = ("region", "account", "transfer")
+SERVICES = ("region", "account", "transfer")  # what `yibao run` starts together
+# Every service with a database, settings and a server of its own: the three,
+# and the national person index (R24), which is migrated and served on its
+# own (`yibao migrate index`, `yibao serve index`).
+ALL_SERVICES = (*SERVICES, "index")
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,21 @@ class Settings(BaseSettings):
     transfer_database_url: str = "sqlite:///.run/transfer.db"
     transfer_listen: str = "127.0.0.1:50053"
     transfer_metrics_port: int = 9103
+    # The national person index (services/index/, R24): ID-number hash ->
+    # person and province, across the account shards.
+    index_database_url: str = "sqlite:///.run/index.db"
+    index_listen: str = "127.0.0.1:50054"
+    index_metrics_port: int = 9104
 
     # Where clients (the CLI, other services) find each service.
     region_target: str = "127.0.0.1:50051"
     account_target: str = "127.0.0.1:50052"
     transfer_target: str = "127.0.0.1:50053"
+    index_target: str = "127.0.0.1:50054"
+    # The account shard this account service is (R24, docs/sharding.md), e.g.
+    # "gx": set, it is one shard of a federated deployment and claims each new
+    # person's identity in the national index (YIBAO_INDEX_TARGET) first.
+    account_shard: str = ""
 
     # The HTTPS gateway for provincial platforms (services/gateway/, R25):
     # where it listens, its SM2 private key (a file of 64 hex digits; unset in
@@ -178,7 +192,7 @@ class Settings(BaseSettings):
         return self
 
     def service(self, name: str) -> ServiceSettings:
-        if name not in SERVICES:
+        if name not in ALL_SERVICES:
             raise ValueError(f"unknown service {name!r}")
         return ServiceSettings(
             name=name,

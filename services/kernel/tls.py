@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEV_DIR = ".run/tls"  # where yibao run writes the development set (the settings' default)
 # Names a development certificate answers to: loopback, and the compose services.
-DEV_NAMES = ("localhost", "region", "account", "transfer", "gateway")
+DEV_NAMES = ("localhost", "region", "account", "transfer", "index", "gateway")
 DEV_ADDRESSES = ("127.0.0.1", "::1")
 
 
@@ -110,7 +110,9 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
 def write_dev_pki(directory: Path, days: int = 30) -> dict[str, TlsFiles]:
     """A development CA and two certificates signed by it — ``service``
     (server and client, for the names above) and ``cli`` (client) — as PEM
-    files in ``directory``; kept when already there and still valid a day."""
+    files in ``directory``; kept when already there, still valid a day and
+    naming every one of ``DEV_NAMES`` (a set from before a name was added is
+    made anew)."""
     directory.mkdir(parents=True, exist_ok=True)
     parties = {
         name: TlsFiles(
@@ -121,7 +123,10 @@ def write_dev_pki(directory: Path, days: int = 30) -> dict[str, TlsFiles]:
     ca_file = directory / "ca.pem"
     if ca_file.exists() and all(Path(f.cert).exists() for f in parties.values()):
         ca_cert = x509.load_pem_x509_certificate(ca_file.read_bytes())
-        if ca_cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1):
+        service = x509.load_pem_x509_certificate(Path(parties["service"].cert).read_bytes())
+        named = service.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        valid = ca_cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1)
+        if valid and set(DEV_NAMES) <= set(named.get_values_for_type(x509.DNSName)):
             return parties
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())

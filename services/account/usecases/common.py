@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.account.domain.errors import region_not_enabled, region_unknown
 from services.account.domain.ledger import KeyReused, Movement, Posted
-from services.account.usecases.ports import AccountUnitsOfWork, RegionPort
+from services.account.usecases.ports import AccountUnitsOfWork, IdentityIndex, RegionPort
 from services.kernel.clock import Clock
 from services.kernel.idempotency import content_hash, reused_request_id
 from services.kernel.region_codes import RegionStatus
@@ -25,6 +25,9 @@ class AccountDeps:
     face_ticket_key: str
     hasher: PasswordHasher
     max_hold: int = 200_000  # fen: the transfer policy's maximum amount (R14, R20a)
+    # A shard of a federated deployment (R24): new persons' identities are
+    # claimed in the national index first. None: the only account service.
+    identities: IdentityIndex | None = None
 
     async def hash_password(self, password: str) -> str:
         # argon2 is deliberately slow: keep it off the event loop.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.account.domain.credentials import Purpose, next_beijing_midnight, payee_matches_locked
 from services.account.domain.errors import (
@@ -87,6 +87,8 @@ class PersonUseCases:
             now,
             now,
         )
+        if self._d.identities is not None:
+            person = await self._claimed(person)
         async with self._d.uow() as tx:
             if await tx.accounts.add_person(person):
                 if kind is InsuranceType.EMPLOYEE:
@@ -100,6 +102,21 @@ class PersonUseCases:
         if not same or not access.may_know_of(caller, existing):
             raise person_already_registered()
         return existing, False
+
+    async def _claimed(self, person: Person) -> Person:
+        """R5 across shards (R24): the identity claimed in the national index
+        before the person is kept here. Someone with this ID number kept by
+        another shard is PERSON_ALREADY_REGISTERED, as a duplicate here is
+        (nothing of the other province is told); a claim this shard made
+        before (a registration cut short after it) gives back its person id."""
+        async with self._d.uow(read_only=True) as tx:
+            if await tx.accounts.person_by_hash(person.id_hash) is not None:
+                return person  # kept here already: answered as a repeat below
+        assert self._d.identities is not None
+        person_id, province = await self._d.identities.claim(person.id_hash, person.id, person.province)
+        if province != person.province:
+            raise person_already_registered()
+        return replace(person, id=person_id)
 
     async def update_insurance(
         self,

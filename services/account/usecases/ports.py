@@ -164,3 +164,11 @@ class RegionPort(Protocol):
     async def status(self, code: str) -> RegionStatus: ...
 
     async def institution(self, code: str) -> InstitutionInfo | None: ...
+
+
+class IdentityIndex(Protocol):
+    """The national person index (R24), for a shard of a federated deployment."""
+
+    async def claim(self, id_hash: str, person_id: str, province: str) -> tuple[str, str]:
+        """(person id, province) recorded for ``id_hash``: these, or earlier ones."""
+        ...

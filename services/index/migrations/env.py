@@ -1,0 +1,3 @@
+from services.kernel.migrations import run_env
+
+run_env()
