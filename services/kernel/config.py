@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     # "gx": set, it is one shard of a federated deployment and claims each new
     # person's identity in the national index (YIBAO_INDEX_TARGET) first.
     account_shard: str = ""
+    # The account service runs as shards (R24): the transfer service routes
+    # each account call by the region service's shard map, and finds persons'
+    # provinces in the national index (YIBAO_INDEX_TARGET).
+    account_sharded: bool = False
 
     # The HTTPS gateway for provincial platforms (services/gateway/, R25):
     # where it listens, its SM2 private key (a file of 64 hex digits; unset in

@@ -13,11 +13,14 @@ from services.kernel.db import create_engine
 from services.kernel.leases import Leases
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
+from services.kernel.shard_map import ShardDirectory
 from services.transfer.adapters.account_client import AccountClient
-from services.transfer.adapters.hold_reader import HoldReader
+from services.transfer.adapters.hold_reader import HoldReader, ShardedHoldReader
+from services.transfer.adapters.index_client import IndexClient
 from services.transfer.adapters.jetstream import JetStreamNotifier, JetStreamSink
 from services.transfer.adapters.region_client import RegionClient
 from services.transfer.adapters.repository import transfer_unit_of_work
+from services.transfer.adapters.sharded_accounts import ShardChannels, ShardedAccounts
 from services.transfer.entrypoints.grpc_api import (
     TransferServicer,
     event_json,
@@ -32,6 +35,7 @@ from services.transfer.usecases.events import Events
 from services.transfer.usecases.lifecycle import Lifecycle
 from services.transfer.usecases.monitoring import FOLLOWERS, SagaGauges
 from services.transfer.usecases.notifications import NotificationProvider, Notifications, RecordOnlyProvider
+from services.transfer.usecases.ports import AccountPort
 from services.transfer.usecases.publishing import EventPublisher
 from services.transfer.usecases.queries import TransferQueries
 from services.transfer.usecases.reconcile import Reconciler
@@ -54,14 +58,31 @@ async def bootstrap(
         channel(settings.account_target, settings.tls),
         channel(settings.region_target, settings.tls),
     )
+    regions = RegionClient(region_channel, identity, clock, timedelta(seconds=settings.region_cache_seconds))
+    single = AccountClient(account_channel, identity)
+    accounts: AccountPort = single
+    holds: HoldReader | ShardedHoldReader = HoldReader(account_channel, identity)
+    shards, index_channel = None, None
+    if settings.index_target:  # the account service as shards (R24): every call routed by the map
+        shards, index_channel = (
+            ShardChannels(settings.tls, identity),
+            channel(settings.index_target, settings.tls),
+        )
+        directory = ShardDirectory(regions.account_shards, settings.shard_map_seconds)
+        accounts = ShardedAccounts(
+            directory, single, shards.client, IndexClient(index_channel, identity).locate
+        )
+
+        async def readers() -> list[HoldReader]:
+            return [shards.reader(s) for s in (await directory.current()).shards]
+
+        holds = ShardedHoldReader(readers)
     deps = TransferDeps(
         uow=transfer_unit_of_work(engine, replica),
         clock=clock,
         policy=settings.policy,
-        accounts=AccountClient(account_channel, identity),
-        regions=RegionClient(
-            region_channel, identity, clock, timedelta(seconds=settings.region_cache_seconds)
-        ),
+        accounts=accounts,
+        regions=regions,
         crash_after=settings.crash_after,
     )
     saga = Saga(deps)
@@ -78,7 +99,7 @@ async def bootstrap(
         events,
         notifications,
     )
-    reconciler = Reconciler(deps, HoldReader(account_channel, identity), metrics.registry)
+    reconciler = Reconciler(deps, holds, metrics.registry)
     # Read by the worker, off the request path; the JetStream publisher's lag too when it runs.
     followers = FOLLOWERS | ({"jetstream": publishing.CURSOR} if settings.events is not None else {})
     gauges = SagaGauges(deps, metrics.registry, followers)
@@ -106,6 +127,9 @@ async def bootstrap(
             await notifier.close()
         await account_channel.close()
         await region_channel.close()
+        if shards is not None and index_channel is not None:
+            await shards.close()
+            await index_channel.close()
         await engine.dispose()
         if replica is not None:
             await replica.dispose()

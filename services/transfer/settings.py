@@ -30,6 +30,10 @@ class TransferSettings:
     read_database_url: str = ""  # a standby for reads that may lag; "": the primary
     events: JetStreamConfig | None = None  # publish the events on NATS JetStream; None: not at all
     notify: JetStreamConfig | None = None  # hand the notifications to NATS JetStream; None: record only
+    # The account service runs as shards (R24): route by the region's map, find
+    # persons in the national index at this target. "": one account service.
+    index_target: str = ""
+    shard_map_seconds: float = 5.0  # how stale the account shards' map may be (R24)
 
     @classmethod
     def from_env(cls, env: Settings) -> TransferSettings:
@@ -56,6 +60,7 @@ class TransferSettings:
             batch_window=env.transfer_batch_window_seconds,
             crash_after=env.crash_after,
             events=JetStreamConfig.from_settings(env, env.nats_stream, env.nats_subject_prefix),
+            index_target=env.index_target if env.account_sharded else "",
             notify=JetStreamConfig.from_settings(env, NOTIFY_STREAM, NOTIFY_SUBJECT_PREFIX)
             if env.notifications_via_nats
             else None,

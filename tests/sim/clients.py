@@ -10,7 +10,7 @@ two raise UpstreamUnavailable, as the gRPC adapter does."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
@@ -22,7 +22,8 @@ from services.kernel.errors import DomainError
 from services.kernel.region_codes import RegionStatus
 from services.kernel.upstream import UpstreamRefused, UpstreamUnavailable
 from services.transfer.domain.parties import Parties
-from services.transfer.usecases.ports import HoldAsk, PartiesAsk
+from services.transfer.domain.transfer import Transfer
+from services.transfer.usecases.ports import PartiesAsk
 
 T = TypeVar("T")
 
@@ -78,11 +79,8 @@ class SimAccounts:
                 answers.append(found)
         return answers
 
-    async def hold(self, holds: list[HoldAsk]) -> list[DomainError | None]:
-        asked = [
-            (tid, payer, payee, AccountKind(source.value), amount)
-            for tid, payer, payee, source, amount in holds
-        ]
+    async def hold(self, transfers: list[Transfer]) -> list[DomainError | None]:
+        asked = [(t.id, t.payer_id, t.payee_id, AccountKind(t.source.value), t.amount) for t in transfers]
 
         async def run() -> list[DomainError | None]:
             made = await self.holds.hold_many(asked)
@@ -92,27 +90,32 @@ class SimAccounts:
 
         return await self._wire("hold", run)
 
-    async def refund(self, transfer_id: str) -> None:
+    async def refund(self, t: Transfer) -> None:
         async def run() -> None:
-            await self.holds.refund(transfer_id)
+            await self.holds.refund(t.id)
 
         await self._wire("refund", run)
 
-    async def receive_many(self, transfer_ids: list[str]) -> tuple[set[str], set[str]]:
+    async def receive_many(self, transfers: list[Transfer]) -> tuple[set[str], set[str]]:
         async def run() -> tuple[set[str], set[str]]:
-            holds, lapsed = await self.holds.receive_many(transfer_ids)
+            holds, lapsed = await self.holds.receive_many([t.id for t in transfers])
             return {h.transfer_id for h in holds if h.state is HoldState.RECEIVED}, set(lapsed)
 
         return await self._wire("receive_many", run)
 
-    async def refund_many(self, transfer_ids: list[str]) -> set[str]:
+    async def refund_many(
+        self, transfer_ids: list[str], payer_provinces: Mapping[str, str] | None = None
+    ) -> set[str]:
         async def run() -> set[str]:
             holds = await self.holds.refund_many(transfer_ids)
             return {h.transfer_id for h in holds if h.state is HoldState.REFUNDED}
 
         return await self._wire("refund_many", run)
 
-    async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
+    async def lapse_feeds(self) -> list[str]:
+        return [""]
+
+    async def lapses(self, after_id: int, limit: int = 500, feed: str = "") -> list[tuple[int, str]]:
         async def run() -> list[tuple[int, str]]:
             return [(i, person) for i, person in self.lapse_log if i > after_id][:limit]
 

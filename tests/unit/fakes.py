@@ -239,12 +239,12 @@ class FakeAccounts:
                 answers.append(self.parties_by_number[payee_id_number])
         return answers
 
-    async def hold(self, holds):
+    async def hold(self, transfers):
         refusals = []
-        for transfer_id, *_ in holds:
-            self.calls.append(("hold", transfer_id))
+        for t in transfers:
+            self.calls.append(("hold", t.id))
             if self.refuse_hold is None:
-                self.holds.setdefault(transfer_id, "pending")
+                self.holds.setdefault(t.id, "pending")
             refusals.append(self.refuse_hold)
         return refusals
 
@@ -254,8 +254,8 @@ class FakeAccounts:
             raise DomainError(ErrorKind.FAILED_PRECONDITION, "HOLD_ALREADY_ENDED", "the other outcome won")
         self.holds[transfer_id] = outcome
 
-    async def refund(self, transfer_id):
-        await self._end(transfer_id, "refunded")
+    async def refund(self, t):
+        await self._end(t.id, "refunded")
 
     async def _end_many(self, transfer_ids, outcome):
         """The ids whose hold has ``outcome`` after the call."""
@@ -267,13 +267,16 @@ class FakeAccounts:
                 ended.add(transfer_id)
         return ended
 
-    async def receive_many(self, transfer_ids):
-        return await self._end_many(transfer_ids, "received"), set()
+    async def receive_many(self, transfers):
+        return await self._end_many([t.id for t in transfers], "received"), set()
 
-    async def refund_many(self, transfer_ids):
+    async def refund_many(self, transfer_ids, payer_provinces=None):
         return await self._end_many(transfer_ids, "refunded")
 
-    async def lapses(self, after_id, limit=500):
+    async def lapse_feeds(self):
+        return [""]
+
+    async def lapses(self, after_id, limit=500, feed=""):
         return []
 
     async def insured_province(self, person_id):

@@ -245,7 +245,7 @@ async def test_r17_resume_walks_every_stuck_transfer_past_a_page(world, monkeypa
     real_hold = world.accounts.hold
 
     async def hold(asked):
-        if asked[0][0] in ("t-0", "t-1"):
+        if asked[0].id in ("t-0", "t-1"):
             raise UpstreamUnavailable.of("account")
         return await real_hold(asked)
 
@@ -264,7 +264,7 @@ async def test_r21_a_hold_call_refused_as_a_whole_is_split_until_each_refusal_is
 
     async def hold(asked):
         sizes.append(len(asked))
-        if any(transfer_id == "t-2" for transfer_id, *_ in asked):
+        if any(t.id == "t-2" for t in asked):
             raise UpstreamRefused(
                 ErrorKind.INVALID_ARGUMENT, "AMOUNT_TOO_LARGE", "too much", upstream="account"
             )

@@ -8,6 +8,8 @@ an answer of the wrong length is UpstreamBroken, never a silent mismatch."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import grpc
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
@@ -20,7 +22,7 @@ from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
 from services.kernel.upstream import UpstreamBroken, UpstreamRefused
 from services.transfer.domain.parties import Parties, Party
-from services.transfer.domain.transfer import Source
+from services.transfer.domain.transfer import Source, Transfer
 
 _SOURCES = WireEnum(Source, pb.AccountKind)
 _RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
@@ -47,19 +49,21 @@ def _parties(r: pb.GetTransferPartiesResponse) -> Parties:
 
 
 class AccountClient:
-    def __init__(self, channel: grpc.aio.Channel, identity: ServiceIdentity) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, identity: ServiceIdentity, upstream: str = "account"
+    ) -> None:
         self._stub = account_pb2_grpc.AccountServiceStub(channel)
         self._identity = identity
+        self._upstream = upstream  # what its failures name: "account", or "account:<shard>" (R24)
 
     async def _call(self, method, request, idempotent: bool = True):
-        return await call(method, request, self._identity, idempotent=idempotent, upstream="account")
+        return await call(method, request, self._identity, idempotent=idempotent, upstream=self._upstream)
 
-    @staticmethod
-    def _each(asked: list, answered) -> list:
+    def _each(self, asked: list, answered) -> list:
         """One answer per item asked, or UpstreamBroken."""
         answered = list(answered)
         if len(answered) != len(asked):
-            raise UpstreamBroken.of("account", f"{len(answered)} answers for {len(asked)} items")
+            raise UpstreamBroken.of(self._upstream, f"{len(answered)} answers for {len(asked)} items")
         return answered
 
     async def parties(self, asks: list[tuple[str, str, str, str | None, str | None]]) -> list:
@@ -89,19 +93,23 @@ class AccountClient:
             answers += self._each(part, response.outcomes)
         return [outcome_error(o) or _parties(o.parties) for o in answers]
 
-    async def hold(self, holds: list[tuple[str, str, str, Source, int]]) -> list[DomainError | None]:
-        """Holds the money of each (transfer id, payer, payee, source, amount),
-        idempotent by transfer id, in one HoldTransfers call (one transaction
-        in the account service); None for a hold made, or its refusal."""
+    async def hold(
+        self, transfers: list[Transfer], payees_elsewhere: frozenset[str] = frozenset()
+    ) -> list[DomainError | None]:
+        """Holds the money of each transfer, idempotent by transfer id, in one
+        HoldTransfers call (one transaction in the account service); None for
+        a hold made, or its refusal. ``payees_elsewhere``: the transfers whose
+        payee is kept in another shard (R24), named by their province."""
         requests = [
             pb.HoldTransferRequest(
-                transfer_id=transfer_id,
-                payer_id=payer_id,
-                payee_id=payee_id,
-                source=_SOURCES.wire(source),
-                amount_fen=amount,
+                transfer_id=t.id,
+                payer_id=t.payer_id,
+                payee_id=t.payee_id,
+                source=_SOURCES.wire(t.source),
+                amount_fen=t.amount,
+                payee_province=t.payee_province if t.id in payees_elsewhere else "",
             )
-            for transfer_id, payer_id, payee_id, source, amount in holds
+            for t in transfers
         ]
         answers: list = []
         for part in chunks(requests, MAX_ITEMS):
@@ -109,8 +117,8 @@ class AccountClient:
             answers += self._each(part, response.outcomes)
         return [outcome_error(outcome) for outcome in answers]
 
-    async def refund(self, transfer_id: str) -> None:
-        await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=transfer_id))
+    async def refund(self, t: Transfer) -> None:
+        await self._call(self._stub.RefundTransfer, pb.RefundTransferRequest(transfer_id=t.id))
 
     async def _end_many(self, method, request_type, transfer_ids: list[str]) -> list:
         """ReceiveTransfers / RefundTransfers, within the maximum; the responses."""
@@ -119,17 +127,19 @@ class AccountClient:
             for part in chunks(transfer_ids, MAX_ITEMS)
         ]
 
-    async def receive_many(self, transfer_ids: list[str]) -> tuple[set[str], set[str]]:
+    async def receive_many(self, transfers: list[Transfer]) -> tuple[set[str], set[str]]:
         """Receives many holds at once: the ids whose hold is received now (a
         hold whose refund won, or that is unknown, is not among them), and
         those refused because the relation lapsed (R8)."""
         responses = await self._end_many(
-            self._stub.ReceiveTransfers, pb.ReceiveTransfersRequest, transfer_ids
+            self._stub.ReceiveTransfers, pb.ReceiveTransfersRequest, [t.id for t in transfers]
         )
         received = {h.transfer_id for r in responses for h in r.holds if h.status == pb.HOLD_STATUS_RECEIVED}
         return received, {t for r in responses for t in r.lapsed_transfer_ids}
 
-    async def refund_many(self, transfer_ids: list[str]) -> set[str]:
+    async def refund_many(
+        self, transfer_ids: list[str], payer_provinces: Mapping[str, str] | None = None
+    ) -> set[str]:
         """Refunds many holds at once; the ids whose hold is refunded now (a
         hold whose receipt won, or that is unknown, is not among them)."""
         responses = await self._end_many(self._stub.RefundTransfers, pb.RefundTransfersRequest, transfer_ids)
@@ -144,7 +154,29 @@ class AccountClient:
             raise
         return answer.person.insured_region[:2] + "0000"
 
-    async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
+    async def lapse_feeds(self) -> list[str]:
+        return [""]
+
+    async def credit_many(self, transfers: list[Transfer]) -> set[str]:
+        """The second leg of transfers received across shards (R24), in this,
+        the payees' shard: the ids credited (now or before)."""
+        credits = [
+            pb.TransferCredit(
+                transfer_id=t.id,
+                payer_id=t.payer_id,
+                payer_province=t.payer_province,
+                payee_id=t.payee_id,
+                amount_fen=t.amount,
+            )
+            for t in transfers
+        ]
+        done: set[str] = set()
+        for part in chunks(credits, MAX_ITEMS):
+            response = await self._call(self._stub.CreditTransfers, pb.CreditTransfersRequest(credits=part))
+            done |= {o.credit.transfer_id for o in self._each(part, response.outcomes) if not o.error_reason}
+        return done
+
+    async def lapses(self, after_id: int, limit: int = 500, feed: str = "") -> list[tuple[int, str]]:
         request = pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit)
         response = await self._call(self._stub.ListRelationLapses, request)
         return [(x.id, x.person_id) for x in response.lapses]

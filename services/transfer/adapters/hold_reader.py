@@ -4,7 +4,8 @@ the reconciler, the holds in pages (ListHolds) and by transfer id
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import grpc
@@ -35,12 +36,15 @@ def _hold(h: pb.HoldState) -> Hold:
 
 
 class HoldReader:
-    def __init__(self, channel: grpc.aio.Channel, identity: ServiceIdentity) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, identity: ServiceIdentity, upstream: str = "account"
+    ) -> None:
         self._stub = account_pb2_grpc.AccountServiceStub(channel)
         self._identity = identity
+        self._upstream = upstream
 
     async def _call(self, method, request):
-        return await call(method, request, self._identity, idempotent=True, upstream="account")
+        return await call(method, request, self._identity, idempotent=True, upstream=self._upstream)
 
     async def pages(
         self, status: HoldStatus, changed_after: datetime | None, size: int = MAX_ITEMS
@@ -63,4 +67,26 @@ class HoldReader:
         for part in chunks(sorted(set(transfer_ids)), MAX_ITEMS):
             response = await self._call(self._stub.BatchGetHolds, pb.BatchGetHoldsRequest(transfer_ids=part))
             found |= {h.transfer_id: _hold(h) for h in response.holds}
+        return found
+
+
+class ShardedHoldReader:
+    """The holds of every account shard (R24), for the reconciler: each
+    shard's pages in turn, and a look-up by id asked of every shard (a shard
+    that does not answer postpones the pass, as one account service would)."""
+
+    def __init__(self, shards: Callable[[], Awaitable[list[HoldReader]]]) -> None:
+        self._shards = shards
+
+    async def pages(
+        self, status: HoldStatus, changed_after: datetime | None, size: int = MAX_ITEMS
+    ) -> AsyncIterator[list[Hold]]:
+        for reader in await self._shards():
+            async for page in reader.pages(status, changed_after, size):
+                yield page
+
+    async def get_many(self, transfer_ids: list[str]) -> dict[str, Hold]:
+        found: dict[str, Hold] = {}
+        for answer in await asyncio.gather(*(r.get_many(transfer_ids) for r in await self._shards())):
+            found |= answer
         return found

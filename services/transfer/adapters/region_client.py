@@ -21,6 +21,7 @@ from services.kernel.clock import Clock
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_time import from_timestamp
 from services.kernel.region_codes import RegionStatus
+from services.kernel.shard_map import Shard
 
 _STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
 MAX_CODES = 100  # the region service's maximum per CheckRegions call
@@ -62,3 +63,11 @@ class RegionClient:
                 self._answers[r.code] = _Answer(status, valid_until)
                 found[r.code] = status
         return found
+
+    async def account_shards(self) -> list[Shard]:
+        """The account shards' map (R24), read now (ShardDirectory caches it)."""
+        request = pb.ListAccountShardsRequest()
+        response = await call(
+            self._stub.ListAccountShards, request, self._identity, idempotent=True, upstream="region"
+        )
+        return [Shard(s.name, s.target, tuple(s.provinces)) for s in response.account_shards]

@@ -154,9 +154,17 @@ class Lifecycle:
     async def refund_lapsed(self) -> int:
         """R8: refunds transfers pending to or from persons whose relations lapsed."""
         total = 0
+        for feed in await self._d.accounts.lapse_feeds():
+            total += await self._refund_lapsed_in(feed)
+        return total
+
+    async def _refund_lapsed_in(self, feed: str) -> int:
+        """One feed of lapses (the account service's, or one shard's: R24),
+        from its own cursor."""
+        total, cursor_name = 0, f"lapses:{feed}" if feed else LAPSES_CURSOR  # 40 characters at most
         async with self._d.uow(read_only=True) as tx:
-            cursor = await tx.transfers.cursor(LAPSES_CURSOR)
-        for lapse_id, person_id in await self._d.accounts.lapses(cursor):
+            cursor = await tx.transfers.cursor(cursor_name)
+        for lapse_id, person_id in await self._d.accounts.lapses(cursor, feed=feed):
             async with self._d.uow(read_only=True) as tx:
                 affected = await tx.transfers.open_involving(person_id)
             for t in affected:
@@ -166,6 +174,6 @@ class Lifecycle:
                     await self._saga.refund(refunding)
                     total += 1
             async with self._d.uow() as tx:
-                await tx.transfers.set_cursor(LAPSES_CURSOR, lapse_id)
+                await tx.transfers.set_cursor(cursor_name, lapse_id)
                 await tx.commit()
         return total

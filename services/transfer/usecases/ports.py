@@ -6,7 +6,7 @@ tests/sim/); mypy checks both sides (``make typecheck``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, Self
@@ -16,12 +16,10 @@ from services.kernel.region_codes import RegionStatus
 from services.kernel.uow import UnitsOfWork
 from services.transfer.domain.notifications import Notification
 from services.transfer.domain.parties import Parties
-from services.transfer.domain.transfer import EventType, Source, Status, StoredEvent, Transfer
+from services.transfer.domain.transfer import EventType, Status, StoredEvent, Transfer
 
 # (payer id, payee ID number, payee name, password, face ticket)
 PartiesAsk = tuple[str, str, str, str | None, str | None]
-# (transfer id, payer id, payee id, source, amount in fen)
-HoldAsk = tuple[str, str, str, Source, int]
 
 
 @dataclass(frozen=True)
@@ -135,15 +133,28 @@ class AccountPort(Protocol):
 
     async def parties(self, asks: list[PartiesAsk]) -> list[Parties | DomainError]: ...
 
-    async def hold(self, holds: list[HoldAsk]) -> list[DomainError | None]: ...
+    # The money of transfers. The transfer itself is passed where it is known,
+    # so that an adapter over account shards (R24) routes each call to the
+    # shard of the payer's province (adapters/sharded_accounts.py).
+    async def hold(self, transfers: list[Transfer]) -> list[DomainError | None]: ...
 
-    async def refund(self, transfer_id: str) -> None: ...
+    async def refund(self, t: Transfer) -> None: ...
 
-    async def receive_many(self, transfer_ids: list[str]) -> tuple[set[str], set[str]]: ...
+    async def receive_many(self, transfers: list[Transfer]) -> tuple[set[str], set[str]]: ...
 
-    async def refund_many(self, transfer_ids: list[str]) -> set[str]: ...
+    async def refund_many(
+        self, transfer_ids: list[str], payer_provinces: Mapping[str, str] | None = None
+    ) -> set[str]:
+        """``payer_provinces``: where each hold is (a hold without a transfer
+        record, which the reconciler refunds, has none: every shard is asked)."""
+        ...
 
-    async def lapses(self, after_id: int, limit: int = 500) -> list[tuple[int, str]]: ...
+    async def lapse_feeds(self) -> list[str]:
+        """The relation-lapse feeds to follow: "" for the one account
+        service, else one name per shard."""
+        ...
+
+    async def lapses(self, after_id: int, limit: int = 500, feed: str = "") -> list[tuple[int, str]]: ...
 
     async def insured_province(self, person_id: str) -> str | None:
         """The province of the person's insured region; None for no such person."""

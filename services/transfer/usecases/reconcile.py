@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter
 
-from services.transfer.adapters.hold_reader import HoldReader
+from services.transfer.adapters.hold_reader import HoldReader, ShardedHoldReader
 from services.transfer.domain.reconciliation import Action, Case, Disagreement, Hold, HoldStatus, judge
 from services.transfer.domain.transfer import Status, Transfer
 from services.transfer.usecases.common import TransferDeps
@@ -76,7 +76,7 @@ class Reconciler:
     def __init__(
         self,
         deps: TransferDeps,
-        holds: HoldReader,
+        holds: HoldReader | ShardedHoldReader,
         registry: CollectorRegistry | None = None,
         grace: timedelta = HOLD_GRACE,
     ) -> None:
@@ -181,10 +181,13 @@ class Reconciler:
         done: set[str] = set()
         refund = [d.transfer_id for d in disagreements if d.action is Action.REFUND]
         receive = [d.transfer_id for d in disagreements if d.action is Action.RECEIVE]
+        async with self._d.uow(read_only=True) as tx:  # where each is: its payer's province (R24)
+            known = await tx.transfers.get_many(refund + receive)
         if refund:
-            done |= await self._d.accounts.refund_many(refund)
+            provinces = {i: known[i].payer_province for i in refund if i in known}
+            done |= await self._d.accounts.refund_many(refund, provinces)
         if receive:
-            done |= (await self._d.accounts.receive_many(receive))[0]
+            done |= (await self._d.accounts.receive_many([known[i] for i in receive if i in known]))[0]
         findings = []
         for d in disagreements:
             healed = d.action is not Action.REPORT and d.transfer_id in done

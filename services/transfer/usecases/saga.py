@@ -79,9 +79,8 @@ class Saga:
         leaves the transfers accepted, for resume() to finish."""
         if not accepted:
             return []
-        asked = [(t.id, t.payer_id, t.payee_id, t.source, t.amount) for t in accepted]
         try:
-            refusals: list[DomainError | None] = await self._d.accounts.hold(asked)
+            refusals: list[DomainError | None] = await self._d.accounts.hold(accepted)
         except UpstreamRefused as whole:
             if len(accepted) > 1:  # refused as a whole, so nothing held: halves, until it is one's own
                 half = len(accepted) // 2
@@ -117,7 +116,7 @@ class Saga:
     async def receive_many(self, receiving: list[Transfer]) -> dict[str, Transfer]:
         """receive() for many transfers: one call to the account service, one
         transaction here; each transfer as it is afterwards, by id."""
-        received, lapsed = await self._d.accounts.receive_many([t.id for t in receiving])
+        received, lapsed = await self._d.accounts.receive_many(receiving)
         now = self._d.clock.now()
         recorded = await self._record_many(
             [t for t in receiving if t.id in received], Status.RECEIVED, EventType.RECEIVED, received_at=now
@@ -137,14 +136,15 @@ class Saga:
         return recorded
 
     async def refund(self, t: Transfer) -> Transfer:
-        await self._d.accounts.refund(t.id)
+        await self._d.accounts.refund(t)
         recorded = await self._record(t, Status.REFUNDED, EventType.REFUNDED, refunded_at=self._d.clock.now())
         return recorded or await self.reload(t)
 
     async def refund_many(self, refunding: list[Transfer]) -> int:
         """refund() for a batch (the 06:00 sweep, resuming): one call to the
         account service, one transaction here; returns how many were refunded."""
-        refunded = set(await self._d.accounts.refund_many([t.id for t in refunding]))
+        provinces = {t.id: t.payer_province for t in refunding}
+        refunded = set(await self._d.accounts.refund_many([t.id for t in refunding], provinces))
         now = self._d.clock.now()
         moved = await self._record_many(
             [t for t in refunding if t.id in refunded], Status.REFUNDED, EventType.REFUNDED, refunded_at=now

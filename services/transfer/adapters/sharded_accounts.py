@@ -1,0 +1,237 @@
+"""The account service as shards (R24, docs/sharding.md), behind the one
+AccountPort the saga calls: each call goes to the shard of the province
+concerned, so that a shard that is down stops only the transfers that need
+it, and they fail fast with UNAVAILABLE naming it (``account:<shard>``).
+
+- the gates' facts (parties) go to the payer's shard, found through the
+  national person index (a payee kept in another shard is not found there
+  yet: relations across shards are still to come);
+- a transfer's money goes to its payer's province's shard: the hold, the
+  refund, and the first leg of a receipt; when the payee is kept in another
+  shard the second leg (CreditTransfers) goes to theirs, and the transfer
+  counts as received only once both legs are done — until then it stays
+  RECEIVING, and resume repeats both legs (each idempotent by transfer id);
+- the relation lapses are followed per shard, each from its own cursor.
+
+With an empty shard map every call goes to the one account service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+
+import grpc
+
+from services.kernel.calls import channel
+from services.kernel.errors import DomainError
+from services.kernel.shard_map import Shard, ShardDirectory, ShardMap
+from services.kernel.upstream import UpstreamError, UpstreamUnavailable
+from services.transfer.adapters.account_client import AccountClient
+from services.transfer.adapters.hold_reader import HoldReader
+from services.transfer.domain.parties import Parties
+from services.transfer.domain.transfer import Transfer
+from services.transfer.usecases.ports import PartiesAsk
+
+
+def _unowned(province: str) -> UpstreamUnavailable:
+    return UpstreamUnavailable.of(f"account:{province}", "no account shard owns this province")
+
+
+def _raise_if_all_failed(answers: Mapping[Shard, object]) -> None:
+    """Every shard asked failed: the call fails as one account service's would."""
+    failures = [a for a in answers.values() if isinstance(a, UpstreamError)]
+    if answers and len(failures) == len(answers):
+        raise failures[0]
+
+
+class ShardedAccounts:
+    def __init__(
+        self,
+        directory: ShardDirectory,
+        single: AccountClient,
+        client_of: Callable[[Shard], AccountClient],
+        locate: Callable[[list[str]], Awaitable[dict[str, str]]],
+    ) -> None:
+        self._directory, self._single, self._client_of, self._locate = directory, single, client_of, locate
+
+    async def _shards(self) -> ShardMap:
+        return await self._directory.current()
+
+    @staticmethod
+    async def _each_shard(groups: Mapping[Shard, list], ask) -> dict[Shard, object]:
+        """``ask(shard, items)`` for every shard at once; each shard's answer
+        or the UpstreamError it failed with (one shard down stops only its own)."""
+        shards = list(groups)
+        answers = await asyncio.gather(*(ask(s, groups[s]) for s in shards), return_exceptions=True)
+        for answer in answers:
+            if isinstance(answer, BaseException) and not isinstance(answer, UpstreamError):
+                raise answer
+        return dict(zip(shards, answers, strict=True))
+
+    # --- the gates' facts
+    async def parties(self, asks: list[PartiesAsk]) -> list[Parties | DomainError]:
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.parties(asks)
+        provinces = await self._locate(sorted({payer_id for payer_id, *_ in asks}))
+        groups: dict[Shard, list[int]] = defaultdict(list)
+        answers: list[Parties | DomainError | None] = [None] * len(asks)
+        for i, (payer_id, *_) in enumerate(asks):
+            # A payer the index does not know: the first shard answers PERSON_NOT_FOUND.
+            shard = shards.shard_of(provinces[payer_id]) if payer_id in provinces else shards.shards[0]
+            if shard is None:
+                answers[i] = _unowned(provinces[payer_id])
+            else:
+                groups[shard].append(i)
+
+        async def gates(shard: Shard, indexes: list[int]):
+            return await self._client_of(shard).parties([asks[i] for i in indexes])
+
+        for shard, answered in (await self._each_shard(groups, gates)).items():
+            for k, i in enumerate(groups[shard]):
+                answers[i] = answered if isinstance(answered, UpstreamError) else answered[k]  # type: ignore[index]
+        return [a for a in answers if a is not None]
+
+    # --- the money of transfers
+    def _by_payer(self, shards: ShardMap, transfers: list[Transfer]):
+        """Transfers grouped by their payer's shard, and the unroutable ones."""
+        groups: dict[Shard, list[Transfer]] = defaultdict(list)
+        unowned: list[Transfer] = []
+        for t in transfers:
+            shard = shards.shard_of(t.payer_province)
+            (groups[shard] if shard is not None else unowned).append(t)
+        return groups, unowned
+
+    @staticmethod
+    def _elsewhere(shards: ShardMap, t: Transfer) -> bool:
+        return shards.shard_of(t.payee_province) != shards.shard_of(t.payer_province)
+
+    async def hold(self, transfers: list[Transfer]) -> list[DomainError | None]:
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.hold(transfers)
+        groups, unowned = self._by_payer(shards, transfers)
+        answers: dict[str, DomainError | None] = {t.id: _unowned(t.payer_province) for t in unowned}
+
+        async def ask(shard: Shard, group: list[Transfer]):
+            elsewhere = frozenset(t.id for t in group if self._elsewhere(shards, t))
+            return await self._client_of(shard).hold(group, elsewhere)
+
+        for shard, answered in (await self._each_shard(groups, ask)).items():
+            for k, t in enumerate(groups[shard]):
+                answers[t.id] = answered if isinstance(answered, UpstreamError) else answered[k]  # type: ignore[index]
+        return [answers[t.id] for t in transfers]
+
+    async def refund(self, t: Transfer) -> None:
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.refund(t)
+        shard = shards.shard_of(t.payer_province)
+        if shard is None:
+            raise _unowned(t.payer_province)
+        await self._client_of(shard).refund(t)
+
+    async def receive_many(self, transfers: list[Transfer]) -> tuple[set[str], set[str]]:
+        """Both legs: the transfers received (within a shard, or once the
+        payee's shard credited them) and those refused as lapsed (R8)."""
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.receive_many(transfers)
+        groups, _ = self._by_payer(shards, transfers)
+
+        async def first_leg(shard: Shard, group: list[Transfer]):
+            return await self._client_of(shard).receive_many(group)
+
+        received, lapsed = set(), set()
+        first = await self._each_shard(groups, first_leg)
+        _raise_if_all_failed(first)
+        for answered in first.values():
+            if not isinstance(answered, UpstreamError):
+                received |= answered[0]  # type: ignore[index]
+                lapsed |= answered[1]  # type: ignore[index]
+        crossing = [t for t in transfers if t.id in received and self._elsewhere(shards, t)]
+        payees: dict[Shard, list[Transfer]] = defaultdict(list)
+        for t in crossing:
+            if (shard := shards.shard_of(t.payee_province)) is not None:
+                payees[shard].append(t)
+
+        async def second_leg(shard: Shard, group: list[Transfer]):
+            return await self._client_of(shard).credit_many(group)
+
+        credited: set[str] = set()
+        for answered in (await self._each_shard(payees, second_leg)).values():
+            if not isinstance(answered, UpstreamError):
+                credited |= answered  # type: ignore[arg-type]
+        received -= {t.id for t in crossing if t.id not in credited}  # leg 2 to come: still receiving
+        return received, lapsed
+
+    async def refund_many(
+        self, transfer_ids: list[str], payer_provinces: Mapping[str, str] | None = None
+    ) -> set[str]:
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.refund_many(transfer_ids, payer_provinces)
+        provinces = payer_provinces or {}
+        groups: dict[Shard, list[str]] = defaultdict(list)
+        for transfer_id in transfer_ids:
+            shard = shards.shard_of(provinces[transfer_id]) if transfer_id in provinces else None
+            # Where a hold is unknown (the reconciler's hold without a transfer): every shard is asked.
+            for s in [shard] if shard is not None else list(shards.shards):
+                groups[s].append(transfer_id)
+
+        async def ask(shard: Shard, ids: list[str]):
+            return await self._client_of(shard).refund_many(ids)
+
+        refunded: set[str] = set()
+        answers = await self._each_shard(groups, ask)
+        _raise_if_all_failed(answers)
+        for answered in answers.values():
+            if not isinstance(answered, UpstreamError):
+                refunded |= answered  # type: ignore[arg-type]
+        return refunded
+
+    # --- the relation lapses, one feed per shard
+    async def lapse_feeds(self) -> list[str]:
+        shards = await self._shards()
+        return [""] if shards.single else [s.name for s in shards.shards]
+
+    async def lapses(self, after_id: int, limit: int = 500, feed: str = "") -> list[tuple[int, str]]:
+        if not feed:
+            return await self._single.lapses(after_id, limit)
+        shards = await self._shards()
+        shard = next((s for s in shards.shards if s.name == feed), None)
+        if shard is None:
+            return []
+        return await self._client_of(shard).lapses(after_id, limit)
+
+    async def insured_province(self, person_id: str) -> str | None:
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.insured_province(person_id)
+        return (await self._locate([person_id])).get(person_id)
+
+
+class ShardChannels:
+    """One channel per account shard, opened on first use (a shard added to
+    the map is reached without a restart), closed when the service stops."""
+
+    def __init__(self, tls, identity) -> None:
+        self._tls, self._identity = tls, identity
+        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
+
+    def _channel(self, shard: Shard) -> grpc.aio.Channel:
+        key = (shard.name, shard.target)  # a shard's new target: a new channel
+        if key not in self._channels:
+            self._channels[key] = channel(shard.target, self._tls)
+        return self._channels[key]
+
+    def client(self, shard: Shard) -> AccountClient:
+        return AccountClient(self._channel(shard), self._identity, f"account:{shard.name}")
+
+    def reader(self, shard: Shard) -> HoldReader:
+        return HoldReader(self._channel(shard), self._identity, f"account:{shard.name}")
+
+    async def close(self) -> None:
+        for open_channel in self._channels.values():
+            await open_channel.close()
