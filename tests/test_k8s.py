@@ -2,8 +2,8 @@
 from deploy/k8s/values.yaml by deploy/k8s/render.py, hold what a reviewer
 looks for (docs/kubernetes.md): schema-valid, strictly, for the Kubernetes
 version `make k8s` names; probes, resources and a PodDisruptionBudget for
-every Deployment; an account Deployment per shard, each in the shard map;
-no key material anywhere. Offline and in memory: a second or so."""
+every Deployment; an account Deployment per shard, each in the shard map
+and each pointed at the national person index; no key material anywhere. Offline and in memory: a second or so."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_a_kind_the_version_does_not_have_is_refused_not_warned_about(files):
 
 def test_every_deployment_has_probes_resources_and_a_hardened_pod(files, values):
     deployments = of_kind(files, "Deployment")
-    assert len(deployments) == 3 + len(values["shards"])
+    assert len(deployments) == 4 + len(values["shards"])  # region, index, transfer, gateway, shards
     for d in deployments:
         name, spec = d["metadata"]["name"], pod(d)
         assert d["spec"]["replicas"] == values["replicas"] >= 2, name
@@ -174,6 +174,74 @@ def test_one_account_deployment_and_service_per_shard(files, values):
         assert f"account-{shard}" in services
 
 
+# --- the national person index: every shard claims identities there ----------
+
+
+def test_the_index_runs_as_a_service_with_its_pdb_and_its_migration(files, values):
+    (index,) = files["services/index.yaml"][:1]
+    assert [d["kind"] for d in files["services/index.yaml"]] == [
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+    ]
+    assert index["metadata"]["name"] == "index" and index["spec"]["replicas"] == values["replicas"]
+    c = pod(index)["containers"][0]
+    e = env(c)
+    assert c["args"] == ["serve"] and e["YIBAO_SERVICE"]["value"] == "index"
+    assert c["readinessProbe"]["exec"]["command"] == ["yibao", "health", "index"]
+    assert e["YIBAO_INDEX_LISTEN"]["value"] == "0.0.0.0:50054"
+    assert e["YIBAO_INDEX_METRICS_PORT"]["value"] == "9104"
+    assert secret_ref(e["YIBAO_INDEX_DATABASE_URL"]) == ("yibao-db-index", "url")
+    assert c["resources"] == values["resources"]["index"]
+    (service,) = [s for s in of_kind(files, "Service") if s["metadata"]["name"] == "index"]
+    assert service["spec"]["clusterIP"] == "None"
+    assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {"grpc": 50054, "metrics": 9104}
+    (budget,) = [b for b in of_kind(files, "PodDisruptionBudget") if b["metadata"]["name"] == "index"]
+    assert budget["spec"]["minAvailable"] == 1
+    (job,) = files["migrate/index.yaml"]
+    assert job["metadata"]["name"] == "migrate-index"
+    assert pod(job)["containers"][0]["args"] == ["migrate", "index"]
+
+
+def test_every_account_shard_points_at_the_index_service(files, values):
+    """A shard (YIBAO_ACCOUNT_SHARD) claims each new person's identity in the index before
+    keeping the person (docs/index.md): without the target it could not register anyone."""
+    services = {s["metadata"]["name"]: s for s in of_kind(files, "Service")}
+    shards = 0
+    for d in of_kind(files, "Deployment"):
+        e = env(pod(d)["containers"][0])
+        if "YIBAO_ACCOUNT_SHARD" not in e:
+            continue
+        shards += 1
+        host, port = e["YIBAO_INDEX_TARGET"]["value"].split(":")
+        assert host == "index", d["metadata"]["name"]  # the index's Service, in the namespace
+        assert {"name": "grpc", "port": int(port), "targetPort": "grpc"} in services[host]["spec"]["ports"]
+    assert shards == len(values["shards"])
+
+
+def test_the_transfer_service_routes_by_the_shard_map_and_finds_persons_in_the_index(files):
+    """Without YIBAO_ACCOUNT_SHARDED it would send every account call to one
+    YIBAO_ACCOUNT_TARGET, which these manifests leave unset (docs/sharding.md)."""
+    (transfer,) = files["services/transfer.yaml"][:1]
+    e = env(pod(transfer)["containers"][0])
+    assert e["YIBAO_ACCOUNT_SHARDED"]["value"] == "true"
+    assert e["YIBAO_INDEX_TARGET"]["value"] == "index:50054"
+
+
+def test_the_index_never_holds_the_id_hash_key(files):
+    """It keeps the hashes only (docs/index.md); production wants the three keys set in every
+    process, so its pods get a stand-in Secret of their own, never yibao-keys."""
+    index_pods = files["services/index.yaml"][:1] + files["migrate/index.yaml"]
+    for doc in index_pods:
+        e = env(pod(doc)["containers"][0])
+        for name in render.KEYS:
+            assert secret_ref(e[name]) == ("yibao-keys-index", "unused"), (doc["metadata"]["name"], name)
+    others = [d for kind in ("Deployment", "Job") for d in of_kind(files, kind) if d not in index_pods]
+    for doc in others:  # and only the index's pods get the stand-in
+        refs = {secret_ref(e) for c in pod(doc)["containers"] for e in c["env"]}
+        assert ("yibao-keys-index", "unused") not in refs, doc["metadata"]["name"]
+
+
 def test_the_shard_job_puts_every_shard_with_its_service_as_target(files, values):
     (job,) = [j for j in of_kind(files, "Job") if j["metadata"]["name"] == "shard-map"]
     container = pod(job)["containers"][0]
@@ -221,6 +289,7 @@ def test_every_command_the_manifests_run_is_one_the_cli_takes(files, monkeypatch
     argvs = [argv for argv, _ in commands]
     assert ["shard", "put", "gx", "--target", "account-gx:50052", "--province", "450000"] in argvs
     assert ["health", "account"] in argvs and ["migrate", "account"] in argvs
+    assert ["serve"] in argvs and ["health", "index"] in argvs and ["migrate", "index"] in argvs
     for argv, plain in commands:
         monkeypatch.delenv("YIBAO_SERVICE", raising=False)
         for name, value in plain.items():
@@ -241,6 +310,7 @@ def test_a_migration_job_per_database(files, values):
     expected = {
         "migrate-region": ("region", "yibao-db-region"),
         "migrate-transfer": ("transfer", "yibao-db-transfer"),
+        "migrate-index": ("index", "yibao-db-index"),
     } | {
         f"migrate-account-{s['name']}": ("account", f"yibao-db-account-{s['name']}") for s in values["shards"]
     }
@@ -311,6 +381,21 @@ def test_docs_tell_how_to_create_every_secret_the_manifests_read(files, values):
             assert key.removesuffix(" (optional)") in doc, f"docs/kubernetes.md: {secret} key {key}"
 
 
+def test_docs_start_the_index_before_the_account_shards():
+    """A shard cannot register anyone without the index: the first rollout migrates it and
+    waits for it before it applies the account shards (build/k8s/services/ holds them)."""
+    doc = (ROOT / "docs" / "kubernetes.md").read_text(encoding="utf-8")
+    steps = doc.split("\n## Applying\n", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+
+    def first(line: str) -> int:
+        return next(i for i, step in enumerate(steps) if step.startswith(line))
+
+    migrated = first("kubectl -n yibao wait --for=condition=complete --timeout=10m job -l")
+    index_up = first("kubectl -n yibao rollout status deployment/index ")
+    assert migrated < first("kubectl apply -f build/k8s/services/index.yaml") < index_up
+    assert index_up < steps.index("kubectl apply -f build/k8s/services/")  # the shards among them
+
+
 # --- the values file --------------------------------------------------------
 
 
@@ -327,6 +412,8 @@ def test_docs_tell_how_to_create_every_secret_the_manifests_read(files, values):
         (lambda v: v.update(image="yibao-wallet:latest"), "not :latest"),
         (lambda v: v.update(image="yibao-wallet"), "tag or digest"),
         (lambda v: v["resources"]["account"]["limits"].pop("memory"), "resources.account.limits"),
+        (lambda v: v["resources"].pop("index"), "resources.index.requests"),
+        (lambda v: v.update(env={"YIBAO_INDEX_TARGET": "x:1"}), "env: YIBAO_INDEX_TARGET"),
         (lambda v: v.update(env={"YIBAO_ENVIRONMENT": "development"}), "env: YIBAO_ENVIRONMENT"),
         (lambda v: v.update(env={"YIBAO_TLS_PLAINTEXT": "true"}), "env: YIBAO_TLS_PLAINTEXT"),
         (lambda v: v.update(env={"YIBAO_PAGE_TOKEN_KEY": "k"}), "env: YIBAO_PAGE_TOKEN_KEY"),

@@ -10,10 +10,12 @@ virtualenv does, offline, and loops over the shards of the values file.
 What it writes, a directory per step of a rollout (docs/kubernetes.md, *Applying*):
 
     namespace.yaml            the namespace, Pod Security "restricted" enforced
-    migrate/<database>.yaml   a Job `migrate-<database>` per database: region, transfer, account-<shard>
+    migrate/<database>.yaml   a Job `migrate-<database>` per database: region, transfer, index,
+                              account-<shard>
     seed.yaml                 the Job seed-region: the national division list (idempotent)
-    services/<name>.yaml      Deployment, Service and PodDisruptionBudget of region, transfer,
-                              gateway and account-<shard> for every shard
+    services/<name>.yaml      Deployment, Service and PodDisruptionBudget of region, index (the
+                              national person index), transfer, gateway and account-<shard> for
+                              every shard, each shard pointed at the index (YIBAO_INDEX_TARGET)
     shard-map.yaml            the Job shard-map: `yibao shard put` for every shard
 
 It renders no Secret: the manifests name Secrets the operator creates.
@@ -32,8 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VALUES = ROOT / "deploy" / "k8s" / "values.yaml"
 
-GRPC_PORT = {"region": 50051, "account": 50052, "transfer": 50053}
-METRICS_PORT = {"region": 9101, "account": 9102, "transfer": 9103}
+GRPC_PORT = {"region": 50051, "account": 50052, "transfer": 50053, "index": 50054}
+METRICS_PORT = {"region": 9101, "account": 9102, "transfer": 9103, "index": 9104}
 GATEWAY_PORT = 8443
 UID = 10001  # the image's user `yibao` (Dockerfile)
 
@@ -46,12 +48,17 @@ KEYS = {
     "YIBAO_FACE_TICKET_KEY": "face-ticket-key",
     "YIBAO_PAGE_TOKEN_KEY": "page-token-key",
 }
+# The national person index holds ID-number hashes only and must not hold the key they are made
+# with (docs/index.md); it reads none of the three keys, but production refuses any process
+# without them. Its pods get a stand-in of their own instead, one random value in every setting.
+INDEX_KEYS_SECRET = "yibao-keys-index"
+INDEX_KEYS = dict.fromkeys(KEYS, "unused")
 NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")  # a shard's name: part of DNS names and labels
 PROVINCE = re.compile(r"^[1-9][0-9]0000$")  # a province's 6-digit division code
 # Not for the values' `env`: what the manifests set, what only a Secret may hold, development hooks.
 NOT_IN_ENV = re.compile(
     r"YIBAO_(ENVIRONMENT|SERVICE|ACCOUNT_SHARD|TOKEN|TLS_\w+|JWT_(JWKS_FILE|SIGNING_KEY\w*|VERIFY_KEY|KEYS_DIR)"
-    r"|CLOCK_FILE|CRASH_AFTER|GATEWAY_(LISTEN|SM2_KEY_FILE)|(REGION|TRANSFER)_TARGET"
+    r"|CLOCK_FILE|CRASH_AFTER|GATEWAY_(LISTEN|SM2_KEY_FILE)|(REGION|TRANSFER|INDEX)_TARGET"
     r"|\w+_(DATABASE_URL|LISTEN|METRICS_PORT|KEY))"
 )
 
@@ -81,7 +88,7 @@ def check_values(v: dict[str, Any]) -> None:
     for name in v.get("env") or {}:
         if NOT_IN_ENV.fullmatch(str(name)):
             raise ValuesError(f"env: {name} is set by the manifests or from a Secret, not here")
-    for part in ("region", "account", "transfer", "gateway", "job"):
+    for part in ("region", "index", "account", "transfer", "gateway", "job"):
         for kind in ("requests", "limits"):
             if set(v.get("resources", {}).get(part, {}).get(kind, {})) != {"cpu", "memory"}:
                 raise ValuesError(f"resources.{part}.{kind}: cpu and memory")
@@ -150,14 +157,20 @@ class Process:
     production refuses to start any command without TLS files, published
     token keys and its secret keys, so a Job carries them as its service does."""
 
-    def __init__(self, v: dict, tls: str, database: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        v: dict,
+        tls: str,
+        database: tuple[str, str] | None = None,
+        keys: tuple[str, dict[str, str]] = (KEYS_SECRET, KEYS),  # (Secret, key of each setting)
+    ) -> None:
         self.env: list[dict] = [
             {"name": "YIBAO_ENVIRONMENT", "value": "production"},
             {"name": "YIBAO_TLS_CA_FILE", "value": f"{TLS_DIR}/ca.crt"},
             {"name": "YIBAO_TLS_CERT_FILE", "value": f"{TLS_DIR}/tls.crt"},
             {"name": "YIBAO_TLS_KEY_FILE", "value": f"{TLS_DIR}/tls.key"},
             {"name": "YIBAO_JWT_JWKS_FILE", "value": f"{JWKS_DIR}/jwks.json"},
-            *(secret_env(name, KEYS_SECRET, key) for name, key in KEYS.items()),
+            *(secret_env(name, keys[0], key) for name, key in keys[1].items()),
             {"name": "YIBAO_REGION_TARGET", "value": f"region:{GRPC_PORT['region']}"},
             {"name": "YIBAO_TRANSFER_TARGET", "value": f"transfer:{GRPC_PORT['transfer']}"},
         ]
@@ -349,7 +362,7 @@ def job(v: dict, name: str, step: str, p: Process, shard: str | None = None, **f
 
 
 def database(name: str) -> tuple[str, str]:
-    """The setting and the Secret of a database: region, transfer or account-<shard>."""
+    """The setting and the Secret of a database: region, transfer, index or account-<shard>."""
     service = name.split("-", 1)[0]
     return f"YIBAO_{service.upper()}_DATABASE_URL", f"yibao-db-{name}"
 
@@ -378,10 +391,11 @@ def render(v: dict) -> dict[str, list[dict]]:
             }
         ]
     }
-    databases = ["region", "transfer"] + [f"account-{s['name']}" for s in v["shards"]]
+    databases = ["region", "transfer", "index"] + [f"account-{s['name']}" for s in v["shards"]]
     for db in databases:
         shard = db.split("-", 1)[1] if db.startswith("account-") else None
-        p = Process(v, f"yibao-tls-{db}", database(db))
+        keys = (INDEX_KEYS_SECRET, INDEX_KEYS) if db == "index" else (KEYS_SECRET, KEYS)
+        p = Process(v, f"yibao-tls-{db}", database(db), keys)
         files[f"migrate/{db}.yaml"] = [
             job(v, f"migrate-{db}", "migrate", p, shard, args=["migrate", db.split("-", 1)[0]])
         ]
@@ -393,10 +407,19 @@ def render(v: dict) -> dict[str, list[dict]]:
     files["services/region.yaml"] = service_workload(
         v, "region", "region", Process(v, "yibao-tls-region", database("region")).signs_as(*service_key)
     )
+    # The national person index (docs/index.md): it calls no other service, so it signs nothing,
+    # and it never sees the real keys (INDEX_KEYS above).
+    files["services/index.yaml"] = service_workload(
+        v, "index", "index", Process(v, "yibao-tls-index", database("index"), (INDEX_KEYS_SECRET, INDEX_KEYS))
+    )
     for shard in v["shards"]:
         name = f"account-{shard['name']}"
         p = Process(v, f"yibao-tls-{name}", database(name)).signs_as(*service_key)
-        p.reads_standby("account", f"yibao-db-{name}").set(YIBAO_ACCOUNT_SHARD=shard["name"])
+        p.reads_standby("account", f"yibao-db-{name}").set(
+            YIBAO_ACCOUNT_SHARD=shard["name"],
+            # a shard claims each new person's identity in the index before keeping the person
+            YIBAO_INDEX_TARGET=f"index:{GRPC_PORT['index']}",
+        )
         files[f"services/{name}.yaml"] = service_workload(v, "account", name, p, shard["name"])
     files["services/transfer.yaml"] = service_workload(
         v,
@@ -404,7 +427,9 @@ def render(v: dict) -> dict[str, list[dict]]:
         "transfer",
         Process(v, "yibao-tls-transfer", database("transfer"))
         .signs_as(*service_key)
-        .reads_standby("transfer", "yibao-db-transfer"),
+        .reads_standby("transfer", "yibao-db-transfer")
+        # every account call routed by the shard map, persons found in the index (docs/sharding.md)
+        .set(YIBAO_ACCOUNT_SHARDED="true", YIBAO_INDEX_TARGET=f"index:{GRPC_PORT['index']}"),
     )
     gateway = Process(v, "yibao-tls-gateway").signs_as("yibao-jwt-gateway", jwt["gatewayKid"])
     gateway.set(
