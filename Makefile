@@ -14,7 +14,7 @@ PROFILES ?=
 OPS_PROFILES := --profile observability --profile events
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs ops-image
+.PHONY: install run demo test bench bench-shards bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs ops-image
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,12 @@ bench: install
 ## requests/s and p99 of both and the SM2 cost per request; writes .bench/gateway.json.
 bench-gateway: install
 	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.gateway
+
+## Provinces as shards (R24): two account shards, the index and the routing transfer service as processes;
+## transfers within one shard with both up and with the other one killed (its own fail fast), then it returns;
+## writes .bench/shards.json.
+bench-shards: install
+	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.shards
 
 ## Sustained open-loop load (SOAK_RATE req/s, default 80 % of a measured peak, for SOAK_SECONDS, 300) on the
 ## PostgreSQL at YIBAO_BENCH_POSTGRES_URL (default: the local server at 127.0.0.1:5432); writes .bench/sustained.json, fails on any patient error.
