@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from services.account.domain.errors import amount_not_positive, amount_too_large, period_invalid
+from services.account.domain.errors import (
+    amount_not_positive,
+    amount_too_large,
+    period_invalid,
+    province_invalid,
+)
 from services.kernel.clock import beijing_month
 
 
@@ -142,3 +147,10 @@ class StatementLine:
 def clearing_key(kind: AccountKind, province: str) -> str:
     """The system key of a clearing account with another province."""
     return f"{'clearing-to' if kind is AccountKind.CLEARING_TO else 'clearing-from'}:{province}"
+
+
+def validate_province(code: str, field_path: str) -> str:
+    """The other province of a clearing account: 6 digits ending 0000."""
+    if not (len(code) == 6 and code.isdigit() and code.endswith("0000")):
+        raise province_invalid(field_path)
+    return code

@@ -15,12 +15,18 @@ from __future__ import annotations
 from services.account.domain.errors import (
     month_invalid,
     person_not_found,
-    province_invalid,
     too_many_ids,
     wallet_not_opened,
 )
 from services.account.domain.holds import Credit
-from services.account.domain.ledger import AccountKind, EntryKind, Movement, clearing_key, validate_amount
+from services.account.domain.ledger import (
+    AccountKind,
+    EntryKind,
+    Movement,
+    clearing_key,
+    validate_amount,
+    validate_province,
+)
 from services.account.usecases.common import AccountDeps
 from services.kernel.clock import beijing_month_bounds
 from services.kernel.errors import DomainError, required_key
@@ -30,16 +36,10 @@ MAX_BATCH = 1000
 TEXT = "医保钱包转入"  # as a receipt within one shard: the payee sees the same line
 
 
-def _province(code: str, field_path: str) -> str:
-    if not (len(code) == 6 and code.isdigit() and code.endswith("0000")):
-        raise province_invalid(field_path)
-    return code
-
-
 def _wanted(credit: Credit) -> Credit:
     required_key(credit.transfer_id, "transfer_id", "TRANSFER_ID")
     required_key(credit.payer_id, "payer_id", "PAYER_ID")
-    _province(credit.payer_province, "payer_province")
+    validate_province(credit.payer_province, "payer_province")
     validate_amount(credit.amount)
     return credit
 

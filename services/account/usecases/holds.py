@@ -8,7 +8,6 @@ from services.account.domain.errors import (
     amount_too_large,
     hold_not_found,
     person_not_found,
-    province_invalid,
     relation_lapsed,
     source_account_missing,
     source_invalid,
@@ -23,6 +22,7 @@ from services.account.domain.ledger import (
     Movement,
     clearing_key,
     validate_amount,
+    validate_province,
 )
 from services.account.usecases.common import AccountDeps
 from services.kernel.errors import DomainError, required_key
@@ -105,10 +105,8 @@ class HoldUseCases:
         validate_amount(amount)
         if source not in (AccountKind.PERSONAL, AccountKind.WALLET):
             raise source_invalid()
-        if payee_province and not (
-            len(payee_province) == 6 and payee_province.isdigit() and payee_province.endswith("0000")
-        ):
-            raise province_invalid("payee_province")
+        if payee_province:
+            validate_province(payee_province, "payee_province")
         return Hold(transfer_id, payer_id, payee_id, source, amount, payee_province=payee_province or None)
 
     async def _within_ceiling(self, tx, wanted: list[Hold]) -> dict[str, Hold | DomainError]:
