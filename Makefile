@@ -9,9 +9,10 @@ PYTEST_ARGS ?=
 IMAGE   ?= yibao-wallet:latest
 PROJECT ?= yibao
 OPS_IMAGE ?= yibao-ops:latest
-# Compose profiles make up adds: PROFILES="observability events" (Prometheus; NATS, published to by the services).
+# Compose profiles make up adds: PROFILES="observability events" (Prometheus; NATS, published to by the services),
+# PROFILES=federated (provinces as account shards, the index, a routing transfer service: docs/sharding.md).
 PROFILES ?=
-OPS_PROFILES := --profile observability --profile events
+ALL_PROFILES := --profile observability --profile events --profile federated
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
 .PHONY: install run demo test bench bench-shards bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs ops-image
@@ -123,21 +124,22 @@ ops-image:
 
 ## The local cluster (docker compose): PostgreSQL, migrations, the three services, demo data;
 ## AT=HH:MM (Beijing) or AT=2026-12-03T10:00+08:00 runs its services on a developer clock (.up/clock);
-## PROFILES="observability events" adds Prometheus and NATS (the services then publish to nats://nats:4222).
-up: image install $(if $(PROFILES),ops-image)
+## PROFILES="observability events" adds Prometheus and NATS (the services then publish to nats://nats:4222),
+## PROFILES=federated the account shards account-gx and account-bj, the index and transfer-fed-1/-2.
+up: image install $(if $(filter observability events,$(PROFILES)),ops-image)
 	$(BIN)/yibao dev-clock $(if $(AT),"$(AT)") --file .up/clock
 	$(BIN)/yibao dev-pki .up/tls
 	$(BIN)/yibao dev-keys .up/keys
 	. deploy/base-images.sh && YIBAO_IMAGE=$(IMAGE) YIBAO_OPS_IMAGE=$(OPS_IMAGE) \
 	  $(if $(filter events,$(PROFILES)),YIBAO_NATS_URL=$${YIBAO_NATS_URL:-nats://nats:4222}) \
 	  $(COMPOSE) -p $(PROJECT) $(foreach p,$(PROFILES),--profile $(p)) up -d
-	$(COMPOSE) -p $(PROJECT) $(OPS_PROFILES) ps
+	$(COMPOSE) -p $(PROJECT) $(ALL_PROFILES) ps
 
 down:
-	$(COMPOSE) -p $(PROJECT) $(OPS_PROFILES) down -v
+	$(COMPOSE) -p $(PROJECT) $(ALL_PROFILES) down -v
 
 logs:
-	$(COMPOSE) -p $(PROJECT) $(OPS_PROFILES) logs -f
+	$(COMPOSE) -p $(PROJECT) $(ALL_PROFILES) logs -f
 
 clean:
 	rm -rf $(VENV) .run tools/node_modules wheelhouse

@@ -6,8 +6,12 @@ between hold and receipt, a restart, and the transfer completes (or refunds)
 with no money lost. With the profiles `observability` and `events` (the ops
 image, Debian's prometheus and nats-server): Prometheus scrapes the three
 services and has loaded the alert rules, and the services publish a
-transfer's events to the compose NATS. Runs when a Docker engine answers; CI
-always runs it."""
+transfer's events to the compose NATS. With the profile `federated`:
+provinces as shards (two account shards on servers of their own, the
+national index, two replicas of the routing transfer service), transfers
+within each through either replica, and a `docker kill` of one shard stops
+only its own transfers until it is started again. Runs when a Docker engine
+answers; CI always runs it."""
 
 from __future__ import annotations
 
@@ -50,6 +54,7 @@ from services.kernel.token_keys import write_dev_keys
 from tests.cluster import id_number
 from tests.conftest import _docker_available
 from tests.kernel.test_server import _free_ports
+from tests.rpc import failure
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = tempfile.mkdtemp(prefix="yibao-dev-")  # what make up keeps in .up: the clock and the PKI
@@ -70,6 +75,16 @@ pytestmark = pytest.mark.docker
 # services publish to that NATS, on the compose network.
 OPS_PROFILES = ("--profile", "observability", "--profile", "events")
 COMPOSE_NATS_URL = "nats://nats:4222"
+# Provinces as shards beside the suite (one region service: one national
+# registry and shard map); each published service and its port's variable.
+FEDERATED_PROFILE = ("--profile", "federated")
+FEDERATED_PORTS = {
+    "account-gx": "YIBAO_FED_ACCOUNT_GX_PORT",
+    "account-bj": "YIBAO_FED_ACCOUNT_BJ_PORT",
+    "index": "YIBAO_FED_INDEX_PORT",
+    "transfer-fed-1": "YIBAO_FED_TRANSFER_1_PORT",
+    "transfer-fed-2": "YIBAO_FED_TRANSFER_2_PORT",
+}
 
 
 def _compose_command() -> list[str]:
@@ -91,13 +106,14 @@ def _sh(command: str, env: dict, timeout: int = 900) -> str:
 class Cluster:
     def __init__(self) -> None:
         self.project = f"yibaotest{uuid.uuid4().hex[:8]}"
-        # Nine ports, distinct: Prometheus and NATS of the ops profiles (never
-        # the machine's NATS on 4222), and three the ha profile publishes a
-        # second suite on beside this one.
-        ports = _free_ports(9)
-        published = ("region", "account", "transfer", "gateway", "prometheus", "nats")
-        self.ports = dict(zip(published, ports[:6], strict=True))
-        self.spare_ports = ports[6:]
+        # Fourteen ports, distinct: Prometheus and NATS of the ops profiles
+        # (never the machine's NATS on 4222), the five of the federated
+        # profile, and three the ha profile publishes a second suite on
+        # beside this one.
+        ports = _free_ports(14)
+        published = ("region", "account", "transfer", "gateway", "prometheus", "nats", *FEDERATED_PORTS)
+        self.ports = dict(zip(published, ports[:11], strict=True))
+        self.spare_ports = ports[11:]
         self.compose = _compose_command()
         self.env = {
             **os.environ,
@@ -107,6 +123,7 @@ class Cluster:
             "YIBAO_GATEWAY_PORT": str(self.ports["gateway"]),
             "YIBAO_PROMETHEUS_PORT": str(self.ports["prometheus"]),
             "YIBAO_NATS_PORT": str(self.ports["nats"]),
+            **{variable: str(self.ports[service]) for service, variable in FEDERATED_PORTS.items()},
             # Whatever the hour this runs at, the services' clock runs from
             # 10:00 Beijing today (what make up AT=10:00 starts), and so do
             # this test's tokens.
@@ -153,15 +170,19 @@ def cluster():
             pytest.fail("CI must run the cluster test, but no Docker engine answers")
         pytest.skip("no Docker engine: the compose cluster test is not run")
     c = Cluster()
-    c.compose = [*c.compose, *OPS_PROFILES]
+    c.compose = [*c.compose, *OPS_PROFILES, *FEDERATED_PROFILE]
     c.env["YIBAO_NATS_URL"] = COMPOSE_NATS_URL
     _sh("make image ops-image", c.env)
     images = _sh(". deploy/base-images.sh >/dev/null && echo $POSTGRES_IMAGE", c.env).strip().splitlines()[-1]
     c.env["POSTGRES_IMAGE"] = images
     try:
+        started = time.monotonic()
         c.run("up", "-d")
-        for service in ("region", "account", "transfer"):
+        for service in ("region", "account", "transfer", *FEDERATED_PORTS):
             c.wait_healthy(service)
+        print(
+            f"\n`compose up -d` to the services and the federated ones healthy: {time.monotonic() - started:.1f} s"
+        )
         yield c
     finally:
         c.run("down", "-v", "--remove-orphans")
@@ -196,12 +217,18 @@ def _wait_seeded(cluster: Cluster) -> None:
     raise AssertionError("the seed job did not load the regions")
 
 
-def family(accounts, payer_name: str, payee_name: str):
-    """A payer in 南宁 with ¥1,000 in his personal account (password 258036)
-    and his mother in 北京, both with wallets, their relation attested:
+def _platform(region: str) -> tuple[tuple[str, str], ...]:
+    """The token of the platform of ``region``'s province."""
+    return _token(Role.PROVINCE, province=region[:2] + "0000")
+
+
+def family(accounts, payer_name: str, payee_name: str, payer_region="450102", payee_region="110101"):
+    """A payer (by default in 南宁) with ¥1,000 in his personal account and
+    his mother (by default in 北京), both with wallets and the password
+    258036, their relation attested by the payer's province's platform:
     (payer, payee, the payee's ID number)."""
-    gx, bj = _token(Role.PROVINCE, province="450000"), _token(Role.PROVINCE, province="110000")
-    payer_number, payee_number = id_number("450102"), id_number("110101")
+    payer_platform, payee_platform = _platform(payer_region), _platform(payee_region)
+    payer_number, payee_number = id_number(payer_region), id_number(payee_region)
 
     def register(number: str, name: str, kind: int, region: str, metadata):
         request = apb.RegisterPersonRequest(
@@ -209,8 +236,8 @@ def family(accounts, payer_name: str, payee_name: str):
         )
         return accounts.RegisterPerson(request, metadata=metadata).person
 
-    payer = register(payer_number, payer_name, apb.INSURANCE_TYPE_EMPLOYEE, "450102", gx)
-    payee = register(payee_number, payee_name, apb.INSURANCE_TYPE_RESIDENT, "110101", bj)
+    payer = register(payer_number, payer_name, apb.INSURANCE_TYPE_EMPLOYEE, payer_region, payer_platform)
+    payee = register(payee_number, payee_name, apb.INSURANCE_TYPE_RESIDENT, payee_region, payee_platform)
     accounts.FundPersonalAccount(
         apb.FundPersonalAccountRequest(
             person_id=payer.id,
@@ -218,29 +245,28 @@ def family(accounts, payer_name: str, payee_name: str):
             reference=f"c-{payer.id}",
             period=beijing_month(CLOCK.now()),
         ),
-        metadata=gx,
+        metadata=payer_platform,
     )
-    for person, region in ((payer, "450102"), (payee, "110101")):
+    for person, region in ((payer, payer_region), (payee, payee_region)):
+        me = _token(Role.CITIZEN, person_id=person.id)
         accounts.OpenWallet(
-            apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"),
-            metadata=_token(Role.CITIZEN, person_id=person.id),
+            apb.OpenWalletRequest(person_id=person.id, place_of_use=region, mobile="13800138000"), metadata=me
         )
-    accounts.SetPassword(
-        apb.SetPasswordRequest(person_id=payer.id, new_password="258036"),
-        metadata=_token(Role.CITIZEN, person_id=payer.id),
-    )
+        accounts.SetPassword(apb.SetPasswordRequest(person_id=person.id, new_password="258036"), metadata=me)
     accounts.AttestRelation(
         apb.AttestRelationRequest(
             person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
         ),
-        metadata=gx,
+        metadata=payer_platform,
     )
     return payer, payee, payee_number
 
 
-def submit_transfer(cluster: Cluster, payer, payee_name: str, payee_number: str, amount: int) -> pb.Transfer:
-    """A transfer from ``family``'s payer to his mother, as the payer."""
-    with sync_channel(cluster.target("transfer")) as channel:
+def submit_transfer(
+    cluster: Cluster, payer, payee_name: str, payee_number: str, amount: int, via: str = "transfer"
+) -> pb.Transfer:
+    """A transfer from ``family``'s payer to his mother, as the payer, through the service ``via``."""
+    with sync_channel(cluster.target(via)) as channel:
         request = pb.SubmitTransferRequest(
             payer_id=payer.id,
             source=pb.TRANSFER_SOURCE_PERSONAL_ACCOUNT,
@@ -258,9 +284,9 @@ def submit_transfer(cluster: Cluster, payer, payee_name: str, payee_number: str,
         )
 
 
-def as_payee(cluster: Cluster, payee, method: str, transfer_id: str) -> pb.Transfer:
-    """ReceiveTransfer or DeclineTransfer, as the payee."""
-    with sync_channel(cluster.target("transfer")) as channel:
+def as_payee(cluster: Cluster, payee, method: str, transfer_id: str, via: str = "transfer") -> pb.Transfer:
+    """ReceiveTransfer or DeclineTransfer, as the payee, through the service ``via``."""
+    with sync_channel(cluster.target(via)) as channel:
         stub = transfer_pb2_grpc.TransferServiceStub(channel)
         request = getattr(pb, f"{method}Request")(id=transfer_id)
         return getattr(stub, method)(
@@ -466,3 +492,80 @@ def test_cluster_publishes_a_transfers_events_to_the_compose_nats(cluster):
         assert (message.headers or {}).get("Nats-Msg-Id") == f"transfer-{event.sequence}-{province}"
         published.append((province, kind))
     assert sorted(published) == sorted(wanted), cluster.run("logs", "--tail", "30", "transfer")
+
+
+SHARD_DOWN_BOUND = 60.0  # seconds a call may stay UNAVAILABLE once the shard is healthy again
+
+
+def test_cluster_federated_profile_routes_by_province_and_one_shard_down_stops_only_its_own(cluster):
+    """The `federated` profile beside the suite: 广西's and 北京's account
+    shards (account-gx, account-bj), the index and two replicas of the
+    transfer service routing by the shard map the job shard-map put in the
+    shared region service. A transfer within each province submitted through
+    one replica is received through the other; with account-bj killed
+    (`docker kill`), 广西 goes on and a 北京 receipt fails with UNAVAILABLE
+    naming account:bj; started again, the receipt goes through."""
+    _wait_seeded(cluster)
+    families = {}
+    for shard, region, payer_name, payee_name in (
+        ("account-gx", "450102", "覃海", "覃母"),
+        ("account-bj", "110101", "赵海", "赵母"),
+    ):
+        with sync_channel(cluster.target(shard)) as channel:
+            accounts = account_pb2_grpc.AccountServiceStub(channel)
+            families[shard] = (*family(accounts, payer_name, payee_name, region, region), payee_name)
+
+    def submit(shard: str, via: str) -> pb.Transfer:
+        payer, _, payee_number, payee_name = families[shard]
+        return submit_transfer(cluster, payer, payee_name, payee_number, 10_000, via=via)
+
+    def receive(shard: str, transfer_id: str, via: str) -> pb.Transfer:
+        return as_payee(cluster, families[shard][1], "ReceiveTransfer", transfer_id, via=via)
+
+    def wallet(shard: str) -> int:
+        payee = families[shard][1]
+        with sync_channel(cluster.target(shard)) as channel:
+            return (
+                account_pb2_grpc.AccountServiceStub(channel)
+                .GetBalances(
+                    apb.GetBalancesRequest(person_id=payee.id), metadata=_token(Role.SERVICE), timeout=10
+                )
+                .wallet_fen
+            )
+
+    for shard in ("account-gx", "account-bj"):
+        held = submit(shard, via="transfer-fed-1")
+        assert held.status == pb.TRANSFER_STATUS_PENDING_RECEIPT, held
+        assert receive(shard, held.id, via="transfer-fed-2").status == pb.TRANSFER_STATUS_RECEIVED
+        assert wallet(shard) == 10_000
+
+    waiting = submit("account-bj", via="transfer-fed-2")  # pending in 北京's shard
+    assert waiting.status == pb.TRANSFER_STATUS_PENDING_RECEIPT, waiting
+    cluster.run("kill", "-s", "SIGKILL", "account-bj")  # docker kill
+    try:
+        gx = submit("account-gx", via="transfer-fed-2")  # 广西 goes on
+        assert receive("account-gx", gx.id, via="transfer-fed-1").status == pb.TRANSFER_STATUS_RECEIVED
+        assert wallet("account-gx") == 20_000
+        with pytest.raises(grpc.RpcError) as down:
+            receive("account-bj", waiting.id, via="transfer-fed-1")
+        refused = failure(down.value)
+        assert refused.code is grpc.StatusCode.UNAVAILABLE, refused
+        assert refused.metadata.get("service") == "account:bj", refused
+    finally:
+        cluster.run("start", "account-bj")
+    cluster.wait_healthy("account-bj")
+
+    # Either replica's channel to the shard may still be waiting out its
+    # reconnect backoff: UNAVAILABLE is retried, for a bounded time.
+    deadline = time.monotonic() + SHARD_DOWN_BOUND
+    while True:
+        try:
+            received = receive("account-bj", waiting.id, via="transfer-fed-2")
+            break
+        except grpc.RpcError as error:
+            if error.code() is not grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                raise AssertionError(f"{error.code()} {error.details()}") from error
+            time.sleep(0.5)
+    assert received.status == pb.TRANSFER_STATUS_RECEIVED, received
+    assert wallet("account-bj") == 20_000
+    assert "balanced" in cluster.run("exec", "-T", "account-bj", "yibao", "ledger-check")

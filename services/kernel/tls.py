@@ -21,8 +21,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DEV_DIR = ".run/tls"  # where yibao run writes the development set (the settings' default)
-# Names a development certificate answers to: loopback, and the compose services.
-DEV_NAMES = ("localhost", "region", "account", "transfer", "index", "gateway")
+# Names a development certificate answers to: loopback, and the compose services
+# (with the `federated` profile's account shards and transfer replicas).
+DEV_NAMES = (
+    "localhost",
+    "region",
+    "account",
+    "transfer",
+    "index",
+    "gateway",
+    "account-gx",
+    "account-bj",
+    "transfer-fed-1",
+    "transfer-fed-2",
+)
 DEV_ADDRESSES = ("127.0.0.1", "::1")
 
 
