@@ -43,7 +43,7 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.gateway.bootstrap import dev_key_file, read_key
-from services.gateway.client import ProvinceClient, verify_with
+from services.gateway.client import GatewayCallError, ProvinceClient, verify_with
 from services.gateway.gm import SM2PrivateKey
 from services.kernel.auth import Principal, Role, TokenAuthority
 from services.kernel.clock import BEIJING, FileClock, beijing_month, write_running_clock
@@ -335,6 +335,20 @@ def test_cluster_transfer_survives_a_docker_kill_of_the_transfer_service(cluster
     assert "balanced" in ledger
 
 
+def _retrying(call, seconds: float = 60):
+    """A platform's call, asked again while the gateway answers 503 (its first
+    connection to a service of a loaded cluster may time out: UNAVAILABLE is
+    the retryable answer). Both calls here are idempotent."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except GatewayCallError as error:
+            if error.http_status != 503 or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 def test_cluster_gateway_serves_a_platform_over_https_with_its_sm2_key(cluster):
     """The compose gateway, healthy from `up`, on its published port: an
     administrator registers 广西's platform key, the platform registers and
@@ -369,9 +383,10 @@ def test_cluster_gateway_serves_a_platform_over_https_with_its_sm2_key(cluster):
         "insuranceType": "INSURANCE_TYPE_EMPLOYEE",
         "insuredRegion": "450103",
     }
-    person = platform.call("RegisterPerson", wanted, CLOCK.now())["person"]
+    person = _retrying(lambda: platform.call("RegisterPerson", wanted, CLOCK.now()))["person"]
     funding = {"personId": person["id"], "amountFen": "60000", "reference": "gx-compose-1"}
-    platform.call("FundPersonalAccount", funding | {"period": beijing_month(CLOCK.now())}, CLOCK.now())
+    period = {"period": beijing_month(CLOCK.now())}
+    _retrying(lambda: platform.call("FundPersonalAccount", funding | period, CLOCK.now()))
     with sync_channel(cluster.target("account")) as channel:
         balances = account_pb2_grpc.AccountServiceStub(channel).GetBalances(
             apb.GetBalancesRequest(person_id=person["id"]), metadata=_token(Role.SERVICE), timeout=10
