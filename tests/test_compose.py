@@ -106,15 +106,18 @@ def _sh(command: str, env: dict, timeout: int = 900) -> str:
 class Cluster:
     def __init__(self) -> None:
         self.project = f"yibaotest{uuid.uuid4().hex[:8]}"
-        # Fourteen ports, distinct: Prometheus and NATS of the ops profiles
-        # (never the machine's NATS on 4222), the five of the federated
-        # profile, and three the ha profile publishes a second suite on
-        # beside this one.
+        self.compose = _compose_command()
+        self.choose_ports()
+
+    def choose_ports(self) -> None:
+        """Fourteen ports, distinct: Prometheus and NATS of the ops profiles
+        (never the machine's NATS on 4222), the five of the federated
+        profile, and three the ha profile publishes a second suite on beside
+        this one."""
         ports = _free_ports(14)
         published = ("region", "account", "transfer", "gateway", "prometheus", "nats", *FEDERATED_PORTS)
         self.ports = dict(zip(published, ports[:11], strict=True))
         self.spare_ports = ports[11:]
-        self.compose = _compose_command()
         self.env = {
             **os.environ,
             "YIBAO_REGION_PORT": str(self.ports["region"]),
@@ -177,7 +180,19 @@ def cluster():
     c.env["POSTGRES_IMAGE"] = images
     try:
         started = time.monotonic()
-        c.run("up", "-d")
+        for attempt in range(3):
+            try:
+                c.run("up", "-d")
+                break
+            except AssertionError as error:
+                # A free port chosen here may be taken before compose publishes it
+                # (the ports come from the kernel's ephemeral range): choose again.
+                if "port is already allocated" not in str(error) or attempt == 2:
+                    raise
+                c.run("down", "-v", "--remove-orphans")
+                extra = {k: c.env[k] for k in ("YIBAO_NATS_URL", "POSTGRES_IMAGE")}
+                c.choose_ports()
+                c.env |= extra
         for service in ("region", "account", "transfer", *FEDERATED_PORTS):
             c.wait_healthy(service)
         print(
