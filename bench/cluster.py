@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import socket
 import statistics
@@ -41,10 +42,37 @@ TLS = os.environ.get("BENCH_TLS", "on") != "off"  # mutual TLS on every port, as
 TRACING = os.environ.get("BENCH_TRACING", "off") == "on"
 
 
+# Ports for servers that a run stops and starts again on the same port (a
+# killed Patroni node, a compose service): chosen below the kernel's
+# ephemeral range (32768-60999 here), so that while such a server is down its
+# port is never handed to an outgoing connection.
+LISTEN_PORTS = range(20000, 32000)
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free now, from LISTEN_PORTS in random order;
+    every socket stays bound until all are chosen."""
+    sockets, chosen = [], []
+    try:
+        for port in random.SystemRandom().sample(LISTEN_PORTS, len(LISTEN_PORTS)):
+            if len(chosen) == count:
+                break
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
+            sockets.append(s)
+            chosen.append(port)
+        return chosen
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ import contextlib
 import json
 import os
 import pwd
+import random
 import secrets
 import shlex
 import shutil
@@ -77,10 +78,32 @@ DCS = {
 }
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports below the kernel's ephemeral range
+    (32768-60999 here): a node killed and started again on its ports never
+    finds one taken by an outgoing connection meanwhile. Every socket stays
+    bound until all are chosen. (bench/cluster.py has the same for the
+    services; this file runs on its own, without the project's packages.)"""
+    sockets: list[socket.socket] = []
+    try:
+        for port in random.SystemRandom().sample(range(20000, 32000), 12000):
+            if len(sockets) == count:
+                break
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def _wait(what: str, check: Callable[[], object], timeout: float, interval: float = 0.2) -> object:
@@ -146,11 +169,12 @@ class PatroniCluster:
             self.state = json.loads(state_file.read_text())
             self.names = sorted(self.state["nodes"])
         else:
+            ports = iter(free_ports(2 + 2 * len(self.names)))
             self.state = {
                 "password": secrets.token_hex(16),
                 "replication_password": secrets.token_hex(16),
-                "etcd": {"client": free_port(), "peer": free_port(), "pid": None},
-                "nodes": {n: {"pg": free_port(), "rest": free_port(), "pid": None} for n in self.names},
+                "etcd": {"client": next(ports), "peer": next(ports), "pid": None},
+                "nodes": {n: {"pg": next(ports), "rest": next(ports), "pid": None} for n in self.names},
                 "restored": {},  # port -> pid of standalone servers made by restore()
             }
         self.password: str = self.state["password"]

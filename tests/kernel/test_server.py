@@ -109,16 +109,11 @@ def _free_port() -> int:
 
 
 def _free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: every socket stays bound until all are
-    chosen, or the kernel may hand the same port out twice."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+    """`count` distinct free ports, below the ephemeral range (bench/cluster.py
+    free_ports): a server stopped and started again keeps its port."""
+    from bench.cluster import free_ports
+
+    return free_ports(count)
 
 
 async def test_reflection_puts_the_error_detail_types_in_each_services_schema(tokens):
