@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
 import grpc
 
@@ -36,6 +37,19 @@ from services.transfer.usecases.ports import PartiesAsk
 
 def _unowned(province: str) -> UpstreamUnavailable:
     return UpstreamUnavailable.of(f"account:{province}", "no account shard owns this province")
+
+
+def _per_item(groups: Mapping[Shard, list], answers: Mapping[Shard, object]) -> Iterator[tuple[Any, Any]]:
+    """Each item asked with its answer: the shard's answer for it, or the
+    UpstreamError that shard failed with."""
+    for shard, answered in answers.items():
+        for k, item in enumerate(groups[shard]):
+            yield item, answered if isinstance(answered, UpstreamError) else answered[k]  # type: ignore[index]
+
+
+def _union(answers: Mapping[Shard, object]) -> set[str]:
+    """The ids given back by the shards that answered."""
+    return set().union(*(a for a in answers.values() if not isinstance(a, UpstreamError)))  # type: ignore[arg-type]
 
 
 def _raise_if_all_failed(answers: Mapping[Shard, object]) -> None:
@@ -88,9 +102,8 @@ class ShardedAccounts:
         async def gates(shard: Shard, indexes: list[int]):
             return await self._client_of(shard).parties([asks[i] for i in indexes])
 
-        for shard, answered in (await self._each_shard(groups, gates)).items():
-            for k, i in enumerate(groups[shard]):
-                answers[i] = answered if isinstance(answered, UpstreamError) else answered[k]  # type: ignore[index]
+        for i, answer in _per_item(groups, await self._each_shard(groups, gates)):
+            answers[i] = answer
         return [a for a in answers if a is not None]
 
     # --- the money of transfers
@@ -118,9 +131,8 @@ class ShardedAccounts:
             elsewhere = frozenset(t.id for t in group if self._elsewhere(shards, t))
             return await self._client_of(shard).hold(group, elsewhere)
 
-        for shard, answered in (await self._each_shard(groups, ask)).items():
-            for k, t in enumerate(groups[shard]):
-                answers[t.id] = answered if isinstance(answered, UpstreamError) else answered[k]  # type: ignore[index]
+        for t, answer in _per_item(groups, await self._each_shard(groups, ask)):
+            answers[t.id] = answer
         return [answers[t.id] for t in transfers]
 
     async def refund(self, t: Transfer) -> None:
@@ -159,10 +171,7 @@ class ShardedAccounts:
         async def second_leg(shard: Shard, group: list[Transfer]):
             return await self._client_of(shard).credit_many(group)
 
-        credited: set[str] = set()
-        for answered in (await self._each_shard(payees, second_leg)).values():
-            if not isinstance(answered, UpstreamError):
-                credited |= answered  # type: ignore[arg-type]
+        credited = _union(await self._each_shard(payees, second_leg))
         received -= {t.id for t in crossing if t.id not in credited}  # leg 2 to come: still receiving
         return received, lapsed
 
@@ -183,13 +192,9 @@ class ShardedAccounts:
         async def ask(shard: Shard, ids: list[str]):
             return await self._client_of(shard).refund_many(ids)
 
-        refunded: set[str] = set()
         answers = await self._each_shard(groups, ask)
         _raise_if_all_failed(answers)
-        for answered in answers.values():
-            if not isinstance(answered, UpstreamError):
-                refunded |= answered  # type: ignore[arg-type]
-        return refunded
+        return _union(answers)
 
     # --- the relation lapses, one feed per shard
     async def lapse_feeds(self) -> list[str]:
