@@ -15,7 +15,7 @@ PROFILES ?=
 ALL_PROFILES := --profile observability --profile events --profile federated
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: install run demo test bench bench-shards bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs ops-image
+.PHONY: install run demo test test-shards bench bench-shards bench-gateway soak soak-short chaos chaos-short lint proto docs clean wheelhouse image up down logs ops-image
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,12 @@ demo: install
 test: install $(BUF) typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+## The end-to-end transfer suite (tests/transfer) on the federated topology (R24, docs/sharding.md): with
+## YIBAO_TEST_ACCOUNT_SHARDS=2 the account service of the tests is the national index, two account shards and the
+## account router, and the transfer service routes by the shard map. Both backends, PostgreSQL as for `make test`.
+test-shards: install
+	YIBAO_TEST_ACCOUNT_SHARDS=2 $(BIN)/python -m pytest tests/transfer -n 2 --dist loadgroup $(PYTEST_ARGS)
+
 ## mypy over the services, the fakes and the simulator: the ports (services/*/usecases/ports.py) hold both sides.
 typecheck: install
 	$(BIN)/mypy
@@ -54,8 +60,10 @@ sim: install
 
 ## End-to-end transfer benchmark on PostgreSQL: prints figures and ratios to the goals, writes .bench/result.json;
 ## BENCH_TRACING=on runs it with OpenTelemetry on in every service (spans to a stand-in OTLP collector).
+## Then the 2-shard run (bench-shards), its figures beside the 1-shard ones.
 bench: install
 	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.transfers
+	if [ -z "$$YIBAO_BENCH_POSTGRES_URL" ]; then . deploy/base-images.sh; fi; $(BIN)/python -m bench.shards
 
 ## The gateway's price: LookupPerson direct over gRPC and through the HTTPS gateway with SM2/SM4 envelopes,
 ## requests/s and p99 of both and the SM2 cost per request; writes .bench/gateway.json.

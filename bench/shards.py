@@ -59,6 +59,7 @@ from services.kernel.tls import aio_channel, secure_env, write_dev_pki
 from services.region.adapters.seed import seed_region
 
 RESULT = Path(".bench/shards.json")
+ONE_SHARD = Path(".bench/result.json")  # bench/transfers.py's
 PAIRS = int(os.environ.get("SHARD_PAIRS", "300"))  # payer/payee pairs per shard
 CLIENTS = int(os.environ.get("SHARD_CLIENTS", "32"))
 SHARDS = {
@@ -125,12 +126,17 @@ class Federation:
             process.wait(timeout=30)
 
 
-async def pairs_in(fed: Federation, shard: str, n: int) -> list[tuple[str, str, str, str]]:
-    """n funded (payer, payee, payee name, payee ID number) pairs kept by ``shard``."""
-    province, payer_region, payee_region = SHARDS[shard]
+async def pairs_in(
+    fed: Federation, shard: str, n: int, payee_shard: str = "", years: tuple[str, str] = ("1990", "1960")
+) -> list[tuple[str, str, str, str]]:
+    """n funded (payer, payee, payee name, payee ID number) pairs, the payer
+    kept by ``shard`` and the payee by ``payee_shard`` (the same by default)."""
+    province, payer_region, _ = SHARDS[shard]
+    payee_province, _, payee_region = SHARDS[payee_shard or shard]
     platform, gate = token(fed.clock, Role.PROVINCE, province=province), asyncio.Semaphore(16)
-    async with fed.channel(shard) as channel:
+    async with fed.channel(shard) as channel, fed.channel(payee_shard or shard) as payee_channel:
         account = account_pb2_grpc.AccountServiceStub(channel)
+        accounts = {province: account, payee_province: account_pb2_grpc.AccountServiceStub(payee_channel)}
 
         async def register(region: str, i: int, birth_year: str, kind: int):
             first17 = f"{region}{birth_year}{(i // 28) % 12 + 1:02d}{i % 28 + 1:02d}{i // 336:03d}"
@@ -138,12 +144,14 @@ async def pairs_in(fed: Federation, shard: str, n: int) -> list[tuple[str, str, 
             request = apb.RegisterPersonRequest(
                 id_number=number, name="某人", insurance_type=kind, insured_region=region
             )
-            return (await account.RegisterPerson(request, metadata=platform)).person, number
+            own = f"{region[:2]}0000"
+            its_platform = token(fed.clock, Role.PROVINCE, province=own)
+            return (await accounts[own].RegisterPerson(request, metadata=its_platform)).person, number
 
         async def pair(i: int):
             async with gate:
-                payer, _ = await register(payer_region, i, "1990", apb.INSURANCE_TYPE_EMPLOYEE)
-                payee, number = await register(payee_region, i, "1960", apb.INSURANCE_TYPE_RESIDENT)
+                payer, _ = await register(payer_region, i, years[0], apb.INSURANCE_TYPE_EMPLOYEE)
+                payee, number = await register(payee_region, i, years[1], apb.INSURANCE_TYPE_RESIDENT)
                 fund = apb.FundPersonalAccountRequest(
                     person_id=payer.id,
                     amount_fen=1_000_000,
@@ -155,7 +163,7 @@ async def pairs_in(fed: Federation, shard: str, n: int) -> list[tuple[str, str, 
                     opening = apb.OpenWalletRequest(
                         person_id=person.id, place_of_use=place, mobile="13800138000"
                     )
-                    await account.OpenWallet(
+                    await accounts[f"{place[:2]}0000"].OpenWallet(
                         opening, metadata=token(fed.clock, Role.CITIZEN, person_id=person.id)
                     )
                 relation = apb.AttestRelationRequest(
@@ -206,6 +214,7 @@ async def _measure(urls: dict[str, str]) -> dict:
         # the transfers of each phase are left pending.
         pairs = {shard: await pairs_in(fed, shard, PAIRS * (2 if shard == "gx" else 1)) for shard in SHARDS}
         pairs["gx-again"], pairs["gx"] = pairs["gx"][PAIRS:], pairs["gx"][:PAIRS]
+        pairs["across"] = await pairs_in(fed, "gx", PAIRS, "bj", ("1985", "1955"))
         print(
             f"setup: {PAIRS} pairs in each of {len(SHARDS)} shards in {time.perf_counter() - started:.1f} s"
         )
@@ -232,6 +241,11 @@ async def _measure(urls: dict[str, str]) -> dict:
                 except grpc.aio.AioRpcError as error:
                     return error
 
+            async def receive(t):
+                request = pb.ReceiveTransferRequest(id=t.id)
+                metadata = token(clock, Role.CITIZEN, person_id=t.payee_id)
+                return (await transfers.ReceiveTransfer(request, metadata=metadata, timeout=30)).transfer
+
             async def phase(label: str, shard: str) -> tuple[dict, list]:
                 seconds, latencies, answers = await drive(pairs[shard], submit, CLIENTS)
                 figures = rate(len(answers), seconds, latencies)
@@ -242,6 +256,14 @@ async def _measure(urls: dict[str, str]) -> dict:
             result["both_up_bj"], pending = await phase("both shards up, within 北京 (left pending)", "bj")
             refused = {t.details() for t in pending if isinstance(t, grpc.aio.AioRpcError)}
             assert not refused, f"transfers failed with both shards up: {refused}"
+            result["across_submit"], crossing = await phase("across shards, 广西 -> 北京", "across")
+            refused = {t.details() for t in crossing if isinstance(t, grpc.aio.AioRpcError)}
+            assert not refused, f"transfers across shards failed: {refused}"
+            seconds, latencies, received = await drive(crossing, receive, CLIENTS)
+            ok = sum(1 for t in received if t.status == pb.TRANSFER_STATUS_RECEIVED)
+            assert ok == len(crossing), f"{len(crossing) - ok} transfers across shards not received"
+            result["across_receive"] = rate(len(received), seconds, latencies)
+            print(f"across shards, received in 北京 (two legs): {result['across_receive']}")
 
             fed.stop("bj")
             stopped_at = time.perf_counter()
@@ -261,11 +283,6 @@ async def _measure(urls: dict[str, str]) -> dict:
 
             await fed.start_shard("bj")
             print(f"北京's shard back after {time.perf_counter() - stopped_at:.1f} s")
-
-            async def receive(t):
-                request = pb.ReceiveTransferRequest(id=t.id)
-                metadata = token(clock, Role.CITIZEN, person_id=t.payee_id)
-                return (await transfers.ReceiveTransfer(request, metadata=metadata, timeout=30)).transfer
 
             seconds, latencies, received = await drive(pending, receive, CLIENTS)
             ok = sum(1 for t in received if t.status == pb.TRANSFER_STATUS_RECEIVED)
@@ -300,9 +317,17 @@ def report(result: dict) -> None:
         ("bj_down_gx", "within 广西, 北京's shard down"),
         ("bj_down_bj_refusals", "within 北京 while down (refusals)"),
         ("bj_back_received", "北京's pending, received when back"),
+        ("across_submit", "across shards 广西 -> 北京, submitted"),
+        ("across_receive", "across shards, received (two legs)"),
     ):
         f = result[key]
         print(f"{label:<44}{f['tps']:>8}{f['p50_ms']:>9}{f['p99_ms']:>9}")
+    single = json.loads(ONE_SHARD.read_text()) if ONE_SHARD.exists() else None
+    if single:  # make bench: the 1-shard run just before, side by side
+        print(
+            f"{'1 shard (make bench, 1,000 transfers)':<44}{single['submit_tps']:>8}{'':>9}{single['submit_p99_ms']:>9}"
+        )
+        print(f"{'1 shard, received':<44}{single['receive_tps']:>8}{'':>9}{single['receive_p99_ms']:>9}")
     refusals = result["bj_down_bj_refusals"]
     print(f"refused while down: {refusals['failed']} of {refusals['of']} ({', '.join(refusals['codes'])})")
     print(f"广西's rate with 北京 down / both up: {result['ratio_gx_rate_with_bj_down']}x")

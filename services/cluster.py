@@ -13,8 +13,14 @@ from services.kernel.server import RunningServer
 
 
 async def start_cluster(
-    env: Settings, clock: Clock, names: tuple[str, ...] = SERVICES, tokens: TokenAuthority | None = None
+    env: Settings,
+    clock: Clock,
+    names: tuple[str, ...] = SERVICES,
+    tokens: TokenAuthority | None = None,
+    account_shards: int = 1,
 ) -> list[RunningServer]:
+    """The services ``names``; with ``account_shards`` above 1, every one of
+    them as the federated topology (services/federation.py)."""
     from services.account.bootstrap import bootstrap as account
     from services.account.settings import AccountSettings
     from services.region.bootstrap import bootstrap as region
@@ -24,6 +30,10 @@ async def start_cluster(
 
     set_page_token_key(env.page_token_key.get_secret_value())
     tokens = tokens or TokenAuthority.from_settings(env, clock)
+    if account_shards > 1:
+        from services.federation import start_federation
+
+        return await start_federation(env, clock, tokens, account_shards)
     roots = {
         "region": lambda: region(RegionSettings.from_env(env), tokens, clock),
         "account": lambda: account(AccountSettings.from_env(env), tokens, clock),

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -59,21 +62,19 @@ def region_target(region_server) -> str:
 async def serve_account(url: str, region_target: str, tokens, clock, **settings):
     """The account service on the database at ``url`` (migrated here), stopped at the end."""
     upgrade("account", url)
-    server = await start_account(
-        AccountSettings(
-            url,
-            region_target,
-            ID_HASH_KEY,
-            FACE_KEY,
-            password_time_cost=1,
-            password_memory_kib=8192,
-            tls=tls.SERVICE,
-            **settings,
-        ),
-        tokens,
-        clock,
+    settings = AccountSettings(
+        url,
+        region_target,
+        ID_HASH_KEY,
+        FACE_KEY,
+        password_time_cost=1,
+        password_memory_kib=8192,
+        tls=tls.SERVICE,
+        **settings,
     )
+    server = await start_account(settings, tokens, clock)
     server.database_url = url
+    server.settings = settings  # to start it again on its database (dataclasses.replace)
     try:
         yield server
     finally:
@@ -94,9 +95,167 @@ async def serve_index(url: str, tokens, clock):
         await server.stop(0)
 
 
+# R24: YIBAO_TEST_ACCOUNT_SHARDS=2 runs the tests that use the account
+# service through `account_server` on the federated topology instead: the
+# national index, two shards with the provinces dealt out between them (北京
+# in s1, 广西 in s2), and the account router in front (make test-shards).
+ACCOUNT_SHARDS = int(os.environ.get("YIBAO_TEST_ACCOUNT_SHARDS", "1"))
+
+
+@dataclass
+class FederatedAccount:
+    """The account service as shards behind the router: ``address`` is the
+    router's, ``database_urls`` the shards'; each of ``shards`` is a running
+    account service with its ``shard`` name, ``address`` and ``database_url``,
+    and ``provinces`` gives the one that owns a province."""
+
+    address: str
+    database_urls: list[str]
+    index_address: str
+    shards: list
+    stop: Callable
+    provinces: dict[str, object] = field(default_factory=dict)
+    region_database_url: str = ""  # where the shard map is (point_shard_at)
+
+
+@contextlib.asynccontextmanager
+async def serve_federated_account(new_database, region_server, tokens, clock, count: int = 2):
+    from services.federation import put_shard_map, shard_names
+    from services.router.bootstrap import bootstrap as start_router
+    from services.router.settings import RouterSettings
+
+    region_target = region_server.address
+    async with contextlib.AsyncExitStack() as stack:
+        index = await stack.enter_async_context(serve_index(new_database(), tokens, clock))
+        shards = {}
+        for name in shard_names(count):
+            shards[name] = await stack.enter_async_context(
+                serve_account(
+                    new_database(), region_target, tokens, clock, index_target=index.address, shard=name
+                )
+            )
+            shards[name].shard = name
+        targets = {n: s.address for n, s in shards.items()}
+        dealt = await put_shard_map(region_server.database_url, clock, targets)
+        settings = RouterSettings(region_target, index.address, shards["s1"].address, tls=tls.SERVICE)
+        router = await start_router(settings, tokens, clock)
+        stack.push_async_callback(router.stop, 0)
+        yield FederatedAccount(
+            router.address,
+            [s.database_url for s in shards.values()],
+            index.address,
+            list(shards.values()),
+            router.stop,
+            {province: shards[name] for name, provinces in dealt.items() for province in provinces},
+            region_server.database_url,
+        )
+
+
+def account_urls(server) -> list[str]:
+    """The account databases behind ``account_server``: one, or a shard's each."""
+    return getattr(server, "database_urls", None) or [server.database_url]
+
+
+def account_keeper(server, person):
+    """The running account service behind ``account_server`` that keeps
+    ``person`` (a Member, or a region code): under R24 the shard that owns
+    their province, else the one account service. Its ``address`` and
+    ``database_url`` are that service's own, not the router's."""
+    region = person if isinstance(person, str) else person.region
+    if isinstance(server, FederatedAccount):
+        return server.provinces[f"{region[:2]}0000"]
+    return server
+
+
+def payee_province_of_hold(server, payer, payee) -> str:
+    """What a HoldTransferRequest asked of the payer's account service
+    directly carries as ``payee_province``: the payee's province when another
+    shard keeps them (R24), else "" (the payee is there)."""
+    if account_keeper(server, payer) is account_keeper(server, payee):
+        return ""
+    return f"{payee.region[:2]}0000"
+
+
+async def point_shard_at(account_server: FederatedAccount, shard, target: str, clock) -> None:
+    """The shard map names ``target`` for ``shard`` (one of ``account_server.shards``):
+    whatever routes by the map (the transfer service, the router, the other
+    shards) reaches the shard there once it reads the map again (a service
+    started now, at once; the others within their staleness bound)."""
+    from services.kernel.db import create_engine
+    from services.region.adapters.repository import region_unit_of_work
+    from services.region.usecases.shards import ShardUseCases
+
+    engine = create_engine(account_server.region_database_url)
+    try:
+        await ShardUseCases(region_unit_of_work(engine), clock).put(shard.shard, target, [])
+    finally:
+        await engine.dispose()
+
+
+class AccountShards:
+    """A stub of each account service behind ``account_server`` (the
+    ``account_shards`` fixture): under R24 its shards, else the one account
+    service. For the calls the account router does not pass on (holds,
+    receipts and refunds of transfers, ListHolds: METHOD_NOT_ROUTED), made
+    where the transfer service itself makes them."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self._channels: dict[str, object] = {}
+
+    def _stub(self, address: str) -> account_pb2_grpc.AccountServiceStub:
+        if address not in self._channels:
+            self._channels[address] = aio_channel(address)
+        return account_pb2_grpc.AccountServiceStub(self._channels[address])
+
+    def keeper(self, person):
+        """The running account service that keeps ``person`` (account_keeper)."""
+        return account_keeper(self.server, person)
+
+    def of(self, person) -> account_pb2_grpc.AccountServiceStub:
+        """A stub of the account service that keeps ``person``: a transfer's
+        hold is in its payer's."""
+        return self._stub(self.keeper(person).address)
+
+    def every(self) -> list[account_pb2_grpc.AccountServiceStub]:
+        """A stub of each account service, in the map's order."""
+        return [self._stub(s.address) for s in getattr(self.server, "shards", None) or [self.server]]
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+
+
+def transfer_settings(database_url: str, account_server, region_target: str, **settings) -> TransferSettings:
+    """The transfer service's settings on this cluster: its database, the
+    account service of ``account_server`` (under R24 routed by the shard map,
+    the persons found in the index) and TLS, with ``settings`` (worker_interval,
+    batch_window, a proxy's ``account_target`` …) as given."""
+    settings.setdefault("account_target", account_server.address)
+    settings.setdefault("tls", tls.SERVICE)
+    settings.setdefault("index_target", getattr(account_server, "index_address", ""))
+    return TransferSettings(database_url, region_target=region_target, **settings)
+
+
+def transfer_env(account_server) -> dict[str, str]:
+    """The same for a transfer service (or `yibao` command) in a process of
+    its own: the YIBAO_* variables that name the account service, and under
+    R24 the index and routing by the shard map."""
+    env = {"YIBAO_ACCOUNT_TARGET": account_server.address}
+    if index := getattr(account_server, "index_address", ""):
+        env |= {"YIBAO_INDEX_TARGET": index, "YIBAO_ACCOUNT_SHARDED": "true"}
+    return env
+
+
 @pytest.fixture
-async def account_server(new_database, region_target, tokens, clock):
-    async with serve_account(new_database(), region_target, tokens, clock) as server:
+async def account_server(new_database, region_server, tokens, clock):
+    if ACCOUNT_SHARDS > 1:
+        async with serve_federated_account(
+            new_database, region_server, tokens, clock, ACCOUNT_SHARDS
+        ) as front:
+            yield front
+        return
+    async with serve_account(new_database(), region_server.address, tokens, clock) as server:
         yield server
 
 
@@ -104,6 +263,13 @@ async def account_server(new_database, region_target, tokens, clock):
 async def account(account_server):
     async with aio_channel(account_server.address) as channel:
         yield account_pb2_grpc.AccountServiceStub(channel)
+
+
+@pytest.fixture
+async def account_shards(account_server):
+    shards = AccountShards(account_server)
+    yield shards
+    await shards.close()
 
 
 @pytest.fixture
@@ -153,13 +319,8 @@ async def transfer_server(new_database, account_server, region_target, tokens, c
     url = new_database()
     upgrade("transfer", url)
     # No reconciler passes of the worker's own: the R22 tests run theirs when the fault is in place.
-    settings = TransferSettings(
-        url,
-        account_server.address,
-        region_target,
-        worker_interval=0.05,
-        reconcile_interval=0,
-        tls=tls.SERVICE,
+    settings = transfer_settings(
+        url, account_server, region_target, worker_interval=0.05, reconcile_interval=0
     )
     server = await start_transfer(settings, tokens, clock)
     server.database_url = url

@@ -47,8 +47,9 @@ class LossyProxy:
                         reply = await forward(
                             request, metadata=context.invocation_metadata(), timeout=context.time_remaining()
                         )
-                    except grpc.aio.AioRpcError as error:
-                        await context.abort(error.code(), error.details(), error.trailing_metadata())
+                    except grpc.aio.AioRpcError as error:  # the callee's refusal, passed on as it came
+                        trailing = tuple(error.trailing_metadata() or ())  # abort takes a tuple, not Metadata
+                        await context.abort(error.code(), error.details(), trailing)
                     if method.rsplit("/", 1)[-1] in proxy.lose:
                         proxy.lost.append(method)
                         await context.abort(grpc.StatusCode.UNAVAILABLE, "the answer was lost on the way")

@@ -21,19 +21,20 @@ from tests.kernel.test_server import _free_port
 from tests.tls import sync_channel
 
 
-@pytest.fixture
-def embedded(tmp_path):
+def _run(tmp_path, *options: str):
+    """`yibao run --demo` with ``options``, on free ports; stopped with Ctrl-C at the end."""
     env = dict(os.environ)
-    for service in ("REGION", "ACCOUNT", "TRANSFER"):
+    for service in ("REGION", "ACCOUNT", "TRANSFER", "INDEX"):
         port = _free_port()
         env |= {
             f"YIBAO_{service}_LISTEN": f"127.0.0.1:{port}",
             f"YIBAO_{service}_TARGET": f"127.0.0.1:{port}",
             f"YIBAO_{service}_METRICS_PORT": "0",
         }
-    env["YIBAO_GATEWAY_LISTEN"] = f"127.0.0.1:{_free_port()}"
+    env |= {"YIBAO_GATEWAY_LISTEN": f"127.0.0.1:{_free_port()}", "YIBAO_ROUTER_METRICS_PORT": "0"}
+    data = tmp_path / "data"
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "run", "--data-dir", str(tmp_path / "data"), "--demo"],
+        [sys.executable, "-m", "services.cli.main", "run", "--data-dir", str(data), "--demo", *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -43,10 +44,25 @@ def embedded(tmp_path):
         for service in ("REGION", "ACCOUNT", "TRANSFER"):
             with sync_channel(env[f"YIBAO_{service}_TARGET"]) as channel:
                 grpc.channel_ready_future(channel).result(timeout=60)
-        yield env | dev_keys_env(tmp_path / "data" / "keys") | {"DATA_DIR": str(tmp_path / "data")}
+        while not (data / "demo.env").exists() and process.poll() is None:  # the demo persons are in
+            time.sleep(0.1)
+        yield env | dev_keys_env(data / "keys") | {"DATA_DIR": str(data)}
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    yield from _run(tmp_path)
+
+
+@pytest.fixture
+def federated(tmp_path):
+    """R24: `yibao run --account-shards 2`: 北京 in shard s1, 广西 in s2; at
+    10:00 Beijing on the developer clock (transfers are made 06:00-22:00)."""
+    for env in _run(tmp_path, "--account-shards", "2", "--at", "10:00"):
+        yield env | {"YIBAO_CLOCK_FILE": str(Path(env["DATA_DIR"]) / "clock")}
 
 
 def cli(env, *args: str) -> subprocess.CompletedProcess:
@@ -154,9 +170,11 @@ def test_account_actions_through_the_cli(embedded):
     assert charged.returncode == 1 and "INSUFFICIENT_FUNDS" in charged.stderr
 
 
-def test_the_scripted_demo_walks_a_cross_province_transfer():
+@pytest.mark.parametrize("shards", ["1", "2"])
+def test_the_scripted_demo_walks_a_cross_province_transfer(shards):
+    """On one account service, and on two shards (R24: 南宁 and 北京 in two)."""
     demo = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "demo"],
+        [sys.executable, "-m", "services.cli.main", "demo", "--account-shards", shards],
         env={**os.environ, "COLUMNS": "200"},
         capture_output=True,
         text=True,
@@ -255,3 +273,49 @@ def test_a_province_calls_the_gateway_with_yibao_province_call(embedded, tmp_pat
     stranger.write_text(SM2PrivateKey.generate().to_hex())
     refused = cli(env | {"YIBAO_PROVINCE_KEY_FILE": str(stranger)}, "province", "call", "LookupPerson", "{}")
     assert refused.returncode == 1 and "401 UNAUTHENTICATED SIGNATURE_INVALID" in refused.stderr
+
+
+def _demo_persons(env) -> dict[str, str]:
+    text = (Path(env["DATA_DIR"]) / "demo.env").read_text(encoding="utf-8")
+    return dict(re.findall(r"export (ZHANGWEI|LIXIUYING)=(\S+)", text))
+
+
+def test_r24_run_with_two_account_shards_sends_across_them_through_the_cli(federated):
+    """The README's transfer from 南宁 to 北京 on `yibao run --account-shards 2`:
+    the CLI talks to the account router on the account port as to the one
+    account service; each shard's ledger balances, and their clearing
+    accounts cancel out."""
+    ids = _demo_persons(federated)
+    payer, payee = ids["ZHANGWEI"], ids["LIXIUYING"]
+
+    def as_citizen(person_id):
+        token = cli(federated, "token", "mint", "--role", "citizen", "--person-id", person_id).stdout.strip()
+        return {**federated, "YIBAO_TOKEN": token}
+
+    submitted = cli(
+        as_citizen(payer),
+        "-o",
+        "json",
+        "transfer",
+        "submit",
+        payer,
+        "李秀英",
+        "110101195809120024",
+        "parent",
+        "500.00",
+        "--source",
+        "personal",
+        "--password",
+        "258036",
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    transfer_id = json.loads(submitted.stdout.splitlines()[0])["transfer"]["id"]
+    received = cli(as_citizen(payee), "transfer", "receive", transfer_id)
+    assert received.returncode == 0 and "received" in received.stdout, received.stderr
+    assert "¥500.00" in cli(as_citizen(payee), "wallet", "balance", payee).stdout
+    assert "¥4,500.00" in cli(as_citizen(payer), "wallet", "balance", payer).stdout
+
+    data = federated["DATA_DIR"]
+    for shard in ("s1", "s2"):
+        check = cli(federated, "ledger-check", "--database-url", f"sqlite:///{data}/account-{shard}.db")
+        assert check.returncode == 0 and "balanced" in check.stdout, check.stdout

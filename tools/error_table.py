@@ -18,6 +18,7 @@ CATALOGUES = {  # where each domain's reasons are declared
     "account.yibao": "services/account/domain/errors.py",
     "transfer.yibao": "services/transfer/domain/errors.py",
     "index.yibao": "services/index/domain/errors.py",
+    "router.yibao": "services/router/errors.py",
     "gateway.yibao": "services/gateway/errors.py",
 }
 STATUS_OF_CALL = {

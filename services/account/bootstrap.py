@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 
 from services.account.adapters.index_client import IndexClient
 from services.account.adapters.jetstream import FeedJetStreamSink
+from services.account.adapters.peer_shards import PeerShardClient
 from services.account.adapters.region_client import RegionClient
 from services.account.adapters.repository import account_unit_of_work
 from services.account.entrypoints.grpc_api import (
@@ -33,6 +34,7 @@ from services.kernel.db import create_engine
 from services.kernel.leases import Leases
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
+from services.kernel.shard_map import ShardDirectory
 
 
 async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Clock) -> RunningServer:
@@ -43,19 +45,33 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
     region_channel = channel(settings.region_target, settings.tls)
     # A shard of a federated deployment (R24) claims identities in the national index.
     index_channel = channel(settings.index_target, settings.tls) if settings.index_target else None
+    identity = ServiceIdentity("account", tokens, clock)
+    regions = RegionClient(region_channel, identity)
+    index = IndexClient(index_channel, identity) if index_channel else None
+    # R24: a shard asks the others about the payees and relatives they keep.
+    peers = (
+        PeerShardClient(
+            settings.shard,
+            ShardDirectory(regions.account_shards, settings.shard_map_seconds),
+            index,
+            identity,
+            settings.tls,
+        )
+        if index is not None
+        else None
+    )
     deps = AccountDeps(
         uow=account_unit_of_work(engine, replica),
         clock=clock,
-        regions=RegionClient(region_channel, ServiceIdentity("account", tokens, clock)),
+        regions=regions,
         id_hash_key=settings.id_hash_key.encode(),
         face_ticket_key=settings.face_ticket_key,
         hasher=PasswordHasher(
             time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib, parallelism=1
         ),
         max_hold=settings.transfer_max_amount_fen,
-        identities=IndexClient(index_channel, ServiceIdentity("account", tokens, clock))
-        if index_channel
-        else None,
+        identities=index,
+        peers=peers,
     )
     credentials = CredentialUseCases(deps)
     servicer = AccountServicer(
@@ -80,6 +96,8 @@ async def bootstrap(settings: AccountSettings, tokens: TokenAuthority, clock: Cl
         await region_channel.close()
         if index_channel is not None:
             await index_channel.close()
+        if peers is not None:
+            await peers.close()
         await engine.dispose()
         if replica is not None:
             await replica.dispose()

@@ -31,6 +31,8 @@ class AccountSettings:
     # host:port of the national person index when this service is a shard of
     # a federated deployment (R24: YIBAO_ACCOUNT_SHARD set); "": the only one.
     index_target: str = ""
+    shard: str = ""  # this shard's name in the region service's map (YIBAO_ACCOUNT_SHARD)
+    shard_map_seconds: float = 5.0  # how stale the map may be when other shards are asked (R24)
 
     @classmethod
     def from_env(cls, env: Settings) -> AccountSettings:
@@ -44,6 +46,7 @@ class AccountSettings:
             metrics_port=env.account_metrics_port,
             tls=tls_from(env),
             index_target=env.index_target if env.account_shard else "",
+            shard=env.account_shard,
             password_time_cost=env.password_hash_time_cost,
             password_memory_kib=env.password_hash_memory_kib,
             transfer_max_amount_fen=env.transfer_max_amount_fen,

@@ -121,11 +121,13 @@ async def _unless_done(call, done_reason: str) -> None:
             raise
 
 
-async def walk(console) -> None:
+async def walk(console, account_shards: int = 1) -> None:
     """The scripted demo (make demo): the three services in this process on
     throwaway SQLite databases, with a clock the script moves, walking a
     cross-province transfer from 南宁 to 北京: held, received; declined and
-    refunded; unreceived and refunded at 06:00 the next morning."""
+    refunded; unreceived and refunded at 06:00 the next morning. With
+    ``account_shards`` above 1, on the federated topology (R24): 南宁's and
+    北京's persons in two shards, behind the account router."""
     import asyncio
     import tempfile
     import uuid
@@ -139,6 +141,7 @@ async def walk(console) -> None:
     from services.cli.client import yuan
     from services.cli.transfer_commands import notifications_table, transfers_table
     from services.cluster import start_cluster
+    from services.federation import migrate_federation
     from services.kernel.clock import BEIJING, FrozenClock, beijing
     from services.kernel.config import load_settings
     from services.kernel.migrations import upgrade
@@ -149,7 +152,7 @@ async def walk(console) -> None:
     key = uuid.uuid4().hex
     tokens = TokenAuthority("HS256", key, key, clock=clock)
     with tempfile.TemporaryDirectory(prefix="yibao-demo-") as data:
-        urls = {name: f"sqlite:///{data}/{name}.db" for name in ("region", "account", "transfer")}
+        urls = {name: f"sqlite:///{data}/{name}.db" for name in ("region", "account", "transfer", "index")}
         for name, url in urls.items():
             upgrade(name, url)
         await seed_region(urls["region"], clock, demo=True)
@@ -170,8 +173,11 @@ async def walk(console) -> None:
             password_hash_memory_kib=8192,
             transfer_worker_interval_seconds=0.1,
         )
-        servers = await start_cluster(env, clock, tokens=tokens)
-        _region, account, transfer = servers
+        if account_shards > 1:
+            migrate_federation(env, account_shards)
+        servers = await start_cluster(env, clock, tokens=tokens, account_shards=account_shards)
+        named = {s.definition.name: s for s in reversed(servers)}
+        account, transfer = named.get("router") or named["account"], named["transfer"]
         try:
             ids = await load_demo_persons(account.address, tokens, clock, tls)
             payer, payee = ids[PAYER.name], ids[PAYEE.name]
@@ -285,7 +291,9 @@ async def walk(console) -> None:
                     )
                 for position in statement.positions:
                     console.print(f"{position.province} net {yuan(position.net_fen)}")
-            targets = {f"{s.definition.name}_target": s.address for s in servers}
+            targets = {f"{name}_target": s.address for name, s in named.items()} | {
+                "account_target": account.address
+            }
             await _through_the_gateway(console, env.model_copy(update=targets), tokens, clock, Path(data))
         finally:
             for server in reversed(servers):

@@ -23,6 +23,7 @@ from services.kernel.clock import BEIJING, beijing, write_running_clock
 from services.kernel.config import (
     ALL_SERVICES,
     DEV_JWT_KEY,
+    SERVED,
     SERVICES,
     Settings,
     clock_from,
@@ -66,9 +67,12 @@ def options(
         output_json()
 
 
-def _check_service(name: str, gateway: bool = False) -> str:
-    if name not in ALL_SERVICES and not (gateway and name == "gateway"):
-        raise typer.BadParameter(f"one of {', '.join(ALL_SERVICES + (('gateway',) if gateway else ()))}")
+def _check_service(name: str, served: bool = False) -> str:
+    """One with a database (to migrate), or with ``served`` one to serve or
+    check: those, the account router and the gateway."""
+    names = (*SERVED, "gateway") if served else ALL_SERVICES
+    if name not in names:
+        raise typer.BadParameter(f"one of {', '.join(names)}")
     return name
 
 
@@ -138,12 +142,13 @@ async def _serve(
     cli_tls: TlsFiles | None = None,
     dev_keys: Path | None = None,
     gateway: bool = False,
+    account_shards: int = 1,
 ) -> None:
     from services.cluster import start_cluster
     from services.kernel.server import run_until_signalled
 
     clock = clock_from(settings)
-    servers: list = await start_cluster(settings, clock, names)
+    servers: list = await start_cluster(settings, clock, names, account_shards=account_shards)
     if gateway:
         from services.gateway.bootstrap import start_gateway
 
@@ -155,9 +160,8 @@ async def _serve(
     if demo:
         from services.cli.demo import load_demo_persons, register_demo_platform
 
-        account = next(
-            s for s in servers if getattr(s, "definition", None) and s.definition.name == "account"
-        )
+        named = {s.definition.name: s for s in reversed(servers) if getattr(s, "definition", None)}
+        account = named.get("router") or named["account"]  # the router: the shards as one
         issuers = settings.model_copy(update={"jwt_keys_dir": str(dev_keys)}) if dev_keys else settings
         tokens = TokenAuthority.from_settings(issuers, clock)
         ids = await load_demo_persons(account.address, tokens, clock, tls_from(settings))
@@ -181,7 +185,7 @@ async def _serve(
             if not hasattr(s, "definition"):  # the gateway
                 table.add_row("gateway", f"{s.url}/api/v1/… (HTTPS + 国密)", "")
                 continue
-            port = settings.service(s.definition.name).metrics_port
+            port = settings.service(s.definition.name).metrics_port if s.metrics_server else 0
             table.add_row(s.definition.name, s.address, f"http://127.0.0.1:{port}/metrics" if port else "off")
         out.print(table)
         if settings.clock_file:
@@ -235,7 +239,7 @@ def _write_gateway_env(path: Path, gateway, platform: tuple[str, Path] | None) -
 
 
 ServiceArg = Annotated[
-    str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account, transfer, index or gateway")
+    str, typer.Argument(envvar="YIBAO_SERVICE", help="region, account, transfer, index, router or gateway")
 ]
 
 
@@ -254,12 +258,15 @@ def serve(service: ServiceArg) -> None:
     """Run one service (production: one process per service, migrations applied beforehand)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
-    tracing.configure(f"yibao-{_check_service(service, gateway=True)}")  # OTEL_* only; off by default
+    tracing.configure(f"yibao-{_check_service(service, served=True)}")  # OTEL_* only; off by default
     if service == "gateway":
         uvloop.run(_serve(settings, (), announce=False, gateway=True))
         return
     if service == "index":
         uvloop.run(_serve_index(settings))
+        return
+    if service == "router":
+        uvloop.run(_serve_router(settings))
         return
     uvloop.run(_serve(settings, (service,), announce=False))
 
@@ -276,6 +283,18 @@ async def _serve_index(settings: Settings) -> None:
     await run_until_signalled([server], settings.grace_seconds)
 
 
+async def _serve_router(settings: Settings) -> None:
+    """The account router (R24), on its own: the account service's API in front of the shards."""
+    from services.kernel.server import run_until_signalled
+    from services.router.bootstrap import bootstrap
+    from services.router.settings import RouterSettings
+
+    clock = clock_from(settings)
+    tokens = TokenAuthority.from_settings(settings, clock)
+    server = await bootstrap(RouterSettings.from_env(settings), tokens, clock)
+    await run_until_signalled([server], settings.grace_seconds)
+
+
 @app.command()
 def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="seconds")] = 3.0) -> None:
     """Exit 0 when the service on this host answers grpc.health.v1 SERVING (container health checks)."""
@@ -283,7 +302,7 @@ def health(service: ServiceArg, timeout: Annotated[float, typer.Option(help="sec
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     settings = load_settings()
-    if _check_service(service, gateway=True) == "gateway":
+    if _check_service(service, served=True) == "gateway":
         _gateway_health(settings, timeout)
         return
     port = settings.service(service).listen.rsplit(":", 1)[1]
@@ -404,13 +423,22 @@ def run(
             "follow it with YIBAO_CLOCK_FILE=<data-dir>/clock",
         ),
     ] = None,
+    account_shards: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=8,
+            help="run the account service as this many shards (R24): the provinces dealt out to them, "
+            "the national person index, and the account router on the account port",
+        ),
+    ] = 1,
 ) -> None:
     """Run every service on the embedded default (SQLite), migrated and seeded."""
     from services.kernel.migrations import upgrade
 
     data_dir.mkdir(parents=True, exist_ok=True)
     overrides: dict[str, object] = {
-        f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in SERVICES
+        f"{name}_database_url": f"sqlite:///{(data_dir / f'{name}.db').resolve()}" for name in ALL_SERVICES
     }
     clock_file = (data_dir / "clock").resolve()
     clock_file.unlink(missing_ok=True)  # a clock left by an earlier --at does not linger
@@ -448,6 +476,10 @@ def run(
     tracing.configure("yibao")  # OTEL_* only; off by default
     for name in SERVICES:
         upgrade(name, settings.service(name).database_url)
+    if account_shards > 1:
+        from services.federation import migrate_federation
+
+        migrate_federation(settings, account_shards)
     asyncio.run(_seed(settings, demo))
     env_file = (data_dir / "demo.env").resolve()
     uvloop.run(
@@ -460,6 +492,7 @@ def run(
             cli_tls=cli_tls,
             dev_keys=dev_keys,
             gateway=True,
+            account_shards=account_shards,
         )
     )
 
@@ -514,12 +547,16 @@ def reconcile(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    account_shards: Annotated[
+        int, typer.Option(min=1, max=8, help="the account service as this many shards (R24)")
+    ] = 1,
+) -> None:
     """Walk a cross-province transfer (held, received; declined; refunded at 06:00) on a throwaway cluster."""
     from services.cli.demo import walk
 
     configure_logging("WARNING", json_lines=False)
-    asyncio.run(walk(out))
+    asyncio.run(walk(out, account_shards))
 
 
 @token_app.command("mint")

@@ -1,7 +1,7 @@
 """`yibao reconcile`: one reconciliation pass (R22) from an operator's
 terminal, in this process, with the deployment's configuration: the
 transfer database (YIBAO_TRANSFER_DATABASE_URL), the account service
-(YIBAO_ACCOUNT_TARGET) called with the service identity signed by
+(YIBAO_ACCOUNT_TARGET, or its shards by the map with YIBAO_ACCOUNT_SHARDED: R24) called with the service identity signed by
 YIBAO_JWT_SIGNING_KEY — like `yibao migrate` and `yibao ledger-check`, and
 working while the transfer service is down. Every step it takes is the
 idempotent hold step the running service's own reconciler takes, so the two
@@ -19,10 +19,9 @@ from services.kernel.auth import TokenAuthority
 from services.kernel.calls import ServiceIdentity, channel
 from services.kernel.config import Settings, clock_from
 from services.kernel.db import create_engine
-from services.transfer.adapters.account_client import AccountClient
-from services.transfer.adapters.hold_reader import HoldReader
 from services.transfer.adapters.region_client import RegionClient
 from services.transfer.adapters.repository import transfer_unit_of_work
+from services.transfer.bootstrap import account_ports
 from services.transfer.settings import TransferSettings
 from services.transfer.usecases.common import TransferDeps
 from services.transfer.usecases.reconcile import PassReport, Reconciler
@@ -33,22 +32,21 @@ async def reconcile_once(settings: Settings, lookback: timedelta) -> PassReport:
     clock = clock_from(settings)
     identity = ServiceIdentity("transfer", TokenAuthority.from_settings(settings, clock), clock)
     engine = create_engine(transfer.database_url)
-    accounts, regions = (
-        channel(transfer.account_target, transfer.tls),
-        channel(transfer.region_target, transfer.tls),
-    )
+    region_channel = channel(transfer.region_target, transfer.tls)
+    regions = RegionClient(region_channel, identity, clock, timedelta(seconds=1))  # the shard map, if any
+    accounts, holds, close_accounts = account_ports(transfer, identity, regions)
     try:
         deps = TransferDeps(
             uow=transfer_unit_of_work(engine),
             clock=clock,
             policy=transfer.policy,
-            accounts=AccountClient(accounts, identity),
-            regions=RegionClient(regions, identity, clock, timedelta(seconds=1)),  # not called
+            accounts=accounts,
+            regions=regions,
         )
-        return await Reconciler(deps, HoldReader(accounts, identity)).run_once(clock.now() - lookback)
+        return await Reconciler(deps, holds).run_once(clock.now() - lookback)
     finally:
-        await accounts.close()
-        await regions.close()
+        await close_accounts()
+        await region_channel.close()
         await engine.dispose()
 
 

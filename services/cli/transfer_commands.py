@@ -178,9 +178,9 @@ def quota(person_id: str, target: Target = None, token: Token = None) -> None:
 def settlement(month: str, target: Target = None, token: Token = None) -> None:
     """The monthly inter-provincial settlement statement (YYYY-MM)."""
     s = _call(target, "GetSettlementStatement", pb.GetSettlementStatementRequest(month=month), token)
-    flows = Table("from province", "to province", "transfers", "amount")
+    flows = Table("from province", "to province", "transfers", "amount", "credited")
     for f in s.flows:
-        flows.add_row(f.from_province, f.to_province, str(f.count), yuan(f.amount_fen))
+        flows.add_row(f.from_province, f.to_province, str(f.count), yuan(f.amount_fen), yuan(f.credited_fen))
     out.print(flows)
     positions = Table("province", "net position")
     for p in s.positions:

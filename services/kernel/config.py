@@ -22,6 +22,9 @@ SERVICES = ("region", "account", "transfer")  # what `yibao run` starts together
 # and the national person index (R24), which is migrated and served on its
 # own (`yibao migrate index`, `yibao serve index`).
 ALL_SERVICES = (*SERVICES, "index")
+# What `yibao serve` and `yibao health` name besides the gateway: those, and
+# the account router (R24, services/router/), which has no database.
+SERVED = (*ALL_SERVICES, "router")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,12 @@ class Settings(BaseSettings):
     index_database_url: str = "sqlite:///.run/index.db"
     index_listen: str = "127.0.0.1:50054"
     index_metrics_port: int = 9104
+    # The account router (services/router/, R24): the account service's API in
+    # front of the account shards, each call passed to the shard that keeps
+    # it (the map from YIBAO_REGION_TARGET, persons from YIBAO_INDEX_TARGET);
+    # with an empty map, to YIBAO_ACCOUNT_TARGET. No database.
+    router_listen: str = "127.0.0.1:50055"
+    router_metrics_port: int = 9105
 
     # Where clients (the CLI, other services) find each service.
     region_target: str = "127.0.0.1:50051"
@@ -196,11 +205,11 @@ class Settings(BaseSettings):
         return self
 
     def service(self, name: str) -> ServiceSettings:
-        if name not in ALL_SERVICES:
+        if name not in SERVED:
             raise ValueError(f"unknown service {name!r}")
         return ServiceSettings(
             name=name,
-            database_url=getattr(self, f"{name}_database_url"),
+            database_url=getattr(self, f"{name}_database_url", ""),  # "": none (the router)
             listen=getattr(self, f"{name}_listen"),
             metrics_port=getattr(self, f"{name}_metrics_port"),
         )

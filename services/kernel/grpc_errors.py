@@ -48,6 +48,24 @@ def internal_status(domain: str) -> grpc.Status:
 
 
 @dataclass(frozen=True)
+class _Status(grpc.Status):
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple
+
+
+class PassedOn(Exception):
+    """Another service's failed answer, to be given back as it came: its
+    code, details and trailing metadata (ErrorInfo, RetryInfo, …), its own
+    domain kept. What a service that passes calls on raises (the account
+    router, services/router/); the interceptor answers it unchanged."""
+
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: tuple = ()) -> None:
+        super().__init__(f"{code.name}: {details}")
+        self.status = _Status(code, details, trailing_metadata)
+
+
+@dataclass(frozen=True)
 class ErrorDetails:
     """What a failed call says beyond its code: AIP-193 ErrorInfo and BadRequest."""
 

@@ -19,7 +19,7 @@ from services.kernel.auth import Access, TokenAuthority, reset_current_principal
 from services.kernel.calls import set_incoming_deadline
 from services.kernel.db import is_database_unavailable
 from services.kernel.errors import DomainError, database_unavailable, request_malformed
-from services.kernel.grpc_errors import internal_status, to_status
+from services.kernel.grpc_errors import PassedOn, internal_status, to_status
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.request_text import check_request_text
 
@@ -85,6 +85,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 )
                 self._malformed, self._malformed_logged = 0, now
             raise request_malformed()
+        if isinstance(request, bytes):  # passed on unread (the account router): checked where answered
+            return
         check_request_text(request)
 
     async def intercept_service(self, continuation, details: grpc.HandlerCallDetails):
@@ -143,6 +145,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         except DomainError as error:
             outcome.code, outcome.status = error.kind.value, to_status(error, self._domain)
             outcome.error = error
+        except PassedOn as answer:  # another service's answer, given back as it came
+            outcome.code, outcome.status = answer.status.code.name, answer.status
         except grpc.aio.AbortError:
             outcome.code = "ABORTED_BY_HANDLER"
             raise

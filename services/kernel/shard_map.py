@@ -16,6 +16,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from yibao.region.v1 import region_pb2 as pb
+
+from services.kernel.calls import call
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -69,3 +73,12 @@ class ShardDirectory:
                 self._map = ShardMap.of(await self._fetch())
                 self._read_at = started  # the map is as old as the moment it was asked for
             return self._map
+
+
+async def read_account_shards(region_stub, identity) -> list[Shard]:
+    """The map as the region service answers it now (ListAccountShards)."""
+    request = pb.ListAccountShardsRequest()
+    response = await call(
+        region_stub.ListAccountShards, request, identity, idempotent=True, upstream="region"
+    )
+    return [Shard(s.name, s.target, tuple(s.provinces)) for s in response.account_shards]

@@ -4,6 +4,7 @@ the background worker."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from services.kernel.auth import TokenAuthority
@@ -13,10 +14,10 @@ from services.kernel.db import create_engine
 from services.kernel.leases import Leases
 from services.kernel.metrics import ServiceMetrics
 from services.kernel.server import RunningServer, start_server
+from services.kernel.shard_clients import PersonLocator
 from services.kernel.shard_map import ShardDirectory
 from services.transfer.adapters.account_client import AccountClient
 from services.transfer.adapters.hold_reader import HoldReader, ShardedHoldReader
-from services.transfer.adapters.index_client import IndexClient
 from services.transfer.adapters.jetstream import JetStreamNotifier, JetStreamSink
 from services.transfer.adapters.region_client import RegionClient
 from services.transfer.adapters.repository import transfer_unit_of_work
@@ -43,6 +44,36 @@ from services.transfer.usecases.saga import Saga
 from services.transfer.usecases.submit import SubmitTransferUseCase
 
 
+def account_ports(
+    settings: TransferSettings, identity: ServiceIdentity, regions: RegionClient
+) -> tuple[AccountPort, HoldReader | ShardedHoldReader, Callable[[], Awaitable[None]]]:
+    """The account service as the transfer service calls it, and the holds as
+    its reconciler reads them: one service (YIBAO_ACCOUNT_TARGET), or the
+    shards of the region service's map (R24); and what closes their channels."""
+    account_channel = channel(settings.account_target, settings.tls)
+    single = AccountClient(account_channel, identity)
+    if not settings.index_target:
+        return single, HoldReader(account_channel, identity), account_channel.close
+    shards, index_channel = (
+        ShardChannels(settings.tls, identity),
+        channel(settings.index_target, settings.tls),
+    )
+    directory = ShardDirectory(regions.account_shards, settings.shard_map_seconds)
+    accounts = ShardedAccounts(
+        directory, single, shards.client, PersonLocator(index_channel, identity).locate
+    )
+
+    async def readers() -> list[HoldReader]:
+        return [shards.reader(s) for s in (await directory.current()).shards]
+
+    async def close() -> None:
+        await account_channel.close()
+        await shards.close()
+        await index_channel.close()
+
+    return accounts, ShardedHoldReader(readers), close
+
+
 async def bootstrap(
     settings: TransferSettings,
     tokens: TokenAuthority,
@@ -54,29 +85,9 @@ async def bootstrap(
     metrics = ServiceMetrics("transfer")
     metrics.count_sql(engine)
     identity = ServiceIdentity("transfer", tokens, clock)
-    account_channel, region_channel = (
-        channel(settings.account_target, settings.tls),
-        channel(settings.region_target, settings.tls),
-    )
+    region_channel = channel(settings.region_target, settings.tls)
     regions = RegionClient(region_channel, identity, clock, timedelta(seconds=settings.region_cache_seconds))
-    single = AccountClient(account_channel, identity)
-    accounts: AccountPort = single
-    holds: HoldReader | ShardedHoldReader = HoldReader(account_channel, identity)
-    shards, index_channel = None, None
-    if settings.index_target:  # the account service as shards (R24): every call routed by the map
-        shards, index_channel = (
-            ShardChannels(settings.tls, identity),
-            channel(settings.index_target, settings.tls),
-        )
-        directory = ShardDirectory(regions.account_shards, settings.shard_map_seconds)
-        accounts = ShardedAccounts(
-            directory, single, shards.client, IndexClient(index_channel, identity).locate
-        )
-
-        async def readers() -> list[HoldReader]:
-            return [shards.reader(s) for s in (await directory.current()).shards]
-
-        holds = ShardedHoldReader(readers)
+    accounts, holds, close_accounts = account_ports(settings, identity, regions)
     deps = TransferDeps(
         uow=transfer_unit_of_work(engine, replica),
         clock=clock,
@@ -125,11 +136,8 @@ async def bootstrap(
             await publisher.stop()
         if notifier is not None:
             await notifier.close()
-        await account_channel.close()
+        await close_accounts()
         await region_channel.close()
-        if shards is not None and index_channel is not None:
-            await shards.close()
-            await index_channel.close()
         await engine.dispose()
         if replica is not None:
             await replica.dispose()

@@ -3,27 +3,37 @@ account shard to a payee kept in another, through clearing accounts and
 never one transaction across both — two account services, each on a
 database of its own, on SQLite and PostgreSQL, through their gRPC servers.
 The hold and the first leg of the receipt run in the payer's shard
-(reserved -> clearing-to:<payee province>), the second leg in the payee's
-(clearing-from:<payer province> -> wallet); each leg is idempotent by
-transfer id, the month's clearing statements of the two shards mirror each
-other, and the two ledgers together hold every fen funded."""
+(reserved -> clearing-to:<payer province>:<payee province>), the second leg
+in the payee's (clearing-from:<payee province>:<payer province> -> wallet);
+each leg is idempotent by transfer id, the month's clearing statements of
+the two shards mirror each other pair by pair (a shard may keep persons of
+several provinces), and the two ledgers together hold every fen funded."""
 
 from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import select
 from yibao.account.v1 import account_pb2 as pb
 from yibao.account.v1 import account_pb2_grpc
 
+from services.account.adapters.tables import accounts
 from services.kernel.auth import Role
 from services.kernel.clock import beijing_month
-from tests.account.test_grpc import assert_ledger_balanced, balances, funded, reserved
+from services.kernel.db import create_engine
+from tests.account.test_grpc import (
+    assert_federation_balanced,
+    assert_ledger_balanced,
+    balances,
+    funded,
+    reserved,
+)
 from tests.cluster import id_number, serve_account
 from tests.rpc import fails
 from tests.tls import aio_channel
 
 C = grpc.StatusCode
-GX, BJ = "450000", "110000"
+GX, BJ, GD = "450000", "110000", "440000"
 
 
 @pytest.fixture
@@ -72,10 +82,27 @@ def credit(payer, payee, tid, amount=30_000, province=GX):
 
 
 async def statement(stub, as_service, month):
+    """(own province, other province, owed to the other, booked, entries, balance) per line."""
     lines = (
         await stub.GetClearingStatement(pb.GetClearingStatementRequest(month=month), metadata=as_service)
     ).lines
-    return [(x.province, x.owed_to_province, x.month_fen, x.balance_fen) for x in lines]
+    return [
+        (x.own_province, x.province, x.owed_to_province, x.month_fen, x.month_count, x.balance_fen)
+        for x in lines
+    ]
+
+
+async def clearing_keys(server) -> dict[str, int]:
+    """The shard's clearing accounts as stored: system key -> balance."""
+    engine = create_engine(server.database_url)
+    try:
+        async with engine.connect() as conn:
+            query = select(accounts.c.system_key, accounts.c.balance).where(
+                accounts.c.system_key.like("clearing-%")
+            )
+            return {key: int(balance) for key, balance in await conn.execute(query)}
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -102,7 +129,7 @@ async def test_r24_a_transfer_across_shards_moves_through_clearing_accounts_once
     )  # the payee was not looked for here
     assert await balances(gx, as_citizen, payer) == (70_000, 0)
 
-    # Leg 1, in the payer's shard, twice: reserved -> clearing-to:110000, once.
+    # Leg 1, in the payer's shard, twice: reserved -> clearing-to:450000:110000, once.
     for _ in range(2):
         received = await gx.ReceiveTransfers(
             pb.ReceiveTransfersRequest(transfer_ids=["tr-x1"]), metadata=as_service
@@ -110,11 +137,12 @@ async def test_r24_a_transfer_across_shards_moves_through_clearing_accounts_once
         assert [h.status for h in received.holds] == [pb.HOLD_STATUS_RECEIVED]
     assert await reserved(gx, as_citizen, payer) == 0
     month = beijing_month(clock.now())
-    assert await statement(gx, as_service, month) == [(BJ, True, 30_000, 30_000)]
+    assert await statement(gx, as_service, month) == [(GX, BJ, True, 30_000, 1, 30_000)]
+    assert await clearing_keys(gx_server) == {"clearing-to:450000:110000": 30_000}
     late = await fails(gx.RefundTransfer(pb.RefundTransferRequest(transfer_id="tr-x1"), metadata=as_service))
     assert late.reason == "HOLD_ALREADY_RECEIVED"  # once leg 1 is done, no refund can take the money
 
-    # Leg 2, in the payee's shard, twice: clearing-from:450000 -> the wallet, once.
+    # Leg 2, in the payee's shard, twice: clearing-from:110000:450000 -> the wallet, once.
     for _ in range(2):
         answer = await bj.CreditTransfers(
             pb.CreditTransfersRequest(credits=[credit(payer, payee, "tr-x1")]), metadata=as_service
@@ -122,20 +150,83 @@ async def test_r24_a_transfer_across_shards_moves_through_clearing_accounts_once
         [outcome] = answer.outcomes
         assert not outcome.error_reason and outcome.credit.transfer_id == "tr-x1"
     assert await balances(bj, as_citizen, payee) == (0, 30_000)
-    assert await statement(bj, as_service, month) == [(GX, False, 30_000, -30_000)]
+    assert await statement(bj, as_service, month) == [(BJ, GX, False, 30_000, 1, -30_000)]
+    assert await clearing_keys(bj_server) == {"clearing-from:110000:450000": -30_000}
 
     # The two ledgers, each balanced; together every fen funded is somewhere once.
     for server in (gx_server, bj_server):
         await assert_ledger_balanced(server)
     payer_total = sum(await balances(gx, as_citizen, payer)) + await reserved(gx, as_citizen, payer)
     clearing = sum(
-        line[3] for line in await statement(gx, as_service, month) + await statement(bj, as_service, month)
+        line[5] for line in await statement(gx, as_service, month) + await statement(bj, as_service, month)
     )
     assert payer_total + clearing + sum(await balances(bj, as_citizen, payee)) == 100_000
     clock.advance(days=40)
     assert await statement(gx, bearer(Role.SERVICE, "transfer"), beijing_month(clock.now())) == [
-        (BJ, True, 0, 30_000)
+        (GX, BJ, True, 0, 0, 30_000)
     ]  # the month's own
+
+
+async def test_r24_clearing_accounts_are_per_ordered_pair_of_provinces(
+    shards, as_province, as_service, as_citizen, clock
+):
+    """A shard may keep persons of several provinces (广西's shard here keeps
+    广东's too): each clearing account names its own province as well as the
+    other, in both directions, so that a settlement tells which one owes."""
+    (gx_server, gx), (bj_server, bj) = shards
+    employee = pb.INSURANCE_TYPE_EMPLOYEE
+    nanning = await person(gx, as_province, "张伟", "450102", employee, "450102", as_citizen)
+    guangzhou = await person(gx, as_province, "陈静", "440104", employee, "440104", as_citizen)
+    beijing = await person(bj, as_province, "李秀英", "110101", employee, "110101", as_citizen)
+    for stub, payer in ((gx, nanning), (gx, guangzhou), (bj, beijing)):
+        await funded(stub, as_province, payer, 100_000)
+    moves = [  # (payer's shard, payee's shard, payer, payee, payee's province, payer's, transfer, fen)
+        (gx, bj, nanning, beijing, BJ, GX, "tr-p1", 30_000),
+        (gx, bj, guangzhou, beijing, BJ, GD, "tr-p2", 5_000),
+        (gx, bj, guangzhou, beijing, BJ, GD, "tr-p3", 2_000),
+        (bj, gx, beijing, nanning, GX, BJ, "tr-p4", 700),
+        (bj, gx, beijing, guangzhou, GD, BJ, "tr-p5", 400),
+    ]
+    for payer_shard, payee_shard, payer, payee, payee_province, payer_province, tid, fen in moves:
+        await payer_shard.HoldTransfer(hold(payer, payee, tid, fen, payee_province), metadata=as_service)
+        received = await payer_shard.ReceiveTransfers(
+            pb.ReceiveTransfersRequest(transfer_ids=[tid]), metadata=as_service
+        )
+        assert [h.status for h in received.holds] == [pb.HOLD_STATUS_RECEIVED]
+        answer = await payee_shard.CreditTransfers(
+            pb.CreditTransfersRequest(credits=[credit(payer, payee, tid, fen, payer_province)]),
+            metadata=as_service,
+        )
+        assert [o.error_reason for o in answer.outcomes] == [""]
+
+    month = beijing_month(clock.now())
+    assert await statement(gx, as_service, month) == [
+        (GD, BJ, True, 7_000, 2, 7_000),  # what 广东 owes 北京, apart from what 广西 owes
+        (GX, BJ, True, 30_000, 1, 30_000),
+        (GD, BJ, False, 400, 1, -400),  # credited to a 广东 payee, from 北京
+        (GX, BJ, False, 700, 1, -700),
+    ]
+    assert await statement(bj, as_service, month) == [
+        (BJ, GD, True, 400, 1, 400),
+        (BJ, GX, True, 700, 1, 700),
+        (BJ, GD, False, 7_000, 2, -7_000),
+        (BJ, GX, False, 30_000, 1, -30_000),
+    ]
+    assert await clearing_keys(gx_server) == {
+        "clearing-to:440000:110000": 7_000,
+        "clearing-to:450000:110000": 30_000,
+        "clearing-from:440000:110000": -400,
+        "clearing-from:450000:110000": -700,
+    }
+    assert await clearing_keys(bj_server) == {
+        "clearing-to:110000:440000": 400,
+        "clearing-to:110000:450000": 700,
+        "clearing-from:110000:440000": -7_000,
+        "clearing-from:110000:450000": -30_000,
+    }
+    assert await balances(bj, as_citizen, beijing) == (100_000 - 1_100, 37_000)
+    assert await balances(gx, as_citizen, guangzhou) == (100_000 - 7_000, 400)
+    await assert_federation_balanced([gx_server, bj_server])
 
 
 async def test_r24_a_credit_is_once_per_transfer_and_checked_against_its_content(

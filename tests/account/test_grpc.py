@@ -11,10 +11,12 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2
+from sqlalchemy import func, or_, select
 from yibao.account.v1 import account_pb2 as pb
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.adapters.ledger import ledger_totals
+from services.account.adapters.tables import accounts
 from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.kernel.auth import Role
 from services.kernel.db import create_engine
@@ -37,6 +39,27 @@ async def assert_ledger_balanced(server) -> None:
     finally:
         await engine.dispose()
     assert debits == credits and balances == 0
+
+
+async def assert_federation_balanced(servers) -> None:
+    """R24's global check over the account shards: each one balanced, and
+    their clearing and moved- accounts cancelling out, so that what the
+    persons hold across every shard is what was funded less what was paid
+    out. (Between the two legs of a receipt, or the two halves of a move,
+    they do not: call it when none is under way.)"""
+    clearing = 0
+    for server in servers:
+        await assert_ledger_balanced(server)
+        engine = create_engine(server.database_url)
+        try:
+            async with engine.connect() as conn:
+                query = select(func.coalesce(func.sum(accounts.c.balance), 0)).where(
+                    or_(accounts.c.system_key.like("clearing-%"), accounts.c.system_key.like("moved-%"))
+                )
+                clearing += int((await conn.execute(query)).scalar_one())
+        finally:
+            await engine.dispose()
+    assert clearing == 0
 
 
 async def funded(account, as_province, person, amount=100_000, reference=None):

@@ -54,6 +54,9 @@ account.ChangePlaceOfUse              payer    U    A    D     D     D     D    
 account.ChangeMobile                  payer    U    A    D     A     D     D     D     D     D
 account.AttestRelation                payer    U    D    D     A     D     D     D     D     D
 account.ListRelations                 payer    U    A    D     A     D     D     D     D     A
+account.LinkRelation                  payer    U    D    D     D     D     D     D     D     A
+account.LapseRelations                payer    U    D    D     D     D     D     D     D     A
+account.AdmitPerson                   payer    U    D    D     D     D     D     D     D     A
 account.SetPassword                   payer    U    A    D     D     D     D     D     D     D
 account.VerifyCredential              payer    U    D    D     D     D     D     D     D     A
 account.HoldTransfer                  payer    U    D    D     D     D     D     D     D     A

@@ -117,6 +117,37 @@ def valid_request(rpc: str, w: World):
             person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
         ),
         "account.ListRelations": lambda: apb.ListRelationsRequest(person_id=payer.id),
+        # A relation with oneself: refused after authorisation (RELATION_TO_SELF).
+        "account.LinkRelation": lambda: apb.LinkRelationRequest(
+            person_id=payer.id,
+            relative=apb.Person(
+                id=payer.id,
+                masked_id_number="450102********0000",
+                name=payer.name,
+                insurance_type=apb.INSURANCE_TYPE_RESIDENT,
+                insured_region=payer.region,
+                insurance_status=apb.INSURANCE_STATUS_ACTIVE,
+            ),
+            kind=relation_pb2.RELATION_KIND_PARENT,
+        ),
+        # Someone kept here already: answered as admitted before, nothing moves.
+        "account.AdmitPerson": lambda: apb.AdmitPersonRequest(
+            person=apb.Person(
+                id=payer.id,
+                masked_id_number="450102********0000",
+                name=payer.name,
+                insurance_type=apb.INSURANCE_TYPE_EMPLOYEE,
+                insured_region=payer.region,
+                insurance_status=apb.INSURANCE_STATUS_ACTIVE,
+            ),
+            id_hash="0" * 64,
+            from_province="110000",
+            personal_account_fen=100,
+        ),
+        # Nobody's relations: nothing lapses.
+        "account.LapseRelations": lambda: apb.LapseRelationsRequest(
+            person_id="00000000-0000-4000-8000-00000000dead"
+        ),
         "account.SetPassword": lambda: apb.SetPasswordRequest(
             person_id=payer.id, current_password=PASSWORD, new_password=PASSWORD
         ),

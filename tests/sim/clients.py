@@ -22,6 +22,7 @@ from services.kernel.errors import DomainError
 from services.kernel.region_codes import RegionStatus
 from services.kernel.upstream import UpstreamRefused, UpstreamUnavailable
 from services.transfer.domain.parties import Parties
+from services.transfer.domain.settlement import ClearingStatements
 from services.transfer.domain.transfer import Transfer
 from services.transfer.usecases.ports import PartiesAsk
 
@@ -115,6 +116,9 @@ class SimAccounts:
     async def lapse_feeds(self) -> list[str]:
         return [""]
 
+    async def spread_lapse(self, feed: str, person_id: str) -> None:
+        """One simulated account service keeps both sides of every relation."""
+
     async def lapses(self, after_id: int, limit: int = 500, feed: str = "") -> list[tuple[int, str]]:
         async def run() -> list[tuple[int, str]]:
             return [(i, person) for i, person in self.lapse_log if i > after_id][:limit]
@@ -123,6 +127,10 @@ class SimAccounts:
 
     async def insured_province(self, person_id: str) -> str | None:
         """No platform reads notifications in the simulated world: nobody's."""
+        return None
+
+    async def clearing_statements(self, month: str) -> ClearingStatements | None:
+        """One account service: nothing crosses shards."""
         return None
 
 

@@ -7,8 +7,7 @@ from yibao.account.v1 import account_pb2 as apb
 from yibao.type.v1 import relation_pb2
 
 from services.kernel.auth import Role
-from tests.cluster import id_number
-from tests.tls import SERVICE as SERVICE_TLS
+from tests.cluster import account_urls, id_number, transfer_settings
 from tests.tls import aio_channel
 from tests.transfer.helpers import PASSWORD, Member, check_invariant, submit_request
 
@@ -94,7 +93,7 @@ def balances(account, bearer):
 
 @pytest.fixture
 def invariant(account_server, transfer_server):
-    return lambda: check_invariant(account_server.database_url, transfer_server.database_url)
+    return lambda: check_invariant(account_urls(account_server), transfer_server.database_url)
 
 
 @pytest.fixture
@@ -102,11 +101,11 @@ async def restart_transfer(transfer_server, account_server, region_target, token
     """restart_transfer(worker_interval, provider, while_down, **settings) ->
     a stub of the transfer service stopped and started again on its own
     database, with that worker interval, notification provider and other
-    settings (account_target, batch_window …); ``while_down`` runs between."""
+    settings (account_target, batch_window …); ``while_down`` runs between.
+    Under R24 it routes by the shard map, as the fixture's own did."""
     from yibao.transfer.v1 import transfer_pb2_grpc
 
     from services.transfer.bootstrap import bootstrap as start_transfer
-    from services.transfer.settings import TransferSettings
 
     started, channels = [], []
 
@@ -114,12 +113,11 @@ async def restart_transfer(transfer_server, account_server, region_target, token
         await transfer_server.stop(0)
         if while_down is not None:
             while_down()
-        settings = TransferSettings(
+        settings = transfer_settings(
             transfer_server.database_url,
-            over.pop("account_target", account_server.address),
+            account_server,
             region_target,
             worker_interval=worker_interval,
-            tls=over.pop("tls", SERVICE_TLS),
             **over,
         )
         started.append(await start_transfer(settings, tokens, clock, notification_provider=provider))

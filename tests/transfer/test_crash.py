@@ -20,6 +20,7 @@ from yibao.transfer.v1 import transfer_pb2_grpc
 from services.kernel.auth import Role
 from services.kernel.migrations import upgrade
 from services.kernel.proto_time import from_timestamp
+from tests.cluster import account_urls, transfer_env
 from tests.conftest import TEST_KEY
 from tests.kernel.test_server import _free_port
 from tests.tls import aio_channel
@@ -29,14 +30,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("new_database", ["po
 
 
 class TransferProcess:
-    def __init__(self, database_url: str, account: str, region: str, clock_file: str) -> None:
+    def __init__(self, database_url: str, account: dict[str, str], region: str, clock_file: str) -> None:
         self.port = _free_port()
         self.env = {
             **os.environ,
             "YIBAO_TRANSFER_DATABASE_URL": database_url,
             "YIBAO_TRANSFER_LISTEN": f"127.0.0.1:{self.port}",
             "YIBAO_TRANSFER_METRICS_PORT": "0",
-            "YIBAO_ACCOUNT_TARGET": account,
+            **account,  # the account service (under R24: routed by the shard map)
             "YIBAO_REGION_TARGET": region,
             "YIBAO_JWT_SIGNING_KEY": TEST_KEY,
             "YIBAO_CLOCK_FILE": clock_file,
@@ -77,7 +78,7 @@ def set_time(clock, tmp_path):
 async def transfer_process(new_database, account_server, region_target, tmp_path):
     url = new_database()
     upgrade("transfer", url)
-    process = TransferProcess(url, account_server.address, region_target, str(tmp_path / "now"))
+    process = TransferProcess(url, transfer_env(account_server), region_target, str(tmp_path / "now"))
     yield process
     process.stop()
 
@@ -138,4 +139,4 @@ async def test_r17_sigkill_between_hold_and_record_then_restart(
         await eventually(refunded)
     assert await balances(payer) == (70_000, 0)
     assert await balances(payee) == (0, 30_000)
-    await check_invariant(account_server.database_url, transfer_process.env["YIBAO_TRANSFER_DATABASE_URL"])
+    await check_invariant(account_urls(account_server), transfer_process.env["YIBAO_TRANSFER_DATABASE_URL"])

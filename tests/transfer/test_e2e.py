@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -21,7 +22,7 @@ from services.account.domain.credentials import Purpose, mint_face_ticket
 from services.kernel.auth import Role
 from services.kernel.db import create_engine
 from services.kernel.proto_time import from_timestamp
-from tests.cluster import FACE_KEY, id_number
+from tests.cluster import FACE_KEY, account_urls, id_number
 from tests.rpc import fails, failure
 from tests.tls import aio_channel
 from tests.transfer.helpers import eventually, submit_request
@@ -237,7 +238,7 @@ async def test_r14_each_gate_fails_with_its_own_reason(
 
 
 async def test_r17_a_refund_batch_retried_after_a_crash_mid_batch_moves_money_once(
-    member, relate, submit, transfers, account, as_service, bearer, balances, invariant, clock
+    member, relate, submit, transfers, account_shards, as_service, bearer, balances, invariant, clock
 ):
     """The account service refunded part of a 06:00 batch, then the transfer
     service died before recording it. The sweep retries the whole batch:
@@ -251,7 +252,8 @@ async def test_r17_a_refund_batch_retried_after_a_crash_mid_batch_moves_money_on
         sent.append(await submit(payer, payee, amount=1_000))
     assert await balances(payer) == (97_000, 0)
     already = apb.RefundTransfersRequest(transfer_ids=[sent[0].id, sent[1].id, "no-such-transfer"])
-    answered = (await account.RefundTransfers(already, metadata=as_service)).holds
+    # Asked where the transfer service asks it: the payer's account service (under R24, their shard).
+    answered = (await account_shards.of(payer).RefundTransfers(already, metadata=as_service)).holds
     assert sorted((h.transfer_id, h.status) for h in answered) == sorted(
         (t.id, apb.HOLD_STATUS_REFUNDED) for t in sent[:2]
     )
@@ -594,36 +596,63 @@ async def _error_of(stream):
 
 
 # --- settlement (R19a)
-async def _ledger_flows(account_url: str, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
+async def _ledger_flows(
+    account_urls: list[str], start: datetime, end: datetime
+) -> list[tuple[str, str, int, int]]:
     """What reached wallets by transfer in [start, end), per ordered pair of
-    provinces that differ: read from the account ledger, not the transfers."""
+    provinces that differ: read from the account ledger, not the transfers.
+    Within one account database, the receipt (reserved -> the payee's wallet)
+    and its hold name both persons. Across shards (R24) the money reaches the
+    wallet in the payee's shard (leg 2, clearing-from -> wallet), whose credit
+    record names the payer's province; leg 1 in the payer's shard (reserved ->
+    clearing-to) reaches no wallet. Summed over every account database."""
     from sqlalchemy.orm import aliased
 
-    from services.account.adapters.tables import holds, journal_entries, persons, postings
+    from services.account.adapters.tables import accounts, credits, holds, journal_entries, persons, postings
 
-    payer, payee = aliased(persons), aliased(persons)
-    query = (
-        select(payer.c.province, payee.c.province, func.count(), func.sum(postings.c.amount))
-        .select_from(journal_entries)
-        .join(postings, (postings.c.entry_id == journal_entries.c.id) & (postings.c.amount > 0))
-        .join(holds, holds.c.transfer_id == journal_entries.c.reference)
-        .join(payer, payer.c.id == holds.c.payer_id)
-        .join(payee, payee.c.id == holds.c.payee_id)
-        .where(
+    def to_wallets(payer_province, payee_province, *joins):
+        query = (
+            select(payer_province, payee_province, func.count(), func.sum(postings.c.amount))
+            .select_from(journal_entries)
+            .join(postings, (postings.c.entry_id == journal_entries.c.id) & (postings.c.amount > 0))
+            .join(accounts, (accounts.c.id == postings.c.account_id) & (accounts.c.kind == "wallet"))
+        )
+        for table, on in joins:
+            query = query.join(table, on)
+        return query.where(
             journal_entries.c.kind == "transfer_receive",
             journal_entries.c.posted_at >= start,
             journal_entries.c.posted_at < end,
-            payer.c.province != payee.c.province,
-        )
-        .group_by(payer.c.province, payee.c.province)
-        .order_by(payer.c.province, payee.c.province)
+            payer_province != payee_province,
+        ).group_by(payer_province, payee_province)
+
+    payer, payee = aliased(persons), aliased(persons)
+    within = to_wallets(
+        payer.c.province,
+        payee.c.province,
+        (holds, holds.c.transfer_id == journal_entries.c.reference),
+        (payer, payer.c.id == holds.c.payer_id),
+        (payee, payee.c.id == holds.c.payee_id),
     )
-    engine = create_engine(account_url)
-    try:
-        async with engine.connect() as conn:
-            return [(a, b, int(n), int(fen)) for a, b, n, fen in await conn.execute(query)]
-    finally:
-        await engine.dispose()
+    across = to_wallets(
+        credits.c.payer_province,
+        payee.c.province,
+        (credits, credits.c.transfer_id == journal_entries.c.reference),
+        (payee, payee.c.id == credits.c.payee_id),
+    )
+    flows: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
+    for url in account_urls:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                for query in (within, across):
+                    for a, b, n, fen in await conn.execute(query):
+                        counts[(a, b)] += int(n)
+                        flows[(a, b)] += int(fen)
+        finally:
+            await engine.dispose()
+    return [(a, b, counts[(a, b)], flows[(a, b)]) for a, b in sorted(flows)]
 
 
 async def test_r19a_monthly_settlement_agrees_with_the_ledger(
@@ -661,7 +690,7 @@ async def test_r19a_monthly_settlement_agrees_with_the_ledger(
         "450000": -12_345,
     }
     beijing_march = (datetime(2026, 2, 28, 16, 0, tzinfo=UTC), datetime(2026, 3, 31, 16, 0, tzinfo=UTC))
-    assert flows == await _ledger_flows(account_server.database_url, *beijing_march)  # per pair, to the fen
+    assert flows == await _ledger_flows(account_urls(account_server), *beijing_march)  # per pair, to the fen
     assert march.total_fen == 19_134
     april = await statement("2026-04", bearer(Role.SERVICE, "ops"))
     assert [(f.from_province, f.to_province, f.amount_fen) for f in april.flows] == [

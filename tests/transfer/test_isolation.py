@@ -5,28 +5,30 @@ of regions a round names, not another caller's deadline, not a lost answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from dataclasses import replace
 
 import grpc
 import pytest
 from sqlalchemy import select
 from yibao.account.v1 import account_pb2 as apb
+from yibao.account.v1 import account_pb2_grpc as apb_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.account.adapters.tables import holds
 from services.account.bootstrap import bootstrap as start_account
 from services.account.domain.credentials import Purpose, mint_face_ticket
-from services.account.settings import AccountSettings
 from services.kernel.auth import Role
 from services.kernel.db import create_engine
 from services.region.adapters.seed import read_divisions
 from services.transfer.domain.policy import TransferPolicy
-from tests.cluster import FACE_KEY, ID_HASH_KEY, id_number
+from tests.cluster import ACCOUNT_SHARDS, FACE_KEY, id_number, point_shard_at
 from tests.lossy_proxy import LossyProxy
 from tests.rpc import fails, failure
-from tests.tls import SERVICE as SERVICE_TLS
+from tests.tls import aio_channel
 from tests.transfer.helpers import Member, eventually, submit_request
 
 
@@ -70,6 +72,32 @@ def pair(person, relate):
         return payer, payee
 
     return make
+
+
+@pytest.fixture
+def lossy_account(account_server, account_shards, clock):
+    """lossy_account(payer) -> a LossyProxy in front of the account service
+    that keeps ``payer``, for the transfer service to be restarted with
+    ``account_target=proxy.address``. Under R24 the transfer service finds
+    the payer's shard by the shard map, which then names the proxy as that
+    shard's target (and names the shard again at the end): the router and
+    the other shards reach it through the proxy too."""
+
+    @contextlib.asynccontextmanager
+    async def put_before(payer: Member):
+        keeper = account_shards.keeper(payer)
+        proxy = LossyProxy(keeper.address)
+        await proxy.start()
+        try:
+            if ACCOUNT_SHARDS > 1:
+                await point_shard_at(account_server, keeper, proxy.address, clock)
+            yield proxy
+        finally:
+            if ACCOUNT_SHARDS > 1:
+                await point_shard_at(account_server, keeper, keeper.address, clock)
+            await proxy.stop()
+
+    return put_before
 
 
 def face_request(payer: Member, payee: Member, clock, **kw) -> pb.SubmitTransferRequest:
@@ -158,7 +186,7 @@ async def test_r21_a_caller_with_a_50ms_deadline_does_not_fail_the_patient_ones(
 
 
 async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling_was_lowered(
-    pair, restart_transfer, account_server, region_target, tokens, clock, bearer, balances, invariant
+    pair, restart_transfer, lossy_account, account_shards, tokens, clock, bearer, balances, invariant
 ):
     """The account service holds ¥1,500 and its answer is lost; before the
     retry, the ceiling is lowered to ¥1,000 (both services restarted so). The
@@ -166,9 +194,8 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
     policy check): the transfer is pending, not rejected with its money
     frozen in the reserved account. A new transfer over the ceiling is refused."""
     payer, payee = await pair("450102", "450102", "110101", funding=300_000)
-    proxy = LossyProxy(account_server.address)
-    await proxy.start()
-    try:
+    keeper = account_shards.keeper(payer)  # the payer's account service (under R24, their shard)
+    async with lossy_account(payer) as proxy:
         transfers = await restart_transfer(account_target=proxy.address)
         proxy.lose.add("HoldTransfers")
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
@@ -180,16 +207,7 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
         assert await balances(payer) == (150_000, 0)
 
         # The ceiling lowered: the account service restarted with ¥1,000, then the transfer service.
-        lower = AccountSettings(
-            account_server.database_url,
-            region_target,
-            ID_HASH_KEY,
-            FACE_KEY,
-            password_time_cost=1,
-            password_memory_kib=8192,
-            transfer_max_amount_fen=100_000,
-            tls=SERVICE_TLS,
-        )
+        lower = replace(keeper.settings, transfer_max_amount_fen=100_000)
         restarted = await start_account(lower, tokens, clock)
         try:
             proxy.target, proxy.lose = restarted.address, set()
@@ -211,7 +229,7 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
                 )
             )
             assert over.reason == "AMOUNT_OUT_OF_RANGE"
-            engine = create_engine(account_server.database_url)
+            engine = create_engine(keeper.database_url)
             try:
                 async with engine.connect() as conn:
                     states = (await conn.execute(select(holds.c.state))).scalars().all()
@@ -221,12 +239,10 @@ async def test_r22_a_retry_after_a_lost_answer_finds_its_hold_though_the_ceiling
             await invariant()
         finally:
             await restarted.stop(0)
-    finally:
-        await proxy.stop()
 
 
 async def test_r21_an_accepted_transfer_is_held_though_its_only_caller_gave_up(
-    pair, restart_transfer, account_server, bearer, clock, invariant
+    pair, restart_transfer, lossy_account, bearer, clock, invariant
 ):
     """A caller with a 1.5 s deadline (enough to be accepted, TLS handshakes
     on new connections and a loaded machine included); the account service's
@@ -234,9 +250,7 @@ async def test_r21_an_accepted_transfer_is_held_though_its_only_caller_gave_up(
     The caller gives up, but its transfer was accepted: the hold is finished
     at once (not left for the worker, which does not run here)."""
     payer, payee = await pair("450102", "450102", "110101")
-    proxy = LossyProxy(account_server.address)
-    await proxy.start()
-    try:
+    async with lossy_account(payer) as proxy:
         transfers = await restart_transfer(account_target=proxy.address)
         proxy.gates["HoldTransfers"] = asyncio.Event()
         me = bearer(Role.CITIZEN, payer.id, person_id=payer.id)
@@ -252,5 +266,22 @@ async def test_r21_an_accepted_transfer_is_held_though_its_only_caller_gave_up(
 
         await eventually(held, timeout=5)
         await invariant()
+
+
+async def test_the_lossy_proxy_passes_a_refusal_on_as_it_came(account_server, account, bearer):
+    """What the tests above put between the transfer and the account service
+    loses only what it is told to: a refusal reaches the caller with its
+    code, message and AIP-193 details, as the callee gave it."""
+    proxy = LossyProxy(account_server.address)
+    await proxy.start()
+    try:
+        async with aio_channel(proxy.address) as channel:
+            request = apb.GetPersonRequest(person_id=str(uuid.uuid4()))
+            through = await fails(
+                apb_grpc.AccountServiceStub(channel).GetPerson(request, metadata=bearer(Role.SERVICE, "test"))
+            )
+        direct = await fails(account.GetPerson(request, metadata=bearer(Role.SERVICE, "test")))
+        assert (through.code, through.reason) == (grpc.StatusCode.NOT_FOUND, "PERSON_NOT_FOUND"), through
+        assert through == direct
     finally:
         await proxy.stop()

@@ -24,6 +24,7 @@ from services.kernel.auth import Role
 from services.kernel.db import sync_url
 from services.kernel.grpc_errors import error_details
 from services.transfer.domain.reconciliation import Case, HoldStatus
+from tests.cluster import account_keeper, payee_province_of_hold, transfer_env
 from tests.conftest import TEST_KEY
 
 
@@ -59,26 +60,37 @@ def counted(transfer_server):
 
 
 @pytest.fixture
-def hold_of(account, bearer):
+def hold_of(account_shards, bearer):
+    """The state of a transfer's hold, asked of every account service (under
+    R24 every shard: the hold is in its payer's, and in no other)."""
+
     async def read(transfer_id: str) -> HoldStatus | None:
-        found = await account.BatchGetHolds(
-            apb.BatchGetHoldsRequest(transfer_ids=[transfer_id]), metadata=bearer(Role.SERVICE, "test")
-        )
+        found = [
+            hold
+            for stub in account_shards.every()
+            for hold in (
+                await stub.BatchGetHolds(
+                    apb.BatchGetHoldsRequest(transfer_ids=[transfer_id]),
+                    metadata=bearer(Role.SERVICE, "test"),
+                )
+            ).holds
+        ]
+        assert len(found) <= 1, found
         return (
-            HoldStatus[apb.HoldStatus.Name(found.holds[0].status).removeprefix("HOLD_STATUS_")]
-            if (found.holds)
-            else None
+            HoldStatus[apb.HoldStatus.Name(found[0].status).removeprefix("HOLD_STATUS_")] if found else None
         )
 
     return read
 
 
 @pytest.fixture
-def end_hold(account, bearer):
-    """Ends a hold through the account service, as if the transfer service had asked."""
+def end_hold(account_shards, bearer):
+    """Ends a hold through the payer's account service, as if the transfer
+    service had asked (across shards, a receipt's leg 1 only: the money
+    leaves the payer's shard, as the transfer service's own first leg)."""
 
-    async def end(transfer_id: str, outcome: str) -> None:
-        service = bearer(Role.SERVICE, "transfer")
+    async def end(payer, transfer_id: str, outcome: str) -> None:
+        service, account = bearer(Role.SERVICE, "transfer"), account_shards.of(payer)
         if outcome == "received":
             await account.ReceiveTransfer(
                 apb.ReceiveTransferRequest(transfer_id=transfer_id), metadata=service
@@ -144,17 +156,18 @@ async def test_r22_a_received_transfer_whose_hold_is_pending_gets_the_hold_recei
 
 
 async def test_r22_a_pending_hold_without_a_transfer_is_refunded_after_the_grace_period(
-    family, account, bearer, clock, reconcile, counted, hold_of, balances, invariant
+    family, account_server, account_shards, bearer, clock, reconcile, counted, hold_of, balances, invariant
 ):
     payer, payee = family
     orphan = str(uuid.uuid4())  # the account service holds money for a transfer nobody recorded
-    await account.HoldTransfer(
+    await account_shards.of(payer).HoldTransfer(
         apb.HoldTransferRequest(
             transfer_id=orphan,
             payer_id=payer.id,
             payee_id=payee.id,
             source=apb.ACCOUNT_KIND_PERSONAL,
             amount_fen=12_000,
+            payee_province=payee_province_of_hold(account_server, payer, payee),
         ),
         metadata=bearer(Role.SERVICE, "transfer"),
     )
@@ -191,7 +204,7 @@ async def test_r22_a_transfer_and_hold_that_name_different_outcomes_are_reported
 ):
     payer, payee = family
     t = await submit(payer, payee, amount=30_000)
-    await end_hold(t.id, hold_outcome)
+    await end_hold(payer, t.id, hold_outcome)
     await _set_status(transfer_server, t.id, transfer_status)
     before = (await balances(payer), await balances(payee))
 
@@ -212,7 +225,8 @@ async def test_r22_a_pending_transfer_whose_hold_is_missing_is_reported(
 ):
     payer, payee = family
     t = await submit(payer, payee, amount=30_000)
-    await write(account_server.database_url, "DELETE FROM holds WHERE transfer_id = :id", id=t.id)
+    payers_accounts = account_keeper(account_server, payer).database_url  # under R24, the payer's shard
+    await write(payers_accounts, "DELETE FROM holds WHERE transfer_id = :id", id=t.id)
 
     finding = _only(await reconcile())
     assert (finding.disagreement.case, finding.healed) == (Case.HOLD_MISSING, False)
@@ -266,10 +280,11 @@ async def test_r22_agreeing_transfers_in_every_resting_state_give_no_findings(
 
 
 async def test_r22_list_holds_pages_by_last_change_and_filters_by_status(
-    family, account, bearer, end_hold, clock
+    family, account_server, account_shards, bearer, end_hold, clock
 ):
     payer, payee = family
     service = bearer(Role.SERVICE, "transfer")
+    account = account_shards.of(payer)  # where the payer's holds are (under R24, their shard)
 
     async def hold(amount: int) -> str:
         transfer_id = str(uuid.uuid4())
@@ -279,13 +294,14 @@ async def test_r22_list_holds_pages_by_last_change_and_filters_by_status(
             payee_id=payee.id,
             source=apb.ACCOUNT_KIND_PERSONAL,
             amount_fen=amount,
+            payee_province=payee_province_of_hold(account_server, payer, payee),
         )
         await account.HoldTransfer(request, metadata=service)
         return transfer_id
 
     first, second = await hold(1_000), await hold(2_000)
     clock.set(clock.now() + timedelta(seconds=1))
-    await end_hold(first, "refunded")  # changed last: listed last
+    await end_hold(payer, first, "refunded")  # changed last: listed last
     third = await hold(3_000)
 
     ids, token = [], ""
@@ -328,7 +344,7 @@ async def test_r22_yibao_reconcile_runs_one_pass_and_prints_it(
     env = {
         **os.environ,
         "YIBAO_TRANSFER_DATABASE_URL": transfer_server.database_url,
-        "YIBAO_ACCOUNT_TARGET": account_server.address,
+        **transfer_env(account_server),  # R24: the shards by the map, on two shards
         "YIBAO_REGION_TARGET": region_target,
         "YIBAO_JWT_SIGNING_KEY": TEST_KEY,
         "YIBAO_CLOCK_FILE": str(tmp_path / "now"),

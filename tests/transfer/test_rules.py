@@ -16,7 +16,7 @@ from yibao.type.v1 import relation_pb2, verification_pb2
 from services.kernel.auth import Role
 from tests.rpc import fails
 from tests.tls import aio_channel
-from tests.transfer.helpers import PASSWORD, submit_request
+from tests.transfer.helpers import PASSWORD, eventually, submit_request
 
 C = grpc.StatusCode
 
@@ -162,6 +162,16 @@ async def test_policy_a_holder_whose_insurance_ended_keeps_and_spends_the_wallet
         metadata=as_institution(hospital),
     )
     assert paid.payment.amount_fen == 3_000 and await balances(payee) == (0, 17_000)
+
+    async def lapsed_for_the_payer():
+        listed = await account.ListRelations(
+            apb.ListRelationsRequest(person_id=payer.id), metadata=_as(bearer, payer)
+        )
+        return payee.id not in {r.relative_id for r in listed.relations}
+
+    # With one account service at once; across shards (R24) once the lapse has
+    # reached the payer's shard, through the lapse feed the transfer service follows.
+    await eventually(lapsed_for_the_payer)
     refused = await fails(submit(payer, payee, amount=1_000))
     assert refused.reason == "NOT_CLOSE_RELATIVE"  # her relations lapsed: no transfers in
     out = await fails(

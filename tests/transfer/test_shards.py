@@ -9,6 +9,7 @@ what was pending there is received."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -20,14 +21,14 @@ from yibao.region.v1 import region_pb2 as rpb
 from yibao.region.v1 import region_pb2_grpc
 from yibao.transfer.v1 import transfer_pb2 as pb
 from yibao.transfer.v1 import transfer_pb2_grpc
-from yibao.type.v1 import relation_pb2
+from yibao.type.v1 import relation_pb2, verification_pb2
 
 from services.kernel.auth import Role
 from services.kernel.migrations import upgrade
 from services.transfer.bootstrap import bootstrap as start_transfer
 from services.transfer.settings import TransferSettings
 from tests import tls
-from tests.account.test_grpc import assert_ledger_balanced
+from tests.account.test_grpc import assert_federation_balanced, assert_ledger_balanced
 from tests.cluster import id_number, serve_account, serve_index
 from tests.rpc import failure
 from tests.tls import aio_channel
@@ -57,7 +58,13 @@ class Federation:
         """Starts (or starts again) a shard's account service and puts its target in the map."""
         shard.server = await self.stack.enter_async_context(
             serve_account(
-                shard.url, self.region_target, self.tokens, self.clock, index_target=self.index.address
+                shard.url,
+                self.region_target,
+                self.tokens,
+                self.clock,
+                index_target=self.index.address,
+                shard=shard.name,
+                shard_map_seconds=0.0,  # the test moves a shard: read the map on every call
             )
         )
         shard.stub = account_pb2_grpc.AccountServiceStub(
@@ -94,16 +101,29 @@ class Federation:
             await shard.stub.FundPersonalAccount(fund, metadata=province)
         return Member(person.id, name, number, region)
 
-    async def family(self, shard: Shard, region: str) -> tuple[Member, Member]:
+    async def family(
+        self, shard: Shard, region: str, payee_shard=None, payee_region=""
+    ) -> tuple[Member, Member]:
+        """A funded payer in ``shard`` and their parent, kept in ``payee_shard`` (the same by default)."""
         payer = await self.member(shard, "张伟", region, funding=100_000)
-        payee = await self.member(shard, "李秀英", region, kind=apb.INSURANCE_TYPE_RESIDENT)
-        await shard.stub.AttestRelation(
-            apb.AttestRelationRequest(
-                person_id=payer.id, relative_id=payee.id, kind=relation_pb2.RELATION_KIND_PARENT
-            ),
-            metadata=self.bearer(Role.PROVINCE, "p", province=shard.province),
+        payee = await self.member(
+            payee_shard or shard, "李秀英", payee_region or region, kind=apb.INSURANCE_TYPE_RESIDENT
         )
+        await self.attest(shard, payer, payee)
         return payer, payee
+
+    async def attest(
+        self, shard: Shard, person: Member, relative: Member, kind=relation_pb2.RELATION_KIND_PARENT
+    ):
+        """As the platform of the person's province, at their shard."""
+        request = apb.AttestRelationRequest(person_id=person.id, relative_id=relative.id, kind=kind)
+        province = self.bearer(Role.PROVINCE, "p", province=shard.province)
+        return await shard.stub.AttestRelation(request, metadata=province)
+
+    async def relatives(self, shard: Shard, person: Member) -> dict[str, int]:
+        request = apb.ListRelationsRequest(person_id=person.id)
+        answer = await shard.stub.ListRelations(request, metadata=self.bearer(Role.SERVICE, "test"))
+        return {r.relative_id: r.kind for r in answer.relations}
 
     async def wallet(self, shard: Shard, person: Member) -> int:
         balances = await shard.stub.GetBalances(
@@ -184,3 +204,182 @@ async def test_r24_one_shard_down_stops_only_its_own_transfers(federation):
     assert (await receive(world, bj_payee, waiting.id)).status == pb.TRANSFER_STATUS_RECEIVED
     assert await world.wallet(bj, bj_payee) == 30_000
     await assert_ledger_balanced(bj.server)
+
+
+async def test_r24_transfers_between_two_shards_in_each_direction(federation):
+    """A relation attested across shards is kept on both sides; the gates in
+    the payer's shard find the payee in the other; the money crosses by the
+    clearing accounts, and the shards together stay balanced."""
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    for payer_shard, region, payee_shard, payee_region in (
+        (gx, "450102", bj, "110101"),
+        (bj, "110101", gx, "450102"),
+    ):
+        payer, payee = await world.family(payer_shard, region, payee_shard, payee_region)
+        assert await world.relatives(payer_shard, payer) == {payee.id: relation_pb2.RELATION_KIND_PARENT}
+        assert await world.relatives(payee_shard, payee) == {payer.id: relation_pb2.RELATION_KIND_CHILD}
+        again = await world.attest(payer_shard, payer, payee)  # idempotent, both sides
+        assert again.relation.relative_name == "李秀英" and again.inverse.relative_name == "张伟"
+
+        t = await submit(world, payer, payee)
+        assert t.status == pb.TRANSFER_STATUS_PENDING_RECEIPT
+        assert (await receive(world, payee, t.id)).status == pb.TRANSFER_STATUS_RECEIVED
+        assert await world.wallet(payee_shard, payee) == 30_000
+    await assert_federation_balanced([gx.server, bj.server])
+
+
+async def test_r24_a_payee_in_another_shard_is_found_only_by_id_number_and_name(federation):
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    payer, payee = await world.family(gx, "450102", bj, "110101")
+    with pytest.raises(grpc.aio.AioRpcError) as wrong:
+        await submit(world, payer, Member(payee.id, "王五", payee.id_number, payee.region))
+    assert failure(wrong.value).reason == "PAYEE_NOT_FOUND"
+    stranger = await world.member(bj, "赵六", "110101", kind=apb.INSURANCE_TYPE_RESIDENT)
+    with pytest.raises(grpc.aio.AioRpcError) as unrelated:  # found, but no relation: the gate refuses
+        await submit(world, payer, stranger)
+    assert failure(unrelated.value).code is C.FAILED_PRECONDITION
+
+
+async def test_r24_a_relation_across_shards_lapses_on_both_sides(federation):
+    """The payee's insurance ends in their shard: the lapse reaches the
+    payer's shard through the feed, and the transfer pending to them is
+    refunded there (R8)."""
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    payer, payee = await world.family(bj, "110101", gx, "450102")
+    t = await submit(world, payer, payee)
+    end = apb.UpdateInsuranceRequest(person_id=payee.id, insurance_status=apb.INSURANCE_STATUS_ENDED)
+    await gx.stub.UpdateInsurance(end, metadata=world.bearer(Role.PROVINCE, "p", province=gx.province))
+
+    token = world.bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    for _ in range(200):  # the worker follows the feeds every 0.05 s
+        seen = await world.transfers.GetTransfer(pb.GetTransferRequest(id=t.id), metadata=token)
+        if seen.transfer.status == pb.TRANSFER_STATUS_REFUNDED:
+            break
+        await asyncio.sleep(0.05)
+    assert seen.transfer.status == pb.TRANSFER_STATUS_REFUNDED
+    assert seen.transfer.refund_reason == pb.REFUND_REASON_RELATION_LAPSED
+    assert await world.relatives(bj, payer) == {}  # lapsed in the payer's shard too
+    assert await world.relatives(gx, payee) == {}
+    await assert_federation_balanced([gx.server, bj.server])
+
+
+async def test_r24_the_shard_to_shard_calls_refuse_a_person_kept_here(federation):
+    """LinkRelation and LapseRelations are for persons kept in other shards:
+    one kept here changes only through their own platform's calls (a lapse
+    spread to the shard a person just moved to lapses nothing)."""
+    world = federation
+    gx = world.shards["gx"]
+    payer, payee = await world.family(gx, "450102")
+    service = world.bearer(Role.SERVICE, "transfer")
+    lapse = await gx.stub.LapseRelations(apb.LapseRelationsRequest(person_id=payee.id), metadata=service)
+    assert lapse.lapsed == 0
+    kept = (await gx.stub.GetPerson(apb.GetPersonRequest(person_id=payee.id), metadata=service)).person
+    stranger = await world.member(gx, "赵六", "450102", kind=apb.INSURANCE_TYPE_RESIDENT)
+    link = apb.LinkRelationRequest(
+        person_id=stranger.id, relative=kept, kind=relation_pb2.RELATION_KIND_PARENT
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as linked:
+        await gx.stub.LinkRelation(link, metadata=service)
+    assert failure(linked.value).reason == "PERSON_KEPT_HERE"
+    assert await world.relatives(gx, payer) == {payee.id: relation_pb2.RELATION_KIND_PARENT}
+    assert await world.relatives(gx, stranger) == {}
+
+
+async def _refunded(world, payer, transfer_id):
+    token = world.bearer(Role.CITIZEN, payer.id, person_id=payer.id)
+    for _ in range(200):  # the worker follows the feeds every 0.05 s
+        seen = (
+            await world.transfers.GetTransfer(pb.GetTransferRequest(id=transfer_id), metadata=token)
+        ).transfer
+        if seen.status == pb.TRANSFER_STATUS_REFUNDED:
+            break
+        await asyncio.sleep(0.05)
+    return seen
+
+
+async def test_r24_a_person_moving_province_takes_their_balances_to_the_other_shard(federation):
+    """医保关系转移接续: 李秀英 moves from 广西 to 北京. Her wallet moves with its
+    balance and her password; her relation lapses (the transfer pending to
+    her is refunded); the index sends calls about her to 北京's shard; her
+    record in 广西's is ended; asking again changes nothing."""
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    payer, payee = await world.family(gx, "450102")
+    received = await submit(world, payer, payee)
+    await receive(world, payee, received.id)
+    pending = await submit(world, payer, payee, amount=20_000)
+    platform = world.bearer(Role.PROVINCE, "p", province=gx.province)
+    service = world.bearer(Role.SERVICE, "test")
+
+    with pytest.raises(grpc.aio.AioRpcError) as busy:  # his own transfer pending: he does not move yet
+        move = apb.UpdateInsuranceRequest(person_id=payer.id, insured_region="110101")
+        await gx.stub.UpdateInsurance(move, metadata=platform)
+    assert failure(busy.value).reason == "TRANSFERS_PENDING"
+
+    move = apb.UpdateInsuranceRequest(person_id=payee.id, insured_region="110105")
+    moved = await gx.stub.UpdateInsurance(move, metadata=platform)
+    assert (
+        moved.person.insured_region == "110105"
+        and moved.person.insurance_status == apb.INSURANCE_STATUS_ACTIVE
+    )
+    assert moved.lapsed_relations == 1
+    assert await world.wallet(bj, payee) == 30_000
+    kept = await bj.stub.GetPerson(apb.GetPersonRequest(person_id=payee.id), metadata=service)
+    assert kept.person.insured_region == "110105"
+    left = await gx.stub.GetPerson(apb.GetPersonRequest(person_id=payee.id), metadata=service)
+    assert left.person.insurance_status == apb.INSURANCE_STATUS_ENDED
+    assert (
+        await gx.stub.GetBalances(apb.GetBalancesRequest(person_id=payee.id), metadata=service)
+    ).wallet_fen == 0
+    verify = apb.VerifyCredentialRequest(
+        person_id=payee.id,
+        purpose=apb.VERIFICATION_PURPOSE_PAYMENT,
+        verification=verification_pb2.Verification(password=PASSWORD),
+    )
+    assert (
+        await bj.stub.VerifyCredential(verify, metadata=service)
+    ).attempts_left == 5  # her password came along
+
+    refunded = await _refunded(world, payer, pending.id)
+    assert refunded.status == pb.TRANSFER_STATUS_REFUNDED
+    assert refunded.refund_reason == pb.REFUND_REASON_RELATION_LAPSED
+
+    again = await gx.stub.UpdateInsurance(move, metadata=platform)  # asked again: nothing moves twice
+    assert again.person.insured_region == "110105"
+    assert await world.wallet(bj, payee) == 30_000
+    await assert_federation_balanced([gx.server, bj.server])
+
+
+async def test_r24_a_wallet_kept_in_one_shard_pays_at_an_institution_of_its_place_of_use_in_another_province(
+    federation,
+):
+    """李秀英 is insured in 北京 (北京's shard keeps her) and uses her wallet in
+    南宁: a 南宁 hospital charges it at her shard, which posts the payment
+    to the hospital's account there (R11 across provinces)."""
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    payer, payee = await world.family(gx, "450102", bj, "110101")
+    t = await submit(world, payer, payee)
+    await receive(world, payee, t.id)
+    me = world.bearer(Role.CITIZEN, payee.id, person_id=payee.id)
+    await bj.stub.ChangePlaceOfUse(
+        apb.ChangePlaceOfUseRequest(person_id=payee.id, place_of_use="450103"), metadata=me
+    )
+    hospital = world.bearer(Role.INSTITUTION, "H45010300001", institution="H45010300001")
+    charge = apb.ChargeWalletRequest(
+        institution_code="H45010300001",
+        order_number="ORD-GX-1",
+        person_id=payee.id,
+        amount_fen=12_345,
+        verification=verification_pb2.Verification(password=PASSWORD),
+    )
+    paid = await bj.stub.ChargeWallet(charge, metadata=hospital)
+    assert paid.payment.amount_fen == 12_345
+    assert await world.wallet(bj, payee) == 30_000 - 12_345
+    with pytest.raises(grpc.aio.AioRpcError) as elsewhere:  # 广西's shard does not keep her wallet
+        await gx.stub.ChargeWallet(charge, metadata=hospital)
+    assert failure(elsewhere.value).code is C.FAILED_PRECONDITION
+    await assert_federation_balanced([gx.server, bj.server])

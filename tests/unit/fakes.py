@@ -16,6 +16,7 @@ from services.kernel.errors import Conflict, DomainError, ErrorKind
 from services.kernel.region_codes import RegionStatus
 from services.kernel.relations import RelationKind
 from services.transfer.domain.parties import Parties, Party
+from services.transfer.domain.settlement import ClearingStatements
 from services.transfer.domain.transfer import EventType, RefundReason, Status, Transfer, may_move
 from services.transfer.usecases.ports import InFlight, Outbox
 
@@ -226,6 +227,7 @@ class FakeAccounts:
     refuse_hold: DomainError | None = None
     calls: list[tuple[str, str]] = field(default_factory=list)
     provinces: dict[str, str] = field(default_factory=dict)  # person id -> insured province
+    clearing: ClearingStatements | None = None  # the account shards' clearing statements
 
     async def parties(self, asks):
         answers: list[Parties | DomainError] = []
@@ -276,11 +278,18 @@ class FakeAccounts:
     async def lapse_feeds(self):
         return [""]
 
+    async def spread_lapse(self, feed, person_id):
+        return None
+
     async def lapses(self, after_id, limit=500, feed=""):
         return []
 
     async def insured_province(self, person_id):
         return self.provinces.get(person_id)
+
+    async def clearing_statements(self, month):
+        """The shards' clearing statements (R24) set by the test; None: one account service."""
+        return self.clearing
 
 
 @dataclass
@@ -470,22 +479,29 @@ class FakeLedger:
 
     async def clearing_lines(self, start, end):
         """As the SQL adapter's: per clearing account (its key names the
-        direction and the province), booked in [start, end) and the balance."""
-        from services.account.domain.ledger import AccountKind
+        direction and the two provinces), booked in [start, end), in how
+        many entries, and the balance."""
+        from services.account.domain.ledger import AccountKind, ClearingLine, clearing_pair
 
         clearing = (AccountKind.CLEARING_TO, AccountKind.CLEARING_FROM)
         lines = []
         for account, balance in self._t.balances.items():
             if account[1] in clearing:
-                booked = sum(
+                booked = [
                     fen
                     for when, debited, credited, fen in self._t.moves
                     if start <= when < end and account in (debited, credited)
-                )
+                ]
                 lines.append(
-                    (account[0].split(":", 1)[1], account[1] is AccountKind.CLEARING_TO, booked, balance)
+                    ClearingLine(
+                        *clearing_pair(account[0]),
+                        owed_to_province=account[1] is AccountKind.CLEARING_TO,
+                        month_fen=sum(booked),
+                        month_count=len(booked),
+                        balance_fen=balance,
+                    )
                 )
-        return sorted(lines, key=lambda line: (not line[1], line[0]))
+        return sorted(lines, key=lambda x: (not x.owed_to_province, x.own_province, x.province))
 
 
 class FakeAccountTx(_Transaction):

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.account.adapters.tables import accounts, journal_entries, postings
 from services.account.domain.errors import insufficient_funds
-from services.account.domain.ledger import AccountKind, KeyReused, Movement, Posted
+from services.account.domain.ledger import (
+    AccountKind,
+    ClearingLine,
+    KeyReused,
+    Movement,
+    Posted,
+    clearing_pair,
+)
 from services.kernel.db import insert_ignoring_conflicts
 
 
@@ -46,7 +53,7 @@ class Ledger:
                 kind=kind.value,
                 system_key=key,
                 balance=0,
-                may_go_negative=kind in (AccountKind.FUND, AccountKind.CLEARING_FROM),
+                may_go_negative=kind in (AccountKind.FUND, AccountKind.CLEARING_FROM, AccountKind.MOVED_IN),
             )
         )
         return (
@@ -120,11 +127,11 @@ class Ledger:
             )
         return Posted(entry_id, replayed=False)
 
-    async def clearing_lines(self, start: datetime, end: datetime) -> list[tuple[str, bool, int, int]]:
-        """Per clearing account (R24), by direction then province: (the other
-        province, whether it is owed to it, booked in [start, end), balance).
-        Booked is positive both ways: credited to clearing-to, debited from
-        clearing-from."""
+    async def clearing_lines(self, start: datetime, end: datetime) -> list[ClearingLine]:
+        """Per clearing account (R24), by direction, own province, then the
+        other: what was booked in [start, end) (positive both ways: credited
+        to clearing-to, debited from clearing-from), in how many entries,
+        and the balance now."""
         kinds = (AccountKind.CLEARING_TO.value, AccountKind.CLEARING_FROM.value)
         found = (
             await self._conn.execute(
@@ -135,7 +142,7 @@ class Ledger:
         ).all()
         if not found:
             return []
-        booked = select(postings.c.account_id, func.sum(postings.c.amount)).join(
+        booked = select(postings.c.account_id, func.sum(postings.c.amount), func.count()).join(
             journal_entries, journal_entries.c.id == postings.c.entry_id
         )
         booked = booked.where(
@@ -143,17 +150,18 @@ class Ledger:
             journal_entries.c.posted_at >= start,
             journal_entries.c.posted_at < end,
         ).group_by(postings.c.account_id)
-        sums = {account: int(total) for account, total in await self._conn.execute(booked)}
+        sums = {account: (int(total), int(n)) for account, total, n in await self._conn.execute(booked)}
         lines = [
-            (
-                row.system_key.split(":", 1)[1],
-                row.kind == AccountKind.CLEARING_TO.value,
-                abs(sums.get(row.id, 0)),
-                int(row.balance),
+            ClearingLine(
+                *clearing_pair(row.system_key),
+                owed_to_province=row.kind == AccountKind.CLEARING_TO.value,
+                month_fen=abs(sums.get(row.id, (0, 0))[0]),
+                month_count=sums.get(row.id, (0, 0))[1],
+                balance_fen=int(row.balance),
             )
             for row in found
         ]
-        return sorted(lines, key=lambda line: (not line[1], line[0]))
+        return sorted(lines, key=lambda x: (not x.owed_to_province, x.own_province, x.province))
 
     async def accounts_of(self, wanted: set[tuple[str, AccountKind]]) -> dict[tuple[str, AccountKind], int]:
         """The ids of persons' accounts, by (person, kind), in one query."""

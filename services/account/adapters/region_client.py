@@ -14,6 +14,7 @@ from services.kernel.calls import ServiceIdentity, call
 from services.kernel.errors import ErrorKind
 from services.kernel.proto_enums import WireEnum
 from services.kernel.region_codes import RegionStatus
+from services.kernel.shard_map import Shard, read_account_shards
 from services.kernel.upstream import UpstreamBroken, UpstreamRefused
 
 _STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
@@ -54,3 +55,7 @@ class RegionClient:
             raise
         i = response.institution
         return InstitutionInfo(i.code, i.region_code, i.accepts_wallet)
+
+    async def account_shards(self) -> list[Shard]:
+        """The account shards' map (R24), read now (ShardDirectory caches it)."""
+        return await read_account_shards(self._stub, self._identity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy import and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.account.adapters.ledger import Ledger
@@ -18,6 +18,7 @@ from services.account.adapters.tables import (
     cursors,
     holds,
     journal_entries,
+    moves,
     passwords,
     payee_misses,
     payments,
@@ -25,12 +26,14 @@ from services.account.adapters.tables import (
     postings,
     relation_lapses,
     relations,
+    remote_persons,
     used_face_tickets,
     wallets,
 )
 from services.account.domain.credentials import PasswordState
 from services.account.domain.holds import Credit, Hold, HoldRecord, HoldState
 from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
+from services.account.domain.moves import Move, MoveState
 from services.account.domain.payments import (
     BillEvent,
     BillEventType,
@@ -182,15 +185,66 @@ class AccountRepository(Cursors):
         return written == 2
 
     async def relatives(self, person_id: str) -> list[RelativeView]:
-        rows = await self._conn.execute(
-            select(relations, persons)
-            .join(persons, persons.c.id == relations.c.relative_id)
-            .where(relations.c.person_id == person_id, relations.c.lapsed_at.is_(None))
-            .order_by(relations.c.attested_at, relations.c.relative_id)
-        )
-        return [RelativeView(from_row(Relation, row), from_row(Person, row)) for row in rows]
+        """The live relations, each with its relative: kept here, or kept in
+        another shard and remembered (R24)."""
+        views = []
+        for table, hashed in ((persons, {}), (remote_persons, {"id_hash": ""})):
+            rows = await self._conn.execute(
+                select(relations, table)
+                .join(table, table.c.id == relations.c.relative_id)
+                .where(relations.c.person_id == person_id, relations.c.lapsed_at.is_(None))
+            )
+            views += [RelativeView(from_row(Relation, row), from_row(Person, row, **hashed)) for row in rows]
+        return sorted(views, key=lambda v: (v.relation.attested_at, v.relation.relative_id))
 
-    async def lapse_relations(self, person_id: str, cause: LapseCause, now: datetime) -> int:
+    async def move(self, person_id: str) -> Move | None:
+        return await first(self._conn, Move, select(moves).where(moves.c.person_id == person_id))
+
+    async def add_move(self, move: Move) -> None:
+        await self._conn.execute(insert(moves).values(row_values(move)))
+
+    async def finish_move(self, person_id: str) -> None:
+        await self._conn.execute(
+            update(moves).where(moves.c.person_id == person_id).values(state=MoveState.DONE.value)
+        )
+
+    async def holds_pending_from(self, person_id: str) -> int:
+        """How many of the person's own transfers are held here, pending."""
+        query = select(func.count()).where(
+            holds.c.payer_id == person_id, holds.c.state == HoldState.PENDING.value
+        )
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def remember_person(self, person: Person) -> None:
+        """A relative kept in another shard (R24), as that shard tells of them now."""
+        values = row_values(person, province=person.province)
+        del values["id_hash"]
+        if not await insert_new(self._conn, remote_persons, values):
+            del values["id"], values["created_at"]
+            await self._conn.execute(
+                update(remote_persons).where(remote_persons.c.id == person.id).values(values)
+            )
+
+    async def remote_relative_provinces(self, person_id: str) -> set[str]:
+        """The provinces of the person's relatives kept in other shards (R24)."""
+        query = (
+            select(remote_persons.c.province)
+            .join(relations, relations.c.relative_id == remote_persons.c.id)
+            .where(relations.c.person_id == person_id)
+            .distinct()
+        )
+        return set((await self._conn.execute(query)).scalars())
+
+    async def remote_person(self, person_id: str) -> Person | None:
+        row = (
+            await self._conn.execute(select(remote_persons).where(remote_persons.c.id == person_id))
+        ).first()
+        return from_row(Person, row, id_hash="") if row else None
+
+    async def lapse_remote_relations(self, person_id: str, now: datetime) -> int:
+        """The person's links lapse, and no more: for one kept in another
+        shard, lapsed there (R24), this shard's own feed, which carries its
+        own persons only, is not written. Each link is stored both ways."""
         result = await self._conn.execute(
             update(relations)
             .where(
@@ -199,12 +253,16 @@ class AccountRepository(Cursors):
             )
             .values(lapsed_at=now)
         )
+        return result.rowcount // 2
+
+    async def lapse_relations(self, person_id: str, cause: LapseCause, now: datetime) -> int:
+        """The person's relations lapse, and the lapse goes into the feed."""
+        lapsed = await self.lapse_remote_relations(person_id, now)
         await append_in_commit_order(self._conn, "relation_lapses")
         await self._conn.execute(
             insert(relation_lapses).values(person_id=person_id, cause=cause.value, lapsed_at=now)
         )
-        # Each link is stored both ways.
-        return result.rowcount // 2
+        return lapsed
 
     async def lapses_after(self, after_id: int, limit: int) -> list[Lapse]:
         rows = await self._conn.execute(

@@ -21,20 +21,27 @@ from services.kernel.db import BigId, UtcDateTime, cursors_table
 
 metadata = MetaData()
 
-persons = Table(
-    "persons",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("id_hash", String(64), nullable=False, unique=True),  # HMAC of the ID number
-    Column("masked_id_number", String(18), nullable=False),
-    Column("name", String(50), nullable=False),
-    Column("insurance_type", String(10), nullable=False),
-    Column("insured_region", String(6), nullable=False),
-    Column("province", String(6), nullable=False, index=True),
-    Column("status", String(10), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-)
+
+def _person_columns(*, hashed: bool) -> list[Column]:
+    """A person's columns: of this shard's persons (``hashed``: with the ID
+    number's hash, and the province indexed), or of relatives kept elsewhere."""
+    return [
+        Column("id", String(36), primary_key=True),
+        *(
+            [Column("id_hash", String(64), nullable=False, unique=True)] if hashed else []
+        ),  # HMAC of the ID number
+        Column("masked_id_number", String(18), nullable=False),
+        Column("name", String(50), nullable=False),
+        Column("insurance_type", String(10), nullable=False),
+        Column("insured_region", String(6), nullable=False),
+        Column("province", String(6), nullable=False, index=hashed),
+        Column("status", String(10), nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+persons = Table("persons", metadata, *_person_columns(hashed=True))
 
 accounts = Table(
     "accounts",
@@ -60,14 +67,37 @@ wallets = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Each link is stored both ways. No foreign keys: either side may be a person
+# kept in another shard (R24), then known here as a remote person.
 relations = Table(
     "relations",
     metadata,
-    Column("person_id", String(36), ForeignKey("persons.id"), primary_key=True),
-    Column("relative_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("relative_id", String(36), primary_key=True),
     Column("kind", String(12), nullable=False),
     Column("attested_at", UtcDateTime, nullable=False),
     Column("lapsed_at", UtcDateTime, nullable=True),
+)
+
+# Relatives kept in another shard (R24), as their shard last told of them.
+remote_persons = Table("remote_persons", metadata, *_person_columns(hashed=False))
+
+# Persons who moved to a province kept in another shard (R24, domain/moves.py).
+moves = Table(
+    "moves",
+    metadata,
+    Column("person_id", String(36), ForeignKey("persons.id"), primary_key=True),
+    Column("from_province", String(6), nullable=False),
+    Column("to_region", String(6), nullable=False),
+    Column("insurance_type", String(10), nullable=False),
+    Column("personal", BigInteger, nullable=False),
+    Column("wallet", BigInteger, nullable=False),
+    Column("wallet_place_of_use", String(6), nullable=True),
+    Column("wallet_mobile", String(11), nullable=True),
+    Column("wallet_opened_at", UtcDateTime, nullable=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("state", String(8), nullable=False),
+    Column("moved_at", UtcDateTime, nullable=False),
 )
 
 relation_lapses = Table(
@@ -150,7 +180,8 @@ holds = Table(
 Index("ix_holds_state_updated_at", holds.c.state, holds.c.updated_at, holds.c.transfer_id)
 
 # The payee's shard's side of a transfer received across shards (R24): the
-# money came from clearing-from:<payer_province> into the payee's wallet.
+# money came from clearing-from:<payee's province>:<payer_province> into the
+# payee's wallet.
 credits = Table(
     "credits",
     metadata,

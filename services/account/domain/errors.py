@@ -21,7 +21,7 @@ Reason = kernel.Reasons(
     INSTITUTION_NOT_ACCEPTING_WALLET WALLET_NOT_USABLE_HERE ORDER_ALREADY_PAID
     PAYMENT_NOT_FOUND REFUND_EXCEEDS_PAYMENT CONTRIBUTION_KIND_REQUIRED CONTRIBUTION_NOT_ALLOWED
     CONTRIBUTION_ALREADY_PAID YEAR_INVALID BILL_NOT_ISSUED BILL_ALREADY_ISSUED
-    PROVINCE_INVALID MONTH_INVALID
+    PROVINCE_INVALID MONTH_INVALID PERSON_KEPT_HERE TRANSFERS_PENDING ID_HASH_INVALID
     """,
 )
 
@@ -97,6 +97,28 @@ def relation_kind_required() -> DomainError:
         "kind",
         "one of spouse, parent, child, sibling, grandparent, grandchild",
     )
+
+
+def person_kept_here(person_id: str) -> DomainError:
+    """R24: a call for persons kept in other shards named one kept in this one."""
+    return kernel.failed_precondition(
+        Reason.PERSON_KEPT_HERE,
+        "this person is kept in this shard: their relations change only through their own insurance here",
+        person_id=person_id,
+    )
+
+
+def transfers_pending(person_id: str) -> DomainError:
+    """R24: a person with transfers of their own still pending does not move yet."""
+    return kernel.failed_precondition(
+        Reason.TRANSFERS_PENDING,
+        "the person has transfers pending: they move once those are received or refunded",
+        person_id=person_id,
+    )
+
+
+def id_hash_invalid(field_path: str) -> DomainError:
+    return kernel.invalid_argument(Reason.ID_HASH_INVALID, field_path, "64 lowercase hex digits")
 
 
 def relation_to_self() -> DomainError:

@@ -37,7 +37,8 @@ class Hold:
     amount: int
     state: HoldState = HoldState.PENDING
     # The payee's province when the payee is kept in another shard (R24):
-    # received, the money goes to clearing-to:<that province>. None: here.
+    # received, the money goes to clearing-to:<payer's province>:<that
+    # province>. None: here.
     payee_province: str | None = None
 
     def end(self, outcome: HoldState) -> tuple[Hold, EntryKind | None]:
@@ -80,8 +81,8 @@ class HoldRecord:
 @dataclass(frozen=True)
 class Credit:
     """The second leg of a transfer received across shards (R24), in the
-    payee's shard: clearing-from:<payer_province> -> the payee's wallet,
-    once per transfer id (docs/sharding.md)."""
+    payee's shard: clearing-from:<payee's province>:<payer_province> ->
+    the payee's wallet, once per transfer id (docs/sharding.md)."""
 
     transfer_id: str
     payer_id: str

@@ -31,11 +31,19 @@ class AccountKind(Enum):
     INSTITUTION = "institution"  # what a designated institution was paid
     CONTRIBUTIONS = "contributions"  # contributions collected, per province
     # Money between provinces kept in different shards (R24, docs/sharding.md),
-    # one account per other province: what this province owes it
-    # (``clearing-to:<province>``, never negative) and what it owes this one
-    # (``clearing-from:<province>``, goes negative as its money arrives).
+    # one account per ordered pair of one of this shard's provinces and a
+    # province kept elsewhere: what the own province owes the other
+    # (``clearing-to:<own>:<other>``, never negative) and what the other owes
+    # it (``clearing-from:<own>:<other>``, goes negative as its money arrives).
     CLEARING_TO = "clearing_to"
     CLEARING_FROM = "clearing_from"
+    # A person's balances moving with them to a province kept in another
+    # shard (医保关系转移接续, R24): what the province they left sent
+    # (``moved-out:<own>:<other>``) and what the province they joined took
+    # in (``moved-in:<own>:<other>``, negative). Kept apart from the
+    # transfers' clearing accounts: they are not transfers to settle (R19a).
+    MOVED_OUT = "moved_out"
+    MOVED_IN = "moved_in"
 
 
 class EntryKind(Enum):
@@ -46,6 +54,8 @@ class EntryKind(Enum):
     PAYMENT = "payment"
     PAYMENT_REFUND = "payment_refund"
     CONTRIBUTION = "contribution"
+    MOVE_OUT = "move_out"  # a person's balance leaving with them (R24)
+    MOVE_IN = "move_in"  # and arriving in their new province's shard
 
 
 # (entry kind) -> allowed (debited kind, credited kind)
@@ -69,6 +79,14 @@ FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
     EntryKind.PAYMENT: {(AccountKind.WALLET, AccountKind.INSTITUTION)},
     EntryKind.PAYMENT_REFUND: {(AccountKind.INSTITUTION, AccountKind.WALLET)},
     EntryKind.CONTRIBUTION: {(AccountKind.WALLET, AccountKind.CONTRIBUTIONS)},
+    EntryKind.MOVE_OUT: {
+        (AccountKind.PERSONAL, AccountKind.MOVED_OUT),
+        (AccountKind.WALLET, AccountKind.MOVED_OUT),
+    },
+    EntryKind.MOVE_IN: {
+        (AccountKind.MOVED_IN, AccountKind.PERSONAL),
+        (AccountKind.MOVED_IN, AccountKind.WALLET),
+    },
 }
 
 MAX_AMOUNT = 10**12  # fen; far above any real amount, well inside int64
@@ -144,9 +162,33 @@ class StatementLine:
     posted_at: datetime
 
 
-def clearing_key(kind: AccountKind, province: str) -> str:
-    """The system key of a clearing account with another province."""
-    return f"{'clearing-to' if kind is AccountKind.CLEARING_TO else 'clearing-from'}:{province}"
+def clearing_key(kind: AccountKind, own: str, other: str) -> str:
+    """The system key of the clearing (or moved-) account between ``own``,
+    the province of this shard's person (the payer for clearing-to, the
+    payee for clearing-from, the one who leaves for moved-out), and
+    ``other``, the province kept in another shard:
+    ``clearing-to:450000:110000`` (27 characters at most)."""
+    return f"{kind.value.replace('_', '-')}:{own}:{other}"
+
+
+def clearing_pair(key: str) -> tuple[str, str]:
+    """(own province, other province) of a clearing account's key. A key of
+    the unreleased first format (``clearing-to:<other>``) has no own
+    province: ("", other)."""
+    parts = key.split(":")
+    return (parts[1], parts[2]) if len(parts) == 3 else ("", parts[-1])
+
+
+@dataclass(frozen=True)
+class ClearingLine:
+    """One clearing account of a shard, for a month (R19a reads them)."""
+
+    own_province: str  # this shard's side: the payer's (clearing-to) or the payee's (clearing-from)
+    province: str  # the other province, kept in another shard
+    owed_to_province: bool  # clearing-to: the own province owes the other
+    month_fen: int  # booked in the month, positive both ways
+    month_count: int  # entries booked in the month: one per transfer's leg
+    balance_fen: int  # now
 
 
 def validate_province(code: str, field_path: str) -> str:

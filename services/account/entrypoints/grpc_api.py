@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from functools import partial
 
 from google.protobuf import json_format
@@ -12,9 +14,17 @@ from yibao.account.v1 import account_pb2_grpc
 from yibao.type.v1 import relation_pb2
 
 from services.account.domain.credentials import Purpose
+from services.account.domain.errors import id_hash_invalid
 from services.account.domain.holds import Credit, Hold, HoldRecord, HoldState
-from services.account.domain.identity import mask_mobile
-from services.account.domain.ledger import AccountKind, EntryKind, StatementLine
+from services.account.domain.identity import mask_mobile, validate_mobile
+from services.account.domain.ledger import (
+    AccountKind,
+    EntryKind,
+    StatementLine,
+    validate_amount,
+    validate_province,
+)
+from services.account.domain.moves import Move, MoveState
 from services.account.domain.payments import (
     BillEvent,
     BillEventType,
@@ -22,7 +32,7 @@ from services.account.domain.payments import (
     ContributionKind,
     Payment,
 )
-from services.account.domain.persons import InsuranceStatus, InsuranceType, Person
+from services.account.domain.persons import InsuranceStatus, InsuranceType, Person, validate_person_name
 from services.account.domain.relations import Lapse, LapseCause, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.account.usecases import access
@@ -34,11 +44,12 @@ from services.account.usecases.payments import PaymentUseCases
 from services.account.usecases.persons import PartiesAsk, PersonUseCases, TransferParties
 from services.account.usecases.wallets import WalletUseCases
 from services.kernel.auth import current_principal
-from services.kernel.errors import DomainError
+from services.kernel.errors import DomainError, required_text
 from services.kernel.grpc_errors import outcome_fields
-from services.kernel.proto_enums import WireEnum
+from services.kernel.proto_enums import WireEnum, enum_value_invalid
 from services.kernel.proto_messages import message, page_response
 from services.kernel.proto_time import timestamp_argument, to_timestamp
+from services.kernel.region_codes import validate_code
 from services.kernel.server import ServiceDefinition
 
 SERVICE = pb.DESCRIPTOR.services_by_name["AccountService"].full_name
@@ -47,9 +58,9 @@ ERROR_DOMAIN = "account.yibao"
 # R20: who may call each method (usecases/access.py).
 POLICY = {f"/{SERVICE}/{method}": roles for method, roles in access.METHODS.items()}
 
-_INSURANCE_TYPES = WireEnum(InsuranceType, pb.InsuranceType)
-_STATUSES = WireEnum(InsuranceStatus, pb.InsuranceStatus)
-_RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
+INSURANCE_TYPES = WireEnum(InsuranceType, pb.InsuranceType)
+STATUSES = WireEnum(InsuranceStatus, pb.InsuranceStatus)
+RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
 _ACCOUNTS = WireEnum(AccountKind, pb.AccountKind, members=[AccountKind.PERSONAL, AccountKind.WALLET])
 _ENTRIES = WireEnum(EntryKind, pb.EntryKind)
 _PURPOSES = WireEnum(Purpose, pb.VerificationPurpose)
@@ -63,10 +74,28 @@ def person_pb(p: Person) -> pb.Person:
     return message(
         pb.Person,
         p,
-        insurance_type=_INSURANCE_TYPES.wire(p.insurance_type),
-        insurance_status=_STATUSES.wire(p.status),
+        insurance_type=INSURANCE_TYPES.wire(p.insurance_type),
+        insurance_status=STATUSES.wire(p.status),
         create_time=to_timestamp(p.created_at),
     )
+
+
+def person_from_pb(p: pb.Person, field_path: str = "relative") -> Person:
+    """A person as another shard told of them (R24)."""
+    created = timestamp_argument(p.create_time, f"{field_path}.create_time")
+    kind = INSURANCE_TYPES.parse(p.insurance_type, f"{field_path}.insurance_type")
+    status = STATUSES.parse(p.insurance_status, f"{field_path}.insurance_status")
+    if kind is None or status is None:
+        raise enum_value_invalid(0, f"{field_path}.insurance_{'type' if kind is None else 'status'}")
+    validate_code(p.insured_region, f"{field_path}.insured_region")
+    name = validate_person_name(p.name, f"{field_path}.name")
+    person_id = required_text(p.id, f"{field_path}.id", 36)
+    return Person(person_id, "", p.masked_id_number, name, kind, p.insured_region, status, created, created)
+
+
+def _brought(fen: int, field_path: str) -> int:
+    """A balance a moving person brings: none, or a positive amount."""
+    return validate_amount(fen, field_path=field_path) if fen else 0
 
 
 def wallet_pb(w: Wallet) -> pb.Wallet:
@@ -79,7 +108,7 @@ def relation_pb(view: RelativeView) -> pb.Relation:
     return message(
         pb.Relation,
         r,
-        kind=_RELATIONS.wire(r.kind),
+        kind=RELATIONS.wire(r.kind),
         relative_name=relative.name,
         relative_masked_id_number=relative.masked_id_number,
         attest_time=to_timestamp(r.attested_at),
@@ -133,7 +162,7 @@ def parties_pb(p: TransferParties) -> pb.GetTransferPartiesResponse:
         payer_wallet=wallet_pb(p.payer_wallet) if p.payer_wallet else None,
         payee=person_pb(p.payee),
         payee_wallet=wallet_pb(p.payee_wallet) if p.payee_wallet else None,
-        relation=_RELATIONS.wire(p.relation),
+        relation=RELATIONS.wire(p.relation),
     )
 
 
@@ -201,7 +230,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         self._credits = credits
 
     async def RegisterPerson(self, request, context):
-        kind = _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type")
+        kind = INSURANCE_TYPES.parse(request.insurance_type, "insurance_type")
         person, created = await self._persons.register(
             current_principal(), request.id_number, request.name, kind, request.insured_region
         )
@@ -211,9 +240,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         person, lapsed = await self._persons.update_insurance(
             current_principal(),
             request.person_id,
-            _STATUSES.parse(request.insurance_status, "insurance_status"),
+            STATUSES.parse(request.insurance_status, "insurance_status"),
             request.insured_region,
-            _INSURANCE_TYPES.parse(request.insurance_type, "insurance_type"),
+            INSURANCE_TYPES.parse(request.insurance_type, "insurance_type"),
         )
         return pb.UpdateInsuranceResponse(person=person_pb(person), lapsed_relations=lapsed)
 
@@ -286,11 +315,43 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return pb.ChangeMobileResponse(wallet=wallet_pb(wallet))
 
     async def AttestRelation(self, request, context):
-        kind = _RELATIONS.parse(request.kind, "kind")
+        kind = RELATIONS.parse(request.kind, "kind")
         own, inverse = await self._persons.attest(
             current_principal(), request.person_id, request.relative_id, kind
         )
         return pb.AttestRelationResponse(relation=relation_pb(own), inverse=relation_pb(inverse))
+
+    async def LinkRelation(self, request, context):
+        relative = person_from_pb(request.relative)
+        view = await self._persons.link(request.person_id, relative, RELATIONS.parse(request.kind, "kind"))
+        return pb.LinkRelationResponse(relation=relation_pb(view))
+
+    async def AdmitPerson(self, request, context):
+        person = person_from_pb(request.person, "person")
+        if not re.fullmatch(r"[0-9a-f]{64}", request.id_hash):
+            raise id_hash_invalid("id_hash")
+        wallet = request.wallet_opened
+        if wallet:
+            validate_code(request.wallet_place_of_use, "wallet_place_of_use")
+        move = Move(
+            person.id,
+            validate_province(request.from_province, "from_province"),
+            person.insured_region,
+            person.insurance_type,
+            _brought(request.personal_account_fen, "personal_account_fen"),
+            _brought(request.wallet_fen, "wallet_fen") if wallet else 0,
+            request.wallet_place_of_use if wallet else None,
+            validate_mobile(request.wallet_mobile, "wallet_mobile") if wallet else None,
+            timestamp_argument(request.wallet_open_time, "wallet_open_time") if wallet else None,
+            request.password_hash or None,
+            MoveState.SENT,
+            person.created_at,
+        )
+        admitted = await self._persons.admit(replace(person, id_hash=request.id_hash), move)
+        return pb.AdmitPersonResponse(person=person_pb(admitted))
+
+    async def LapseRelations(self, request, context):
+        return pb.LapseRelationsResponse(lapsed=await self._persons.lapse_remote(request.person_id))
 
     async def ListRelations(self, request, context):
         views = await self._persons.relatives(current_principal(), request.person_id)
@@ -352,10 +413,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         lines = await self._credits.clearing_statement(request.month)
         return pb.GetClearingStatementResponse(
             month=request.month,
-            lines=[
-                pb.ClearingLine(province=p, owed_to_province=to, month_fen=month, balance_fen=balance)
-                for p, to, month, balance in lines
-            ],
+            lines=[message(pb.ClearingLine, line) for line in lines],
         )
 
     async def RefundTransfers(self, request, context):

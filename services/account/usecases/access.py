@@ -51,6 +51,9 @@ METHODS = {
     "ChangeMobile": Access.only(*OWNER_OR_PLATFORM),
     "AttestRelation": _PLATFORM,
     "ListRelations": _PERSON_READERS,
+    "LinkRelation": _SERVICE_ONLY,  # R24: the attesting shard, to the relative's
+    "LapseRelations": _SERVICE_ONLY,  # R24: a lapse followed from another shard's feed
+    "AdmitPerson": _SERVICE_ONLY,  # R24: a person moving here, from the shard they leave
     "SetPassword": _OWNER,
     "VerifyCredential": _SERVICE_ONLY,
     "HoldTransfer": _SERVICE_ONLY,

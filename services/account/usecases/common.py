@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.account.domain.errors import region_not_enabled, region_unknown
 from services.account.domain.ledger import KeyReused, Movement, Posted
-from services.account.usecases.ports import AccountUnitsOfWork, IdentityIndex, RegionPort
+from services.account.usecases.ports import AccountUnitsOfWork, IdentityIndex, PeerShards, RegionPort
 from services.kernel.clock import Clock
 from services.kernel.idempotency import content_hash, reused_request_id
 from services.kernel.region_codes import RegionStatus
@@ -28,6 +28,9 @@ class AccountDeps:
     # A shard of a federated deployment (R24): new persons' identities are
     # claimed in the national index first. None: the only account service.
     identities: IdentityIndex | None = None
+    # The other shards (R24), asked about persons they keep: a payee, a
+    # relative. None: the only account service.
+    peers: PeerShards | None = None
 
     async def hash_password(self, password: str) -> str:
         # argon2 is deliberately slow: keep it off the event loop.
@@ -63,3 +66,15 @@ async def post(
         return await tx.ledger.post(movement, key, content_hash(request), reference, now, description)
     except KeyReused:
         raise reused_request_id(reference) from None
+
+
+async def spread_lapse(deps: AccountDeps, person_id: str) -> None:
+    """R24: a person's relations just lapsed here; the shards that keep
+    relatives of theirs are told at once, so that a receipt there is refused
+    without waiting for the feed (which the transfer service spreads too)."""
+    if deps.peers is None:
+        return
+    async with deps.uow(read_only=True) as tx:
+        provinces = await tx.accounts.remote_relative_provinces(person_id)
+    if provinces:
+        await deps.peers.lapse(person_id, provinces)

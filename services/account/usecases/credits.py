@@ -3,12 +3,15 @@ that crosses to or from a province kept in another shard.
 
 - ``credit_many``: the second leg of a transfer received across shards.
   The first leg (holds.py, receive) moved the money in the payer's shard
-  from the payer's reserved account to ``clearing-to:<payee province>``;
-  here, in the payee's shard, ``clearing-from:<payer province>`` pays it
-  into the payee's wallet. Once per transfer id: a repeat with the same
-  content answers the credit made, with other content REQUEST_ID_REUSED.
+  from the payer's reserved account to ``clearing-to:<payer province>:<payee
+  province>``; here, in the payee's shard, ``clearing-from:<payee
+  province>:<payer province>`` pays it into the payee's wallet. The own
+  province is the payee's as this shard keeps them, the other one is the
+  request's. Once per transfer id: a repeat with the same content answers
+  the credit made, with other content REQUEST_ID_REUSED.
 - ``clearing_statement``: the clearing accounts, what was booked in a month
-  and the balances, which the monthly settlement (R19a) reads."""
+  (and in how many entries) and the balances, which the monthly settlement
+  (R19a) reads."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from services.account.domain.errors import (
 from services.account.domain.holds import Credit
 from services.account.domain.ledger import (
     AccountKind,
+    ClearingLine,
     EntryKind,
     Movement,
     clearing_key,
@@ -76,9 +80,11 @@ class CreditUseCases:
                 [c.transfer_id for c in ready if c.transfer_id not in made]
             )
             entries = []
+            payees = {c.payee_id for c in ready if c.transfer_id in made}
+            provinces = await tx.accounts.provinces_of(payees) if payees else {}
             for c in ready:
                 if c.transfer_id in made:
-                    key = clearing_key(AccountKind.CLEARING_FROM, c.payer_province)
+                    key = clearing_key(AccountKind.CLEARING_FROM, provinces[c.payee_id], c.payer_province)
                     source = await tx.ledger.system_account(key, AccountKind.CLEARING_FROM)
                     wallet = wallets[(c.payee_id, AccountKind.WALLET)]
                     move = Movement(
@@ -102,8 +108,8 @@ class CreditUseCases:
                     answers[i] = reused_request_id(credit.transfer_id)
         return [a for a in answers if a is not None]
 
-    async def clearing_statement(self, month: str) -> list[tuple[str, bool, int, int]]:
-        """(province, owed to it, booked in the month, balance now) per clearing account."""
+    async def clearing_statement(self, month: str) -> list[ClearingLine]:
+        """Per clearing account: booked in the month, in how many entries, and the balance now."""
         bounds = beijing_month_bounds(month)
         if bounds is None:
             raise month_invalid()

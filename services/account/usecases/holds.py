@@ -45,14 +45,27 @@ def _key(entry: EntryKind, transfer_id: str) -> str:
     return f"transfer:{_KEYS[entry]}:{transfer_id}"
 
 
-def _target(hold: Hold, outcome: HoldState) -> tuple[str, AccountKind]:
+def _target(hold: Hold, outcome: HoldState, payer_provinces: dict[str, str]) -> tuple[str, AccountKind]:
     """Where the held money goes: the payee's wallet (or, for a payee kept in
-    another shard, what this province owes theirs: R24), or back to its source."""
+    another shard, what the payer's province owes theirs: R24), or back to
+    its source."""
     if outcome is HoldState.RECEIVED and hold.payee_province is not None:
-        return clearing_key(AccountKind.CLEARING_TO, hold.payee_province), AccountKind.CLEARING_TO
+        key = clearing_key(AccountKind.CLEARING_TO, payer_provinces[hold.payer_id], hold.payee_province)
+        return key, AccountKind.CLEARING_TO
     if outcome is HoldState.RECEIVED:
         return hold.payee_id, AccountKind.WALLET
     return hold.payer_id, hold.source
+
+
+async def _payer_provinces(tx, holds: list[Hold], outcome: HoldState) -> dict[str, str]:
+    """The provinces of the payers whose money is received into a clearing
+    account (R24), as this shard keeps them: the own side of the account.
+    It is the province the transfer was made in: a move lapses the payer's
+    relations (R8), and the hold of a lapsed relation is refunded, not received."""
+    payers = {h.payer_id for h in holds if h.payee_province is not None}
+    if outcome is not HoldState.RECEIVED or not payers:
+        return {}
+    return await tx.accounts.provinces_of(payers)
 
 
 async def _account_ids(tx, wanted: set[tuple[str, AccountKind]]) -> dict[tuple[str, AccountKind], int]:
@@ -330,7 +343,8 @@ class HoldUseCases:
             ]
             if moving:
                 entry = next(entry for _, entry in outcomes if entry)
-                targets = {h.transfer_id: _target(h, outcome) for h, _ in moving}
+                provinces = await _payer_provinces(tx, [h for h, _ in moving], outcome)
+                targets = {h.transfer_id: _target(h, outcome, provinces) for h, _ in moving}
                 reserved = {(h.payer_id, AccountKind.RESERVED) for h, _ in moving}
                 ids_of = await _account_ids(tx, reserved | set(targets.values()))
                 entries = [
@@ -368,7 +382,8 @@ class HoldUseCases:
             ended, entry = hold.end(outcome)
             if entry is None:
                 return hold
-            reserved, target = (hold.payer_id, AccountKind.RESERVED), _target(hold, outcome)
+            provinces = await _payer_provinces(tx, [hold], outcome)
+            reserved, target = (hold.payer_id, AccountKind.RESERVED), _target(hold, outcome, provinces)
             ids = await _account_ids(tx, {reserved, target})
             movement = Movement(
                 entry, ids[reserved], AccountKind.RESERVED, ids[target], target[1], hold.amount

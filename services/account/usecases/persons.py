@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from services.account.domain.errors import (
     payee_match_locked,
     payee_not_found,
     person_already_registered,
+    person_kept_here,
     person_not_found,
     relation_exists,
     relation_kind_required,
@@ -22,12 +24,14 @@ from services.account.domain.errors import (
 )
 from services.account.domain.identity import id_number_hash, mask_id_number, validate_id_number
 from services.account.domain.ledger import AccountKind
+from services.account.domain.moves import Move
 from services.account.domain.persons import InsuranceStatus, InsuranceType, Person, validate_person_name
 from services.account.domain.relations import Lapse, LapseCause, Relation, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.account.usecases import access
 from services.account.usecases.access import person_for
-from services.account.usecases.common import AccountDeps
+from services.account.usecases.common import AccountDeps, spread_lapse
+from services.account.usecases.moves import MoveUseCases
 from services.kernel.auth import Principal
 from services.kernel.clock import beijing
 from services.kernel.errors import DomainError
@@ -61,6 +65,7 @@ class TransferParties:
 class PersonUseCases:
     def __init__(self, deps: AccountDeps) -> None:
         self._d = deps
+        self._moves = MoveUseCases(deps)
 
     async def register(
         self, caller: Principal, id_number: str, name: str, kind: InsuranceType | None, region: str
@@ -129,6 +134,8 @@ class PersonUseCases:
         if region:
             validate_code(region, "insured_region")
             await self._d.require_known(region, "insured_region")
+            if status is not InsuranceStatus.ENDED and await self._moves.moves_away(region):
+                return await self._moves.move_out(caller, person_id, region, kind)  # R24
         now = self._d.clock.now()
         async with self._d.uow() as tx:
             person = await person_for(caller, tx.accounts, person_id, access.PLATFORM, for_update=True)
@@ -142,6 +149,8 @@ class PersonUseCases:
                 cause = LapseCause.ENDED if changed.status is InsuranceStatus.ENDED else LapseCause.MOVED
                 lapsed = await tx.accounts.lapse_relations(person.id, cause, now)
             await tx.commit()
+        if lapsed:
+            await spread_lapse(self._d, person.id)
         return changed, lapsed
 
     async def get(self, caller: Principal, person_id: str) -> Person:
@@ -202,11 +211,14 @@ class PersonUseCases:
         for i, outcome in zip(checking, verified, strict=True):
             if isinstance(outcome, DomainError):
                 results[i] = outcome
+        elsewhere = await self._payees_elsewhere(
+            {i: hashes[i] for i in hashes if results[i] is None and hashes[i] not in by_hash}, asks, results
+        )
         found: dict[int, tuple[Person, Person]] = {}
         missed: Counter[str] = Counter()
         for i in (i for i in hashes if results[i] is None):
             payer_id = asks[i].payer_id
-            payee = by_hash.get(hashes[i])
+            payee = by_hash.get(hashes[i]) or (elsewhere[i][0] if i in elsewhere else None)
             if payee_matches_locked(misses[payer_id] + missed[payer_id]):
                 results[i] = payee_match_locked(beijing(next_beijing_midnight(now)).isoformat())
             elif payee is None or payee.name != (asks[i].payee_name or "").strip():
@@ -225,41 +237,120 @@ class PersonUseCases:
             for i, (payer, payee) in found.items():
                 link = links.get((payer.id, payee.id))
                 kind = link.kind if link else None
-                results[i] = TransferParties(payer, opened.get(payer.id), payee, opened.get(payee.id), kind)
+                payee_wallet = elsewhere[i][1] if i in elsewhere else opened.get(payee.id)
+                results[i] = TransferParties(payer, opened.get(payer.id), payee, payee_wallet, kind)
         return results
+
+    async def _payees_elsewhere(
+        self, hashes: dict[int, str], asks: list[PartiesAsk], results: list
+    ) -> dict[int, tuple[Person, Wallet | None]]:
+        """R24: the payees not kept here, each with their wallet, as the shard
+        that keeps them answers (asked at once); a shard that does not answer
+        fails its own asks only (UNAVAILABLE naming it, in ``results``)."""
+        if self._d.peers is None or not hashes:
+            return {}
+        peers, wanted = self._d.peers, list(hashes)
+        answers = await asyncio.gather(
+            *(peers.payee(hashes[i], asks[i].payee_id_number, asks[i].payee_name) for i in wanted),
+            return_exceptions=True,
+        )
+        found = {}
+        for i, answer in zip(wanted, answers, strict=True):
+            if isinstance(answer, DomainError):
+                results[i] = answer
+            elif isinstance(answer, BaseException):
+                raise answer
+            elif answer is not None:
+                found[i] = answer
+        return found
 
     async def attest(
         self, caller: Principal, person_id: str, relative_id: str, kind: RelationKind | None
     ) -> tuple[RelativeView, RelativeView]:
-        """The link as seen from the person, and the implied inverse."""
+        """The link as seen from the person, and the implied inverse. A
+        relative kept in another shard (R24) keeps their half there first;
+        both halves are idempotent, so a retry finishes an attestation cut
+        short between them."""
         if kind is None:
             raise relation_kind_required()
         if person_id == relative_id:
             raise relation_to_self()
-        now = self._d.clock.now()
-        async with self._d.uow() as tx:
+        async with self._d.uow(read_only=True) as tx:
             person = await person_for(caller, tx.accounts, person_id, access.PLATFORM)
             relative = await tx.accounts.person(relative_id)
-            if relative is None:
-                raise person_not_found(relative_id)
-            person.require_active()
-            relative.require_active()
-            relation = await tx.accounts.relation(person_id, relative_id)
-            if relation is None:  # attesting again is a no-op
-                relation = Relation(person_id, relative_id, kind, now)
-                if await tx.accounts.add_link(relation):
-                    await tx.commit()
-                else:  # a concurrent attestation won: answered as if it came first
-                    relation = await tx.accounts.relation(person_id, relative_id)
-                    assert relation is not None, "add_link refused only over a live link"
-            if relation.kind is not kind:
-                raise relation_exists(relation.kind.value)
+        elsewhere = relative is None and self._d.peers is not None
+        if elsewhere:
+            assert self._d.peers is not None
+            relative = await self._d.peers.person(relative_id)
+        if relative is None:
+            raise person_not_found(relative_id)
+        person.require_active()
+        relative.require_active()
+        if elsewhere:
+            assert self._d.peers is not None
+            await self._d.peers.link(relative, person, kind.inverse)
+        wanted = Relation(person_id, relative_id, kind, self._d.clock.now())
+        relation = await self._link(wanted, relative if elsewhere else None)
         return RelativeView(relation, relative), RelativeView(relation.inverse(), person)
+
+    async def link(self, person_id: str, relative: Person, kind: RelationKind | None) -> RelativeView:
+        """R24: the half kept here of a relation attested in the relative's
+        shard, with the relative remembered as that shard tells of them."""
+        if kind is None:
+            raise relation_kind_required()
+        if person_id == relative.id:
+            raise relation_to_self()
+        async with self._d.uow(read_only=True) as tx:
+            person = await tx.accounts.person(person_id)
+            if await tx.accounts.person(relative.id) is not None:
+                raise person_kept_here(relative.id)
+        if person is None:
+            raise person_not_found(person_id)
+        person.require_active()
+        relative.require_active()
+        relation = await self._link(Relation(person_id, relative.id, kind, self._d.clock.now()), relative)
+        return RelativeView(relation, relative)
+
+    async def _link(self, wanted: Relation, remote: Person | None) -> Relation:
+        """The live link of the pair: ``wanted``, stored both ways, or the one
+        there before (attesting again is a no-op; another kind is
+        RELATION_EXISTS). ``remote``: the relative, kept in another shard."""
+        async with self._d.uow() as tx:
+            relation = await tx.accounts.relation(wanted.person_id, wanted.relative_id)
+            if remote is not None:
+                await tx.accounts.remember_person(remote)
+            if relation is not None:  # there before: only the relative is remembered anew
+                await tx.commit()
+            elif await tx.accounts.add_link(wanted):
+                relation = wanted
+                await tx.commit()
+            else:  # a concurrent attestation won (nothing is committed): answered as if it came first
+                relation = await tx.accounts.relation(wanted.person_id, wanted.relative_id)
+                assert relation is not None, "add_link refused only over a live link"
+        if relation.kind is not wanted.kind:
+            raise relation_exists(relation.kind.value)
+        return relation
 
     async def relatives(self, caller: Principal, person_id: str) -> list[RelativeView]:
         async with self._d.uow(read_only=True) as tx:
             await person_for(caller, tx.accounts, person_id, access.PERSON_READERS)
             return await tx.accounts.relatives(person_id)
+
+    async def admit(self, person: Person, move: Move) -> Person:
+        """R24: a person moving here from another shard (usecases/moves.py)."""
+        return await self._moves.admit(person, move)
+
+    async def lapse_remote(self, person_id: str) -> int:
+        """R24: the relations here of a person kept in another shard lapse,
+        as theirs did there (followed from that shard's feed). Nothing lapses
+        for a person kept here (one who just moved here, say): theirs lapse
+        only through their own insurance, into this shard's feed."""
+        async with self._d.uow() as tx:
+            if await tx.accounts.person(person_id) is not None:
+                return 0
+            lapsed = await tx.accounts.lapse_remote_relations(person_id, self._d.clock.now())
+            await tx.commit()
+        return lapsed
 
     async def lapses(self, after_id: int, limit: int) -> list[Lapse]:
         async with self._d.uow(read_only=True) as tx:

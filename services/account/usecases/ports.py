@@ -14,7 +14,15 @@ from typing import Any, Protocol, Self
 from services.account.adapters.region_client import InstitutionInfo
 from services.account.domain.credentials import PasswordState
 from services.account.domain.holds import Credit, Hold, HoldRecord, HoldState
-from services.account.domain.ledger import AccountKind, EntryKind, Movement, Posted, StatementLine
+from services.account.domain.ledger import (
+    AccountKind,
+    ClearingLine,
+    EntryKind,
+    Movement,
+    Posted,
+    StatementLine,
+)
+from services.account.domain.moves import Move
 from services.account.domain.payments import (
     BillEvent,
     BillEventType,
@@ -24,7 +32,7 @@ from services.account.domain.payments import (
     Payment,
 )
 from services.account.domain.persons import Person
-from services.account.domain.relations import Lapse, LapseCause, Relation, RelativeView
+from services.account.domain.relations import Lapse, LapseCause, Relation, RelationKind, RelativeView
 from services.account.domain.wallets import Wallet
 from services.kernel.region_codes import RegionStatus
 from services.kernel.uow import UnitsOfWork
@@ -65,6 +73,14 @@ class AccountRepository(HoldsRepository, Protocol):
     async def add_link(self, relation: Relation) -> bool: ...
     async def relatives(self, person_id: str) -> list[RelativeView]: ...
     async def lapse_relations(self, person_id: str, cause: LapseCause, now: datetime) -> int: ...
+    async def lapse_remote_relations(self, person_id: str, now: datetime) -> int: ...
+    async def remember_person(self, person: Person) -> None: ...
+    async def move(self, person_id: str) -> Move | None: ...
+    async def add_move(self, move: Move) -> None: ...
+    async def finish_move(self, person_id: str) -> None: ...
+    async def holds_pending_from(self, person_id: str) -> int: ...
+    async def remote_person(self, person_id: str) -> Person | None: ...
+    async def remote_relative_provinces(self, person_id: str) -> set[str]: ...
     async def lapses_after(self, after_id: int, limit: int) -> list[Lapse]: ...
     async def provinces_of(self, person_ids: set[str]) -> dict[str, str]: ...
     async def password(self, person_id: str, for_update: bool = False) -> PasswordState | None: ...
@@ -136,7 +152,7 @@ class LedgerPort(Protocol):
     async def post_many(
         self, entries: list[tuple[Movement, str, str]], request_hash: str, now: datetime, description: str
     ): ...
-    async def clearing_lines(self, start: datetime, end: datetime) -> list[tuple[str, bool, int, int]]: ...
+    async def clearing_lines(self, start: datetime, end: datetime) -> list[ClearingLine]: ...
 
 
 class AccountUnitOfWork(Protocol):
@@ -171,4 +187,41 @@ class IdentityIndex(Protocol):
 
     async def claim(self, id_hash: str, person_id: str, province: str) -> tuple[str, str]:
         """(person id, province) recorded for ``id_hash``: these, or earlier ones."""
+        ...
+
+    async def move(self, person_id: str, province: str, request_id: str) -> None:
+        """The person is insured in ``province`` from now (idempotent by ``request_id``)."""
+        ...
+
+
+class PeerShards(Protocol):
+    """The other account shards of a federated deployment (R24), as one shard
+    asks them about persons they keep."""
+
+    async def payee(self, id_hash: str, id_number: str, name: str) -> tuple[Person, Wallet | None] | None:
+        """The person with this ID number and name kept in another shard, and
+        their wallet; None when no other shard keeps them or the name differs."""
+        ...
+
+    async def person(self, person_id: str) -> Person | None:
+        """The person kept in another shard; None when none keeps them."""
+        ...
+
+    async def link(self, relative: Person, person: Person, kind: RelationKind) -> None:
+        """In ``relative``'s shard: their half of the relation with ``person``
+        (kept here), ``kind`` being what ``person`` is to ``relative``."""
+        ...
+
+    async def lapse(self, person_id: str, provinces: set[str]) -> None:
+        """In the shards of ``provinces``: the person's links lapse now, at
+        once (LapseRelations); a shard that does not answer is left to the
+        feed, which the transfer service spreads. Never fails."""
+        ...
+
+    async def keeps(self, province: str) -> bool:
+        """Whether another shard keeps ``province``."""
+        ...
+
+    async def admit(self, person: Person, move: Move) -> Person:
+        """In the shard of ``move.to_province``: the person admitted, with what they bring."""
         ...

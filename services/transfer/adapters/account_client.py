@@ -22,6 +22,7 @@ from services.kernel.proto_enums import WireEnum
 from services.kernel.relations import RelationKind
 from services.kernel.upstream import UpstreamBroken, UpstreamRefused
 from services.transfer.domain.parties import Parties, Party
+from services.transfer.domain.settlement import ClearingLine, ClearingStatements
 from services.transfer.domain.transfer import Source, Transfer
 
 _SOURCES = WireEnum(Source, pb.AccountKind)
@@ -157,6 +158,13 @@ class AccountClient:
     async def lapse_feeds(self) -> list[str]:
         return [""]
 
+    async def spread_lapse(self, feed: str, person_id: str) -> None:
+        """One account service keeps both sides of every relation."""
+
+    async def lapse_relations(self, person_id: str) -> None:
+        """R24: in this shard, the relations with a person kept in another lapse."""
+        await self._call(self._stub.LapseRelations, pb.LapseRelationsRequest(person_id=person_id))
+
     async def credit_many(self, transfers: list[Transfer]) -> set[str]:
         """The second leg of transfers received across shards (R24), in this,
         the payees' shard: the ids credited (now or before)."""
@@ -180,3 +188,16 @@ class AccountClient:
         request = pb.ListRelationLapsesRequest(after_id=after_id, page_size=limit)
         response = await self._call(self._stub.ListRelationLapses, request)
         return [(x.id, x.person_id) for x in response.lapses]
+
+    async def clearing_statements(self, month: str) -> ClearingStatements | None:
+        """One account service keeps every province: nothing crosses shards."""
+        return None
+
+    async def clearing_lines(self, month: str) -> list[ClearingLine]:
+        """This shard's clearing statement for the month (R24)."""
+        request = pb.GetClearingStatementRequest(month=month)
+        response = await self._call(self._stub.GetClearingStatement, request)
+        return [
+            ClearingLine(x.own_province, x.province, x.owed_to_province, x.month_fen, x.month_count)
+            for x in response.lines
+        ]

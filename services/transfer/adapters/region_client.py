@@ -21,7 +21,7 @@ from services.kernel.clock import Clock
 from services.kernel.proto_enums import WireEnum
 from services.kernel.proto_time import from_timestamp
 from services.kernel.region_codes import RegionStatus
-from services.kernel.shard_map import Shard
+from services.kernel.shard_map import Shard, read_account_shards
 
 _STATUSES = WireEnum(RegionStatus, pb.RegionStatus)
 MAX_CODES = 100  # the region service's maximum per CheckRegions call
@@ -66,8 +66,4 @@ class RegionClient:
 
     async def account_shards(self) -> list[Shard]:
         """The account shards' map (R24), read now (ShardDirectory caches it)."""
-        request = pb.ListAccountShardsRequest()
-        response = await call(
-            self._stub.ListAccountShards, request, self._identity, idempotent=True, upstream="region"
-        )
-        return [Shard(s.name, s.target, tuple(s.provinces)) for s in response.account_shards]
+        return await read_account_shards(self._stub, self._identity)

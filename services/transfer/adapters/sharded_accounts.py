@@ -4,14 +4,16 @@ concerned, so that a shard that is down stops only the transfers that need
 it, and they fail fast with UNAVAILABLE naming it (``account:<shard>``).
 
 - the gates' facts (parties) go to the payer's shard, found through the
-  national person index (a payee kept in another shard is not found there
-  yet: relations across shards are still to come);
+  national person index (that shard asks the payee's, when another keeps
+  them);
 - a transfer's money goes to its payer's province's shard: the hold, the
   refund, and the first leg of a receipt; when the payee is kept in another
   shard the second leg (CreditTransfers) goes to theirs, and the transfer
   counts as received only once both legs are done — until then it stays
   RECEIVING, and resume repeats both legs (each idempotent by transfer id);
-- the relation lapses are followed per shard, each from its own cursor.
+- the relation lapses are followed per shard, each from its own cursor,
+  and each is spread to the other shards, which may keep links with the
+  person, before the transfers it affects are refunded.
 
 With an empty shard map every call goes to the one account service."""
 
@@ -20,23 +22,19 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
-import grpc
-
-from services.kernel.calls import channel
 from services.kernel.errors import DomainError
+from services.kernel.shard_clients import ShardChannels as KernelShardChannels
+from services.kernel.shard_clients import no_shard_for
 from services.kernel.shard_map import Shard, ShardDirectory, ShardMap
-from services.kernel.upstream import UpstreamError, UpstreamUnavailable
+from services.kernel.upstream import UpstreamError
 from services.transfer.adapters.account_client import AccountClient
 from services.transfer.adapters.hold_reader import HoldReader
 from services.transfer.domain.parties import Parties
+from services.transfer.domain.settlement import ClearingLine, ClearingStatements
 from services.transfer.domain.transfer import Transfer
 from services.transfer.usecases.ports import PartiesAsk
-
-
-def _unowned(province: str) -> UpstreamUnavailable:
-    return UpstreamUnavailable.of(f"account:{province}", "no account shard owns this province")
 
 
 def _per_item(groups: Mapping[Shard, list], answers: Mapping[Shard, object]) -> Iterator[tuple[Any, Any]]:
@@ -95,7 +93,7 @@ class ShardedAccounts:
             # A payer the index does not know: the first shard answers PERSON_NOT_FOUND.
             shard = shards.shard_of(provinces[payer_id]) if payer_id in provinces else shards.shards[0]
             if shard is None:
-                answers[i] = _unowned(provinces[payer_id])
+                answers[i] = no_shard_for(provinces[payer_id])
             else:
                 groups[shard].append(i)
 
@@ -125,7 +123,7 @@ class ShardedAccounts:
         if shards.single:
             return await self._single.hold(transfers)
         groups, unowned = self._by_payer(shards, transfers)
-        answers: dict[str, DomainError | None] = {t.id: _unowned(t.payer_province) for t in unowned}
+        answers: dict[str, DomainError | None] = {t.id: no_shard_for(t.payer_province) for t in unowned}
 
         async def ask(shard: Shard, group: list[Transfer]):
             elsewhere = frozenset(t.id for t in group if self._elsewhere(shards, t))
@@ -141,7 +139,7 @@ class ShardedAccounts:
             return await self._single.refund(t)
         shard = shards.shard_of(t.payer_province)
         if shard is None:
-            raise _unowned(t.payer_province)
+            raise no_shard_for(t.payer_province)
         await self._client_of(shard).refund(t)
 
     async def receive_many(self, transfers: list[Transfer]) -> tuple[set[str], set[str]]:
@@ -210,33 +208,58 @@ class ShardedAccounts:
             return []
         return await self._client_of(shard).lapses(after_id, limit)
 
+    async def spread_lapse(self, feed: str, person_id: str) -> None:
+        """Every other shard lapses its links with the person (they may keep
+        relatives of theirs); one that does not answer fails the call, so the
+        lapse is read and spread again later."""
+        shards = await self._shards()
+        others = {s: [person_id] for s in shards.shards if s.name != feed}
+        if shards.single or not feed or not others:
+            return
+
+        async def ask(shard: Shard, ids: list[str]):
+            return await self._client_of(shard).lapse_relations(ids[0])
+
+        for answer in (await self._each_shard(others, ask)).values():
+            if isinstance(answer, UpstreamError):
+                raise answer
+
     async def insured_province(self, person_id: str) -> str | None:
         shards = await self._shards()
         if shards.single:
             return await self._single.insured_province(person_id)
         return (await self._locate([person_id])).get(person_id)
 
+    async def clearing_statements(self, month: str) -> ClearingStatements | None:
+        """Every shard's clearing statement for the month (R19a over shards):
+        all of them or the failure of one that did not answer (a settlement
+        is never made of a part of them)."""
+        shards = await self._shards()
+        if shards.single:
+            return await self._single.clearing_statements(month)
 
-class ShardChannels:
-    """One channel per account shard, opened on first use (a shard added to
-    the map is reached without a restart), closed when the service stops."""
+        async def ask(shard: Shard, _: list):
+            return await self._client_of(shard).clearing_lines(month)
+
+        answers = await self._each_shard({s: [] for s in shards.shards}, ask)
+        for answer in answers.values():
+            if isinstance(answer, UpstreamError):
+                raise answer  # the first shard in the map's order that failed, named
+        lines = [line for answer in answers.values() for line in cast(list[ClearingLine], answer)]
+        owners = {province: s.name for s in shards.shards for province in s.provinces}
+        return ClearingStatements(owners, lines)
+
+
+class ShardChannels(KernelShardChannels):
+    """The account shards' channels (kernel/shard_clients.py), as this
+    service's clients of each shard."""
 
     def __init__(self, tls, identity) -> None:
-        self._tls, self._identity = tls, identity
-        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
-
-    def _channel(self, shard: Shard) -> grpc.aio.Channel:
-        key = (shard.name, shard.target)  # a shard's new target: a new channel
-        if key not in self._channels:
-            self._channels[key] = channel(shard.target, self._tls)
-        return self._channels[key]
+        super().__init__(tls)
+        self._identity = identity
 
     def client(self, shard: Shard) -> AccountClient:
-        return AccountClient(self._channel(shard), self._identity, f"account:{shard.name}")
+        return AccountClient(self.channel(shard), self._identity, f"account:{shard.name}")
 
     def reader(self, shard: Shard) -> HoldReader:
-        return HoldReader(self._channel(shard), self._identity, f"account:{shard.name}")
-
-    async def close(self) -> None:
-        for open_channel in self._channels.values():
-            await open_channel.close()
+        return HoldReader(self.channel(shard), self._identity, f"account:{shard.name}")

@@ -161,10 +161,7 @@ class TransferServicer(transfer_pb2_grpc.TransferServiceServicer):
         return pb.GetSettlementStatementResponse(
             month=s.month,
             total_fen=s.total_fen,
-            flows=[
-                pb.SettlementFlow(from_province=a, to_province=b, count=n, amount_fen=fen)
-                for a, b, n, fen in s.flows
-            ],
+            flows=[message(pb.SettlementFlow, f) for f in s.flows],
             positions=[pb.ProvincePosition(province=p, net_fen=net) for p, net in s.positions.items()],
         )
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from services.kernel.auth import Access, Principal, Role
 from services.kernel.errors import permission_denied
 from services.transfer.domain.errors import transfer_not_found
+from services.transfer.domain.settlement import Flow
 from services.transfer.domain.transfer import Transfer
 from services.transfer.usecases.common import TransferDeps
 
@@ -107,11 +108,11 @@ def require_platform_of(caller: Principal, province: str) -> None:
 
 
 def settlement_seen_by(
-    caller: Principal, flows: list[tuple[str, str, int, int]], positions: dict[str, int]
-) -> tuple[list[tuple[str, str, int, int]], dict[str, int]]:
+    caller: Principal, flows: list[Flow], positions: dict[str, int]
+) -> tuple[list[Flow], dict[str, int]]:
     """What of a month's settlement the caller sees: a platform the flows
     that involve its province and its own position; others all of it."""
     if caller.role is not Role.PROVINCE:
         return flows, positions
-    mine = [f for f in flows if caller.province in (f[0], f[1])]
+    mine = [f for f in flows if caller.province in (f.from_province, f.to_province)]
     return mine, {p: net for p, net in positions.items() if p == caller.province}

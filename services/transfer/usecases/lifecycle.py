@@ -165,6 +165,7 @@ class Lifecycle:
         async with self._d.uow(read_only=True) as tx:
             cursor = await tx.transfers.cursor(cursor_name)
         for lapse_id, person_id in await self._d.accounts.lapses(cursor, feed=feed):
+            await self._d.accounts.spread_lapse(feed, person_id)  # R24: to the other shards first
             async with self._d.uow(read_only=True) as tx:
                 affected = await tx.transfers.open_involving(person_id)
             for t in affected:

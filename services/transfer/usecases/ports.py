@@ -16,6 +16,7 @@ from services.kernel.region_codes import RegionStatus
 from services.kernel.uow import UnitsOfWork
 from services.transfer.domain.notifications import Notification
 from services.transfer.domain.parties import Parties
+from services.transfer.domain.settlement import ClearingStatements
 from services.transfer.domain.transfer import EventType, Status, StoredEvent, Transfer
 
 # (payer id, payee ID number, payee name, password, face ticket)
@@ -156,8 +157,21 @@ class AccountPort(Protocol):
 
     async def lapses(self, after_id: int, limit: int = 500, feed: str = "") -> list[tuple[int, str]]: ...
 
+    async def spread_lapse(self, feed: str, person_id: str) -> None:
+        """R24: a lapse read from one shard's feed, applied to the relations
+        the other shards keep with that person (idempotent); nothing for the
+        one account service."""
+        ...
+
     async def insured_province(self, person_id: str) -> str | None:
         """The province of the person's insured region; None for no such person."""
+        ...
+
+    async def clearing_statements(self, month: str) -> ClearingStatements | None:
+        """Every account shard's clearing statement for the month (R19a over
+        shards, R24), with the map it was read by; None for one account
+        service, where nothing crosses shards. A shard that does not answer
+        fails the call: never a part of them."""
         ...
 
 

@@ -9,6 +9,7 @@ from services.kernel.auth import Principal
 from services.kernel.clock import beijing_month_bounds
 from services.kernel.pagination import Page, page_request
 from services.transfer.domain.errors import direction_invalid, month_invalid
+from services.transfer.domain.settlement import Flow, settlement_flows
 from services.transfer.domain.transfer import Status, Transfer
 from services.transfer.usecases.access import require_own, settlement_seen_by, visible_transfer
 from services.transfer.usecases.common import TransferDeps
@@ -29,7 +30,7 @@ class Quota:
 @dataclass(frozen=True)
 class Settlement:
     month: str
-    flows: list[tuple[str, str, int, int]]  # from province, to province, count, fen
+    flows: list[Flow]
     positions: dict[str, int]  # province -> received minus paid out
     total_fen: int
 
@@ -94,13 +95,17 @@ class TransferQueries:
         """R19a: money received across provinces in a Beijing month, per
         ordered pair and net per province. The national administrator (and
         services) see all of it; a provincial platform the rows that involve
-        its province, and its own position."""
+        its province, and its own position. With the account service kept
+        in shards (R24), what crossed between two shards is read from their
+        clearing accounts, every shard's or none (domain/settlement.py); the
+        positions and the total count what is owed, the payer side."""
         start, end = month_bounds(month)
         async with self._d.uow(read_only=True, stale_ok=True) as tx:  # may read a standby
-            flows = await tx.transfers.received_across_provinces(start, end)
+            received = await tx.transfers.received_across_provinces(start, end)
+        flows = settlement_flows(received, await self._d.accounts.clearing_statements(month))
         positions: dict[str, int] = {}
-        for payer_province, payee_province, _count, fen in flows:
-            positions[payer_province] = positions.get(payer_province, 0) - fen
-            positions[payee_province] = positions.get(payee_province, 0) + fen
+        for f in flows:
+            positions[f.from_province] = positions.get(f.from_province, 0) - f.amount_fen
+            positions[f.to_province] = positions.get(f.to_province, 0) + f.amount_fen
         flows, positions = settlement_seen_by(caller, flows, positions)
-        return Settlement(month, flows, dict(sorted(positions.items())), sum(f[3] for f in flows))
+        return Settlement(month, flows, dict(sorted(positions.items())), sum(f.amount_fen for f in flows))

@@ -48,6 +48,8 @@ class EntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENTRY_KIND_PAYMENT: _ClassVar[EntryKind]
     ENTRY_KIND_PAYMENT_REFUND: _ClassVar[EntryKind]
     ENTRY_KIND_CONTRIBUTION: _ClassVar[EntryKind]
+    ENTRY_KIND_MOVE_OUT: _ClassVar[EntryKind]
+    ENTRY_KIND_MOVE_IN: _ClassVar[EntryKind]
 
 class ContributionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -94,6 +96,8 @@ ENTRY_KIND_TRANSFER_REFUND: EntryKind
 ENTRY_KIND_PAYMENT: EntryKind
 ENTRY_KIND_PAYMENT_REFUND: EntryKind
 ENTRY_KIND_CONTRIBUTION: EntryKind
+ENTRY_KIND_MOVE_OUT: EntryKind
+ENTRY_KIND_MOVE_IN: EntryKind
 CONTRIBUTION_KIND_UNSPECIFIED: ContributionKind
 CONTRIBUTION_KIND_RESIDENT_INSURANCE: ContributionKind
 CONTRIBUTION_KIND_LONG_TERM_CARE: ContributionKind
@@ -438,6 +442,64 @@ class AttestRelationResponse(_message.Message):
     relation: Relation
     inverse: Relation
     def __init__(self, relation: _Optional[_Union[Relation, _Mapping]] = ..., inverse: _Optional[_Union[Relation, _Mapping]] = ...) -> None: ...
+
+class LinkRelationRequest(_message.Message):
+    __slots__ = ("person_id", "relative", "kind")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    relative: Person
+    kind: _relation_pb2.RelationKind
+    def __init__(self, person_id: _Optional[str] = ..., relative: _Optional[_Union[Person, _Mapping]] = ..., kind: _Optional[_Union[_relation_pb2.RelationKind, str]] = ...) -> None: ...
+
+class LinkRelationResponse(_message.Message):
+    __slots__ = ("relation",)
+    RELATION_FIELD_NUMBER: _ClassVar[int]
+    relation: Relation
+    def __init__(self, relation: _Optional[_Union[Relation, _Mapping]] = ...) -> None: ...
+
+class LapseRelationsRequest(_message.Message):
+    __slots__ = ("person_id",)
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    def __init__(self, person_id: _Optional[str] = ...) -> None: ...
+
+class LapseRelationsResponse(_message.Message):
+    __slots__ = ("lapsed",)
+    LAPSED_FIELD_NUMBER: _ClassVar[int]
+    lapsed: int
+    def __init__(self, lapsed: _Optional[int] = ...) -> None: ...
+
+class AdmitPersonRequest(_message.Message):
+    __slots__ = ("person", "id_hash", "from_province", "personal_account_fen", "wallet_opened", "wallet_place_of_use", "wallet_mobile", "wallet_open_time", "wallet_fen", "password_hash")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    ID_HASH_FIELD_NUMBER: _ClassVar[int]
+    FROM_PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    PERSONAL_ACCOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    WALLET_OPENED_FIELD_NUMBER: _ClassVar[int]
+    WALLET_PLACE_OF_USE_FIELD_NUMBER: _ClassVar[int]
+    WALLET_MOBILE_FIELD_NUMBER: _ClassVar[int]
+    WALLET_OPEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    WALLET_FEN_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_HASH_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    id_hash: str
+    from_province: str
+    personal_account_fen: int
+    wallet_opened: bool
+    wallet_place_of_use: str
+    wallet_mobile: str
+    wallet_open_time: _timestamp_pb2.Timestamp
+    wallet_fen: int
+    password_hash: str
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., id_hash: _Optional[str] = ..., from_province: _Optional[str] = ..., personal_account_fen: _Optional[int] = ..., wallet_opened: _Optional[bool] = ..., wallet_place_of_use: _Optional[str] = ..., wallet_mobile: _Optional[str] = ..., wallet_open_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wallet_fen: _Optional[int] = ..., password_hash: _Optional[str] = ...) -> None: ...
+
+class AdmitPersonResponse(_message.Message):
+    __slots__ = ("person",)
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    person: Person
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ...) -> None: ...
 
 class ListRelationsRequest(_message.Message):
     __slots__ = ("person_id",)
@@ -904,13 +966,17 @@ class GetClearingStatementResponse(_message.Message):
     def __init__(self, month: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ClearingLine, _Mapping]]] = ...) -> None: ...
 
 class ClearingLine(_message.Message):
-    __slots__ = ("province", "owed_to_province", "month_fen", "balance_fen")
+    __slots__ = ("province", "owed_to_province", "month_fen", "balance_fen", "own_province", "month_count")
     PROVINCE_FIELD_NUMBER: _ClassVar[int]
     OWED_TO_PROVINCE_FIELD_NUMBER: _ClassVar[int]
     MONTH_FEN_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FEN_FIELD_NUMBER: _ClassVar[int]
+    OWN_PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    MONTH_COUNT_FIELD_NUMBER: _ClassVar[int]
     province: str
     owed_to_province: bool
     month_fen: int
     balance_fen: int
-    def __init__(self, province: _Optional[str] = ..., owed_to_province: _Optional[bool] = ..., month_fen: _Optional[int] = ..., balance_fen: _Optional[int] = ...) -> None: ...
+    own_province: str
+    month_count: int
+    def __init__(self, province: _Optional[str] = ..., owed_to_province: _Optional[bool] = ..., month_fen: _Optional[int] = ..., balance_fen: _Optional[int] = ..., own_province: _Optional[str] = ..., month_count: _Optional[int] = ...) -> None: ...

@@ -104,6 +104,21 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListRelationsRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListRelationsResponse.FromString,
                 _registered_method=True)
+        self.LinkRelation = channel.unary_unary(
+                '/yibao.account.v1.AccountService/LinkRelation',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.LinkRelationRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.LinkRelationResponse.FromString,
+                _registered_method=True)
+        self.LapseRelations = channel.unary_unary(
+                '/yibao.account.v1.AccountService/LapseRelations',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.LapseRelationsRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.LapseRelationsResponse.FromString,
+                _registered_method=True)
+        self.AdmitPerson = channel.unary_unary(
+                '/yibao.account.v1.AccountService/AdmitPerson',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonResponse.FromString,
+                _registered_method=True)
         self.SetPassword = channel.unary_unary(
                 '/yibao.account.v1.AccountService/SetPassword',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.SetPasswordRequest.SerializeToString,
@@ -328,6 +343,40 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LinkRelation(self, request, context):
+        """R24: the half of a relation attested in another shard that this shard
+        keeps: the link both ways, and the relative (kept there) as that shard
+        knows them. Idempotent; another live kind is ALREADY_EXISTS
+        RELATION_EXISTS; a relative kept in this shard is FAILED_PRECONDITION
+        PERSON_KEPT_HERE. Service role only (the attesting shard).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LapseRelations(self, request, context):
+        """R24: the relations here of a person kept in another shard lapse, because
+        theirs lapsed there (their insurance ended or moved). Idempotent; this
+        shard's own lapse feed is not written (it carries its own persons only).
+        For a person kept in this shard nothing lapses (0): theirs lapse only
+        through their own insurance here. Service role only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdmitPerson(self, request, context):
+        """R24 (医保关系转移接续): admits a person moving here from a province kept
+        in another shard, with their personal account and wallet and the
+        balances they bring. Asked by the shard they leave, which sent the
+        balances out first (UpdateInsurance with an insured region of a province
+        kept here). Idempotent by person: a repeat answers the person admitted.
+        Service role only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetPassword(self, request, context):
         """--- credentials (R9)
         Sets or changes the 6-digit 医保码 password.
@@ -381,11 +430,13 @@ class AccountServiceServicer:
 
     def CreditTransfers(self, request, context):
         """The second leg of transfers received across shards (R24), in the
-        payee's shard (service role): for each, clearing-from:<payer province>
-        -> the payee's wallet, once per transfer id (a repeat with the same
-        content answers the credit made; with other content, ALREADY_EXISTS).
-        The first leg was ReceiveTransfers in the payer's shard, which moved the
-        money from the payer's reserved account to clearing-to:<payee province>.
+        payee's shard (service role): for each, clearing-from:<payee
+        province>:<payer province> -> the payee's wallet, once per transfer id
+        (a repeat with the same content answers the credit made; with other
+        content, ALREADY_EXISTS). The first leg was ReceiveTransfers in the
+        payer's shard, which moved the money from the payer's reserved account
+        to clearing-to:<payer province>:<payee province>. Each side's own
+        province is its person's as that shard keeps them.
         Each credit is answered on its own, in the order asked. At most 1,000.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -394,8 +445,10 @@ class AccountServiceServicer:
 
     def GetClearingStatement(self, request, context):
         """This shard's clearing accounts with other provinces (R24): for each
-        province and direction, what was booked in a month and the balance now.
-        What the monthly settlement (R19a) reads (service or administrator).
+        ordered pair (one of this shard's provinces, one kept elsewhere) and
+        direction, what was booked in a month, in how many entries, and the
+        balance now. What the monthly settlement (R19a) reads (service or
+        administrator).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -580,6 +633,21 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.ListRelations,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.ListRelationsRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.ListRelationsResponse.SerializeToString,
+            ),
+            'LinkRelation': grpc.unary_unary_rpc_method_handler(
+                    servicer.LinkRelation,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.LinkRelationRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.LinkRelationResponse.SerializeToString,
+            ),
+            'LapseRelations': grpc.unary_unary_rpc_method_handler(
+                    servicer.LapseRelations,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.LapseRelationsRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.LapseRelationsResponse.SerializeToString,
+            ),
+            'AdmitPerson': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdmitPerson,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonResponse.SerializeToString,
             ),
             'SetPassword': grpc.unary_unary_rpc_method_handler(
                     servicer.SetPassword,
@@ -1048,6 +1116,87 @@ class AccountService:
             '/yibao.account.v1.AccountService/ListRelations',
             yibao_dot_account_dot_v1_dot_account__pb2.ListRelationsRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.ListRelationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LinkRelation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/LinkRelation',
+            yibao_dot_account_dot_v1_dot_account__pb2.LinkRelationRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.LinkRelationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LapseRelations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/LapseRelations',
+            yibao_dot_account_dot_v1_dot_account__pb2.LapseRelationsRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.LapseRelationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdmitPerson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/AdmitPerson',
+            yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonResponse.FromString,
             options,
             channel_credentials,
             insecure,

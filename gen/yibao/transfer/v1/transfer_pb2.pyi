@@ -261,16 +261,18 @@ class GetSettlementStatementResponse(_message.Message):
     def __init__(self, month: _Optional[str] = ..., flows: _Optional[_Iterable[_Union[SettlementFlow, _Mapping]]] = ..., positions: _Optional[_Iterable[_Union[ProvincePosition, _Mapping]]] = ..., total_fen: _Optional[int] = ...) -> None: ...
 
 class SettlementFlow(_message.Message):
-    __slots__ = ("from_province", "to_province", "count", "amount_fen")
+    __slots__ = ("from_province", "to_province", "count", "amount_fen", "credited_fen")
     FROM_PROVINCE_FIELD_NUMBER: _ClassVar[int]
     TO_PROVINCE_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    CREDITED_FEN_FIELD_NUMBER: _ClassVar[int]
     from_province: str
     to_province: str
     count: int
     amount_fen: int
-    def __init__(self, from_province: _Optional[str] = ..., to_province: _Optional[str] = ..., count: _Optional[int] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+    credited_fen: int
+    def __init__(self, from_province: _Optional[str] = ..., to_province: _Optional[str] = ..., count: _Optional[int] = ..., amount_fen: _Optional[int] = ..., credited_fen: _Optional[int] = ...) -> None: ...
 
 class ProvincePosition(_message.Message):
     __slots__ = ("province", "net_fen")

@@ -149,7 +149,11 @@ class TransferServiceServicer:
     def GetSettlementStatement(self, request, context):
         """The monthly inter-provincial settlement statement (R19a): transfers
         received in the Beijing month between two different provinces, per
-        ordered pair and net per province. The administrator (and services) see
+        ordered pair and net per province. With the account service kept in
+        shards (R24), the money between provinces of two shards is read from
+        the shards' clearing accounts (every shard must answer: one that is
+        down fails the call with UNAVAILABLE naming it); between provinces of
+        one shard, from the transfers. The administrator (and services) see
         every row; a provincial platform the rows involving its province and
         its own position.
         """
