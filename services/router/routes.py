@@ -99,4 +99,5 @@ ROUTES: dict[str, Route] = {
     "LinkRelation": _PEERS,
     "LapseRelations": _PEERS,
     "AdmitPerson": _PEERS,
+    "CollectContribution": _PEERS,
 }

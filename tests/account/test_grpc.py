@@ -43,7 +43,7 @@ async def assert_ledger_balanced(server) -> None:
 
 async def assert_federation_balanced(servers) -> None:
     """R24's global check over the account shards: each one balanced, and
-    their clearing and moved- accounts cancelling out, so that what the
+    their clearing, moved- and dues- accounts cancelling out, so that what the
     persons hold across every shard is what was funded less what was paid
     out. (Between the two legs of a receipt, or the two halves of a move,
     they do not: call it when none is under way.)"""
@@ -54,7 +54,7 @@ async def assert_federation_balanced(servers) -> None:
         try:
             async with engine.connect() as conn:
                 query = select(func.coalesce(func.sum(accounts.c.balance), 0)).where(
-                    or_(accounts.c.system_key.like("clearing-%"), accounts.c.system_key.like("moved-%"))
+                    or_(*(accounts.c.system_key.like(f"{k}-%") for k in ("clearing", "moved", "dues")))
                 )
                 clearing += int((await conn.execute(query)).scalar_one())
         finally:

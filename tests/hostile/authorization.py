@@ -57,6 +57,7 @@ account.ListRelations                 payer    U    A    D     A     D     D    
 account.LinkRelation                  payer    U    D    D     D     D     D     D     D     A
 account.LapseRelations                payer    U    D    D     D     D     D     D     D     A
 account.AdmitPerson                   payer    U    D    D     D     D     D     D     D     A
+account.CollectContribution           payer    U    D    D     D     D     D     D     D     A
 account.SetPassword                   payer    U    A    D     D     D     D     D     D     D
 account.VerifyCredential              payer    U    D    D     D     D     D     D     D     A
 account.HoldTransfer                  payer    U    D    D     D     D     D     D     D     A

@@ -144,6 +144,15 @@ def valid_request(rpc: str, w: World):
             from_province="110000",
             personal_account_fen=100,
         ),
+        # A bill never issued: refused after authorisation (BILL_NOT_ISSUED), nothing moves.
+        "account.CollectContribution": lambda: apb.CollectContributionRequest(
+            beneficiary_id=payer.id,
+            kind=apb.CONTRIBUTION_KIND_LONG_TERM_CARE,
+            year=2031,
+            payer_id=payee.id,
+            payer_province="110000",
+            amount_fen=100,
+        ),
         # Nobody's relations: nothing lapses.
         "account.LapseRelations": lambda: apb.LapseRelationsRequest(
             person_id="00000000-0000-4000-8000-00000000dead"

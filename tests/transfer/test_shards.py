@@ -159,11 +159,10 @@ async def federation(new_database, region_target, tokens, clock, bearer):
         yield world
 
 
-async def submit(world, payer, payee, amount=30_000):
+async def submit(world, payer, payee, amount=30_000, **kw):
     token = world.bearer(Role.CITIZEN, payer.id, person_id=payer.id)
-    return (
-        await world.transfers.SubmitTransfer(submit_request(payer, payee, amount=amount), metadata=token)
-    ).transfer
+    request = submit_request(payer, payee, amount=amount, **kw)
+    return (await world.transfers.SubmitTransfer(request, metadata=token)).transfer
 
 
 async def receive(world, payee, transfer_id):
@@ -382,4 +381,59 @@ async def test_r24_a_wallet_kept_in_one_shard_pays_at_an_institution_of_its_plac
     with pytest.raises(grpc.aio.AioRpcError) as elsewhere:  # 广西's shard does not keep her wallet
         await gx.stub.ChargeWallet(charge, metadata=hospital)
     assert failure(elsewhere.value).code is C.FAILED_PRECONDITION
+    await assert_federation_balanced([gx.server, bj.server])
+
+
+async def test_r24_a_wallet_pays_the_long_term_care_bill_of_a_relative_kept_in_another_shard(federation):
+    """R12a across shards: 李秀英 (广西's shard) pays her son's long-term-care
+    bill, issued by 北京's platform in 北京's shard. The amount leaves her
+    wallet for dues-out in 广西's shard; 北京's shard marks the bill paid
+    (its platform is told) from dues-in; paying again changes nothing, and
+    a bill paid by someone else is refused before any money moves."""
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    son, mother = await world.family(bj, "110101", gx, "450102")
+    t = await submit(world, son, mother)
+    await receive(world, mother, t.id)  # ¥300.00 in her wallet, in 广西's shard
+    bj_platform = world.bearer(Role.PROVINCE, "p", province=bj.province)
+    issue = apb.IssueContributionBillRequest(
+        person_id=son.id, kind=apb.CONTRIBUTION_KIND_LONG_TERM_CARE, year=2026, amount_fen=12_000
+    )
+    await bj.stub.IssueContributionBill(issue, metadata=bj_platform)
+    pay = apb.PayContributionRequest(
+        payer_id=mother.id,
+        beneficiary_id=son.id,
+        kind=apb.CONTRIBUTION_KIND_LONG_TERM_CARE,
+        year=2026,
+        verification=verification_pb2.Verification(password=PASSWORD),
+    )
+    her = world.bearer(Role.CITIZEN, mother.id, person_id=mother.id)
+    await gx.stub.PayContribution(pay, metadata=her)
+    await gx.stub.PayContribution(pay, metadata=her)  # again: nothing moves twice
+    assert await world.wallet(gx, mother) == 30_000 - 12_000
+    service = world.bearer(Role.SERVICE, "test")
+    bills = await bj.stub.ListContributionBills(
+        apb.ListContributionBillsRequest(person_id=son.id), metadata=service
+    )
+    assert [(b.year, b.amount_fen, b.paid_by) for b in bills.bills] == [(2026, 12_000, mother.id)]
+    events = await bj.stub.ListBillEvents(
+        apb.ListBillEventsRequest(province=bj.province), metadata=bj_platform
+    )
+    assert [e.type for e in events.events] == [apb.BILL_EVENT_TYPE_ISSUED, apb.BILL_EVENT_TYPE_PAID]
+    await assert_federation_balanced([gx.server, bj.server])
+
+    issue.year = pay.year = 2027
+    await bj.stub.IssueContributionBill(issue, metadata=bj_platform)
+    sister = await world.member(bj, "张丽", "110101", funding=0)
+    await world.attest(bj, sister, son, relation_pb2.RELATION_KIND_SIBLING)
+    t = await submit(world, son, sister, amount=20_000, relation=relation_pb2.RELATION_KIND_SIBLING)
+    await receive(world, sister, t.id)
+    first = apb.PayContributionRequest()
+    first.CopyFrom(pay)
+    first.payer_id = sister.id
+    await bj.stub.PayContribution(first, metadata=world.bearer(Role.CITIZEN, sister.id, person_id=sister.id))
+    with pytest.raises(grpc.aio.AioRpcError) as paid:  # paid within 北京's shard first
+        await gx.stub.PayContribution(pay, metadata=her)
+    assert failure(paid.value).reason == "CONTRIBUTION_ALREADY_PAID"
+    assert await world.wallet(gx, mother) == 30_000 - 12_000
     await assert_federation_balanced([gx.server, bj.server])

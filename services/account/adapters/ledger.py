@@ -53,7 +53,8 @@ class Ledger:
                 kind=kind.value,
                 system_key=key,
                 balance=0,
-                may_go_negative=kind in (AccountKind.FUND, AccountKind.CLEARING_FROM, AccountKind.MOVED_IN),
+                may_go_negative=kind
+                in (AccountKind.FUND, AccountKind.CLEARING_FROM, AccountKind.MOVED_IN, AccountKind.DUES_IN),
             )
         )
         return (

@@ -14,10 +14,17 @@ from yibao.account.v1 import account_pb2_grpc
 
 from services.account.adapters.index_client import IndexClient
 from services.account.domain.moves import Move
+from services.account.domain.payments import ContributionBill, ContributionKind
 from services.account.domain.persons import Person
 from services.account.domain.relations import RelationKind
 from services.account.domain.wallets import Wallet
-from services.account.entrypoints.grpc_api import RELATIONS, person_from_pb, person_pb
+from services.account.entrypoints.grpc_api import (
+    CONTRIBUTIONS,
+    RELATIONS,
+    bill_from_pb,
+    person_from_pb,
+    person_pb,
+)
 from services.kernel.calls import ServiceIdentity, call
 from services.kernel.errors import ErrorKind
 from services.kernel.proto_time import from_timestamp, to_timestamp
@@ -108,6 +115,34 @@ class PeerShardClient:
                 log.warning("lapse of %s not told to %s: the feed will carry it", person_id, outcome.upstream)
             elif isinstance(outcome, BaseException):
                 raise outcome
+
+    async def bill(self, person_id: str, kind: ContributionKind, year: int) -> ContributionBill | None:
+        shard = await self._shard_keeping(await self._index.province_of(person_id))
+        if shard is None:
+            return None
+        stub, upstream = self._stub(shard)
+        request = pb.ListContributionBillsRequest(person_id=person_id)
+        answer = await call(
+            stub.ListContributionBills, request, self._identity, idempotent=True, upstream=upstream
+        )
+        return next((b for b in map(bill_from_pb, answer.bills) if (b.kind, b.year) == (kind, year)), None)
+
+    async def collect(
+        self, beneficiary: Person, payer: Person, kind: ContributionKind, year: int, amount: int
+    ) -> None:
+        shard = await self._shard_keeping(beneficiary.province)
+        if shard is None:
+            raise no_shard_for(beneficiary.province)
+        stub, upstream = self._stub(shard)
+        request = pb.CollectContributionRequest(
+            beneficiary_id=beneficiary.id,
+            kind=CONTRIBUTIONS.wire(kind),
+            year=year,
+            payer_id=payer.id,
+            payer_province=payer.province,
+            amount_fen=amount,
+        )
+        await call(stub.CollectContribution, request, self._identity, idempotent=True, upstream=upstream)
 
     async def keeps(self, province: str) -> bool:
         return await self._shard_keeping(province) is not None

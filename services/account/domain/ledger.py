@@ -44,6 +44,11 @@ class AccountKind(Enum):
     # transfers' clearing accounts: they are not transfers to settle (R19a).
     MOVED_OUT = "moved_out"
     MOVED_IN = "moved_in"
+    # A contribution a wallet pays for a relative kept in another shard
+    # (R12a, R24): sent out by the payer's province (``dues-out:<own>:<other>``)
+    # and collected by the beneficiary's (``dues-in:<own>:<other>``, negative).
+    DUES_OUT = "dues_out"
+    DUES_IN = "dues_in"
 
 
 class EntryKind(Enum):
@@ -56,6 +61,9 @@ class EntryKind(Enum):
     CONTRIBUTION = "contribution"
     MOVE_OUT = "move_out"  # a person's balance leaving with them (R24)
     MOVE_IN = "move_in"  # and arriving in their new province's shard
+    # A contribution for a relative kept in another shard, given back when
+    # that shard found the bill paid by someone else meanwhile (R24).
+    CONTRIBUTION_RETURN = "contribution_return"
 
 
 # (entry kind) -> allowed (debited kind, credited kind)
@@ -78,7 +86,12 @@ FLOWS: dict[EntryKind, set[tuple[AccountKind, AccountKind]]] = {
     },
     EntryKind.PAYMENT: {(AccountKind.WALLET, AccountKind.INSTITUTION)},
     EntryKind.PAYMENT_REFUND: {(AccountKind.INSTITUTION, AccountKind.WALLET)},
-    EntryKind.CONTRIBUTION: {(AccountKind.WALLET, AccountKind.CONTRIBUTIONS)},
+    EntryKind.CONTRIBUTION: {
+        (AccountKind.WALLET, AccountKind.CONTRIBUTIONS),
+        (AccountKind.WALLET, AccountKind.DUES_OUT),
+        (AccountKind.DUES_IN, AccountKind.CONTRIBUTIONS),
+    },
+    EntryKind.CONTRIBUTION_RETURN: {(AccountKind.DUES_OUT, AccountKind.WALLET)},
     EntryKind.MOVE_OUT: {
         (AccountKind.PERSONAL, AccountKind.MOVED_OUT),
         (AccountKind.WALLET, AccountKind.MOVED_OUT),

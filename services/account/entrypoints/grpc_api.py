@@ -48,7 +48,7 @@ from services.kernel.errors import DomainError, required_text
 from services.kernel.grpc_errors import outcome_fields
 from services.kernel.proto_enums import WireEnum, enum_value_invalid
 from services.kernel.proto_messages import message, page_response
-from services.kernel.proto_time import timestamp_argument, to_timestamp
+from services.kernel.proto_time import from_timestamp, timestamp_argument, to_timestamp
 from services.kernel.region_codes import validate_code
 from services.kernel.server import ServiceDefinition
 
@@ -64,7 +64,7 @@ RELATIONS = WireEnum(RelationKind, relation_pb2.RelationKind)
 _ACCOUNTS = WireEnum(AccountKind, pb.AccountKind, members=[AccountKind.PERSONAL, AccountKind.WALLET])
 _ENTRIES = WireEnum(EntryKind, pb.EntryKind)
 _PURPOSES = WireEnum(Purpose, pb.VerificationPurpose)
-_CONTRIBUTIONS = WireEnum(ContributionKind, pb.ContributionKind)
+CONTRIBUTIONS = WireEnum(ContributionKind, pb.ContributionKind)
 _BILL_EVENTS = WireEnum(BillEventType, pb.BillEventType)
 _HOLDS = WireEnum(HoldState, pb.HoldStatus)
 _LAPSES = WireEnum(LapseCause, pb.LapseCause, names={c: f"INSURANCE_{c.name}" for c in LapseCause})
@@ -194,11 +194,28 @@ def lapse_json(lapse: Lapse) -> bytes:
     return _json(lapse_pb(lapse))
 
 
+def bill_from_pb(b: pb.ContributionBill) -> ContributionBill:
+    """A bill as another shard told of it (R24)."""
+    kind = CONTRIBUTIONS.get(b.kind)
+    assert kind is not None, "a shard answers bills with a kind"
+    paid_at = from_timestamp(b.paid_time) if b.paid_by else None
+    return ContributionBill(
+        b.person_id,
+        kind,
+        b.year,
+        b.amount_fen,
+        b.province,
+        from_timestamp(b.issue_time),
+        b.paid_by or None,
+        paid_at,
+    )
+
+
 def bill_pb(bill: ContributionBill) -> pb.ContributionBill:
     return message(
         pb.ContributionBill,
         bill,
-        kind=_CONTRIBUTIONS.wire(bill.kind),
+        kind=CONTRIBUTIONS.wire(bill.kind),
         amount_fen=bill.amount,
         paid_by=bill.paid_by or "",
         issue_time=to_timestamp(bill.issued_at),
@@ -350,6 +367,17 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         admitted = await self._persons.admit(replace(person, id_hash=request.id_hash), move)
         return pb.AdmitPersonResponse(person=person_pb(admitted))
 
+    async def CollectContribution(self, request, context):
+        bill = await self._money.collect(
+            request.beneficiary_id,
+            CONTRIBUTIONS.parse(request.kind, "kind"),
+            request.year,
+            request.payer_id,
+            request.payer_province,
+            request.amount_fen,
+        )
+        return pb.CollectContributionResponse(bill=bill_pb(bill))
+
     async def LapseRelations(self, request, context):
         return pb.LapseRelationsResponse(lapsed=await self._persons.lapse_remote(request.person_id))
 
@@ -471,7 +499,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             caller,
             request.payer_id,
             request.beneficiary_id,
-            _CONTRIBUTIONS.parse(request.kind, "kind"),
+            CONTRIBUTIONS.parse(request.kind, "kind"),
             request.year,
             password,
             ticket,
@@ -485,7 +513,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         bill, created = await self._money.issue_bill(
             current_principal(),
             request.person_id,
-            _CONTRIBUTIONS.parse(request.kind, "kind"),
+            CONTRIBUTIONS.parse(request.kind, "kind"),
             request.year,
             request.amount_fen,
         )

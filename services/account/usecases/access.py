@@ -54,6 +54,7 @@ METHODS = {
     "LinkRelation": _SERVICE_ONLY,  # R24: the attesting shard, to the relative's
     "LapseRelations": _SERVICE_ONLY,  # R24: a lapse followed from another shard's feed
     "AdmitPerson": _SERVICE_ONLY,  # R24: a person moving here, from the shard they leave
+    "CollectContribution": _SERVICE_ONLY,  # R24: a bill here paid from a wallet kept elsewhere
     "SetPassword": _OWNER,
     "VerifyCredential": _SERVICE_ONLY,
     "HoldTransfer": _SERVICE_ONLY,

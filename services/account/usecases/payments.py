@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.account.domain.credentials import Purpose
+from services.account.domain.errors import Reason as ErrorReason
 from services.account.domain.errors import (
     bill_not_issued,
     contribution_already_paid,
@@ -31,8 +32,10 @@ from services.account.domain.ledger import (
     KeyReused,
     Movement,
     Posted,
+    clearing_key,
     validate_amount,
     validate_period,
+    validate_province,
 )
 from services.account.domain.payments import (
     FIRST_LONG_TERM_CARE_YEAR,
@@ -43,7 +46,7 @@ from services.account.domain.payments import (
     ContributionKind,
     Payment,
 )
-from services.account.domain.persons import InsuranceType
+from services.account.domain.persons import InsuranceType, Person
 from services.account.domain.wallets import Wallet
 from services.account.usecases import access
 from services.account.usecases.access import person_for
@@ -54,6 +57,7 @@ from services.kernel.auth import Principal
 from services.kernel.errors import required_key
 from services.kernel.idempotency import content_hash
 from services.kernel.region_codes import pooling_region, validate_code
+from services.kernel.upstream import UpstreamRefused
 
 
 @dataclass(frozen=True)
@@ -253,13 +257,18 @@ class PaymentUseCases:
         """Pays the bill the beneficiary's platform issued, exactly, once."""
         kind = _contribution(kind, year)
         async with self._d.uow(read_only=True) as tx:
-            await person_for(caller, tx.accounts, payer_id, access.OWNER)
+            payer = await person_for(caller, tx.accounts, payer_id, access.OWNER)
             beneficiary = await tx.accounts.person(beneficiary_id)
             wallet = await tx.accounts.wallet(payer_id)
             related = await tx.accounts.relation(payer_id, beneficiary_id)
             bill = await tx.accounts.bill(beneficiary_id, kind, year)
         if wallet is None:
             raise wallet_not_opened(payer_id)
+        if beneficiary is None and related is not None and self._d.peers is not None:
+            # R24: a relative kept in another shard (the relation is kept on both sides)
+            return await self._contribute_elsewhere(
+                payer, wallet, beneficiary_id, kind, year, password, face_ticket
+            )
         if beneficiary is None:
             raise person_not_found(beneficiary_id)
         if kind is ContributionKind.RESIDENT_INSURANCE:
@@ -276,25 +285,131 @@ class PaymentUseCases:
             collected = f"contributions:{beneficiary.province}:{kind.value}"
             entry = EntryKind.CONTRIBUTION
             movement = await _out_of_wallet(tx, wallet, entry, collected, AccountKind.CONTRIBUTIONS, amount)
-            key = f"contribution:{kind.value}:{beneficiary_id}:{year}"
-            try:
-                posted = await tx.ledger.post(
-                    movement,
-                    key,
-                    content_hash({"p": payer_id, "a": amount}),
-                    f"{kind.value}:{year}",
-                    now,
-                    "医保钱包缴费",
-                )
-            except KeyReused:
-                raise contribution_already_paid() from None
+            posted = await _post_contribution(tx, movement, bill, payer_id, now, "医保钱包缴费")
             if not posted.replayed:
-                paid = Contribution(beneficiary_id, kind, year, payer_id, amount, posted.entry_id)
-                await tx.accounts.add_contribution(paid)
-                await tx.accounts.mark_bill_paid(bill, payer_id, now)
-                await tx.accounts.add_bill_event(BillEventType.PAID, bill, now)
+                await _record_paid(tx, bill, payer_id, posted, now)
             await tx.commit()
         return posted
+
+    async def _contribute_elsewhere(
+        self,
+        payer: Person,
+        wallet: Wallet,
+        beneficiary_id: str,
+        kind: ContributionKind,
+        year: int,
+        password: str | None,
+        face_ticket: str | None,
+    ) -> Posted:
+        """R24: a relative's long-term-care bill kept in another shard. The
+        amount goes out to ``dues-out:<payer's province>:<theirs>`` here,
+        then their shard marks the bill paid (CollectContribution). Both
+        idempotent by bill: the same call asked again finishes one cut short
+        between them. Found paid by someone else there meanwhile, the amount
+        comes back to the wallet and the call is refused as paid."""
+        peers = self._d.peers
+        assert peers is not None
+        beneficiary = await peers.person(beneficiary_id)
+        if beneficiary is None:
+            raise person_not_found(beneficiary_id)
+        if kind is ContributionKind.RESIDENT_INSURANCE:
+            raise contribution_not_allowed("the wallet pays only its owner's own resident contribution")
+        bill = await peers.bill(beneficiary_id, kind, year)
+        if bill is None:
+            raise bill_not_issued()
+        if bill.paid_by not in (None, payer.id):
+            raise contribution_already_paid()
+        await self._credentials.verify(payer.id, Purpose.PAYMENT, password, face_ticket)
+        now = self._d.clock.now()
+        key, request = f"contribution:{kind.value}:{beneficiary_id}:{year}", {"p": payer.id, "a": bill.amount}
+        dues = clearing_key(AccountKind.DUES_OUT, payer.province, beneficiary.province)
+        async with self._d.uow() as tx:
+            movement = await _out_of_wallet(
+                tx, wallet, EntryKind.CONTRIBUTION, dues, AccountKind.DUES_OUT, bill.amount
+            )
+            posted = await _post_contribution(tx, movement, bill, payer.id, now, "医保钱包缴费（异地）")
+            await tx.commit()
+        try:
+            await peers.collect(beneficiary, payer, kind, year, bill.amount)
+        except UpstreamRefused as refusal:
+            if refusal.reason != ErrorReason.CONTRIBUTION_ALREADY_PAID:
+                raise
+            async with self._d.uow() as tx:  # paid by someone else there meanwhile: the amount back
+                back = Movement(
+                    EntryKind.CONTRIBUTION_RETURN,
+                    movement.credit_account,
+                    AccountKind.DUES_OUT,
+                    wallet.account_id,
+                    AccountKind.WALLET,
+                    bill.amount,
+                )
+                await post(tx, back, f"{key}:return", request, f"{kind.value}:{year}", now, "缴费退回")
+                await tx.commit()
+            raise contribution_already_paid() from None
+        return posted
+
+    async def collect(
+        self,
+        beneficiary_id: str,
+        kind: ContributionKind | None,
+        year: int,
+        payer_id: str,
+        payer_province: str,
+        amount: int,
+    ) -> ContributionBill:
+        """R24: in the beneficiary's shard, their bill paid from the wallet of
+        a relative kept in another shard, which sent the amount out first."""
+        kind = _contribution(kind, year)
+        validate_province(payer_province, "payer_province")
+        now = self._d.clock.now()
+        async with self._d.uow() as tx:
+            bill = await tx.accounts.bill(beneficiary_id, kind, year, for_update=True)
+            if bill is None:
+                raise bill_not_issued()
+            if bill.paid_by not in (None, payer_id):
+                raise contribution_already_paid()
+            if amount != bill.amount:
+                raise contribution_not_allowed("the amount sent is not the bill's")
+            dues = await tx.ledger.system_account(
+                clearing_key(AccountKind.DUES_IN, bill.province, payer_province), AccountKind.DUES_IN
+            )
+            collected = f"contributions:{bill.province}:{kind.value}"
+            target = await tx.ledger.system_account(collected, AccountKind.CONTRIBUTIONS)
+            movement = Movement(
+                EntryKind.CONTRIBUTION, dues, AccountKind.DUES_IN, target, AccountKind.CONTRIBUTIONS, amount
+            )
+            posted = await _post_contribution(tx, movement, bill, payer_id, now, "异地亲属缴费")
+            if not posted.replayed:
+                await _record_paid(tx, bill, payer_id, posted, now)
+            await tx.commit()
+            paid = await tx.accounts.bill(beneficiary_id, kind, year)
+        assert paid is not None
+        return paid
+
+
+async def _post_contribution(
+    tx: AccountUnitOfWork, movement: Movement, bill: ContributionBill, payer_id: str, now, description: str
+) -> Posted:
+    """The entry paying ``bill``, idempotent by bill (the same payer again is a
+    replay); a bill paid before by another payer is CONTRIBUTION_ALREADY_PAID."""
+    key = f"contribution:{bill.kind.value}:{bill.person_id}:{bill.year}"
+    request = content_hash({"p": payer_id, "a": bill.amount})
+    try:
+        return await tx.ledger.post(
+            movement, key, request, f"{bill.kind.value}:{bill.year}", now, description
+        )
+    except KeyReused:
+        raise contribution_already_paid() from None
+
+
+async def _record_paid(
+    tx: AccountUnitOfWork, bill: ContributionBill, payer_id: str, posted: Posted, now
+) -> None:
+    """The bill paid, its contribution recorded and its platform told (R12a)."""
+    paid = Contribution(bill.person_id, bill.kind, bill.year, payer_id, bill.amount, posted.entry_id)
+    await tx.accounts.add_contribution(paid)
+    await tx.accounts.mark_bill_paid(bill, payer_id, now)
+    await tx.accounts.add_bill_event(BillEventType.PAID, bill, now)
 
 
 def _contribution(kind: ContributionKind | None, year: int) -> ContributionKind:

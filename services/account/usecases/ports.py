@@ -218,6 +218,16 @@ class PeerShards(Protocol):
         feed, which the transfer service spreads. Never fails."""
         ...
 
+    async def bill(self, person_id: str, kind: ContributionKind, year: int) -> ContributionBill | None:
+        """The person's bill, as the shard that keeps them has it."""
+        ...
+
+    async def collect(
+        self, beneficiary: Person, payer: Person, kind: ContributionKind, year: int, amount: int
+    ) -> None:
+        """In the beneficiary's shard: the bill paid by ``payer`` (CollectContribution)."""
+        ...
+
     async def keeps(self, province: str) -> bool:
         """Whether another shard keeps ``province``."""
         ...

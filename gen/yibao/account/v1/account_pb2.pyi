@@ -50,6 +50,7 @@ class EntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENTRY_KIND_CONTRIBUTION: _ClassVar[EntryKind]
     ENTRY_KIND_MOVE_OUT: _ClassVar[EntryKind]
     ENTRY_KIND_MOVE_IN: _ClassVar[EntryKind]
+    ENTRY_KIND_CONTRIBUTION_RETURN: _ClassVar[EntryKind]
 
 class ContributionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -98,6 +99,7 @@ ENTRY_KIND_PAYMENT_REFUND: EntryKind
 ENTRY_KIND_CONTRIBUTION: EntryKind
 ENTRY_KIND_MOVE_OUT: EntryKind
 ENTRY_KIND_MOVE_IN: EntryKind
+ENTRY_KIND_CONTRIBUTION_RETURN: EntryKind
 CONTRIBUTION_KIND_UNSPECIFIED: ContributionKind
 CONTRIBUTION_KIND_RESIDENT_INSURANCE: ContributionKind
 CONTRIBUTION_KIND_LONG_TERM_CARE: ContributionKind
@@ -494,6 +496,28 @@ class AdmitPersonRequest(_message.Message):
     wallet_fen: int
     password_hash: str
     def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., id_hash: _Optional[str] = ..., from_province: _Optional[str] = ..., personal_account_fen: _Optional[int] = ..., wallet_opened: _Optional[bool] = ..., wallet_place_of_use: _Optional[str] = ..., wallet_mobile: _Optional[str] = ..., wallet_open_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., wallet_fen: _Optional[int] = ..., password_hash: _Optional[str] = ...) -> None: ...
+
+class CollectContributionRequest(_message.Message):
+    __slots__ = ("beneficiary_id", "kind", "year", "payer_id", "payer_province", "amount_fen")
+    BENEFICIARY_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    PAYER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYER_PROVINCE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FEN_FIELD_NUMBER: _ClassVar[int]
+    beneficiary_id: str
+    kind: ContributionKind
+    year: int
+    payer_id: str
+    payer_province: str
+    amount_fen: int
+    def __init__(self, beneficiary_id: _Optional[str] = ..., kind: _Optional[_Union[ContributionKind, str]] = ..., year: _Optional[int] = ..., payer_id: _Optional[str] = ..., payer_province: _Optional[str] = ..., amount_fen: _Optional[int] = ...) -> None: ...
+
+class CollectContributionResponse(_message.Message):
+    __slots__ = ("bill",)
+    BILL_FIELD_NUMBER: _ClassVar[int]
+    bill: ContributionBill
+    def __init__(self, bill: _Optional[_Union[ContributionBill, _Mapping]] = ...) -> None: ...
 
 class AdmitPersonResponse(_message.Message):
     __slots__ = ("person",)

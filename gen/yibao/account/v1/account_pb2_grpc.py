@@ -119,6 +119,11 @@ class AccountServiceStub:
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonRequest.SerializeToString,
                 response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonResponse.FromString,
                 _registered_method=True)
+        self.CollectContribution = channel.unary_unary(
+                '/yibao.account.v1.AccountService/CollectContribution',
+                request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.CollectContributionRequest.SerializeToString,
+                response_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.CollectContributionResponse.FromString,
+                _registered_method=True)
         self.SetPassword = channel.unary_unary(
                 '/yibao.account.v1.AccountService/SetPassword',
                 request_serializer=yibao_dot_account_dot_v1_dot_account__pb2.SetPasswordRequest.SerializeToString,
@@ -372,6 +377,18 @@ class AccountServiceServicer:
         balances out first (UpdateInsurance with an insured region of a province
         kept here). Idempotent by person: a repeat answers the person admitted.
         Service role only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CollectContribution(self, request, context):
+        """R12a, R24: a contribution for a person kept here, paid from the wallet
+        of a relative kept in another shard, which sent the amount out first:
+        the bill marked paid (and its PAID event) against dues-in:<this
+        province>:<payer's>. Exactly the bill's amount; idempotent by bill (a
+        repeat by the same payer answers the same), paid by another payer is
+        FAILED_PRECONDITION CONTRIBUTION_ALREADY_PAID. Service role only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -648,6 +665,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.AdmitPerson,
                     request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonRequest.FromString,
                     response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonResponse.SerializeToString,
+            ),
+            'CollectContribution': grpc.unary_unary_rpc_method_handler(
+                    servicer.CollectContribution,
+                    request_deserializer=yibao_dot_account_dot_v1_dot_account__pb2.CollectContributionRequest.FromString,
+                    response_serializer=yibao_dot_account_dot_v1_dot_account__pb2.CollectContributionResponse.SerializeToString,
             ),
             'SetPassword': grpc.unary_unary_rpc_method_handler(
                     servicer.SetPassword,
@@ -1197,6 +1219,33 @@ class AccountService:
             '/yibao.account.v1.AccountService/AdmitPerson',
             yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonRequest.SerializeToString,
             yibao_dot_account_dot_v1_dot_account__pb2.AdmitPersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CollectContribution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/yibao.account.v1.AccountService/CollectContribution',
+            yibao_dot_account_dot_v1_dot_account__pb2.CollectContributionRequest.SerializeToString,
+            yibao_dot_account_dot_v1_dot_account__pb2.CollectContributionResponse.FromString,
             options,
             channel_credentials,
             insecure,

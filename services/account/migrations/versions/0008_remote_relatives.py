@@ -2,7 +2,8 @@
 one kept in another shard. Its links name persons that are not rows here
 (no foreign keys any more), and the relative kept elsewhere is remembered as
 that shard last told of them. A person who moves to a province kept in
-another shard leaves a record of the move here.
+another shard leaves a record of the move here. A contribution may be paid
+by a relative kept in another shard (no foreign key on its payer).
 
 Revision ID: 0008
 Revises: 0007
@@ -29,10 +30,13 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for column in _COLUMNS:
             op.drop_constraint(f"relations_{column}_fkey", "relations", type_="foreignkey")
+        op.drop_constraint("contributions_payer_id_fkey", "contributions", type_="foreignkey")
     else:
         with op.batch_alter_table("relations", naming_convention=_NAMES) as batch:
             for column in _COLUMNS:
                 batch.drop_constraint(f"fk_relations_{column}_persons", type_="foreignkey")
+        with op.batch_alter_table("contributions", naming_convention=_NAMES) as batch:
+            batch.drop_constraint("fk_contributions_payer_id_persons", type_="foreignkey")
     op.create_table(
         "remote_persons",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -66,6 +70,9 @@ def downgrade() -> None:
     op.drop_table("moves")
     op.drop_table("remote_persons")
     postgresql = op.get_bind().dialect.name == "postgresql"
+    with op.batch_alter_table("contributions", naming_convention=_NAMES) as batch:
+        name = "contributions_payer_id_fkey" if postgresql else "fk_contributions_payer_id_persons"
+        batch.create_foreign_key(name, "persons", ["payer_id"], ["id"])
     with op.batch_alter_table("relations", naming_convention=_NAMES) as batch:
         for column in _COLUMNS:
             name = f"relations_{column}_fkey" if postgresql else f"fk_relations_{column}_persons"
