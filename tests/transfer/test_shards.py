@@ -437,3 +437,60 @@ async def test_r24_a_wallet_pays_the_long_term_care_bill_of_a_relative_kept_in_a
     assert failure(paid.value).reason == "CONTRIBUTION_ALREADY_PAID"
     assert await world.wallet(gx, mother) == 30_000 - 12_000
     await assert_federation_balanced([gx.server, bj.server])
+
+
+async def test_r24_a_bill_paid_by_someone_else_while_the_amount_was_on_its_way_goes_back_to_the_wallet(
+    federation,
+):
+    """Two relatives in two shards pay one bill at the same moment: 李秀英's
+    shard reads it unpaid and sends her amount out to dues-out, but her son's
+    sister pays it in 北京's shard first. 北京's shard refuses the second
+    payment; her amount comes back to her wallet (CONTRIBUTION_RETURN) and
+    her call is refused CONTRIBUTION_ALREADY_PAID."""
+    world = federation
+    gx, bj = world.shards["gx"], world.shards["bj"]
+    son, mother = await world.family(bj, "110101", gx, "450102")
+    t = await submit(world, son, mother)
+    await receive(world, mother, t.id)
+    sister = await world.member(bj, "张丽", "110101")
+    await world.attest(bj, sister, son, relation_pb2.RELATION_KIND_SIBLING)
+    t = await submit(world, son, sister, amount=20_000, relation=relation_pb2.RELATION_KIND_SIBLING)
+    await receive(world, sister, t.id)
+    bj_platform = world.bearer(Role.PROVINCE, "p", province=bj.province)
+    issue = apb.IssueContributionBillRequest(
+        person_id=son.id, kind=apb.CONTRIBUTION_KIND_LONG_TERM_CARE, year=2026, amount_fen=12_000
+    )
+    await bj.stub.IssueContributionBill(issue, metadata=bj_platform)
+
+    def pay(payer):
+        return apb.PayContributionRequest(
+            payer_id=payer.id,
+            beneficiary_id=son.id,
+            kind=apb.CONTRIBUTION_KIND_LONG_TERM_CARE,
+            year=2026,
+            verification=verification_pb2.Verification(password=PASSWORD),
+        )
+
+    peers = gx.server.components["peers"]
+    read_bill = peers.bill
+
+    async def read_then_sister_pays(*args):  # between 广西's read of the bill and its collection
+        bill = await read_bill(*args)
+        token = world.bearer(Role.CITIZEN, sister.id, person_id=sister.id)
+        await bj.stub.PayContribution(pay(sister), metadata=token)
+        return bill
+
+    peers.bill = read_then_sister_pays
+    with pytest.raises(grpc.aio.AioRpcError) as paid:
+        await gx.stub.PayContribution(
+            pay(mother), metadata=world.bearer(Role.CITIZEN, mother.id, person_id=mother.id)
+        )
+    assert failure(paid.value).reason == "CONTRIBUTION_ALREADY_PAID"
+    assert await world.wallet(gx, mother) == 30_000  # her amount came back
+    assert await world.wallet(bj, sister) == 20_000 - 12_000
+    statement = await gx.stub.ListStatementEntries(
+        apb.ListStatementEntriesRequest(person_id=mother.id), metadata=world.bearer(Role.SERVICE, "test")
+    )
+    kinds = [e.kind for e in statement.entries]
+    assert apb.ENTRY_KIND_CONTRIBUTION in kinds and apb.ENTRY_KIND_CONTRIBUTION_RETURN in kinds
+    await assert_federation_balanced([gx.server, bj.server])
