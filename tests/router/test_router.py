@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -41,6 +40,8 @@ from services.router.routes import ROUTES, ByPerson, ByRegion, ShardsOnly
 from services.router.settings import RouterSettings
 from tests import tls
 from tests.cluster import id_number, serve_account, serve_index
+from tests.index.test_cli import _yibao
+from tests.kernel.test_server import _free_ports
 from tests.rpc import fails
 from tests.tls import aio_channel, sync_channel
 
@@ -505,22 +506,6 @@ async def test_r24_with_an_empty_map_every_call_goes_to_the_one_account_service(
 
 
 # --- as deployed
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def _yibao(*args: str, env: dict) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "services.cli.main", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_serve_and_health_of_the_router(tmp_path):
